@@ -1,0 +1,5 @@
+/**
+ * backend: the LogBackend interface the engine talks to, and its implementations
+ * (embedded on src/log, in memory for tests, Kafka later).
+ */
+export * from './types.ts';

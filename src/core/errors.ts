@@ -1,0 +1,61 @@
+/** The error codes Sluice raises. Each names what happened; messages say what to do. */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'INVALID_TOPIC_NAME',
+  'TOPIC_EXISTS',
+  'TOPIC_NOT_FOUND',
+  'PARTITION_NOT_FOUND',
+  'OFFSET_OUT_OF_RANGE',
+  'CORRUPT_RECORD',
+  'INVALID_RECORD',
+  'DUPLICATE_SEQUENCE',
+  'OUT_OF_ORDER_SEQUENCE',
+  'PRODUCER_FENCED',
+  'INVALID_TXN_STATE',
+  'LOG_CLOSED',
+  'DECODE_FAILED',
+  'USER_FUNCTION_FAILED',
+  'PIPELINE_FAILED',
+  'INVALID_PLAN',
+  'STATE_INCOMPATIBLE',
+  'CHECKPOINT_CORRUPT',
+  'IO_FAILED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where in the input a record came from, for errors and dead letters. */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface SluiceErrorOptions {
+  cause?: unknown;
+  operator?: string;
+  position?: SourcePosition;
+}
+
+/**
+ * The one base error of Sluice.
+ * @example
+ * throw new SluiceError('TOPIC_NOT_FOUND', "topic 'orders' does not exist; create it with `sluice topic create orders --partitions 3`");
+ */
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly operator: string | undefined;
+  readonly position: SourcePosition | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SluiceError';
+    this.code = code;
+    this.operator = options.operator;
+    this.position = options.position;
+  }
+}
+
+export function isSluiceError(error: unknown, code?: ErrorCode): error is SluiceError {
+  return error instanceof SluiceError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,50 @@
+/**
+ * The operator contract. An operator implements `process` and only the hooks it needs.
+ * Operators inside a task are fused into direct calls over small batches: `process`
+ * receives a batch and pushes results to `out` synchronously; no per-record promises.
+ */
+
+/** One record flowing between operators. */
+export interface Element<T = unknown> {
+  value: T;
+  /** Event time, epoch ms (processing time for processing-time pipelines). */
+  timestamp: number;
+  /** The grouping key after `keyBy` (a string, number, or JSON-able value). */
+  key?: unknown;
+  /**
+   * The watermark of the record's own source partition just before this record (W_before of
+   * DESIGN section 4). Carried through exchanges, so the lateness rule can be applied downstream.
+   */
+  sourceWatermark: number;
+  /** Source position, for dead letters and error messages. */
+  source?: { topic: string; partition: number; offset: number };
+  /** Original bytes of the source record, kept only for the dead-letter path. */
+  raw?: { key: Uint8Array | null; value: Uint8Array | null };
+}
+
+/** Where an operator sends its results. */
+export interface Output<O = unknown> {
+  emit(element: Element<O>): void;
+  /** A named side output (late data, user side outputs). */
+  side(tag: string, element: Element<unknown>): void;
+}
+
+export interface OperatorContext {
+  /** Stable operator name: state, metrics and checkpoints are keyed by it. */
+  readonly name: string;
+  /** Current processing time, from the runtime's clock (a manual clock in tests). */
+  now(): number;
+}
+
+export interface Operator<I = unknown, O = unknown> {
+  readonly name: string;
+  process(batch: Element<I>[], out: Output<O>): void;
+  /** The operator's input watermark advanced to `watermark`; fire what is complete. Returns the watermark to forward. */
+  onWatermark?(watermark: number, out: Output<O>): number;
+  /** Processing time advanced (processing-time windows, processing-time timers). */
+  onProcessingTime?(now: number, out: Output<O>): void;
+  /** Serializable state for a checkpoint. */
+  snapshot?(): unknown;
+  restore?(snapshot: unknown): void;
+  close?(): void;
+}
