@@ -1,0 +1,480 @@
+/**
+ * The embedded durable log: topics of partitions on local disk, shared safely by every
+ * process that opens the same data directory.
+ *
+ * Directory layout:
+ * - `meta/`: the lmdb metadata environment (see meta.ts), the single source of truth.
+ * - `topics/<name>.<id>/<partition>/`: segment files and indexes (see segment-files.ts).
+ *
+ * @example
+ * const log = await Log.open('./.sluice');
+ * log.createTopic('events', { partitions: 3 });
+ * await log.produce('events', [{ key: utf8('user-1'), value: utf8('{"a":1}'), timestamp: Date.now() }]);
+ * const { records } = log.read('events', 0, 0);
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
+import type { AppendResult, PendingBatch } from './append.ts';
+import { encodeBatch, readBatchHeader } from './format.ts';
+import type { LogInternals, ProduceRecord } from './internals.ts';
+import { compactPartition, enforceRetention } from './maintenance.ts';
+import { type FsyncPolicy, MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
+import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
+import { Producer } from './producer.ts';
+import type { SegmentFile } from './segment-files.ts';
+import { abortOrphansLocked, hasOrphans } from './transactions.ts';
+import { Waiters } from './waiters.ts';
+import { PartitionWriter } from './writer.ts';
+
+export interface TopicConfig {
+  partitions: number;
+  /** Keep the last record per key (and drop tombstones after `deleteRetentionMs`). */
+  compact?: boolean;
+  /** Delete closed segments whose newest record is older than this; -1 keeps forever (default). */
+  retentionMs?: number;
+  /** Delete the oldest closed segments while the partition is larger than this; -1 for no limit (default). */
+  retentionBytes?: number;
+  /** How long tombstones survive compaction (default 1 day). */
+  deleteRetentionMs?: number;
+  /** Roll the active segment at this size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Roll the active segment at this age (default 7 days). */
+  segmentMs?: number;
+  /** fsync every batch (default: durable when the append resolves), every `fsyncIntervalMs`, or never. */
+  fsync?: FsyncPolicy;
+  fsyncIntervalMs?: number;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  firstOffset: number;
+  nextOffset: number;
+  lastStableOffset: number;
+  sizeBytes: number;
+  segments: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  config: TopicMeta;
+  partitions: PartitionDescription[];
+}
+
+export interface LogOptions {
+  /** Wall clock, replaceable in tests. */
+  now?: () => number;
+  /** How often this process runs retention, compaction and orphaned-transaction cleanup; 0 disables. */
+  maintenanceIntervalMs?: number;
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+export class Log {
+  readonly dataDir: string;
+  private readonly meta: MetaStore;
+  private readonly now: () => number;
+  private readonly topics = new Map<string, { meta: TopicMeta; partitions: Array<Partition | undefined> }>();
+  private readonly writers = new Map<Partition, PartitionWriter>();
+  private readonly waiters: Waiters;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Files appended to under the 'interval' policy, with when they are due for an fsync. */
+  private readonly dirty = new Map<SegmentFile, number>();
+  private roundRobin = 0;
+  private closed = false;
+  private readonly internals: LogInternals;
+
+  private constructor(dataDir: string, options: LogOptions) {
+    this.dataDir = dataDir;
+    this.now = options.now ?? Date.now;
+    const metaDir = join(dataDir, 'meta');
+    mkdirSync(metaDir, { recursive: true });
+    mkdirSync(join(dataDir, 'topics'), { recursive: true });
+    this.meta = new MetaStore(metaDir);
+    this.waiters = new Waiters(metaDir);
+    this.internals = {
+      meta: this.meta,
+      lookup: (topic, index) => this.tryPartition(topic, index),
+      now: () => this.now(),
+      topicMeta: (name) => this.topic(name),
+      partition: (topic, index) => this.partition(topic, index),
+      route: (topic, records) => this.route(topic, records),
+      appendBatch: (topic, partition, batch) => this.writerFor(this.partition(topic, partition)).append(batch),
+      afterLockedWrite: (files) => this.afterLockedWrite(files),
+    };
+  }
+
+  /** Opens (creating if needed) the log in `dataDir`, aborting transactions whose process died. */
+  static async open(dataDir: string, options: LogOptions = {}): Promise<Log> {
+    const log = new Log(dataDir, options);
+    await log.abortOrphanedTransactions();
+    const interval = options.maintenanceIntervalMs ?? 5000;
+    if (interval > 0) {
+      const timer = setInterval(() => void log.maintain().catch(() => undefined), interval);
+      timer.unref();
+      log.timers.push(timer);
+    }
+    const syncTimer = setInterval(() => log.syncDirty(), 50);
+    syncTimer.unref();
+    log.timers.push(syncTimer);
+    return log;
+  }
+
+  // ---- topics -------------------------------------------------------------------------------
+
+  createTopic(name: string, config: TopicConfig): TopicDescription {
+    this.checkOpen();
+    validateTopicName(name);
+    if (!Number.isInteger(config.partitions) || config.partitions < 1) {
+      throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': partitions must be an integer of at least 1, got ${config.partitions}`);
+    }
+    const fsync = config.fsync ?? 'batch';
+    if (!['batch', 'interval', 'never'].includes(fsync)) {
+      throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': fsync must be 'batch', 'interval' or 'never', got '${fsync}'`);
+    }
+    this.meta.locked(() => {
+      if (this.meta.get(['topic', name])) {
+        throw new SluiceError('TOPIC_EXISTS', `topic '${name}' already exists; use \`sluice topic describe ${name}\` to see it`);
+      }
+      const now = this.now();
+      const meta: TopicMeta = {
+        name,
+        id: this.meta.nextCounter('topicId'),
+        partitions: config.partitions,
+        compact: config.compact ?? false,
+        retentionMs: config.retentionMs ?? -1,
+        retentionBytes: config.retentionBytes ?? -1,
+        deleteRetentionMs: config.deleteRetentionMs ?? 86_400_000,
+        segmentBytes: config.segmentBytes ?? 64 << 20,
+        segmentMs: config.segmentMs ?? 7 * 86_400_000,
+        fsync,
+        fsyncIntervalMs: config.fsyncIntervalMs ?? 1000,
+        createdAt: now,
+      };
+      for (let p = 0; p < meta.partitions; p++) Partition.initLocked(this.meta, meta, p, this.partitionDir(meta, p), now);
+      this.meta.put(['topic', name], meta);
+    });
+    return this.describeTopic(name);
+  }
+
+  /** Creates the topic when missing; returns its partition count. */
+  ensureTopic(name: string, config: TopicConfig): number {
+    const existing = this.meta.get<TopicMeta>(['topic', name]);
+    if (existing) return existing.partitions;
+    try {
+      return this.createTopic(name, config).partitions.length;
+    } catch (error) {
+      if (error instanceof SluiceError && error.code === 'TOPIC_EXISTS') return this.topic(name).partitions;
+      throw error;
+    }
+  }
+
+  deleteTopic(name: string): void {
+    this.checkOpen();
+    const meta = this.topic(name);
+    this.meta.locked(() => {
+      this.meta.remove(['topic', name]);
+      for (let p = 0; p < meta.partitions; p++) {
+        this.meta.remove(['part', name, p]);
+        this.meta.remove(['aborted', name, p]);
+        this.meta.remove(['pstate', name, p]);
+      }
+    });
+    this.forget(name);
+    rmSync(join(this.dataDir, 'topics', `${name}.${meta.id}`), { recursive: true, force: true });
+  }
+
+  listTopics(): TopicMeta[] {
+    return [...this.meta.range<TopicMeta>(['topic'])].map((entry) => entry.value);
+  }
+
+  topic(name: string): TopicMeta {
+    const meta = this.meta.get<TopicMeta>(['topic', name]);
+    if (!meta) {
+      throw new SluiceError('TOPIC_NOT_FOUND', `topic '${name}' does not exist; create it with \`sluice topic create ${name} --partitions N\``);
+    }
+    return meta;
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const meta = this.topic(name);
+    const partitions: PartitionDescription[] = [];
+    for (let p = 0; p < meta.partitions; p++) {
+      const state = this.partition(name, p).state();
+      partitions.push(describePartition(p, state));
+    }
+    return { name, config: meta, partitions };
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /**
+   * Appends records, each to its partition: the given one, else murmur2(key) % partitions for
+   * keyed records, else one partition per call in turn. Resolves when durable per the topic's policy.
+   */
+  async produce(topic: string, records: readonly ProduceRecord[]): Promise<AppendResult[]> {
+    this.checkOpen();
+    const pending: Array<Promise<AppendResult>> = [];
+    for (const [partition, group] of this.route(topic, records)) {
+      pending.push(this.writerFor(this.partition(topic, partition)).append(toPending(group)));
+    }
+    return Promise.all(pending);
+  }
+
+  /** Appends records as one batch to one partition. */
+  async append(topic: string, partition: number, records: readonly LogRecord[]): Promise<AppendResult> {
+    this.checkOpen();
+    return this.writerFor(this.partition(topic, partition)).append(toPending(records));
+  }
+
+  /** An idempotent producer, or a transactional one with `transactionalId`. */
+  producer(options: { transactionalId?: string } = {}): Promise<Producer> {
+    this.checkOpen();
+    return Producer.create(this.internals, options.transactionalId);
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  read(topic: string, partition: number, offset: number, options: ReadOptions = {}): ReadResult {
+    this.checkOpen();
+    return this.partition(topic, partition).read(offset, options);
+  }
+
+  startOffset(topic: string, partition: number): number {
+    return this.partition(topic, partition).state().logStart;
+  }
+
+  /** The end a reader sees: the next offset, or for read_committed the last stable offset. */
+  endOffset(topic: string, partition: number, isolation: Isolation = 'read_uncommitted'): number {
+    const state = this.partition(topic, partition).state();
+    return isolation === 'read_committed' ? lastStableOffset(state) : state.next;
+  }
+
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): number {
+    return this.partition(topic, partition).offsetForTimestamp(timestamp);
+  }
+
+  /** Resolves true when data at `offset` is readable, false after `timeoutMs` or on abort. */
+  waitForData(
+    topic: string,
+    partition: number,
+    offset: number,
+    timeoutMs: number,
+    options: { isolation?: Isolation; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    this.checkOpen();
+    const handle = this.partition(topic, partition);
+    return this.waiters.wait(() => this.endOffsetOf(handle, options.isolation) > offset, timeoutMs, options.signal);
+  }
+
+  // ---- consumer groups ----------------------------------------------------------------------
+
+  commitOffsets(group: string, offsets: readonly GroupOffset[]): void {
+    this.checkOpen();
+    if (!group) throw new SluiceError('INVALID_ARGUMENT', 'a consumer group needs a non-empty name');
+    this.meta.locked(() => {
+      for (const { topic, partition, offset } of offsets) this.meta.put(['group', group, topic, partition], offset);
+    });
+  }
+
+  committedOffset(group: string, topic: string, partition: number): number | undefined {
+    return this.meta.get<number>(['group', group, topic, partition]);
+  }
+
+  committedOffsets(group: string): GroupOffset[] {
+    return [...this.meta.range<number>(['group', group])].map(({ key, value }) => ({
+      topic: key[2] as string,
+      partition: key[3] as number,
+      offset: value,
+    }));
+  }
+
+  // ---- maintenance --------------------------------------------------------------------------
+
+  /** Runs compaction on every partition of a compacted topic now. Returns bytes saved. */
+  compact(topic: string): number {
+    const meta = this.topic(topic);
+    if (!meta.compact) {
+      throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}' is not compacted; create it with --compact to compact it`);
+    }
+    let saved = 0;
+    for (let p = 0; p < meta.partitions; p++) saved += compactPartition(this.meta, this.partition(topic, p), this.now());
+    return saved;
+  }
+
+  /** Applies retention to every partition of `topic` now. Returns how many segments were deleted. */
+  enforceRetention(topic: string): number {
+    const meta = this.topic(topic);
+    let deleted = 0;
+    for (let p = 0; p < meta.partitions; p++) deleted += enforceRetention(this.meta, this.partition(topic, p), this.now());
+    return deleted;
+  }
+
+  async abortOrphanedTransactions(): Promise<void> {
+    if (!hasOrphans(this.meta)) return;
+    const files = this.meta.locked(() => abortOrphansLocked(this.meta, this.internals.lookup, this.now()));
+    await this.afterLockedWrite(files);
+  }
+
+  private async maintain(): Promise<void> {
+    await this.abortOrphanedTransactions();
+    for (const meta of this.listTopics()) {
+      this.enforceRetention(meta.name);
+      if (meta.compact) this.compact(meta.name);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.syncDirty(true);
+    this.waiters.close();
+    for (const topic of this.topics.values()) for (const partition of topic.partitions) partition?.close();
+    this.topics.clear();
+    await this.meta.close();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private partition(topic: string, index: number): Partition {
+    const found = this.tryPartition(topic, index);
+    if (found) return found;
+    const meta = this.topic(topic);
+    throw new SluiceError('PARTITION_NOT_FOUND', `topic '${topic}' has partitions 0 to ${meta.partitions - 1}, not ${index}`);
+  }
+
+  private tryPartition(topic: string, index: number): Partition | undefined {
+    let entry = this.topics.get(topic);
+    const current = this.meta.get<TopicMeta>(['topic', topic]);
+    if (!entry || !current || current.id !== entry.meta.id) {
+      this.forget(topic);
+      const meta = current;
+      if (!meta) return undefined;
+      entry = { meta, partitions: new Array(meta.partitions) };
+      this.topics.set(topic, entry);
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= entry.meta.partitions) return undefined;
+    let partition = entry.partitions[index];
+    if (!partition) {
+      const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta);
+      this.meta.locked(() => created.recoverLocked(), { flush: false });
+      entry.partitions[index] = created;
+      partition = created;
+    }
+    return partition;
+  }
+
+  private forget(topic: string): void {
+    const entry = this.topics.get(topic);
+    if (!entry) return;
+    for (const partition of entry.partitions) {
+      if (!partition) continue;
+      partition.close();
+      this.writers.delete(partition);
+    }
+    this.topics.delete(topic);
+  }
+
+  private partitionDir(meta: TopicMeta, index: number): string {
+    return join(this.dataDir, 'topics', `${meta.name}.${meta.id}`, String(index));
+  }
+
+  private writerFor(partition: Partition): PartitionWriter {
+    let writer = this.writers.get(partition);
+    if (!writer) {
+      writer = new PartitionWriter(partition, this.meta, this.now, (files) => this.written(partition, files));
+      this.writers.set(partition, writer);
+    }
+    return writer;
+  }
+
+  private route(topic: string, records: readonly ProduceRecord[]): Map<number, LogRecord[]> {
+    const meta = this.topic(topic);
+    const groups = new Map<number, LogRecord[]>();
+    const unkeyed = this.roundRobin++ % meta.partitions;
+    records.forEach((record, i) => {
+      let partition = record.partition;
+      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : unkeyed;
+      if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
+        throw new SluiceError(
+          'PARTITION_NOT_FOUND',
+          `record ${i}: topic '${topic}' has partitions 0 to ${meta.partitions - 1}, not ${partition}`,
+        );
+      }
+      let group = groups.get(partition);
+      if (!group) groups.set(partition, (group = []));
+      group.push(record.partition === undefined ? record : { key: record.key, value: record.value, timestamp: record.timestamp, headers: record.headers });
+    });
+    return groups;
+  }
+
+  private endOffsetOf(partition: Partition, isolation: Isolation | undefined): number {
+    const state = partition.state();
+    return isolation === 'read_committed' ? lastStableOffset(state) : state.next;
+  }
+
+  /** After an append: remember files to sync under the interval policy, and wake local readers. */
+  private written(partition: Partition, files: SegmentFile[]): void {
+    if (partition.topic.fsync === 'interval') {
+      const due = this.now() + partition.topic.fsyncIntervalMs;
+      for (const file of files) if (!this.dirty.has(file)) this.dirty.set(file, due);
+    }
+    this.waiters.notify();
+  }
+
+  private async afterLockedWrite(files: SegmentFile[]): Promise<void> {
+    for (const file of files) file.sync();
+    this.waiters.notify();
+  }
+
+  private syncDirty(all = false): void {
+    const now = this.now();
+    for (const [file, due] of this.dirty) {
+      if (!all && due > now) continue;
+      this.dirty.delete(file);
+      try {
+        file.sync();
+      } catch {
+        // the file was closed (topic deleted or segment replaced): nothing left to sync
+      }
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SluiceError('LOG_CLOSED', 'the log is closed');
+  }
+}
+
+function toPending(records: readonly LogRecord[]): PendingBatch {
+  const batch = encodeBatch(records, 0);
+  const check = readBatchHeader(batch, 0, batch.length);
+  if (!check.ok) throw new SluiceError('INVALID_RECORD', 'records did not encode');
+  return { batch, header: check.header };
+}
+
+function validateTopicName(name: string): void {
+  if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
+    throw new SluiceError(
+      'INVALID_TOPIC_NAME',
+      `'${name}' is not a valid topic name: use 1 to 249 letters, digits, '.', '_' or '-' (and not '.' or '..')`,
+    );
+  }
+}
+
+function describePartition(partition: number, state: PartitionMeta): PartitionDescription {
+  return {
+    partition,
+    firstOffset: state.logStart,
+    nextOffset: state.next,
+    lastStableOffset: lastStableOffset(state),
+    sizeBytes: state.segments.reduce((sum, s) => sum + s.bytes, 0),
+    segments: state.segments.length,
+  };
+}

@@ -1,0 +1,341 @@
+/**
+ * One partition as this process sees it: its segment files, appends under the metadata lock,
+ * reads up to the committed end (or the last stable offset), and recovery of a torn tail.
+ */
+import { mkdirSync } from 'node:fs';
+import { SluiceError } from '../core/index.ts';
+import {
+  type BatchHeader,
+  type BatchRecord,
+  batchCrcValid,
+  decodeRecords,
+  isControl,
+  isTransactional,
+  readBatchHeader,
+  setBaseOffset,
+} from './format.ts';
+import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
+import { SegmentFile } from './segment-files.ts';
+
+export type Isolation = 'read_committed' | 'read_uncommitted';
+
+export interface ReadOptions {
+  maxRecords?: number;
+  maxBytes?: number;
+  isolation?: Isolation;
+}
+
+export interface ReadResult {
+  records: BatchRecord[];
+  /** Where the next read continues (past skipped control and aborted batches too). */
+  nextOffset: number;
+}
+
+export interface AppendedBatch {
+  baseOffset: number;
+  lastOffset: number;
+  file: SegmentFile;
+}
+
+const DEFAULT_MAX_BYTES = 1 << 20;
+
+export function partitionKey(topic: string, partition: number): unknown[] {
+  return ['part', topic, partition];
+}
+
+/** The offset read_committed readers stop before: the first offset of the earliest open transaction. */
+export function lastStableOffset(state: PartitionMeta): number {
+  let lso = state.next;
+  for (const first of Object.values(state.openTxns)) if (first < lso) lso = first;
+  return lso;
+}
+
+export class Partition {
+  readonly topic: TopicMeta;
+  readonly index: number;
+  readonly dir: string;
+  private readonly meta: MetaStore;
+  private readonly files = new Map<number, SegmentFile>();
+  private readonly key: unknown[];
+  /** nextOffset -> [segment base, generation, position]: sequential reads skip the index lookup. */
+  private readonly hints = new Map<number, [number, number, number]>();
+  private abortedVersion = -1;
+  private aborted: AbortedRange[] = [];
+
+  constructor(topic: TopicMeta, index: number, dir: string, meta: MetaStore) {
+    this.topic = topic;
+    this.index = index;
+    this.dir = dir;
+    this.meta = meta;
+    this.key = partitionKey(topic.name, index);
+  }
+
+  /** The partition's committed state, fresh from the metadata. */
+  state(): PartitionMeta {
+    const state = this.meta.get<PartitionMeta>(this.key);
+    if (!state) {
+      throw new SluiceError('PARTITION_NOT_FOUND', `partition ${this.index} of topic '${this.topic.name}' no longer exists`);
+    }
+    return state;
+  }
+
+  /** Creates the partition's directory and first segment. Under the lock, at topic creation. */
+  static initLocked(meta: MetaStore, topic: TopicMeta, index: number, dir: string, now: number): void {
+    mkdirSync(dir, { recursive: true });
+    new SegmentFile(dir, 0, 0).close();
+    const state: PartitionMeta = {
+      segments: [{ base: 0, next: 0, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 }],
+      logStart: 0,
+      next: 0,
+      openTxns: {},
+      abortedVersion: 0,
+    };
+    meta.put(partitionKey(topic.name, index), state);
+  }
+
+  fileFor(segment: SegmentMeta): SegmentFile {
+    const cached = this.files.get(segment.base);
+    if (cached && cached.generation === segment.generation) return cached;
+    cached?.close();
+    const file = new SegmentFile(this.dir, segment.base, segment.generation);
+    this.files.set(segment.base, file);
+    return file;
+  }
+
+  /**
+   * Appends one encoded batch (its base offset is set here). Must run inside `meta.locked`.
+   * Rolls the active segment by size or age first. Returns the offsets the batch took.
+   */
+  appendLocked(state: PartitionMeta, batch: Uint8Array, header: BatchHeader, now: number): AppendedBatch {
+    let active = state.segments[state.segments.length - 1];
+    const tooBig = active.bytes > 0 && active.bytes + batch.length > this.topic.segmentBytes;
+    const tooOld = active.bytes > 0 && now - active.createdAt >= this.topic.segmentMs;
+    if (tooBig || tooOld) {
+      this.fileFor(active).sync();
+      active = { base: state.next, next: state.next, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 };
+      state.segments.push(active);
+    }
+    const file = this.fileFor(active);
+    file.repairIndexes(active.bytes);
+    const baseOffset = state.next;
+    setBaseOffset(batch, baseOffset);
+    file.writeAt(active.bytes, batch);
+    file.indexBatch(active.bytes, baseOffset, header.maxTimestamp);
+    const lastOffset = baseOffset + header.lastOffsetDelta;
+    active.bytes += batch.length;
+    active.next = lastOffset + 1;
+    if (header.maxTimestamp > active.maxTimestamp) active.maxTimestamp = header.maxTimestamp;
+    state.next = lastOffset + 1;
+    return { baseOffset, lastOffset, file };
+  }
+
+  saveLocked(state: PartitionMeta): void {
+    this.meta.put(this.key, state);
+  }
+
+  /**
+   * Recovery, under the lock: cuts bytes a dead writer left past the committed end, rebuilds
+   * missing indexes, and verifies the active segment's tail; a torn or corrupt tail (a crash
+   * lost data the metadata had counted) is truncated and the partition's end moved back.
+   */
+  recoverLocked(): void {
+    const state = this.state();
+    for (const segment of state.segments.slice(0, -1)) this.fileFor(segment).repairIndexes(segment.bytes);
+    const active = state.segments[state.segments.length - 1];
+    const file = this.fileFor(active);
+    const size = file.size();
+    if (size > active.bytes) file.truncate(active.bytes);
+    file.repairIndexes(Math.min(size, active.bytes));
+    // A file shorter than its committed bytes lost data: verify all of it; otherwise the tail after the last index entry.
+    const from = size < active.bytes ? 0 : file.lookup(Number.MAX_SAFE_INTEGER);
+    const scan = file.scan(from, Math.min(size, active.bytes), true, false);
+    if (scan.validEnd === active.bytes) return;
+    file.truncate(scan.validEnd);
+    const whole = scan.validEnd === 0 ? { next: active.base, maxTimestamp: Number.NEGATIVE_INFINITY } : file.scan(0, scan.validEnd, false, false);
+    active.bytes = scan.validEnd;
+    active.next = whole.next;
+    active.maxTimestamp = whole.maxTimestamp;
+    state.next = active.next;
+    for (const [producerId, first] of Object.entries(state.openTxns)) if (first >= state.next) delete state.openTxns[producerId];
+    this.saveLocked(state);
+  }
+
+  /** Reads records from `offset`. Corrupt data inside the committed log is an error naming file and position. */
+  read(offset: number, options: ReadOptions = {}): ReadResult {
+    const state = this.state();
+    const committed = options.isolation === 'read_committed';
+    const end = committed ? lastStableOffset(state) : state.next;
+    if (offset < state.logStart) {
+      throw new SluiceError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} of ${this.topic.name}/${this.index} was deleted by retention; the log starts at ${state.logStart}`,
+      );
+    }
+    const records: BatchRecord[] = [];
+    if (offset >= end) return { records, nextOffset: offset };
+    if (committed) this.refreshAborted(state);
+    const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    let next = offset;
+    let bytesRead = 0;
+    let segmentIndex = findSegment(state.segments, offset);
+    while (segmentIndex < state.segments.length && next < end && records.length < maxRecords && bytesRead < maxBytes) {
+      const segment = state.segments[segmentIndex];
+      const file = this.fileFor(segment);
+      let pos = this.startPosition(file, segment, next);
+      while (pos < segment.bytes && next < end && records.length < maxRecords && bytesRead < maxBytes) {
+        const wanted = Math.min(segment.bytes - pos, Math.max(maxBytes - bytesRead, 64 * 1024));
+        const chunk = file.read(pos, wanted);
+        if (chunk.length < wanted) this.corrupt(file, pos + chunk.length, 'the file is shorter than the committed log');
+        let at = 0;
+        while (at < chunk.length && next < end && records.length < maxRecords) {
+          const check = readBatchHeader(chunk, at, chunk.length - at);
+          if (!check.ok && (chunk.length - at >= 60 || pos + chunk.length >= segment.bytes)) this.corrupt(file, pos + at, check.reason);
+          if (!check.ok) break;
+          const header = check.header;
+          if (at + header.length > chunk.length) {
+            if (at === 0) {
+              // A batch larger than the chunk: read it whole.
+              const whole = file.read(pos, header.length);
+              if (whole.length < header.length) this.corrupt(file, pos, 'batch runs past the end of the file');
+              if (!batchCrcValid(whole, 0, header.length)) this.corrupt(file, pos, 'CRC32C mismatch');
+              if (header.baseOffset >= end) break;
+              this.takeBatch(whole, 0, header, next, end, committed, records);
+              next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
+              at = header.length;
+              bytesRead += header.length;
+            }
+            break;
+          }
+          if (!batchCrcValid(chunk, at, header.length)) this.corrupt(file, pos + at, 'CRC32C mismatch');
+          if (header.baseOffset >= end) break;
+          this.takeBatch(chunk, at, header, next, end, committed, records);
+          next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
+          at += header.length;
+          bytesRead += header.length;
+        }
+        if (at === 0) break;
+        pos += at;
+        this.remember(next, segment, pos);
+      }
+      if (pos >= segment.bytes) {
+        segmentIndex++;
+        if (segmentIndex < state.segments.length) next = Math.max(next, state.segments[segmentIndex].base);
+      } else {
+        break;
+      }
+    }
+    return { records, nextOffset: Math.min(next, end) };
+  }
+
+  private takeBatch(
+    buffer: Uint8Array,
+    at: number,
+    header: BatchHeader,
+    from: number,
+    end: number,
+    committed: boolean,
+    into: BatchRecord[],
+  ): void {
+    if (header.baseOffset + header.lastOffsetDelta < from) return;
+    if (isControl(header)) return;
+    if (committed && isTransactional(header) && this.isAborted(header.producerId, header.baseOffset)) return;
+    const before = into.length;
+    decodeRecords(buffer, at, header, into);
+    // Drop records before `from` (reading from the middle of a batch) or at/after `end`.
+    let write = before;
+    for (let i = before; i < into.length; i++) {
+      const record = into[i];
+      if (record.offset >= from && record.offset < end) into[write++] = record;
+    }
+    into.length = write;
+  }
+
+  private corrupt(file: SegmentFile, position: number, reason: string): never {
+    throw new SluiceError(
+      'CORRUPT_RECORD',
+      `corrupt batch in ${file.logPath} at byte ${position} (${reason}); the segment was damaged on disk — restore it from a copy or delete the topic`,
+    );
+  }
+
+  private startPosition(file: SegmentFile, segment: SegmentMeta, offset: number): number {
+    const hint = this.hints.get(offset);
+    if (hint && hint[0] === segment.base && hint[1] === segment.generation) return hint[2];
+    file.loadIndexes(segment.bytes);
+    return file.lookup(offset);
+  }
+
+  private remember(next: number, segment: SegmentMeta, position: number): void {
+    if (this.hints.size >= 16) this.hints.delete(this.hints.keys().next().value as number);
+    this.hints.set(next, [segment.base, segment.generation, position]);
+  }
+
+  private refreshAborted(state: PartitionMeta): void {
+    if (state.abortedVersion === this.abortedVersion) return;
+    this.aborted = this.meta.get<AbortedRange[]>(['aborted', this.topic.name, this.index]) ?? [];
+    this.abortedVersion = state.abortedVersion;
+  }
+
+  private isAborted(producerId: number, offset: number): boolean {
+    for (const [id, first, last] of this.aborted) if (id === producerId && offset >= first && offset <= last) return true;
+    return false;
+  }
+
+  /** The first offset whose record timestamp is >= `timestamp`, or the end when none is. */
+  offsetForTimestamp(timestamp: number): number {
+    const state = this.state();
+    for (const segment of state.segments) {
+      if (segment.maxTimestamp < timestamp || segment.bytes === 0) continue;
+      const file = this.fileFor(segment);
+      file.loadIndexes(segment.bytes);
+      let from = Math.max(this.offsetAt(file, segment, file.lookupTime(timestamp)), state.logStart);
+      while (from < segment.next) {
+        const page = this.read(from, { isolation: 'read_uncommitted', maxBytes: 256 * 1024 });
+        for (const record of page.records) if (record.timestamp >= timestamp) return record.offset;
+        if (page.nextOffset <= from) break;
+        from = page.nextOffset;
+      }
+    }
+    return state.next;
+  }
+
+  private offsetAt(file: SegmentFile, segment: SegmentMeta, position: number): number {
+    if (position >= segment.bytes) return segment.next;
+    const head = file.read(position, 60);
+    const check = readBatchHeader(head, 0, head.length);
+    return check.ok ? check.header.baseOffset : segment.base;
+  }
+
+  /** Closes this process's file handles of segments no longer in the partition. */
+  dropStaleFiles(state: PartitionMeta): void {
+    const live = new Set(state.segments.map((s) => s.base));
+    for (const [base, file] of this.files) {
+      if (!live.has(base)) {
+        file.close();
+        this.files.delete(base);
+      }
+    }
+  }
+
+  close(): void {
+    for (const file of this.files.values()) file.close();
+    this.files.clear();
+  }
+}
+
+/** Index of the segment holding `offset` (the last whose base is <= offset; the first if none). */
+function findSegment(segments: SegmentMeta[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid].base <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,240 @@
+/**
+ * Segment files of one partition and their sparse indexes.
+ *
+ * Files, named by the segment's base offset (20 digits):
+ * - `<base>.log`: record batches back to back (see format.ts).
+ * - `<base>.index`: the sparse offset index, 8-byte entries `u32 relativeOffset | u32 position`,
+ *   one at the first batch and then one per `INDEX_INTERVAL_BYTES` of log.
+ * - `<base>.timeindex`: the time index, 12-byte entries `f64 maxTimestampSoFar | u32 relativeOffset`,
+ *   added with offset index entries when the maximum timestamp grew.
+ * Index entries pointing at or past a segment's committed bytes are ignored (a writer killed
+ * mid-append) and cut by the next writer. A missing index is rebuilt by scanning its segment.
+ */
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SluiceError } from '../core/index.ts';
+import { BATCH_HEADER_SIZE, batchCrcValid, readBatchHeader } from './format.ts';
+
+export const INDEX_INTERVAL_BYTES = 4096;
+
+export function segmentName(base: number): string {
+  return String(base).padStart(20, '0');
+}
+
+/** One segment's open file and in-memory copy of its indexes, as this process knows them. */
+export class SegmentFile {
+  readonly base: number;
+  readonly generation: number;
+  readonly logPath: string;
+  readonly fd: number;
+  /** Offset index: relative offsets and positions, ascending. */
+  private offsets: number[] = [];
+  private positions: number[] = [];
+  /** Time index: max timestamp so far and relative offset, ascending. */
+  private times: number[] = [];
+  private timeOffsets: number[] = [];
+  private readonly indexFd: number;
+  private readonly timeIndexFd: number;
+
+  constructor(dir: string, base: number, generation: number) {
+    this.base = base;
+    this.generation = generation;
+    const name = segmentName(base);
+    this.logPath = join(dir, `${name}.log`);
+    try {
+      this.fd = openOrCreate(this.logPath);
+      this.indexFd = openOrCreate(join(dir, `${name}.index`));
+      this.timeIndexFd = openOrCreate(join(dir, `${name}.timeindex`));
+    } catch (cause) {
+      throw new SluiceError('IO_FAILED', `cannot open segment ${this.logPath}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  read(position: number, length: number): Uint8Array {
+    const buffer = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, buffer, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === length ? buffer : buffer.subarray(0, done);
+  }
+
+  /** Writes `bytes` at `position` (the committed end), cutting anything a dead writer left past it. */
+  writeAt(position: number, bytes: Uint8Array): void {
+    if (this.size() > position) ftruncateSync(this.fd, position);
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+  }
+
+  /**
+   * Loads index entries other writers added since this process last looked, ignoring entries at
+   * or past the committed bytes (a writer died before committing them).
+   */
+  loadIndexes(committedBytes: number): void {
+    const known = this.offsets.length;
+    const count = Math.floor(fstatSync(this.indexFd).size / 8) - known;
+    if (count > 0) {
+      const bytes = new Uint8Array(count * 8);
+      readSync(this.indexFd, bytes, 0, bytes.length, known * 8);
+      const view = new DataView(bytes.buffer);
+      for (let i = 0; i < count; i++) {
+        const position = view.getUint32(i * 8 + 4);
+        const last = this.positions.length > 0 ? this.positions[this.positions.length - 1] : -1;
+        if (position >= committedBytes || position <= last) break;
+        this.offsets.push(view.getUint32(i * 8));
+        this.positions.push(position);
+      }
+    }
+    const knownTimes = this.times.length;
+    const timeCount = Math.floor(fstatSync(this.timeIndexFd).size / 12) - knownTimes;
+    if (timeCount > 0) {
+      const bytes = new Uint8Array(timeCount * 12);
+      readSync(this.timeIndexFd, bytes, 0, bytes.length, knownTimes * 12);
+      const view = new DataView(bytes.buffer);
+      const lastRelative = this.offsets.length > 0 ? this.offsets[this.offsets.length - 1] : -1;
+      for (let i = 0; i < timeCount; i++) {
+        const relative = view.getUint32(i * 12 + 8);
+        if (relative > lastRelative) break;
+        this.times.push(view.getFloat64(i * 12));
+        this.timeOffsets.push(relative);
+      }
+    }
+  }
+
+  /**
+   * Under the write lock: makes the index files exactly describe the committed bytes, cutting
+   * entries a dead writer left and adding the ones it never wrote (a rebuild when they are missing).
+   */
+  repairIndexes(committedBytes: number): void {
+    this.loadIndexes(committedBytes);
+    ftruncateSync(this.indexFd, this.offsets.length * 8);
+    ftruncateSync(this.timeIndexFd, this.times.length * 12);
+    const from = this.positions.length > 0 ? this.positions[this.positions.length - 1] : 0;
+    this.scan(from, committedBytes, false, true);
+  }
+
+  /** Under the write lock: adds index entries for a batch just written at `position`. */
+  indexBatch(position: number, baseOffset: number, maxTimestamp: number): void {
+    const last = this.positions.length > 0 ? this.positions[this.positions.length - 1] : -INDEX_INTERVAL_BYTES;
+    if (position - last < INDEX_INTERVAL_BYTES) return;
+    const relative = baseOffset - this.base;
+    this.offsets.push(relative);
+    this.positions.push(position);
+    const entry = new Uint8Array(8);
+    const view = new DataView(entry.buffer);
+    view.setUint32(0, relative);
+    view.setUint32(4, position);
+    writeSync(this.indexFd, entry, 0, 8, (this.offsets.length - 1) * 8);
+    const lastTime = this.times.length > 0 ? this.times[this.times.length - 1] : Number.NEGATIVE_INFINITY;
+    if (maxTimestamp > lastTime) {
+      this.times.push(maxTimestamp);
+      this.timeOffsets.push(relative);
+      const timeEntry = new Uint8Array(12);
+      const timeView = new DataView(timeEntry.buffer);
+      timeView.setFloat64(0, maxTimestamp);
+      timeView.setUint32(8, relative);
+      writeSync(this.timeIndexFd, timeEntry, 0, 12, (this.times.length - 1) * 12);
+    }
+  }
+
+  /**
+   * Walks batches from `from` to `to`. With `verify`, checks each CRC; with `index`, adds index
+   * entries. Returns where the valid prefix ends, the next offset after it and its max timestamp.
+   */
+  scan(from: number, to: number, verify: boolean, index: boolean): { validEnd: number; next: number; maxTimestamp: number } {
+    let pos = from;
+    let next = -1;
+    let maxTimestamp = Number.NEGATIVE_INFINITY;
+    const chunkSize = 1 << 20;
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkStart = pos;
+    while (pos < to) {
+      if (pos + BATCH_HEADER_SIZE > chunkStart + chunk.length) {
+        chunkStart = pos;
+        chunk = this.read(pos, Math.min(chunkSize, to - pos));
+      }
+      const check = readBatchHeader(chunk, pos - chunkStart, chunk.length - (pos - chunkStart));
+      if (!check.ok) break;
+      const { header } = check;
+      if (pos + header.length > to) break;
+      if (verify) {
+        if (pos + header.length > chunkStart + chunk.length) {
+          chunkStart = pos;
+          chunk = this.read(pos, Math.max(header.length, Math.min(chunkSize, to - pos)));
+          if (chunk.length < header.length) break;
+        }
+        if (!batchCrcValid(chunk, pos - chunkStart, header.length)) break;
+      }
+      if (index) this.indexBatch(pos, header.baseOffset, header.maxTimestamp);
+      next = header.baseOffset + header.lastOffsetDelta + 1;
+      if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
+      pos += header.length;
+    }
+    return { validEnd: pos, next, maxTimestamp };
+  }
+
+  /** Under the write lock, after recovery found a torn or corrupt tail: cuts the segment and its indexes at `bytes`. */
+  truncate(bytes: number): void {
+    ftruncateSync(this.fd, bytes);
+    let keep = this.positions.findIndex((p) => p >= bytes);
+    if (keep === -1) keep = this.positions.length;
+    this.offsets.length = keep;
+    this.positions.length = keep;
+    const lastRelative = keep > 0 ? this.offsets[keep - 1] : -1;
+    let keepTimes = this.timeOffsets.findIndex((r) => r > lastRelative);
+    if (keepTimes === -1) keepTimes = this.timeOffsets.length;
+    this.times.length = keepTimes;
+    this.timeOffsets.length = keepTimes;
+    ftruncateSync(this.indexFd, keep * 8);
+    ftruncateSync(this.timeIndexFd, keepTimes * 12);
+  }
+
+  /** The position of the last indexed batch starting at or before `offset`. */
+  lookup(offset: number): number {
+    const relative = offset - this.base;
+    let lo = 0;
+    let hi = this.offsets.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.offsets[mid] <= relative) {
+        found = this.positions[mid];
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** A position at or before the first batch that may hold a record with timestamp >= `timestamp`. */
+  lookupTime(timestamp: number): number {
+    // Entries ascend in max timestamp: records before the first entry reaching `timestamp`
+    // are all earlier, so reading may start at the entry before it.
+    let index = this.times.findIndex((t) => t >= timestamp);
+    if (index === -1) index = this.times.length;
+    const relative = index === 0 ? 0 : this.timeOffsets[index - 1];
+    return this.lookup(this.base + relative);
+  }
+
+  sync(): void {
+    // fdatasync is enough: the committed size lives in the metadata, not in the inode.
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    closeSync(this.indexFd);
+    closeSync(this.timeIndexFd);
+  }
+}
+
+function openOrCreate(path: string): number {
+  return openSync(path, existsSync(path) ? 'r+' : 'w+');
+}

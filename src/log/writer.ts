@@ -1,0 +1,101 @@
+/**
+ * Group commit for one partition: batches handed in while the previous write's fsync is in
+ * flight are appended together under one lock and made durable by one fsync, so concurrent
+ * producers share the cost of a sync instead of paying one each.
+ */
+import { fdatasync } from 'node:fs';
+import { promisify } from 'node:util';
+import { type AppendResult, appendBatchesLocked, type PendingBatch } from './append.ts';
+import type { MetaStore } from './meta.ts';
+import type { Partition } from './partition.ts';
+import type { SegmentFile } from './segment-files.ts';
+
+const fdatasyncAsync = promisify(fdatasync);
+
+interface Entry {
+  batch: PendingBatch;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most bytes appended under one lock: keeps the cross-process lock short. */
+const MAX_GROUP_BYTES = 4 << 20;
+
+export class PartitionWriter {
+  private queue: Entry[] = [];
+  private running = false;
+  private readonly partition: Partition;
+  private readonly meta: MetaStore;
+  private readonly now: () => number;
+  private readonly afterAppend: (written: SegmentFile[]) => void;
+
+  constructor(partition: Partition, meta: MetaStore, now: () => number, afterAppend: (written: SegmentFile[]) => void) {
+    this.partition = partition;
+    this.meta = meta;
+    this.now = now;
+    this.afterAppend = afterAppend;
+  }
+
+  append(batch: PendingBatch): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.takeGroup();
+        let results: AppendResult[];
+        let files: SegmentFile[];
+        try {
+          ({ results, files } = this.appendGroup(group));
+        } catch {
+          // One bad batch (a fenced producer, a sequence gap) must not fail the others: retry alone.
+          for (const entry of group) this.appendAlone(entry);
+          continue;
+        }
+        try {
+          if (this.partition.topic.fsync === 'batch') await Promise.all(files.map((file) => fdatasyncAsync(file.fd)));
+          for (let i = 0; i < group.length; i++) group[i].resolve(results[i]);
+        } catch (error) {
+          for (const entry of group) entry.reject(error);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private takeGroup(): Entry[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].batch.batch.length <= MAX_GROUP_BYTES)) {
+      bytes += this.queue[count].batch.batch.length;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private appendGroup(group: Entry[]): { results: AppendResult[]; files: SegmentFile[] } {
+    const { results, written } = this.meta.locked(
+      () => appendBatchesLocked(this.meta, this.partition, group.map((e) => e.batch), this.now()),
+      { flush: false },
+    );
+    const files = [...new Set(written.map((w) => w.file))];
+    this.afterAppend(files);
+    return { results, files };
+  }
+
+  private appendAlone(entry: Entry): void {
+    try {
+      const { results, files } = this.appendGroup([entry]);
+      if (this.partition.topic.fsync === 'batch') for (const file of files) file.sync();
+      entry.resolve(results[0]);
+    } catch (error) {
+      entry.reject(error);
+    }
+  }
+}
