@@ -1,0 +1,115 @@
+/**
+ * Pieces shared by the window engines: the aggregate contract, result shape, key identity,
+ * and the emitter that turns fired windows into output elements.
+ */
+import { SluiceError } from '../core/errors.ts';
+import type { Element, Output } from './operator.ts';
+
+/**
+ * Incremental aggregation: one accumulator per window and key. `merge` is needed by session
+ * windows (merging sessions merges their accumulators). Accumulators go into checkpoints, so
+ * they must be plain data (structured-cloneable, and JSON-able when state is stored as JSON).
+ */
+export interface WindowAggregate<V = unknown, A = unknown, R = unknown> {
+  init(): A;
+  add(acc: A, value: V, key: unknown): A;
+  merge?(a: A, b: A): A;
+  result(acc: A): R;
+}
+
+/** What a window emits: `{ key, start, end, value }` (JSON in topics). */
+export interface WindowResult<R = unknown> {
+  key: unknown;
+  start: number;
+  end: number;
+  value: R;
+}
+
+/** A Map-safe identity for a key: primitives as they are, anything else as its JSON text. */
+export type KeyId = string | number | boolean | bigint | symbol | null | undefined;
+
+export function keyIdOf(key: unknown): KeyId {
+  // A leading NUL keeps JSON texts of object keys apart from string keys.
+  return typeof key === 'object' && key !== null ? `\u0000${JSON.stringify(key)}` : (key as KeyId);
+}
+
+/**
+ * Sends window results to the current output. The operator points `out` at the output of the
+ * call in progress (process, onWatermark, onProcessingTime).
+ */
+export class Emitter {
+  out: Output<WindowResult> | undefined;
+  /**
+   * The watermark downstream has seen before these results: the operator's previous watermark
+   * while it fires on a new one, so a result stamped `end - 1` is on time for a downstream window.
+   */
+  forwarded = Number.NEGATIVE_INFINITY;
+  lateRecords = 0;
+  emitted = 0;
+  private readonly lateSideOutput: string | undefined;
+
+  constructor(lateSideOutput: string | undefined) {
+    this.lateSideOutput = lateSideOutput;
+  }
+
+  /** Emits one window result. `timestamp` defaults to `end - 1`, the last instant of the window. */
+  result(key: unknown, start: number, end: number, value: unknown, timestamp = end - 1): void {
+    this.emitted++;
+    this.out!.emit({ value: { key, start, end, value }, timestamp, key, sourceWatermark: this.forwarded });
+  }
+
+  /** A record that contributes to no window: counted, and sent to the late side output when one is set. */
+  late(element: Element): void {
+    this.lateRecords++;
+    if (this.lateSideOutput !== undefined) this.out!.side(this.lateSideOutput, element);
+  }
+}
+
+/** Shared settings every engine reads. */
+export interface EngineContext {
+  readonly aggregate: WindowAggregate;
+  readonly emitter: Emitter;
+  /** Allowed lateness in ms (0 for processing-time windows, which cannot see late records). */
+  readonly latenessMs: number;
+  /** Emit an early update after this many contributions to a window not yet fired (early-count), else 0. */
+  readonly earlyEvery: number;
+}
+
+/** One kind of window, run for every key. */
+export interface WindowEngine {
+  /**
+   * Takes one record of key `key`. `ts` is its time in the window's domain, `wBefore` the
+   * watermark of its own source partition just before it (-Infinity in processing time).
+   */
+  add(element: Element, key: unknown, ts: number, wBefore: number): void;
+  /** Time (watermark, or processing time) advanced to `progress`: fire and clean up what it completes. */
+  advance(progress: number): void;
+  /** Early-interval firing: emit updates of windows that changed since their last emission. */
+  emitEarly(): void;
+  snapshot(): unknown;
+  /** Rebuilds state from `snapshot()`; `progress` is the time the snapshot was taken at. */
+  restore(state: unknown, progress: number): void;
+}
+
+/** Runs user code, turning its exceptions into USER_FUNCTION_FAILED errors that name the operator and record. */
+export function userFailure(operator: string, element: Element | undefined, cause: unknown): SluiceError {
+  if (cause instanceof SluiceError) return cause;
+  const where = element?.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : '';
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new SluiceError('USER_FUNCTION_FAILED', `window aggregate of '${operator}' threw${where}: ${message}`, {
+    cause,
+    operator,
+    ...(element?.source ? { position: element.source } : {}),
+  });
+}
+
+/** A number in a snapshot: JSON has no infinities, so they are stored as the strings `'inf'` and `'-inf'`. */
+export type JsonNumber = number | 'inf' | '-inf';
+
+export function toJsonNumber(n: number): JsonNumber {
+  return n === Number.POSITIVE_INFINITY ? 'inf' : n === Number.NEGATIVE_INFINITY ? '-inf' : n;
+}
+
+export function fromJsonNumber(n: JsonNumber): number {
+  return n === 'inf' ? Number.POSITIVE_INFINITY : n === '-inf' ? Number.NEGATIVE_INFINITY : n;
+}
