@@ -20,6 +20,8 @@ export interface OpenWindow {
 export interface KeyWindows {
   key: unknown;
   id: KeyId;
+  /** Creation order, to break ties between keys firing at the same time. */
+  seq: number;
   /** Sorted by end, then start. */
   windows: OpenWindow[];
   /** The time of this key's live timer (+Infinity when none). */
@@ -49,6 +51,7 @@ export class WindowTable {
   /** The engine's time: the operator watermark (event time) or the processing time reached. */
   progress = Number.NEGATIVE_INFINITY;
   private readonly timers = new TimerQueue();
+  private nextSeq = 0;
   private readonly dirty = new Map<OpenWindow, KeyWindows>();
   private readonly ctx: EngineContext;
   private readonly hooks: WindowTableHooks;
@@ -64,7 +67,7 @@ export class WindowTable {
     const id = keyIdOf(key);
     let kw = this.keys.get(id);
     if (kw === undefined) {
-      kw = { key, id, windows: [], scheduled: Number.POSITIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
+      kw = { key, id, seq: this.nextSeq++, windows: [], scheduled: Number.POSITIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
       this.keys.set(id, kw);
     }
     return kw;
@@ -146,7 +149,7 @@ export class WindowTable {
       const t = w.fired ? w.end + lateness : w.end;
       if (t < next) next = t;
     }
-    if (next !== kw.scheduled && next !== Number.POSITIVE_INFINITY) this.timers.push(next, kw.id);
+    if (next !== kw.scheduled && next !== Number.POSITIVE_INFINITY) this.timers.push(next, kw.seq, kw.id);
     kw.scheduled = next;
     if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0) this.keys.delete(kw.id);
   }

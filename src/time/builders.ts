@@ -2,7 +2,7 @@
  * The user-facing builders. Each returns plain data (a WindowSpec, TriggerSpec or WatermarkSpec)
  * and validates at once, with a message that says what to write instead.
  */
-import { type Duration, MILLISECONDS, toMillis } from '../core/duration.ts';
+import { type Duration, toMillis } from '../core/duration.ts';
 import { SluiceError } from '../core/errors.ts';
 import type { WatermarkSpec } from './watermarks.ts';
 import type { TimeDomain, TriggerSpec, WindowSpec } from './window-spec.ts';
@@ -177,6 +177,7 @@ export const Watermarks = {
   },
 };
 
+/** A size in `unit`s (`of(5, MINUTES)`), or a Duration when no unit is given (`of('5m')`, `of(300000)`). */
 function unitMs(size: Duration, unit: number | undefined, what: string, example: string): number {
   if (unit === undefined) return positiveMs(size, what, example);
   if (typeof size !== 'number' || !(unit > 0)) {
@@ -191,8 +192,8 @@ export const TumblingWindow = {
    * @example TumblingWindow.of(5, MINUTES)
    * @example TumblingWindow.of('5m')
    */
-  of(size: Duration, unit: number = MILLISECONDS): WindowSpec {
-    const sizeMs = unitMs(size, typeof size === 'number' ? unit : undefined, 'tumbling window size', '5, MINUTES');
+  of(size: Duration, unit?: number): WindowSpec {
+    const sizeMs = unitMs(size, unit, 'tumbling window size', '5, MINUTES');
     return { kind: 'tumbling', sizeMs, offsetMs: 0, time: 'event' };
   },
 };
@@ -200,9 +201,8 @@ export const TumblingWindow = {
 /** Flink-style spelling of hopping windows. */
 export const HoppingWindow = {
   /** @example HoppingWindow.of(10, 2, SECONDS) */
-  of(size: Duration, slide: Duration, unit: number = MILLISECONDS): WindowSpec {
-    const u = typeof size === 'number' ? unit : undefined;
-    return hopping(unitMs(size, u, 'hopping window size', '10, SECONDS'), unitMs(slide, u, 'hopping window slide', '2, SECONDS'), undefined);
+  of(size: Duration, slide: Duration, unit?: number): WindowSpec {
+    return hopping(unitMs(size, unit, 'hopping window size', '10, SECONDS'), unitMs(slide, unit, 'hopping window slide', '2, SECONDS'), undefined);
   },
 };
 
@@ -212,7 +212,7 @@ export const HoppingWindow = {
  */
 export const SlidingWindow = {
   /** @example SlidingWindow.of(10, 2, SECONDS) */
-  of(size: Duration, slide: Duration, unit: number = MILLISECONDS): WindowSpec {
+  of(size: Duration, slide: Duration, unit?: number): WindowSpec {
     return HoppingWindow.of(size, slide, unit);
   },
 };
@@ -223,8 +223,8 @@ export const SessionWindow = {
    * @example SessionWindow.withGap(30, SECONDS)
    * @example SessionWindow.withGap('30s')
    */
-  withGap(gap: Duration, unit: number = MILLISECONDS): WindowSpec {
-    const gapMs = unitMs(gap, typeof gap === 'number' ? unit : undefined, 'session gap', '30, SECONDS');
+  withGap(gap: Duration, unit?: number): WindowSpec {
+    const gapMs = unitMs(gap, unit, 'session gap', '30, SECONDS');
     return { kind: 'session', gapMs, time: 'event' };
   },
 };
