@@ -1,0 +1,54 @@
+/**
+ * The graph builder behind every stream: it allocates node ids and stable names and
+ * validates what the user passes, so a bad argument fails where it is written.
+ */
+import { SluiceError } from '../core/index.ts';
+import type { LogicalGraph, LogicalNode, NodeId } from './graph.ts';
+
+type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> : never) : never;
+
+export class GraphBuilder {
+  readonly graph: LogicalGraph = { nodes: [] };
+  readonly #names = new Set<string>();
+
+  /** Adds a node. Its name is the one given, else `<kind>-<id>`: deterministic from its position. */
+  add(node: NewNode, name?: string): NodeId {
+    const id = this.graph.nodes.length;
+    const finalName = name ?? `${node.kind}-${id}`;
+    if (name !== undefined) checkName(name);
+    if (this.#names.has(finalName)) {
+      throw new SluiceError('INVALID_ARGUMENT', `two stages are named '${finalName}'; give each stateful stage its own name`);
+    }
+    this.#names.add(finalName);
+    this.graph.nodes.push({ ...node, id, name: finalName } as LogicalNode);
+    return id;
+  }
+
+  node(id: NodeId): LogicalNode {
+    return this.graph.nodes[id];
+  }
+}
+
+export function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,200}$/.test(name)) {
+    throw new SluiceError(
+      'INVALID_ARGUMENT',
+      `name ${JSON.stringify(name)} is not valid; use letters, digits, '.', '_' and '-', such as 'hourly-order-totals'`,
+    );
+  }
+}
+
+export function checkFunction(fn: unknown, what: string, example: string): void {
+  if (typeof fn !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', `${what} expects a function, got ${fn === null ? 'null' : typeof fn}; write for example ${example}`);
+  }
+}
+
+export function checkTopic(topic: unknown, what: string): asserts topic is string {
+  if (typeof topic !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+    throw new SluiceError(
+      'INVALID_TOPIC_NAME',
+      `${what}: topic ${JSON.stringify(topic)} is not valid; use 1-249 letters, digits, '.', '_' or '-', such as 'clicks-per-url'`,
+    );
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The logical graph: what the user asked for, as plain data. A closed set of node kinds,
+ * each pointing at its inputs by id. User functions are carried as fields; everything else
+ * serializes as it is (see `describeGraph`).
+ */
+import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
+
+export type NodeId = number;
+
+/** How event time and watermarks of a source are computed. */
+export interface SourceTimeSpec {
+  /** Event time of a value; absent means the log record's timestamp. */
+  timestamp?: (value: any) => number;
+  /** Per-partition watermarks (bounded out-of-orderness) and the idle timeout. */
+  watermark: WatermarkSpec;
+}
+
+/** What a keyed aggregation computes: a closed set, plus user-defined `reduce` and `aggregate`. */
+export type AggregateSpec =
+  | { kind: 'count' }
+  | { kind: 'sum'; of: (value: any) => number }
+  | { kind: 'min'; of: (value: any) => number }
+  | { kind: 'max'; of: (value: any) => number }
+  | { kind: 'avg'; of: (value: any) => number }
+  | { kind: 'collect'; of?: (value: any) => unknown }
+  | { kind: 'reduce'; fn: (a: any, b: any) => any }
+  | { kind: 'aggregate'; init: () => unknown; add: (key: any, value: any, acc: any) => unknown };
+
+/** A keyed process function (see `ProcessFunction` in api/process). */
+export interface ProcessSpec {
+  processElement: (value: any, ctx: any) => void;
+  onTimer?: (timestamp: number, ctx: any) => void;
+}
+
+interface Base {
+  id: NodeId;
+  /** Stable name: state, metrics, checkpoints and error messages use it. */
+  name: string;
+}
+
+export type LogicalNode =
+  | (Base & { kind: 'source'; topic: string; time: SourceTimeSpec })
+  | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
+  | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
+  | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
+  | (Base & { kind: 'keyBy'; input: NodeId; fn: (value: any) => unknown })
+  | (Base & {
+      kind: 'window';
+      input: NodeId;
+      window: WindowSpec;
+      lateness: LatenessSpec;
+      emit: EmitSpec;
+      aggregate: AggregateSpec;
+      /** Set when the user named the stage: its latest results are queryable while running. */
+      store?: string;
+    })
+  | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })
+  | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
+  | (Base & { kind: 'union'; inputs: NodeId[] })
+  | (Base & { kind: 'side'; input: NodeId; tag: string })
+  | (Base & { kind: 'sink'; input: NodeId; topic: string })
+  | (Base & { kind: 'print'; input: NodeId; prefix: string });
+
+export type NodeKind = LogicalNode['kind'];
+
+/** The graph: nodes in creation order (inputs always come first). */
+export interface LogicalGraph {
+  nodes: LogicalNode[];
+}
+
+/** The inputs of a node. */
+export function inputsOf(node: LogicalNode): NodeId[] {
+  if (node.kind === 'source') return [];
+  if (node.kind === 'union') return node.inputs;
+  return [node.input];
+}
+
+/** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
+export function isStateful(node: LogicalNode): boolean {
+  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process';
+}
+
+/** The graph as JSON-able data: functions become the string `'fn'`. */
+export function describeGraph(graph: LogicalGraph): unknown[] {
+  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (_k, v) => (typeof v === 'function' ? 'fn' : v))));
+}

@@ -1,0 +1,11 @@
+/**
+ * api: the fluent DSL users write. Stream -> KeyedStream -> WindowedStream record a logical
+ * graph of plain nodes; nothing here runs anything (the runtime never is imported from here).
+ */
+export * from './app.ts';
+export * from './builder.ts';
+export * from './graph.ts';
+export * from './options.ts';
+export * from './process.ts';
+export * from './stream.ts';
+export * from './window-argument.ts';

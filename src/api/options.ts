@@ -1,0 +1,60 @@
+/**
+ * Options of an app and of its sources, checked at once: every message says what to write.
+ */
+import { type Duration, SluiceError, toMillis } from '../core/index.ts';
+import { checkName } from './builder.ts';
+
+export type Guarantee = 'exactly-once' | 'at-least-once' | 'at-most-once';
+export type OnError = 'dead-letter' | 'fail';
+
+/** Options of `new Sluice({...})`. */
+export interface AppOptions {
+  /** Required; the consumer group of the app's sources and the prefix of internal topics (`<name>.dlq`). */
+  name: string;
+  /** Data directory of the embedded log (default `./.sluice`). */
+  dataDir?: string;
+  /** How often state, offsets and output commit together (default `'1s'`). */
+  checkpointInterval?: Duration;
+  guarantee?: Guarantee;
+  /** A record that fails to decode or throws in user code: to `<name>.dlq` (default) or stop the run. */
+  onError?: OnError;
+  state?: 'memory' | 'lmdb';
+}
+
+export interface ResolvedAppOptions {
+  name: string;
+  dataDir: string;
+  checkpointIntervalMs: number;
+  guarantee: Guarantee;
+  onError: OnError;
+  state: 'memory' | 'lmdb';
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new SluiceError('INVALID_ARGUMENT', `${what}: ${JSON.stringify(value)} is not one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+}
+
+export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new SluiceError('INVALID_ARGUMENT', "new Sluice() needs options; write new Sluice({ name: 'clicks' })");
+  }
+  if (options.name === undefined) {
+    throw new SluiceError('INVALID_ARGUMENT', "new Sluice() needs a name; write new Sluice({ name: 'clicks' })");
+  }
+  checkName(options.name);
+  if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+    throw new SluiceError('INVALID_ARGUMENT', "dataDir must be a directory path such as './.sluice'");
+  }
+  const checkpointIntervalMs = toMillis(options.checkpointInterval ?? '1s', 'checkpointInterval');
+  if (checkpointIntervalMs === 0) throw new SluiceError('INVALID_ARGUMENT', "checkpointInterval must be positive, such as '1s' or 100");
+  return {
+    name: options.name,
+    dataDir: options.dataDir ?? './.sluice',
+    checkpointIntervalMs,
+    guarantee: oneOf(options.guarantee, ['exactly-once', 'at-least-once', 'at-most-once'] as const, 'guarantee', 'exactly-once'),
+    onError: oneOf(options.onError, ['dead-letter', 'fail'] as const, 'onError', 'dead-letter'),
+    state: oneOf(options.state, ['memory', 'lmdb'] as const, 'state', 'memory'),
+  };
+}

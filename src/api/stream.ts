@@ -1,0 +1,268 @@
+/**
+ * The stages of a pipeline, each its own type: `Stream<T>` -> `KeyedStream<K, T>` ->
+ * `WindowedStream<K, T>`. A window needs a key and an aggregate needs a window or a key,
+ * so wrong pipelines do not compile. Every method only records a node in the graph.
+ */
+import { type Duration, SluiceError, toMillis } from '../core/index.ts';
+import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
+import { checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
+import type { AggregateSpec, NodeId } from './graph.ts';
+import type { ProcessFunction } from './process.ts';
+import { type WindowArgument, toWindowSpec } from './window-argument.ts';
+
+/** A window's result: `{ key, start, end, value }`, written to topics as JSON with `key` as the record key. */
+export interface WindowResult<K, V> {
+  key: K;
+  /** Window start, epoch ms (inclusive). */
+  start: number;
+  /** Window end, epoch ms (exclusive). */
+  end: number;
+  value: V;
+}
+
+/** A running (non-windowed) aggregate's update for one key. */
+export interface KeyedResult<K, V> {
+  key: K;
+  value: V;
+}
+
+/** Options common to stages: a stable name for state, metrics and errors. */
+export interface StageOptions {
+  name?: string;
+}
+
+/** When a window emits: `'final'` (default) once it fires, or early updates before that. */
+export type EmitOption = 'final' | { everyRecords: number } | { every: Duration };
+
+/**
+ * A stream of values of type T.
+ * @example
+ * events.filter((e) => e.action === 'purchase').map((e) => ({ user: e.user_id, amount: e.amount })).to('purchases');
+ */
+export class Stream<T> {
+  /** @internal */
+  readonly builder: GraphBuilder;
+  /** @internal The node producing this stream. */
+  readonly nodeId: NodeId;
+
+  /** @internal Streams are made by `app.stream()` and the methods of other streams. */
+  constructor(builder: GraphBuilder, nodeId: NodeId) {
+    this.builder = builder;
+    this.nodeId = nodeId;
+  }
+
+  /** Keeps the values for which `fn` returns true. */
+  filter(fn: (value: T) => boolean, options: StageOptions = {}): Stream<T> {
+    checkFunction(fn, 'filter()', '.filter((e) => e.action === "click")');
+    return new Stream(this.builder, this.builder.add({ kind: 'filter', input: this.nodeId, fn }, options.name));
+  }
+
+  /** Transforms each value. The key of the last keyed stage stays with the record. */
+  map<U>(fn: (value: T) => U, options: StageOptions = {}): Stream<U> {
+    checkFunction(fn, 'map()', '.map((e) => ({ user: e.user_id }))');
+    return new Stream(this.builder, this.builder.add({ kind: 'map', input: this.nodeId, fn }, options.name));
+  }
+
+  /** Transforms each value into zero or more values. */
+  flatMap<U>(fn: (value: T) => Iterable<U>, options: StageOptions = {}): Stream<U> {
+    checkFunction(fn, 'flatMap()', '.flatMap((line) => line.split(" "))');
+    return new Stream(this.builder, this.builder.add({ kind: 'flatMap', input: this.nodeId, fn }, options.name));
+  }
+
+  /** Groups by a key: records move to the task that owns their key. */
+  keyBy<K>(fn: (value: T) => K, options: StageOptions = {}): KeyedStream<K, T> {
+    checkFunction(fn, 'keyBy()', '.keyBy((e) => e.url)');
+    return new KeyedStream(this.builder, this.builder.add({ kind: 'keyBy', input: this.nodeId, fn }, options.name));
+  }
+
+  /** Merges streams of the same type. */
+  union(...others: Stream<T>[]): Stream<T> {
+    for (const other of others) {
+      if (!(other instanceof Stream) || other.builder !== this.builder) {
+        throw new SluiceError('INVALID_ARGUMENT', 'union() takes streams of the same app; write a.union(b, c)');
+      }
+    }
+    const inputs = [this.nodeId, ...others.map((s) => s.nodeId)];
+    return new Stream(this.builder, this.builder.add({ kind: 'union', inputs }));
+  }
+
+  /** The values a process function sent to `ctx.output(tag, value)`. */
+  sideOutput<U>(tag: string): Stream<U> {
+    checkName(tag);
+    if (this.builder.node(this.nodeId).kind !== 'process') {
+      throw new SluiceError('INVALID_ARGUMENT', `sideOutput('${tag}') reads a side output of process(); call it on the stream process() returns`);
+    }
+    return new Stream(this.builder, this.builder.add({ kind: 'side', input: this.nodeId, tag }));
+  }
+
+  /** Writes each value to a topic as JSON (strings as their text), keyed by the record's key. */
+  to(topic: string, options: StageOptions = {}): void {
+    checkTopic(topic, 'to()');
+    this.builder.add({ kind: 'sink', input: this.nodeId, topic }, options.name);
+  }
+
+  /** Prints each value to stdout. */
+  print(prefix = ''): void {
+    this.builder.add({ kind: 'print', input: this.nodeId, prefix: String(prefix) });
+  }
+}
+
+/**
+ * A stream grouped by key. Windows, keyed process functions and running aggregates need it.
+ * @example
+ * events.keyBy((e) => e.url).window(TumblingWindow.of(5, MINUTES)).count().to('clicks-per-url');
+ */
+export class KeyedStream<K, T> extends Stream<T> {
+  /** Groups each key's records into windows. */
+  window(window: WindowArgument): WindowedStream<K, T> {
+    return new WindowedStream<K, T>(this.builder, this.nodeId, toWindowSpec(window), { allowedLatenessMs: 0 }, { kind: 'final' });
+  }
+
+  /** Runs a process function with keyed state and timers. */
+  process<O>(fn: ProcessFunction<K, T, O>, options: StageOptions = {}): Stream<O> {
+    if (fn === null || typeof fn !== 'object' || typeof fn.processElement !== 'function') {
+      throw new SluiceError('INVALID_ARGUMENT', 'process() expects an object with processElement(value, ctx); write .process({ processElement(v, ctx) { ctx.emit(v); } })');
+    }
+    if (fn.onTimer !== undefined) checkFunction(fn.onTimer, 'process() onTimer', 'onTimer(timestamp, ctx) { ... }');
+    return new Stream(this.builder, this.builder.add({ kind: 'process', input: this.nodeId, fn }, options.name));
+  }
+
+  /** Running count per key: an update `{ key, value }` for every record. */
+  count(options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+    return this.#rolling({ kind: 'count' }, options);
+  }
+  sum(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+    return this.#rolling(numeric('sum', of), options);
+  }
+  min(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+    return this.#rolling(numeric('min', of), options);
+  }
+  max(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+    return this.#rolling(numeric('max', of), options);
+  }
+  avg(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+    return this.#rolling(numeric('avg', of), options);
+  }
+  reduce(fn: (a: T, b: T) => T, options: StageOptions = {}): Stream<KeyedResult<K, T>> {
+    return this.#rolling(reduceSpec(fn), options);
+  }
+  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: StageOptions = {}): Stream<KeyedResult<K, A>> {
+    return this.#rolling(aggregateSpec(init, add), options);
+  }
+
+  #rolling<R>(aggregate: AggregateSpec, options: StageOptions): Stream<R> {
+    return new Stream(this.builder, this.builder.add({ kind: 'rolling', input: this.nodeId, aggregate }, options.name));
+  }
+}
+
+/**
+ * A keyed stream grouped into windows; an aggregate turns it back into a stream of results.
+ * @example
+ * events.keyBy((e) => e.k).window(Windows.hopping('1m', '20s')).allowedLateness('30s').sideOutputLateData('late-events').sum((e) => e.v).to('sums');
+ */
+export class WindowedStream<K, T> {
+  readonly #builder: GraphBuilder;
+  readonly #input: NodeId;
+  readonly #window: WindowSpec;
+  readonly #lateness: LatenessSpec;
+  readonly #emit: EmitSpec;
+
+  /** @internal Made by `KeyedStream.window()`. */
+  constructor(builder: GraphBuilder, input: NodeId, window: WindowSpec, lateness: LatenessSpec, emit: EmitSpec) {
+    this.#builder = builder;
+    this.#input = input;
+    this.#window = window;
+    this.#lateness = lateness;
+    this.#emit = emit;
+  }
+
+  /** Keeps fired windows open for late records this long; each late record re-fires its window. */
+  allowedLateness(lateness: Duration): WindowedStream<K, T> {
+    if (this.#window.kind === 'count-tumbling' || this.#window.kind === 'count-sliding') {
+      throw new SluiceError('INVALID_ARGUMENT', 'count windows have no event time, so no lateness; drop .allowedLateness() or use a time window');
+    }
+    const allowedLatenessMs = toMillis(lateness, 'allowedLateness()');
+    return new WindowedStream(this.#builder, this.#input, this.#window, { ...this.#lateness, allowedLatenessMs }, this.#emit);
+  }
+
+  /** Writes records too late for every one of their windows to a topic instead of dropping them. */
+  sideOutputLateData(topic: string): WindowedStream<K, T> {
+    checkTopic(topic, 'sideOutputLateData()');
+    return new WindowedStream(this.#builder, this.#input, this.#window, { ...this.#lateness, lateSideOutput: topic }, this.#emit);
+  }
+
+  /** Emission mode: `'final'` (default), `{ everyRecords: n }` or `{ every: '10s' }` early updates, then final. */
+  emit(mode: EmitOption): WindowedStream<K, T> {
+    return new WindowedStream(this.#builder, this.#input, this.#window, this.#lateness, toEmitSpec(mode));
+  }
+
+  count(options: StageOptions = {}): Stream<WindowResult<K, number>> {
+    return this.#aggregate({ kind: 'count' }, options);
+  }
+  sum(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+    return this.#aggregate(numeric('sum', of), options);
+  }
+  min(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+    return this.#aggregate(numeric('min', of), options);
+  }
+  max(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+    return this.#aggregate(numeric('max', of), options);
+  }
+  avg(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+    return this.#aggregate(numeric('avg', of), options);
+  }
+  /** The window's values (or `of(value)` of each) as a list, in arrival order: collect_list. */
+  collect<U = T>(of?: (value: T) => U, options: StageOptions = {}): Stream<WindowResult<K, U[]>> {
+    if (of !== undefined) checkFunction(of, 'collect()', '.collect((e) => e.page)');
+    return this.#aggregate(of === undefined ? { kind: 'collect' } : { kind: 'collect', of }, options);
+  }
+  reduce(fn: (a: T, b: T) => T, options: StageOptions = {}): Stream<WindowResult<K, T>> {
+    return this.#aggregate(reduceSpec(fn), options);
+  }
+  /** Folds each window: `init()` then `add(key, value, acc)` per record. Named, it is a queryable store. */
+  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: StageOptions = {}): Stream<WindowResult<K, A>> {
+    return this.#aggregate(aggregateSpec(init, add), options);
+  }
+
+  #aggregate<R>(aggregate: AggregateSpec, options: StageOptions): Stream<R> {
+    const node = {
+      kind: 'window' as const,
+      input: this.#input,
+      window: this.#window,
+      lateness: this.#lateness,
+      emit: this.#emit,
+      aggregate,
+      ...(options.name === undefined ? {} : { store: options.name }),
+    };
+    return new Stream(this.#builder, this.#builder.add(node, options.name));
+  }
+}
+
+function numeric(kind: 'sum' | 'min' | 'max' | 'avg', of: (value: any) => number): AggregateSpec {
+  checkFunction(of, `${kind}()`, `.${kind}((e) => e.amount)`);
+  return { kind, of };
+}
+
+function reduceSpec(fn: (a: any, b: any) => any): AggregateSpec {
+  checkFunction(fn, 'reduce()', '.reduce((a, b) => (a.amount > b.amount ? a : b))');
+  return { kind: 'reduce', fn };
+}
+
+function aggregateSpec(init: () => unknown, add: (key: any, value: any, acc: any) => unknown): AggregateSpec {
+  checkFunction(init, 'aggregate() init', '.aggregate(() => 0, (key, order, total) => total + order.total)');
+  checkFunction(add, 'aggregate() add', '.aggregate(() => 0, (key, order, total) => total + order.total)');
+  return { kind: 'aggregate', init, add };
+}
+
+function toEmitSpec(mode: EmitOption): EmitSpec {
+  if (mode === 'final') return { kind: 'final' };
+  if (mode !== null && typeof mode === 'object') {
+    if ('everyRecords' in mode) {
+      if (Number.isInteger(mode.everyRecords) && mode.everyRecords > 0) return { kind: 'early-count', every: mode.everyRecords };
+    } else if ('every' in mode) {
+      const everyMs = toMillis(mode.every, 'emit({ every })');
+      if (everyMs > 0) return { kind: 'early-interval', everyMs };
+    }
+  }
+  throw new SluiceError('INVALID_ARGUMENT', `emit(${JSON.stringify(mode)}) is not an emission mode; write .emit('final'), .emit({ everyRecords: 100 }) or .emit({ every: '10s' })`);
+}

@@ -1,0 +1,29 @@
+/**
+ * The package entry: the app, the window, trigger and watermark builders, durations, and the
+ * error type. Test helpers live in `sluice/testing`.
+ * @example
+ * import { Sluice, Windows, Watermarks, TumblingWindow, MINUTES } from 'sluice';
+ */
+export type {
+  AppOptions,
+  EmitOption,
+  Guarantee,
+  KeyedResult,
+  ListState,
+  MapState,
+  OnError,
+  ProcessContext,
+  ProcessFunction,
+  SourceOptions,
+  StageOptions,
+  Timers,
+  ValueState,
+  WindowResult,
+} from './api/index.ts';
+export { KeyedStream, Stream, WindowedStream } from './api/index.ts';
+export type { Codec, Duration, ErrorCode } from './core/index.ts';
+export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
+export type { RunSummary } from './runtime/index.ts';
+export { type RunOptions, Sluice, type SluiceOptions, setDefaultBackend } from './sluice.ts';
+export { HoppingWindow, SessionWindow, SlidingWindow, Triggers, TumblingWindow, Watermarks, Windows } from './time/index.ts';
+export type { WatermarkSpec, WindowSpec } from './time/index.ts';

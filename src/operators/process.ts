@@ -1,0 +1,160 @@
+/**
+ * Keyed process functions (Flink's KeyedProcessFunction): user code sees each record of a key
+ * with that key's state and timers. Event-time timers fire when the operator's watermark
+ * reaches them, processing-time timers when the clock does, in time order.
+ */
+import type { Element, Operator, Output } from './operator.ts';
+import { KeyedStateStore, type KeyedStateSnapshot } from './keyed-state.ts';
+import { type RecordErrorHandler, rethrow } from './record-error.ts';
+import { type Timer, TimerQueue } from './timers.ts';
+
+/** The process function as this operator calls it (the api types it for users). */
+export interface KeyedProcessFunction {
+  processElement(value: any, ctx: any): void;
+  onTimer?(timestamp: number, ctx: any): void;
+}
+
+export interface ProcessOperatorOptions {
+  name: string;
+  fn: KeyedProcessFunction;
+  /** Processing-time clock, epoch ms. */
+  now?: () => number;
+  onError?: RecordErrorHandler;
+}
+
+export interface ProcessSnapshot {
+  state: KeyedStateSnapshot;
+  eventTimers: Timer[];
+  processingTimers: Timer[];
+  watermark: number | null;
+}
+
+/**
+ * @example
+ * new ProcessOperator({ name: 'fraud', fn: { processElement(tx, ctx) { if (tx.amount > 1000) ctx.emit(tx); } } })
+ */
+export class ProcessOperator implements Operator {
+  readonly name: string;
+  readonly #fn: KeyedProcessFunction;
+  readonly #now: () => number;
+  readonly #onError: RecordErrorHandler;
+  readonly #state = new KeyedStateStore();
+  readonly #eventTimers = new TimerQueue();
+  readonly #processingTimers = new TimerQueue();
+  #watermark = Number.NEGATIVE_INFINITY;
+  // The context is one object, re-pointed at each record or timer: no allocation per call.
+  #key: unknown;
+  #timestamp = 0;
+  #sourceWatermark = Number.NEGATIVE_INFINITY;
+  #source: Element['source'];
+  #out: Output | undefined;
+  #timeDomain: 'event' | 'processing' = 'event';
+  readonly #ctx: object;
+
+  constructor(options: ProcessOperatorOptions) {
+    this.name = options.name;
+    this.#fn = options.fn;
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? rethrow;
+    const self = this;
+    const state = this.#state;
+    const timers = {
+      registerEventTime: (t: number) => this.#eventTimers.register(t, this.#key),
+      deleteEventTime: (t: number) => this.#eventTimers.delete(t, this.#key),
+      registerProcessingTime: (t: number) => this.#processingTimers.register(t, this.#key),
+      deleteProcessingTime: (t: number) => this.#processingTimers.delete(t, this.#key),
+    };
+    this.#ctx = {
+      get key() {
+        return self.#key;
+      },
+      get timestamp() {
+        return self.#timestamp;
+      },
+      get watermark() {
+        return self.#watermark;
+      },
+      get timeDomain() {
+        return self.#timeDomain;
+      },
+      now: () => this.#now(),
+      state: { value: (n: string) => state.value(n), list: (n: string) => state.list(n), map: (n: string) => state.map(n) },
+      timers,
+      emit: (value: unknown) => this.#out!.emit(this.#element(value)),
+      output: (tag: string, value: unknown) => this.#out!.side(tag, this.#element(value)),
+    };
+  }
+
+  #element(value: unknown): Element {
+    const element: Element = { value, timestamp: this.#timestamp, key: this.#key, sourceWatermark: this.#sourceWatermark };
+    if (this.#source !== undefined) element.source = this.#source;
+    return element;
+  }
+
+  process(batch: Element[], out: Output): void {
+    this.#out = out;
+    for (let i = 0; i < batch.length; i++) {
+      const element = batch[i];
+      this.#key = element.key;
+      this.#timestamp = element.timestamp;
+      this.#sourceWatermark = element.sourceWatermark;
+      this.#source = element.source;
+      this.#state.setKey(element.key);
+      try {
+        this.#fn.processElement(element.value, this.#ctx);
+      } catch (error) {
+        this.#onError(element, error, this.name);
+      }
+    }
+  }
+
+  onWatermark(watermark: number, out: Output): number {
+    if (watermark > this.#watermark) this.#watermark = watermark;
+    this.#fire(this.#eventTimers, this.#watermark, 'event', out);
+    return this.#watermark;
+  }
+
+  onProcessingTime(now: number, out: Output): void {
+    this.#fire(this.#processingTimers, now, 'processing', out);
+  }
+
+  #fire(queue: TimerQueue, upTo: number, domain: 'event' | 'processing', out: Output): void {
+    const onTimer = this.#fn.onTimer;
+    if (onTimer === undefined) {
+      while (queue.pollDue(upTo) !== undefined);
+      return;
+    }
+    this.#out = out;
+    this.#timeDomain = domain;
+    this.#source = undefined;
+    for (let timer = queue.pollDue(upTo); timer !== undefined; timer = queue.pollDue(upTo)) {
+      this.#key = timer.key;
+      this.#timestamp = timer.time;
+      this.#sourceWatermark = this.#watermark;
+      this.#state.setKey(timer.key);
+      try {
+        onTimer.call(this.#fn, timer.time, this.#ctx);
+      } catch (error) {
+        this.#onError(undefined, error, this.name);
+      }
+    }
+    this.#timeDomain = 'event';
+  }
+
+  snapshot(): ProcessSnapshot {
+    return {
+      state: this.#state.snapshot(),
+      eventTimers: this.#eventTimers.list(),
+      processingTimers: this.#processingTimers.list(),
+      watermark: Number.isFinite(this.#watermark) ? this.#watermark : null,
+    };
+  }
+
+  restore(snapshot: unknown): void {
+    const s = snapshot as ProcessSnapshot;
+    this.#state.restore(s.state);
+    for (const t of s.eventTimers) this.#eventTimers.register(t.time, t.key);
+    for (const t of s.processingTimers) this.#processingTimers.register(t.time, t.key);
+    this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Sink operators: encode elements into log records for a topic (the runtime's commit step
+ * writes them), or print them. A record's key is the element's key: a string as its UTF-8
+ * bytes (as Kafka clients key by strings), anything else as JSON; the value is JSON.
+ */
+import { jsonCodec, type LogRecord, utf8 } from '../core/index.ts';
+import type { Element, Operator, Output } from './operator.ts';
+import { type RecordErrorHandler, rethrow } from './record-error.ts';
+
+/** Where encoded records go until the commit step writes them. */
+export interface RecordSink {
+  append(topic: string, record: LogRecord): void;
+}
+
+/** The bytes of a record key. */
+export function encodeKey(key: unknown): Uint8Array | null {
+  if (key === undefined || key === null) return null;
+  if (typeof key === 'string') return utf8(key);
+  return jsonCodec.encode(key);
+}
+
+/**
+ * Writes each element to `topic`.
+ * @example new TopicSinkOperator('sink-4', 'clicks-per-url', buffer)
+ */
+export class TopicSinkOperator implements Operator<unknown, never> {
+  readonly name: string;
+  readonly topic: string;
+  readonly #sink: RecordSink;
+  readonly #onError: RecordErrorHandler;
+
+  constructor(name: string, topic: string, sink: RecordSink, onError: RecordErrorHandler = rethrow) {
+    this.name = name;
+    this.topic = topic;
+    this.#sink = sink;
+    this.#onError = onError;
+  }
+
+  process(batch: Element[], _out: Output<never>): void {
+    for (let i = 0; i < batch.length; i++) {
+      const element = batch[i];
+      let record: LogRecord;
+      try {
+        record = { key: encodeKey(element.key), value: jsonCodec.encode(element.value), timestamp: element.timestamp };
+      } catch (error) {
+        this.#onError(element, error, this.name);
+        continue;
+      }
+      this.#sink.append(this.topic, record);
+    }
+  }
+}
+
+/** Prints each value (strings as they are, other values as JSON), after an optional prefix. */
+export class PrintOperator implements Operator<unknown, never> {
+  readonly name: string;
+  readonly #prefix: string;
+  readonly #write: (line: string) => void;
+
+  constructor(name: string, prefix = '', write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
+    this.name = name;
+    this.#prefix = prefix;
+    this.#write = write;
+  }
+
+  process(batch: Element[], _out: Output<never>): void {
+    for (const element of batch) {
+      const value = element.value;
+      this.#write(this.#prefix + (typeof value === 'string' ? value : JSON.stringify(value)));
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Stateless operators: filter, map, flatMap, and the identity used where streams merge.
+ * They work on the batch in place (the runtime copies elements where a stream fans out), so a
+ * fused filter -> map chain allocates nothing per record.
+ */
+import type { Element, Operator, Output } from './operator.ts';
+import { type RecordErrorHandler, rethrow } from './record-error.ts';
+
+/**
+ * Keeps the elements whose value passes `fn`.
+ * @example new FilterOperator('filter-1', (e) => e.action === 'click')
+ */
+export class FilterOperator<T> implements Operator<T, T> {
+  readonly name: string;
+  readonly #fn: (value: T) => boolean;
+  readonly #onError: RecordErrorHandler;
+
+  constructor(name: string, fn: (value: T) => boolean, onError: RecordErrorHandler = rethrow) {
+    this.name = name;
+    this.#fn = fn;
+    this.#onError = onError;
+  }
+
+  process(batch: Element<T>[], out: Output<T>): void {
+    const fn = this.#fn;
+    for (let i = 0; i < batch.length; i++) {
+      const element = batch[i];
+      let keep: boolean;
+      try {
+        keep = fn(element.value);
+      } catch (error) {
+        this.#onError(element, error, this.name);
+        continue;
+      }
+      if (keep) out.emit(element);
+    }
+  }
+}
+
+/**
+ * Replaces each value by `fn(value)`; timestamp, key and source position stay.
+ * @example new MapOperator('map-2', (e) => ({ user: e.user_id, amount: e.amount }))
+ */
+export class MapOperator<T, U> implements Operator<T, U> {
+  readonly name: string;
+  readonly #fn: (value: T) => U;
+  readonly #onError: RecordErrorHandler;
+
+  constructor(name: string, fn: (value: T) => U, onError: RecordErrorHandler = rethrow) {
+    this.name = name;
+    this.#fn = fn;
+    this.#onError = onError;
+  }
+
+  process(batch: Element<T>[], out: Output<U>): void {
+    const fn = this.#fn;
+    for (let i = 0; i < batch.length; i++) {
+      const element = batch[i] as unknown as Element<U>;
+      try {
+        element.value = fn(batch[i].value);
+      } catch (error) {
+        this.#onError(batch[i], error, this.name);
+        continue;
+      }
+      out.emit(element);
+    }
+  }
+}
+
+/**
+ * Replaces each value by the values of `fn(value)`.
+ * @example new FlatMapOperator('flatMap-3', (line) => line.split(' '))
+ */
+export class FlatMapOperator<T, U> implements Operator<T, U> {
+  readonly name: string;
+  readonly #fn: (value: T) => Iterable<U>;
+  readonly #onError: RecordErrorHandler;
+
+  constructor(name: string, fn: (value: T) => Iterable<U>, onError: RecordErrorHandler = rethrow) {
+    this.name = name;
+    this.#fn = fn;
+    this.#onError = onError;
+  }
+
+  process(batch: Element<T>[], out: Output<U>): void {
+    for (let i = 0; i < batch.length; i++) {
+      const element = batch[i];
+      let values: U[];
+      try {
+        // Drain the iterable first, so a throw midway dead-letters the record without half its output.
+        values = Array.from(this.#fn(element.value));
+      } catch (error) {
+        this.#onError(element, error, this.name);
+        continue;
+      }
+      for (const value of values) out.emit({ ...element, value });
+    }
+  }
+}
+
+/** Passes elements on unchanged: union points and side-output taps. */
+export class IdentityOperator<T> implements Operator<T, T> {
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  process(batch: Element<T>[], out: Output<T>): void {
+    for (let i = 0; i < batch.length; i++) out.emit(batch[i]);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Exchanges re-key a stream: each element goes to the task that owns its key. In one process
+ * the hand-over is a direct call into the owner's input queue; a Kafka backend supplies an
+ * exchange through a repartition topic behind the same interface.
+ */
+import { partitionForKey } from '../core/index.ts';
+import { type Element, encodeKey, type RecordErrorHandler } from '../operators/index.ts';
+
+export interface Exchange {
+  /** Keys each element with the keyBy function and hands it to the owner of the key. */
+  send(elements: Element[]): void;
+}
+
+/** Something that takes elements for later processing: a task's input queue. */
+export interface ElementQueue {
+  enqueue(element: Element): void;
+}
+
+/** The key partition of a key: Kafka's murmur2 placement of the key's bytes, as a repartition topic would place it. */
+export function keyPartition(key: unknown, partitions: number): number {
+  const bytes = encodeKey(key);
+  return bytes === null ? 0 : partitionForKey(bytes, partitions);
+}
+
+export class InProcessExchange implements Exchange {
+  readonly #name: string;
+  readonly #keyFn: (value: unknown) => unknown;
+  readonly #targets: ElementQueue[];
+  readonly #onError: RecordErrorHandler;
+  // String keys repeat; caching their partition keeps murmur2 and UTF-8 encoding off the hot path.
+  readonly #cache = new Map<string, number>();
+
+  constructor(name: string, keyFn: (value: unknown) => unknown, targets: ElementQueue[], onError: RecordErrorHandler) {
+    this.#name = name;
+    this.#keyFn = keyFn;
+    this.#targets = targets;
+    this.#onError = onError;
+  }
+
+  send(elements: Element[]): void {
+    const n = this.#targets.length;
+    for (let i = 0; i < elements.length; i++) {
+      const element = elements[i];
+      let key: unknown;
+      try {
+        key = this.#keyFn(element.value);
+      } catch (error) {
+        this.#onError(element, error, this.#name);
+        continue;
+      }
+      element.key = key;
+      let target: number;
+      if (typeof key === 'string') {
+        const cached = this.#cache.get(key);
+        if (cached === undefined) {
+          target = keyPartition(key, n);
+          if (this.#cache.size >= 100_000) this.#cache.clear();
+          this.#cache.set(key, target);
+        } else target = cached;
+      } else {
+        target = keyPartition(key, n);
+      }
+      this.#targets[target].enqueue(element);
+    }
+  }
+}

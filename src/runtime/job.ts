@@ -1,0 +1,289 @@
+/**
+ * A running pipeline: the tasks of every stage, the source partitions feeding them, the
+ * exchanges between them, watermark propagation, and the commit step.
+ *
+ * One round reads one batch from every source partition (LogBackend.fetch), runs each batch
+ * through its task, then walks the stages in order: keyed tasks drain what the exchanges
+ * delivered, then take their new watermark (the minimum over their input partitions, from a
+ * WatermarkTracker per upstream stage). Output and offsets commit together every
+ * checkpoint interval and at the end.
+ */
+import type { LogicalGraph } from '../api/index.ts';
+import type { LogBackend, TopicPartitionOffset } from '../backend/index.ts';
+import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
+import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
+import { WatermarkTracker } from '../time/index.ts';
+import { type CommitStep, openCommitStep } from './commit.ts';
+import { ErrorRouter } from './errors.ts';
+import { InProcessExchange } from './exchange.ts';
+import { buildOperator } from './operators.ts';
+import { OutputBuffer } from './output-buffer.ts';
+import { SourcePartition } from './source.ts';
+import { Task } from './task.ts';
+
+export interface JobOptions {
+  name: string;
+  graph: LogicalGraph;
+  backend: LogBackend;
+  guarantee: 'exactly-once' | 'at-least-once' | 'at-most-once';
+  onError: 'dead-letter' | 'fail';
+  checkpointIntervalMs: number;
+  /** Processing-time clock, epoch ms (a manual clock in tests). */
+  clock: () => number;
+  /** Records per fetch (default 1000). Results never depend on it. */
+  batchSize?: number;
+  print?: (line: string) => void;
+  codec?: Codec;
+}
+
+export interface RunSummary {
+  /** Source records read. */
+  records: number;
+  /** Records sent to the dead-letter topic. */
+  deadLetters: number;
+  /** Records written to sink topics (dead letters excluded). */
+  written: number;
+}
+
+interface Upstream {
+  stage: number;
+  tracker: WatermarkTracker;
+}
+
+export class Job {
+  readonly plan: PhysicalPlan;
+  readonly #options: JobOptions;
+  readonly #backend: LogBackend;
+  readonly #buffer = new OutputBuffer();
+  readonly #errors: ErrorRouter;
+  readonly #tasks: Task[][] = [];
+  readonly #sources: SourcePartition[][] = [];
+  /** Per keyed stage, one tracker per upstream stage. */
+  readonly #upstreams: Upstream[][] = [];
+  /** The watermark each task last forwarded through its exchanges. */
+  readonly #leaving: number[][] = [];
+  #commit: CommitStep | undefined;
+  #lastCommit = 0;
+  #records = 0;
+  #written = 0;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  readonly #timed: Task[] = [];
+
+  constructor(options: JobOptions) {
+    this.#options = options;
+    this.#backend = options.backend;
+    this.plan = physicalPlan(options.graph);
+    this.#errors = new ErrorRouter(options.name, options.onError, this.#buffer);
+  }
+
+  /** Creates topics, tasks and exchanges, and positions every source at the group's committed offset. */
+  async open(): Promise<void> {
+    const { backend } = this;
+    const counts = new Map<number, number>();
+    for (const stage of this.plan.stages) {
+      if (stage.entry.kind !== 'source') continue;
+      try {
+        counts.set(stage.id, await backend.partitions(stage.entry.topic));
+      } catch (cause) {
+        throw new SluiceError('TOPIC_NOT_FOUND', `source topic '${stage.entry.topic}' does not exist; create it (sluice topic create ${stage.entry.topic} --partitions 3) or produce to it first`, { cause });
+      }
+    }
+    const keyPartitions = Math.max(1, ...counts.values());
+    for (const topic of this.plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions);
+    await backend.ensureTopic(this.#errors.topic, 1);
+    const env = { sink: this.#wrapSink(), onError: this.#errors.handler, clock: this.#options.clock, print: this.#options.print ?? ((line: string) => process.stdout.write(`${line}\n`)) };
+    for (const stage of this.plan.stages) {
+      const n = counts.get(stage.id) ?? keyPartitions;
+      const tasks: Task[] = [];
+      for (let i = 0; i < n; i++) {
+        const ops = stage.ops.map((op) => buildOperator(op.node, env));
+        const task = new Task(stage, i, ops, this.#errors.handler);
+        if (ops.some((op) => op.onProcessingTime)) this.#timed.push(task);
+        tasks.push(task);
+      }
+      this.#tasks.push(tasks);
+      this.#leaving.push(tasks.map(() => Number.NEGATIVE_INFINITY));
+    }
+    for (const stage of this.plan.stages) this.#connect(stage);
+    for (const stage of this.plan.stages) {
+      this.#upstreams.push(stage.upstream.map((u) => this.#tracker(u)));
+      this.#sources.push(stage.entry.kind === 'source' ? await this.#openSources(stage, counts.get(stage.id)!) : []);
+    }
+    this.#commit = await openCommitStep(backend, this.#options.name, this.#options.guarantee);
+    this.#lastCommit = this.#options.clock();
+  }
+
+  get backend(): LogBackend {
+    return this.#backend;
+  }
+
+  #wrapSink() {
+    return {
+      append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => {
+        this.#written++;
+        this.#buffer.append(topic, record);
+      },
+    };
+  }
+
+  #connect(stage: Stage): void {
+    stage.ops.forEach((op, index) => {
+      for (const target of op.exchanges) {
+        const entry = this.plan.stages[target].entry;
+        if (entry.kind !== 'keyBy') continue;
+        for (const task of this.#tasks[stage.id]) {
+          task.connect(index, new InProcessExchange(entry.name, entry.fn, this.#tasks[target], this.#errors.handler));
+        }
+      }
+    });
+  }
+
+  #tracker(upstream: number): Upstream {
+    const entry = this.plan.stages[upstream].entry;
+    const idleTimeoutMs = entry.kind === 'source' ? entry.time.watermark.idleTimeoutMs : undefined;
+    const partitions = this.#tasks[upstream].map((_, i) => i);
+    const options = idleTimeoutMs === undefined ? { partitions, clock: this.#options.clock } : { partitions, clock: this.#options.clock, idleTimeoutMs };
+    return { stage: upstream, tracker: new WatermarkTracker(options) };
+  }
+
+  async #openSources(stage: Stage, n: number): Promise<SourcePartition[]> {
+    const entry = stage.entry;
+    if (entry.kind !== 'source') return [];
+    const start = await this.#backend.startOffsets(entry.topic);
+    const committed = await this.#backend.committedOffsets(this.#options.name, entry.topic);
+    const sources: SourcePartition[] = [];
+    for (let p = 0; p < n; p++) {
+      const offset = Math.max(committed.get(p) ?? start[p], start[p]);
+      sources.push(new SourcePartition(entry.topic, p, offset, entry.time, this.#options.codec ?? jsonCodec, entry.name, this.#errors.handler));
+    }
+    return sources;
+  }
+
+  /** Processes what the sources hold now, fires every window, commits, and returns. */
+  async runBounded(): Promise<RunSummary> {
+    for (const sources of this.#sources) {
+      if (sources.length === 0) continue;
+      const ends = await this.#backend.endOffsets(sources[0].topic);
+      const stageId = this.#stageOf(sources[0]);
+      for (const source of sources) {
+        source.end = ends[source.partition];
+        // A partition with nothing to read ends at once, so it never holds the watermark back.
+        if (source.done) {
+          source.generator.end();
+          this.#activity(stageId, source.partition, source.generator.watermark);
+        }
+      }
+    }
+    for (;;) {
+      const read = await this.#round();
+      await this.#maybeCommit(false);
+      if (read === 0 && this.#sources.every((list) => list.every((s) => s.done))) break;
+    }
+    this.#propagate();
+    await this.#maybeCommit(true);
+    return this.#summary();
+  }
+
+  /** Runs until `stop()`: waits for new records without polling, commits every interval. */
+  async runUnbounded(): Promise<RunSummary> {
+    while (!this.#stopped) {
+      const read = await this.#round();
+      await this.#maybeCommit(false);
+      if (read === 0 && !this.#stopped) await this.#waitForData();
+    }
+    await this.#maybeCommit(true);
+    return this.#summary();
+  }
+
+  /** Asks a running `runUnbounded()` to finish its round, commit and return. */
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  async close(): Promise<void> {
+    await this.#commit?.close();
+  }
+
+  async #waitForData(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const timeout = Math.min(200, this.#options.checkpointIntervalMs);
+    for (const list of this.#sources) for (const s of list) waits.push(this.#backend.waitForData(s.topic, s.partition, s.offset, timeout));
+    const stop = new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+    await Promise.race([Promise.all(waits), stop]);
+    this.#wake = undefined;
+  }
+
+  /** Reads and processes one batch per source partition; returns the number of records read. */
+  async #round(): Promise<number> {
+    const batchSize = this.#options.batchSize ?? 1000;
+    const pending: SourcePartition[] = [];
+    for (const list of this.#sources) for (const s of list) if (!s.done) pending.push(s);
+    const fetched = await Promise.all(pending.map((s) => this.#backend.fetch(s.topic, s.partition, s.offset, Math.min(batchSize, s.end - s.offset))));
+    let read = 0;
+    pending.forEach((source, i) => {
+      const { records, nextOffset } = fetched[i];
+      const stageId = this.#stageOf(source);
+      source.offset = nextOffset;
+      read += records.length;
+      this.#tasks[stageId][source.partition].push(source.toElements(records));
+      if (source.done) source.generator.end();
+      if (records.length > 0 || source.done) this.#activity(stageId, source.partition, source.generator.watermark);
+    });
+    this.#records += read;
+    this.#propagate();
+    const now = this.#options.clock();
+    for (const task of this.#timed) task.advanceProcessingTime(now);
+    if (this.#timed.length > 0) this.#propagate();
+    return read;
+  }
+
+  #stageOf(source: SourcePartition): number {
+    return this.#sources.findIndex((list) => list.includes(source));
+  }
+
+  /** A source partition produced records: its watermark counts, and it is not idle. */
+  #activity(stageId: number, partition: number, watermark: number): void {
+    for (const ups of this.#upstreams) for (const u of ups) if (u.stage === stageId) u.tracker.advance(partition, watermark);
+  }
+
+  /** Drains exchanges and moves watermarks through the stages, in order. */
+  #propagate(): void {
+    for (const stage of this.plan.stages) {
+      const tasks = this.#tasks[stage.id];
+      let input: number;
+      if (stage.entry.kind === 'source') {
+        for (let i = 0; i < tasks.length; i++) this.#leaving[stage.id][i] = tasks[i].advanceWatermark(this.#sources[stage.id][i].generator.watermark);
+        continue;
+      }
+      input = Number.POSITIVE_INFINITY;
+      for (const u of this.#upstreams[stage.id]) {
+        if (this.plan.stages[u.stage].entry.kind !== 'source') {
+          const leaving = this.#leaving[u.stage];
+          for (let i = 0; i < leaving.length; i++) u.tracker.advance(i, leaving[i]);
+        }
+        input = Math.min(input, u.tracker.current());
+      }
+      for (let i = 0; i < tasks.length; i++) {
+        tasks[i].drain();
+        this.#leaving[stage.id][i] = tasks[i].advanceWatermark(input);
+      }
+    }
+  }
+
+  async #maybeCommit(force: boolean): Promise<void> {
+    const now = this.#options.clock();
+    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < 50_000) return;
+    const offsets: TopicPartitionOffset[] = [];
+    for (const list of this.#sources) for (const s of list) offsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
+    await this.#commit!.commit(this.#buffer.drain(), offsets);
+    this.#lastCommit = now;
+  }
+
+  #summary(): RunSummary {
+    return { records: this.#records, deadLetters: this.#errors.count, written: this.#written };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Builds the running operator for each node of a stage. Sources and keyBy entries are
+ * identities here: decoding happens in the source partition, keying in the exchange.
+ */
+import type { LogicalNode } from '../api/index.ts';
+import {
+  FilterOperator,
+  FlatMapOperator,
+  IdentityOperator,
+  MapOperator,
+  type Operator,
+  PrintOperator,
+  ProcessOperator,
+  type RecordErrorHandler,
+  type RecordSink,
+  RollingAggregateOperator,
+  TopicSinkOperator,
+} from '../operators/index.ts';
+import { WindowOperator } from '../operators/window.ts';
+import { aggregateFunction } from '../plan/index.ts';
+
+export interface OperatorEnv {
+  sink: RecordSink;
+  onError: RecordErrorHandler;
+  clock: () => number;
+  print: (line: string) => void;
+}
+
+export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
+  switch (node.kind) {
+    case 'source':
+    case 'keyBy':
+    case 'union':
+    case 'side':
+      return new IdentityOperator(node.name);
+    case 'filter':
+      return new FilterOperator(node.name, node.fn, env.onError);
+    case 'map':
+      return new MapOperator(node.name, node.fn, env.onError);
+    case 'flatMap':
+      return new FlatMapOperator(node.name, node.fn, env.onError);
+    case 'window':
+      return new WindowOperator({
+        name: node.name,
+        window: node.window,
+        lateness: node.lateness,
+        emit: node.emit,
+        aggregate: aggregateFunction(node.aggregate),
+        clock: env.clock,
+      }) as Operator;
+    case 'rolling':
+      return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError);
+    case 'process':
+      return new ProcessOperator({ name: node.name, fn: node.fn, now: env.clock, onError: env.onError });
+    case 'sink':
+      return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError);
+    case 'print':
+      return new PrintOperator(node.name, node.prefix, env.print);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * One source partition: its read position, its watermark generator, and the decoding of
+ * fetched records into elements. Each element carries W_before, the partition's watermark
+ * just before it, advanced record by record in log order whatever the batch size.
+ */
+import type { SourceTimeSpec } from '../api/index.ts';
+import type { FetchedRecord } from '../backend/index.ts';
+import { type Codec, SluiceError } from '../core/index.ts';
+import type { Element, RecordErrorHandler } from '../operators/index.ts';
+import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
+
+export class SourcePartition {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to read. */
+  offset: number;
+  /** Bounded runs: the end offset read at start; the partition is done when reached. */
+  end = Number.POSITIVE_INFINITY;
+  readonly generator: BoundedOutOfOrderness;
+  readonly #operator: string;
+  readonly #timestamp: ((value: any) => number) | undefined;
+  readonly #codec: Codec;
+  readonly #onError: RecordErrorHandler;
+
+  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.generator = createGenerator(time.watermark);
+    this.#timestamp = time.timestamp;
+    this.#codec = codec;
+    this.#operator = operator;
+    this.#onError = onError;
+  }
+
+  get done(): boolean {
+    return this.offset >= this.end;
+  }
+
+  /** Decodes a fetched batch; records that fail go to the error handler. Tombstones are skipped. */
+  toElements(records: FetchedRecord[]): Element[] {
+    const elements: Element[] = [];
+    const { topic, partition } = this;
+    const generator = this.generator;
+    const extract = this.#timestamp;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (record.value === null) continue;
+      const source = { topic, partition, offset: record.offset };
+      let value: unknown;
+      let timestamp: number;
+      try {
+        value = this.#codec.decode(record.value);
+        timestamp = extract === undefined ? record.timestamp : extract(value);
+        if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+          throw new SluiceError('INVALID_RECORD', `timestamp() returned ${String(timestamp)}; it must return epoch milliseconds`);
+        }
+      } catch (error) {
+        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source, raw: record };
+        this.#onError(failed, error, this.#operator);
+        continue;
+      }
+      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source, raw: record });
+    }
+    return elements;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * A task: one stage's fused operator chain for one input partition. A batch goes through the
+ * chain operator by operator (each emits into a buffer handed to its consumers), so the
+ * operators are plain calls over arrays: no queues, no promises per record.
+ */
+import { isSluiceError } from '../core/index.ts';
+import type { Element, Operator, Output, RecordErrorHandler } from '../operators/index.ts';
+import type { Stage } from '../plan/index.ts';
+import type { ElementQueue, Exchange } from './exchange.ts';
+
+interface OpSlot {
+  op: Operator;
+  next: number[];
+  side: Map<string, number[]>;
+  exchanges: Exchange[];
+  /** Operators feeding this one inside the task, for watermark minimums. */
+  inputs: number[];
+  buffer: Element[];
+  sideBuffers: Map<string, Element[]>;
+  output: Output;
+  /** The watermark this operator last forwarded. */
+  watermark: number;
+}
+
+export class Task implements ElementQueue {
+  readonly stage: Stage;
+  readonly index: number;
+  readonly #slots: OpSlot[];
+  readonly #onError: RecordErrorHandler;
+  #pending: Element[] = [];
+
+  constructor(stage: Stage, index: number, ops: Operator[], onError: RecordErrorHandler) {
+    this.stage = stage;
+    this.index = index;
+    this.#onError = onError;
+    this.#slots = stage.ops.map((physical, i) => {
+      const slot: OpSlot = {
+        op: ops[i],
+        next: physical.next,
+        side: physical.side,
+        exchanges: [],
+        inputs: [],
+        buffer: [],
+        sideBuffers: new Map(),
+        output: {
+          emit: (element) => slot.buffer.push(element),
+          side: (tag, element) => {
+            let list = slot.sideBuffers.get(tag);
+            if (list === undefined) slot.sideBuffers.set(tag, (list = []));
+            list.push(element);
+          },
+        },
+        watermark: Number.NEGATIVE_INFINITY,
+      };
+      return slot;
+    });
+    this.#slots.forEach((slot, i) => {
+      for (const j of slot.next) this.#slots[j].inputs.push(i);
+      for (const list of slot.side.values()) for (const j of list) this.#slots[j].inputs.push(i);
+    });
+  }
+
+  /** Connects the exchanges leaving operator `op` (made once every task exists). */
+  connect(op: number, exchange: Exchange): void {
+    this.#slots[op].exchanges.push(exchange);
+  }
+
+  /** Input from an exchange, processed at the next `drain()`. */
+  enqueue(element: Element): void {
+    this.#pending.push(element);
+  }
+
+  get hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /** Runs a batch of source elements through the chain. */
+  push(batch: Element[]): void {
+    if (batch.length > 0) this.#run(0, batch);
+  }
+
+  /** Runs what exchanges delivered since the last drain. */
+  drain(): void {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#run(0, batch);
+  }
+
+  /**
+   * The task's input watermark advanced: each operator in order fires what completed and
+   * forwards its watermark. Returns the watermark leaving through exchanges (the minimum).
+   */
+  advanceWatermark(watermark: number): number {
+    let leaving = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      let input = i === 0 ? watermark : Number.POSITIVE_INFINITY;
+      for (const j of slot.inputs) input = Math.min(input, this.#slots[j].watermark);
+      if (input > slot.watermark) {
+        const forwarded = slot.op.onWatermark ? slot.op.onWatermark(input, slot.output) : input;
+        slot.watermark = Math.max(slot.watermark, forwarded);
+        this.#flush(i);
+      }
+      if (slot.exchanges.length > 0) leaving = Math.min(leaving, slot.watermark);
+    }
+    return leaving;
+  }
+
+  /** Processing time advanced: processing-time timers and windows fire. */
+  advanceProcessingTime(now: number): void {
+    for (let i = 0; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (slot.op.onProcessingTime) {
+        slot.op.onProcessingTime(now, slot.output);
+        this.#flush(i);
+      }
+    }
+  }
+
+  operators(): Operator[] {
+    return this.#slots.map((s) => s.op);
+  }
+
+  #run(i: number, batch: Element[]): void {
+    const slot = this.#slots[i];
+    let rest = batch;
+    for (;;) {
+      try {
+        slot.op.process(rest, slot.output);
+        break;
+      } catch (error) {
+        // An operator that throws mid-batch names the failing record's position; dead-letter
+        // it and go on with the records after it (the ones before it were processed).
+        const at = isSluiceError(error) && error.position ? rest.findIndex((e) => samePosition(e, error.position!)) : -1;
+        if (at < 0) throw error;
+        this.#onError(rest[at], error, slot.op.name);
+        rest = rest.slice(at + 1);
+      }
+    }
+    this.#flush(i);
+  }
+
+  #flush(i: number): void {
+    const slot = this.#slots[i];
+    if (slot.buffer.length > 0) {
+      const out = slot.buffer;
+      slot.buffer = [];
+      this.#deliver(out, slot.next, slot.exchanges);
+    }
+    if (slot.sideBuffers.size > 0) {
+      const sides = slot.sideBuffers;
+      slot.sideBuffers = new Map();
+      for (const [tag, elements] of sides) this.#deliver(elements, slot.side.get(tag) ?? [], []);
+    }
+  }
+
+  #deliver(elements: Element[], next: number[], exchanges: Exchange[]): void {
+    // Operators may change elements in place, so every consumer after the first gets copies.
+    let first = true;
+    const take = (): Element[] => {
+      if (first) {
+        first = false;
+        return elements;
+      }
+      return elements.map((e) => ({ ...e }));
+    };
+    for (const j of next) this.#run(j, take());
+    for (const exchange of exchanges) exchange.send(take());
+  }
+}
+
+function samePosition(element: Element, position: { topic: string; partition: number; offset: number }): boolean {
+  const s = element.source;
+  return s !== undefined && s.offset === position.offset && s.partition === position.partition && s.topic === position.topic;
+}

@@ -1,0 +1,120 @@
+/**
+ * The app users create: the api-level builder plus what runs it (plan, runtime, backend).
+ * It lives at the package root because it reaches every layer; `api/` never imports the runtime.
+ */
+import { type AppOptions, AppBuilder } from './api/index.ts';
+import type { LogBackend } from './backend/index.ts';
+import { SluiceError } from './core/index.ts';
+import { explainPlan, physicalPlan } from './plan/index.ts';
+import { Job, type RunSummary } from './runtime/index.ts';
+
+/** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
+export interface SluiceOptions extends AppOptions {
+  /** The log to run on; default the embedded log in `dataDir`. */
+  backend?: LogBackend;
+  /** Processing-time clock, epoch ms; default `Date.now`. */
+  clock?: () => number;
+  /** Where `print()` writes; default stdout. */
+  print?: (line: string) => void;
+}
+
+export interface RunOptions {
+  /** Process what the input topics hold now, fire every window, commit and return. */
+  bounded?: boolean;
+  /** Records per fetch from each partition (default 1000); results never depend on it. */
+  batchSize?: number;
+}
+
+type BackendFactory = (dataDir: string) => Promise<LogBackend>;
+let defaultBackend: BackendFactory | undefined;
+
+/**
+ * Sets how apps without a `backend` option open their log (the embedded log adapter registers
+ * itself here; the test kit may too).
+ */
+export function setDefaultBackend(factory: BackendFactory | undefined): void {
+  defaultBackend = factory;
+}
+
+/**
+ * A stream-processing app.
+ * @example
+ * const app = new Sluice({ name: 'clicks', dataDir: './.sluice' });
+ * app.stream<{ url: string; action: string; ts: number }>('events', { timestamp: (e) => e.ts })
+ *   .filter((e) => e.action === 'click')
+ *   .keyBy((e) => e.url)
+ *   .window(TumblingWindow.of(5, MINUTES))
+ *   .count()
+ *   .to('clicks-per-url');
+ * await app.run({ bounded: true });
+ */
+export class Sluice extends AppBuilder {
+  readonly #backend: LogBackend | undefined;
+  readonly #clock: () => number;
+  readonly #print: ((line: string) => void) | undefined;
+  #job: Job | undefined;
+  #stopRequested = false;
+
+  constructor(options: SluiceOptions) {
+    super(options);
+    this.#backend = options.backend;
+    this.#clock = options.clock ?? Date.now;
+    this.#print = options.print;
+  }
+
+  /** The physical plan as text: stages, their tasks, fused operators and exchanges. Runs nothing. */
+  explain(): string {
+    return explainPlan(physicalPlan(this.graph));
+  }
+
+  /**
+   * Runs the pipeline. Bounded: until the input topics' current ends, then fires every window
+   * and returns. Otherwise until `stop()`, SIGINT or SIGTERM, then commits and returns.
+   */
+  async run(options: RunOptions = {}): Promise<RunSummary> {
+    if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
+    const owned = this.#backend === undefined;
+    const backend = this.#backend ?? (await openDefault(this.options.dataDir));
+    const job = new Job({
+      name: this.options.name,
+      graph: this.graph,
+      backend,
+      guarantee: this.options.guarantee,
+      onError: this.options.onError,
+      checkpointIntervalMs: this.options.checkpointIntervalMs,
+      clock: this.#clock,
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(this.#print === undefined ? {} : { print: this.#print }),
+    });
+    this.#job = job;
+    const onSignal = (): void => job.stop();
+    try {
+      await job.open();
+      if (options.bounded) return await job.runBounded();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      if (this.#stopRequested) job.stop();
+      return await job.runUnbounded();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await job.close();
+      if (owned) await backend.close();
+      this.#job = undefined;
+      this.#stopRequested = false;
+    }
+  }
+
+  /** Stops an unbounded `run()` after its current round and a final commit. */
+  stop(): void {
+    this.#stopRequested = true;
+    this.#job?.stop();
+  }
+}
+
+async function openDefault(dataDir: string): Promise<LogBackend> {
+  if (defaultBackend === undefined) {
+    throw new SluiceError('INVALID_ARGUMENT', `no log backend is available for dataDir '${dataDir}'; pass { backend } to new Sluice(), or import 'sluice/testing' and use TestKit`);
+  }
+  return defaultBackend(dataDir);
+}
