@@ -26,6 +26,12 @@ interface KeyGlobal {
   maxTs: number;
 }
 
+interface GlobalSnapshot {
+  progress: JsonNumber;
+  keys: KeyGlobal[];
+  dirty: number[];
+}
+
 export class GlobalWindowEngine implements WindowEngine {
   private readonly trigger: TriggerSpec;
   private readonly ctx: EngineContext;
@@ -79,19 +85,18 @@ export class GlobalWindowEngine implements WindowEngine {
 
   emitEarly(): void {}
 
-  snapshot(): { progress: JsonNumber; keys: KeyGlobal[] } {
-    return { progress: toJsonNumber(this.progress), keys: [...this.keys.values()] };
+  snapshot(): GlobalSnapshot {
+    const keys = [...this.keys.values()];
+    // Positions of the changed keys, in the order they changed: the order they emit in.
+    const dirty = [...this.dirty].map((kg) => keys.indexOf(kg));
+    return { progress: toJsonNumber(this.progress), keys, dirty };
   }
 
   restore(state: unknown): void {
-    const s = state as { progress: JsonNumber; keys: KeyGlobal[] };
+    const s = state as GlobalSnapshot;
     this.progress = fromJsonNumber(s.progress);
-    this.keys = new Map();
-    this.dirty = new Set();
-    for (const saved of s.keys) {
-      const kg = { ...saved };
-      this.keys.set(keyIdOf(kg.key), kg);
-      if (kg.since > 0) this.dirty.add(kg);
-    }
+    const keys = s.keys.map((kg) => ({ ...kg }));
+    this.keys = new Map(keys.map((kg) => [keyIdOf(kg.key), kg]));
+    this.dirty = new Set(s.dirty.map((i) => keys[i]));
   }
 }
