@@ -23,7 +23,7 @@ export type {
 export { KeyedStream, Stream, WindowedStream } from './api/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
-export type { RunSummary } from './runtime/index.ts';
+export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';
 export { type RunOptions, Sluice, type SluiceOptions, setDefaultBackend } from './sluice.ts';
 export { HoppingWindow, SessionWindow, SlidingWindow, Triggers, TumblingWindow, Watermarks, Windows } from './time/index.ts';
 export type { WatermarkSpec, WindowSpec } from './time/index.ts';

@@ -6,7 +6,7 @@ import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
 import { SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
-import { Job, type RunSummary } from './runtime/index.ts';
+import { Job, type RunSummary, type WindowStoreView } from './runtime/index.ts';
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
 export interface SluiceOptions extends AppOptions {
@@ -53,6 +53,7 @@ export class Sluice extends AppBuilder {
   readonly #clock: () => number;
   readonly #print: ((line: string) => void) | undefined;
   #job: Job | undefined;
+  #lastJob: Job | undefined;
   #stopRequested = false;
 
   constructor(options: SluiceOptions) {
@@ -87,6 +88,7 @@ export class Sluice extends AppBuilder {
       ...(this.#print === undefined ? {} : { print: this.#print }),
     });
     this.#job = job;
+    this.#lastJob = job;
     const onSignal = (): void => job.stop();
     try {
       await job.open();
@@ -103,6 +105,18 @@ export class Sluice extends AppBuilder {
       this.#job = undefined;
       this.#stopRequested = false;
     }
+  }
+
+  /**
+   * The named store of a windowed aggregate: the latest result of each window, while the app
+   * runs and after it stopped.
+   * @example
+   * app.store('hourly-order-totals').get('customer-42'); // [{ key, start, end, value }, ...]
+   */
+  store<V = unknown>(name: string): WindowStoreView<V> {
+    const job = this.#job ?? this.#lastJob;
+    if (job === undefined) throw new SluiceError('INVALID_ARGUMENT', `store '${name}' exists once the app runs; call app.run() first`);
+    return job.stores.get(name) as WindowStoreView<V>;
   }
 
   /** Stops an unbounded `run()` after its current round and a final commit. */

@@ -10,4 +10,5 @@ export * from './job.ts';
 export * from './operators.ts';
 export * from './output-buffer.ts';
 export * from './source.ts';
+export * from './stores.ts';
 export * from './task.ts';

@@ -19,6 +19,7 @@ import { InProcessExchange } from './exchange.ts';
 import { buildOperator } from './operators.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { SourcePartition } from './source.ts';
+import { StoreRegistry } from './stores.ts';
 import { Task } from './task.ts';
 
 export interface JobOptions {
@@ -52,6 +53,8 @@ interface Upstream {
 
 export class Job {
   readonly plan: PhysicalPlan;
+  /** Named windowed aggregates, queryable while the job runs. */
+  readonly stores = new StoreRegistry();
   readonly #options: JobOptions;
   readonly #backend: LogBackend;
   readonly #buffer = new OutputBuffer();
@@ -92,7 +95,7 @@ export class Job {
     const keyPartitions = Math.max(1, ...counts.values());
     for (const topic of this.plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions);
     await backend.ensureTopic(this.#errors.topic, 1);
-    const env = { sink: this.#wrapSink(), onError: this.#errors.handler, clock: this.#options.clock, print: this.#options.print ?? ((line: string) => process.stdout.write(`${line}\n`)) };
+    const env = { stores: this.stores, sink: this.#wrapSink(), onError: this.#errors.handler, clock: this.#options.clock, print: this.#options.print ?? ((line: string) => process.stdout.write(`${line}\n`)) };
     for (const stage of this.plan.stages) {
       const n = counts.get(stage.id) ?? keyPartitions;
       const tasks: Task[] = [];

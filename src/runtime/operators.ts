@@ -18,8 +18,10 @@ import {
 } from '../operators/index.ts';
 import { WindowOperator } from '../operators/window.ts';
 import { aggregateFunction } from '../plan/index.ts';
+import { materialize, type StoreRegistry } from './stores.ts';
 
 export interface OperatorEnv {
+  stores: StoreRegistry;
   sink: RecordSink;
   onError: RecordErrorHandler;
   clock: () => number;
@@ -39,8 +41,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new MapOperator(node.name, node.fn, env.onError);
     case 'flatMap':
       return new FlatMapOperator(node.name, node.fn, env.onError);
-    case 'window':
-      return new WindowOperator({
+    case 'window': {
+      const op = new WindowOperator({
         name: node.name,
         window: node.window,
         lateness: node.lateness,
@@ -48,6 +50,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         aggregate: aggregateFunction(node.aggregate),
         clock: env.clock,
       }) as Operator;
+      return node.store === undefined ? op : materialize(op, env.stores.view(node.store));
+    }
     case 'rolling':
       return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError);
     case 'process':

@@ -2,12 +2,12 @@
  * The test kit: pipelines on an in-memory log with several partitions and a manual clock.
  * Put input in, run the app (bounded, or unbounded and stopped), read the output back.
  */
-import type { FetchedRecord } from '../backend/index.ts';
+import type { FetchedRecord, LogBackend } from '../backend/index.ts';
 import { MemoryBackend } from '../backend/memory.ts';
 import { encodeKey } from '../operators/index.ts';
 import { fromUtf8, jsonCodec, SluiceError, utf8 } from '../core/index.ts';
 import type { DeadLetter } from '../runtime/index.ts';
-import { Sluice, type SluiceOptions } from '../sluice.ts';
+import { Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
 import { ManualClock } from './clock.ts';
 
 export interface InputOptions<T> {
@@ -73,6 +73,30 @@ export class TestKit {
   /** An app on the kit's log and clock; `print()` output is collected in `printed`. */
   app(options: Omit<SluiceOptions, 'backend' | 'clock'>): Sluice {
     return new Sluice({ print: (line) => this.printed.push(line), ...options, backend: this.backend, clock: this.clock.now });
+  }
+
+  /**
+   * Makes apps created without a `backend` option (pipeline modules run as written, with a
+   * dataDir) run on this kit's log, until the returned function is called.
+   */
+  useAsDefault(): () => void {
+    const backend = this.backend;
+    const shared: LogBackend = {
+      kind: 'memory',
+      ensureTopic: (topic, partitions) => backend.ensureTopic(topic, partitions),
+      partitions: (topic) => backend.partitions(topic),
+      startOffsets: (topic) => backend.startOffsets(topic),
+      endOffsets: (topic) => backend.endOffsets(topic),
+      fetch: (topic, partition, offset, max) => backend.fetch(topic, partition, offset, max),
+      waitForData: (topic, partition, offset, timeoutMs) => backend.waitForData(topic, partition, offset, timeoutMs),
+      committedOffsets: (group, topic) => backend.committedOffsets(group, topic),
+      commitOffsets: (group, offsets) => backend.commitOffsets(group, offsets),
+      openWriter: (options) => backend.openWriter(options),
+      // The kit owns the log: an app closing "its" backend must not close it.
+      close: async () => undefined,
+    };
+    setDefaultBackend(async () => shared);
+    return () => setDefaultBackend(undefined);
   }
 
   /** Committed records of a topic, partition by partition, in offset order. */
