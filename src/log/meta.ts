@@ -102,7 +102,7 @@ export class MetaStore {
   readonly db: Database<any, any>;
 
   constructor(path: string) {
-    this.root = open({ path, maxReaders: 512, mapSize: 1 << 30 });
+    this.root = open({ path, maxReaders: 512, mapSize: 1 << 30, overlappingSync: false });
     this.db = this.root;
   }
 

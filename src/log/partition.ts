@@ -135,8 +135,10 @@ export class Partition {
 
   /**
    * Recovery, under the lock: cuts bytes a dead writer left past the committed end, rebuilds
-   * missing indexes, and verifies the active segment's tail; a torn or corrupt tail (a crash
-   * lost data the metadata had counted) is truncated and the partition's end moved back.
+   * missing indexes, and checks the active segment's tail. A file shorter than its committed
+   * bytes (a machine crash lost unsynced data) is verified whole and cut at its last valid
+   * batch; otherwise the last batch is verified, and cut if torn. Damage further inside the
+   * segment is not a torn write: it is left for reads to report, never silently dropped.
    */
   recoverLocked(): void {
     const state = this.state();
@@ -146,13 +148,19 @@ export class Partition {
     const size = file.size();
     if (size > active.bytes) file.truncate(active.bytes);
     file.repairIndexes(Math.min(size, active.bytes));
-    // A file shorter than its committed bytes lost data: verify all of it; otherwise the tail after the last index entry.
-    const from = size < active.bytes ? 0 : file.lookup(Number.MAX_SAFE_INTEGER);
-    const scan = file.scan(from, Math.min(size, active.bytes), true, false);
-    if (scan.validEnd === active.bytes) return;
-    file.truncate(scan.validEnd);
-    const whole = scan.validEnd === 0 ? { next: active.base, maxTimestamp: Number.NEGATIVE_INFINITY } : file.scan(0, scan.validEnd, false, false);
-    active.bytes = scan.validEnd;
+    let validEnd: number;
+    if (size < active.bytes) {
+      validEnd = file.scan(0, size, true, false).validEnd;
+    } else {
+      const { lastBatchStart, validEnd: headersEnd } = file.scan(file.lookup(Number.MAX_SAFE_INTEGER), active.bytes, false, false);
+      if (headersEnd < active.bytes && lastBatchStart < 0) validEnd = file.lookup(Number.MAX_SAFE_INTEGER);
+      else if (lastBatchStart < 0) validEnd = active.bytes;
+      else validEnd = file.scan(lastBatchStart, headersEnd, true, false).validEnd;
+    }
+    if (validEnd === active.bytes) return;
+    file.truncate(validEnd);
+    const whole = validEnd === 0 ? { next: active.base, maxTimestamp: Number.NEGATIVE_INFINITY } : file.scan(0, validEnd, false, false);
+    active.bytes = validEnd;
     active.next = whole.next;
     active.maxTimestamp = whole.maxTimestamp;
     state.next = active.next;

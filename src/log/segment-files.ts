@@ -147,8 +147,14 @@ export class SegmentFile {
    * Walks batches from `from` to `to`. With `verify`, checks each CRC; with `index`, adds index
    * entries. Returns where the valid prefix ends, the next offset after it and its max timestamp.
    */
-  scan(from: number, to: number, verify: boolean, index: boolean): { validEnd: number; next: number; maxTimestamp: number } {
+  scan(
+    from: number,
+    to: number,
+    verify: boolean,
+    index: boolean,
+  ): { validEnd: number; next: number; maxTimestamp: number; lastBatchStart: number } {
     let pos = from;
+    let lastBatchStart = -1;
     let next = -1;
     let maxTimestamp = Number.NEGATIVE_INFINITY;
     const chunkSize = 1 << 20;
@@ -172,11 +178,12 @@ export class SegmentFile {
         if (!batchCrcValid(chunk, pos - chunkStart, header.length)) break;
       }
       if (index) this.indexBatch(pos, header.baseOffset, header.maxTimestamp);
+      lastBatchStart = pos;
       next = header.baseOffset + header.lastOffsetDelta + 1;
       if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
       pos += header.length;
     }
-    return { validEnd: pos, next, maxTimestamp };
+    return { validEnd: pos, next, maxTimestamp, lastBatchStart };
   }
 
   /** Under the write lock, after recovery found a torn or corrupt tail: cuts the segment and its indexes at `bytes`. */

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromUtf8, utf8 } from '../../src/core/index.ts';
+import { Log, type LogOptions } from '../../src/log/index.ts';
+
+/** A fresh data directory, removed after `body`. */
+export async function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), 'sluice-log-'));
+  try {
+    return await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A log in a fresh directory, closed and removed after `body`. */
+export function withLog<T>(body: (log: Log, dir: string) => Promise<T>, options: LogOptions = {}): Promise<T> {
+  return withDir(async (dir) => {
+    const log = await Log.open(dir, { maintenanceIntervalMs: 0, ...options });
+    try {
+      return await body(log, dir);
+    } finally {
+      await log.close();
+    }
+  });
+}
+
+export function record(value: string, key: string | null = null, timestamp = 0) {
+  return { key: key === null ? null : utf8(key), value: utf8(value), timestamp };
+}
+
+export function values(records: Array<{ value: Uint8Array | null }>): Array<string | null> {
+  return records.map((r) => (r.value === null ? null : fromUtf8(r.value)));
+}
+
+/** Every record of a partition from its start, in order. */
+export function readAll(log: Log, topic: string, partition: number, isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted') {
+  const records = [];
+  for (let offset = log.startOffset(topic, partition); ; ) {
+    const page = log.read(topic, partition, offset, { isolation });
+    records.push(...page.records);
+    if (page.nextOffset === offset) break;
+    offset = page.nextOffset;
+  }
+  return records;
+}
