@@ -78,7 +78,7 @@ test('writers killed at random moments leave a consistent log that every process
     const seen = new Map<string, number>();
     for (let p = 0; p < 2; p++) {
       const records = readAll(log, 'plain', p, 'read_uncommitted');
-      records.forEach((record, i) => assert.equal(record.offset, i, `plain/${p} offsets are contiguous`));
+      assert.deepEqual(records.map((r) => r.offset), records.map((_, i) => i), `plain/${p} offsets are contiguous`);
       for (const record of records) {
         const { w, seq } = JSON.parse(fromUtf8(record.value as Uint8Array));
         const key = `${w}:${seq}`;
