@@ -71,8 +71,9 @@ export function compactPartition(meta: MetaStore, partition: Partition, now: num
   const lso = lastStableOffset(state);
   const closed = state.segments.slice(0, -1).filter((s) => s.next <= lso);
   if (closed.length === 0) return 0;
-  // Last offset of every key, over everything below the cleaning point and the active data too,
-  // so an older value is dropped when a newer one exists anywhere.
+  // Last offset of every key within the closed segments only (as Kafka's cleaner does): they were
+  // synced when they rolled, so a value is never dropped because of a newer one a crash may lose.
+  const cleanUpTo = closed[closed.length - 1].next;
   const latest = new Map<string, number>();
   const committedRecords = (from: number, to: number, visit: (r: BatchRecord) => void) => {
     for (let offset = from; offset < to; ) {
@@ -82,7 +83,7 @@ export function compactPartition(meta: MetaStore, partition: Partition, now: num
       offset = page.nextOffset;
     }
   };
-  committedRecords(state.logStart, lso, (record) => {
+  committedRecords(state.logStart, cleanUpTo, (record) => {
     if (record.key) latest.set(keyOf(record.key), record.offset);
   });
   const replacements: Array<{ segment: SegmentMeta; bytes: number; tmp: string }> = [];

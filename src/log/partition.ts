@@ -164,7 +164,17 @@ export class Partition {
     active.next = whole.next;
     active.maxTimestamp = whole.maxTimestamp;
     state.next = active.next;
+    // Transaction bookkeeping past the new end refers to records and markers that are gone.
     for (const [producerId, first] of Object.entries(state.openTxns)) if (first >= state.next) delete state.openTxns[producerId];
+    const abortedKey = ['aborted', this.topic.name, this.index];
+    const aborted = this.meta.get<AbortedRange[]>(abortedKey);
+    if (aborted?.some(([, , last]) => last >= state.next)) {
+      const clipped: AbortedRange[] = aborted
+        .map(([id, first, last]): AbortedRange => [id, first, Math.min(last, state.next - 1)])
+        .filter(([, first, last]) => first <= last);
+      this.meta.put(abortedKey, clipped);
+      state.abortedVersion++;
+    }
     this.saveLocked(state);
   }
 
