@@ -86,7 +86,7 @@ class Harness {
           op.partition,
           records.map((r) => ({ key: utf8(r.key), value: r.value === null ? null : utf8(r.value), timestamp: Date.now() })),
         );
-        records.forEach((r, i) => this.model[op.partition].push({ offset: result.baseOffset + i, ...r, status: 'committed' }));
+        this.model[op.partition].push(...records.map((r, i) => ({ offset: result.baseOffset + i, ...r, status: 'committed' as const })));
         break;
       }
       case 'txnSend': {
@@ -99,7 +99,7 @@ class Harness {
           'p',
           records.map((r) => ({ partition: op.partition, key: utf8(r.key), value: utf8(r.value), timestamp: Date.now() })),
         );
-        records.forEach((r, i) => this.model[op.partition].push({ offset: result.baseOffset + i, ...r, status: 'open' }));
+        this.model[op.partition].push(...records.map((r, i) => ({ offset: result.baseOffset + i, ...r, status: 'open' as const })));
         break;
       }
       case 'commit':
