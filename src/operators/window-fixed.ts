@@ -1,26 +1,129 @@
 /**
- * Tumbling and hopping windows: windows on a fixed grid, assigned from the record's time alone,
- * with one accumulator per window and key.
+ * Tumbling and hopping windows: windows on a fixed grid, assigned from the record's time alone.
+ *
+ * Hopping windows with a `merge` aggregate use panes (as Flink and Feldera do): the grid is cut
+ * into panes of gcd(size, slide), a record that no window of it is complete for yet goes into
+ * its one pane, and a window's value merges its size/pane panes when it emits. A record that
+ * reaches a complete window, or only some of its windows (the lateness rule), takes the slow
+ * path: it is added to each window it contributes to, in the window's own accumulator, which
+ * the window's value merges in too. Without `merge`, or with early firings by count, every
+ * record takes the slow path (one accumulator per window and key).
  */
-import { assignWindows } from '../time/assigners.ts';
+import { alignedStart, assignWindows, hoppingWindows } from '../time/assigners.ts';
 import type { WindowSpec } from '../time/window-spec.ts';
 import type { Element } from './operator.ts';
 import type { EngineContext, WindowEngine } from './window-common.ts';
-import { type KeyWindowsSnapshot, WindowTable } from './window-state.ts';
+import { type KeyWindows, type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Panes of a key: pane start -> accumulator. Saved in snapshots as `[start, acc]` pairs. */
+type Panes = Map<number, unknown>;
 
 export class FixedWindowEngine implements WindowEngine {
   private readonly spec: WindowSpec;
   private readonly ctx: EngineContext;
   private readonly table: WindowTable;
+  private readonly sizeMs: number;
+  private readonly slideMs: number;
+  private readonly offsetMs: number;
+  /** Pane length, 0 when panes are off. */
+  private readonly paneMs: number;
 
-  constructor(spec: WindowSpec, ctx: EngineContext, trackDirty: boolean) {
+  constructor(spec: WindowSpec & { kind: 'tumbling' | 'hopping' }, ctx: EngineContext, trackDirty: boolean) {
     this.spec = spec;
     this.ctx = ctx;
-    const { aggregate } = ctx;
-    this.table = new WindowTable(ctx, { valueOf: (_kw, w) => aggregate.result(w.acc) }, trackDirty);
+    this.sizeMs = spec.sizeMs;
+    this.slideMs = spec.kind === 'hopping' ? spec.slideMs : spec.sizeMs;
+    this.offsetMs = spec.offsetMs;
+    const panes = spec.kind === 'hopping' && spec.slideMs < spec.sizeMs && ctx.aggregate.merge !== undefined && ctx.earlyEvery === 0 && !trackDirty;
+    this.paneMs = panes ? gcd(this.sizeMs, this.slideMs) : 0;
+    this.table = new WindowTable(
+      ctx,
+      {
+        valueOf: (kw, w) => this.valueOf(kw, w),
+        expireExtra: (kw, t) => this.expirePanes(kw, t),
+        saveExtra: (panes) => [...(panes as Panes)],
+        loadExtra: (saved) => new Map(saved as [number, unknown][]),
+      },
+      trackDirty,
+    );
+  }
+
+  private valueOf(kw: KeyWindows, w: OpenWindow): unknown {
+    const aggregate = this.ctx.aggregate;
+    if (this.paneMs === 0) return aggregate.result(w.acc);
+    const merge = aggregate.merge!;
+    const panes = kw.extra as Panes | undefined;
+    let acc = aggregate.init();
+    if (panes !== undefined) {
+      for (let start = w.start; start < w.end; start += this.paneMs) {
+        const pane = panes.get(start);
+        if (pane !== undefined) acc = merge.call(aggregate, acc, pane);
+      }
+    }
+    if (w.acc !== undefined) acc = merge.call(aggregate, acc, w.acc);
+    return aggregate.result(acc);
+  }
+
+  /** A pane is needed until its last window (the one starting at or just before it) is dropped. */
+  private paneUntil(paneStart: number): number {
+    return alignedStart(paneStart, this.slideMs, this.offsetMs) + this.sizeMs + this.ctx.latenessMs;
+  }
+
+  private expirePanes(kw: KeyWindows, t: number): void {
+    const panes = kw.extra as Panes;
+    let until = Number.POSITIVE_INFINITY;
+    for (const start of panes.keys()) {
+      const u = this.paneUntil(start);
+      if (u <= t) panes.delete(start);
+      else if (u < until) until = u;
+    }
+    if (panes.size === 0) kw.extra = undefined;
+    kw.extraUntil = until;
   }
 
   add(element: Element, key: unknown, ts: number, wBefore: number): void {
+    if (this.paneMs > 0) {
+      // The earliest window holding ts is the first grid start after ts - size. None of the
+      // record's windows may be complete, by its partition's watermark, by the operator's, or by
+      // an earlier late record of the key that fired windows ahead of the operator watermark.
+      const minEnd = alignedStart(ts - this.sizeMs, this.slideMs, this.offsetMs) + this.slideMs + this.sizeMs;
+      if (minEnd > wBefore && minEnd > this.table.progress && minEnd > this.table.firedUpTo(key)) {
+        this.addToPane(element, key, ts);
+        return;
+      }
+    }
+    this.addToWindows(element, key, ts, wBefore);
+  }
+
+  /** Fast path: no window of the record is complete, so it belongs in every one: in its pane. */
+  private addToPane(element: Element, key: unknown, ts: number): void {
+    const { aggregate } = this.ctx;
+    const kw = this.table.keyWindows(key);
+    let panes = kw.extra as Panes | undefined;
+    if (panes === undefined) kw.extra = panes = new Map();
+    const paneStart = alignedStart(ts, this.paneMs, this.offsetMs % this.paneMs);
+    const pane = panes.get(paneStart);
+    if (pane !== undefined) {
+      panes.set(paneStart, aggregate.add(pane, element.value, key));
+      return;
+    }
+    // A new pane: make sure its windows exist so they fire (they do if any earlier pane of theirs did).
+    panes.set(paneStart, aggregate.add(aggregate.init(), element.value, key));
+    for (const target of hoppingWindows(ts, this.sizeMs, this.slideMs, this.offsetMs)) {
+      if (this.table.find(kw, target.start, target.end) === undefined) {
+        this.table.insert(kw, { start: target.start, end: target.end, acc: undefined, fired: false, since: 0 });
+      }
+    }
+    kw.extraUntil = Math.min(kw.extraUntil, this.paneUntil(paneStart));
+    this.table.schedule(kw);
+  }
+
+  private addToWindows(element: Element, key: unknown, ts: number, wBefore: number): void {
     const table = this.table;
     const lateness = this.ctx.latenessMs;
     // The lateness rule of DESIGN section 4, and windows whose state is already dropped.
@@ -36,10 +139,10 @@ export class FixedWindowEngine implements WindowEngine {
     for (const target of targets) {
       let w = table.find(kw, target.start, target.end);
       if (w === undefined) {
-        w = { start: target.start, end: target.end, acc: aggregate.init(), fired: false, since: 0 };
+        w = { start: target.start, end: target.end, acc: undefined, fired: false, since: 0 };
         table.insert(kw, w);
       }
-      w.acc = aggregate.add(w.acc, element.value, key);
+      w.acc = aggregate.add(w.acc === undefined ? aggregate.init() : w.acc, element.value, key);
       table.contributed(kw, w, completeAt);
     }
     table.schedule(kw);

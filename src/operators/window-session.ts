@@ -44,19 +44,32 @@ export class SessionWindowEngine implements WindowEngine {
     // Changing a session this partition's watermark already completed: emit what was due first.
     if (end <= wBefore || (merging.length > 0 && merging[0].end <= wBefore)) table.catchUp(kw, wBefore);
     const { aggregate } = this.ctx;
-    const byStart = [...merging].sort((a, b) => a.start - b.start);
-    let acc = byStart.length > 0 ? byStart[0].acc : aggregate.init();
-    let since = 0;
-    for (let i = 0; i < byStart.length; i++) {
-      if (i > 0) acc = this.merge(acc, byStart[i].acc);
-      if (!byStart[i].fired) since += byStart[i].since;
+    let session: OpenWindow;
+    if (merging.length === 1) {
+      // The common case: the record falls in or extends one session; update it in place.
+      session = merging[0];
+      session.acc = aggregate.add(session.acc, element.value, key);
+      if (session.start !== start || session.end !== end) {
+        // A grown session is a new window: its earlier results stand, it fires again.
+        session.fired = false;
+        session.start = start;
+        table.remove(kw, session);
+        session.end = end;
+        table.insert(kw, session);
+      }
+    } else {
+      const byStart = [...merging].sort((a, b) => a.start - b.start);
+      let acc = byStart.length > 0 ? byStart[0].acc : aggregate.init();
+      let since = 0;
+      for (let i = 0; i < byStart.length; i++) {
+        if (i > 0) acc = this.merge(acc, byStart[i].acc);
+        if (!byStart[i].fired) since += byStart[i].since;
+      }
+      acc = aggregate.add(acc, element.value, key);
+      for (const w of merging) table.remove(kw, w);
+      session = { start, end, acc, fired: false, since };
+      table.insert(kw, session);
     }
-    acc = aggregate.add(acc, element.value, key);
-    for (const w of merging) table.remove(kw, w);
-    // A session that keeps its extent keeps its fired state; a merged or grown one is a new window.
-    const same = merging.length === 1 && merging[0].start === start && merging[0].end === end;
-    const session: OpenWindow = { start, end, acc, fired: same && merging[0].fired, since };
-    table.insert(kw, session);
     table.contributed(kw, session, Math.max(wBefore, table.progress));
     table.schedule(kw);
   }

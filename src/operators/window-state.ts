@@ -24,8 +24,14 @@ export interface KeyWindows {
   seq: number;
   /** Sorted by end, then start. */
   windows: OpenWindow[];
-  /** The time of this key's live timer (+Infinity when none). */
-  scheduled: number;
+  /**
+   * The time of this key's live timer (+Infinity when none). It may be earlier than the key's
+   * next work (a session grew): the timer then wakes the key for nothing and re-arms, which is
+   * cheaper than a new heap entry per record.
+   */
+  timerAt: number;
+  /** The largest end of a window of this key that has fired (-Infinity when none). */
+  firedUpTo: number;
   /** Extra state an engine keeps per key (sliding windows' lookback buffer). */
   extra: unknown;
   /** When `extra` next needs cleaning (+Infinity when never). */
@@ -37,6 +43,9 @@ export interface WindowTableHooks {
   valueOf(kw: KeyWindows, w: OpenWindow): unknown;
   /** Time reached `t` for this key: drop extra state that no window can need any more. */
   expireExtra?(kw: KeyWindows, t: number): void;
+  /** `extra` as plain data for a snapshot, and back (default: as it is). */
+  saveExtra?(extra: unknown): unknown;
+  loadExtra?(saved: unknown): unknown;
 }
 
 export interface KeyWindowsSnapshot {
@@ -67,10 +76,15 @@ export class WindowTable {
     const id = keyIdOf(key);
     let kw = this.keys.get(id);
     if (kw === undefined) {
-      kw = { key, id, seq: this.nextSeq++, windows: [], scheduled: Number.POSITIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
+      kw = { key, id, seq: this.nextSeq++, windows: [], timerAt: Number.POSITIVE_INFINITY, firedUpTo: Number.NEGATIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
       this.keys.set(id, kw);
     }
     return kw;
+  }
+
+  /** The largest end of a fired window of the key, -Infinity for a key with no state. */
+  firedUpTo(key: unknown): number {
+    return this.keys.get(keyIdOf(key))?.firedUpTo ?? Number.NEGATIVE_INFINITY;
   }
 
   /** Whether a window ending at `end` is still kept (not past `end + lateness`). */
@@ -126,6 +140,7 @@ export class WindowTable {
   /** Emits the window's result as complete (its final, until a late record re-fires it). */
   fire(kw: KeyWindows, w: OpenWindow): void {
     w.fired = true;
+    if (w.end > kw.firedUpTo) kw.firedUpTo = w.end;
     this.update(kw, w);
   }
 
@@ -149,9 +164,11 @@ export class WindowTable {
       const t = w.fired ? w.end + lateness : w.end;
       if (t < next) next = t;
     }
-    if (next !== kw.scheduled && next !== Number.POSITIVE_INFINITY) this.timers.push(next, kw.seq, kw.id);
-    kw.scheduled = next;
-    if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0) this.keys.delete(kw.id);
+    if (next < kw.timerAt) {
+      this.timers.push(next, kw.seq, kw.id);
+      kw.timerAt = next;
+    }
+    if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0 && kw.timerAt === Number.POSITIVE_INFINITY) this.keys.delete(kw.id);
   }
 
   /** Time reached `progress`: fire windows ending at or before it, drop those past their lateness. */
@@ -161,8 +178,8 @@ export class WindowTable {
     while (this.timers.size > 0 && this.timers.peek() <= this.progress) {
       const t = this.timers.peek();
       const kw = this.keys.get(this.timers.pop());
-      if (kw === undefined || kw.scheduled !== t) continue; // stale timer
-      kw.scheduled = Number.POSITIVE_INFINITY;
+      if (kw === undefined || kw.timerAt !== t) continue; // stale timer
+      kw.timerAt = Number.POSITIVE_INFINITY;
       for (const w of kw.windows) {
         if (w.end > t) break;
         if (!w.fired) this.fire(kw, w);
@@ -180,7 +197,7 @@ export class WindowTable {
     return [...this.keys.values()].map((kw) => ({
       key: kw.key,
       windows: kw.windows.map(({ start, end, acc, fired, since }) => ({ start, end, acc, fired, since })),
-      extra: kw.extra,
+      extra: kw.extra === undefined || !this.hooks.saveExtra ? kw.extra : this.hooks.saveExtra(kw.extra),
       extraUntil: toJsonNumber(kw.extraUntil),
     }));
   }
@@ -193,7 +210,9 @@ export class WindowTable {
     for (const s of keys) {
       const kw = this.keyWindows(s.key);
       kw.windows = s.windows.map((w) => ({ ...w }));
-      kw.extra = s.extra;
+      // Fired windows no longer kept ended at or before `progress`, which callers check as well.
+      for (const w of kw.windows) if (w.fired && w.end > kw.firedUpTo) kw.firedUpTo = w.end;
+      kw.extra = s.extra === undefined || !this.hooks.loadExtra ? s.extra : this.hooks.loadExtra(s.extra);
       kw.extraUntil = fromJsonNumber(s.extraUntil);
       if (this.trackDirty) for (const w of kw.windows) if (!w.fired && w.since > 0) this.dirty.set(w, kw);
       this.schedule(kw);

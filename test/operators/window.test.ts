@@ -158,6 +158,21 @@ test('a session merges only with sessions not finalized for the record', () => {
   assert.deepEqual(h.lines(), ['k [0,10) 1', 'k [8,18) 100', 'k [30,40) 1']);
 });
 
+test('a fired session that a record grows is a new window: it fires when the watermark reaches its new end', () => {
+  const fast = new Partition(0, 0);
+  const slow = new Partition(0, 1);
+  const h = new Harness({ name: 's', window: Windows.session(10), lateness: { allowedLatenessMs: 100 }, aggregate: sum });
+  const watermark = () => Math.min(fast.watermark, slow.watermark);
+  const k = () => h.lines().filter((l) => l.startsWith('k'));
+  h.feed([fast.record(1, 0, 'k'), fast.record(0, 30, 'z'), slow.record(0, 10, 'z')]).watermark(watermark());
+  assert.deepEqual(k(), ['k [0,10) 1']);
+  // ts 5 (W_before 10) may still join [0, 10) (10 + 100 > 10) and grows it to [0, 15).
+  h.feed([slow.record(2, 5, 'k')]);
+  assert.deepEqual(k(), ['k [0,10) 1'], 'nothing yet: [0, 15) is not complete');
+  h.feed([slow.record(0, 15, 'z')]).watermark(watermark());
+  assert.deepEqual(k(), ['k [0,10) 1', 'k [0,15) 3']);
+});
+
 test('session windows need aggregate.merge', () => {
   assert.throws(
     () => new WindowOperator({ name: 's', window: Windows.session('30s'), aggregate: { init: () => 0, add: (a: number) => a + 1, result: (a: number) => a } }),
