@@ -1,0 +1,130 @@
+/** `sluice produce TOPIC`: JSON lines from stdin into a topic, written in chunks. */
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { partitionForKey, SluiceError } from '../../core/index.ts';
+import type { Log, ProduceRecord } from '../../log/index.ts';
+import { paint, printJson, table, write } from '../format.ts';
+import { withLog } from '../options.ts';
+import { LineError, parseRecordLine } from '../records.ts';
+
+/** A chunk is written by one produce call: big enough for speed, small enough that an error loses little. */
+const CHUNK_RECORDS = 1000;
+const CHUNK_BYTES = 1 << 20;
+
+interface Summary {
+  topic: string;
+  records: number;
+  /** Records written per partition, by partition number. */
+  partitions: Record<string, number>;
+}
+
+export function registerProduce(program: Command): void {
+  program
+    .command('produce')
+    .description('write JSON lines from stdin to a topic, one record per line')
+    .argument('<topic>', 'the topic to write to')
+    .addHelpText(
+      'after',
+      `
+Each line is JSON. A line is a record envelope when it is an object with a "key" or a "value"
+field and no fields other than these five:
+  {"key": ..., "value": ..., "timestamp": ms, "headers": {"name": "text"}, "partition": n}
+Any other line (a number, a string, an array, null, an object with other fields) is a bare
+value: a record with that value and no key.
+  key        a string is stored as its UTF-8 bytes, any other JSON as its JSON text; absent: no key
+  value      stored as its JSON text; null or absent is a null value (a tombstone)
+  timestamp  epoch milliseconds; absent: the time the line is read
+  headers    string values, stored as UTF-8
+  partition  absent: murmur2(key) % partitions for keyed records (as Kafka places them),
+             unkeyed records go to one partition per chunk in turn
+Blank lines are skipped. A malformed line stops the command with an error naming its line
+number; the lines before it stay written. Records are written in chunks of up to
+${CHUNK_RECORDS} lines or 1 MiB. At the end a summary (records per partition) is printed.
+
+Examples:
+  $ echo '{"key":"user-1","value":{"page":"/home"}}' | sluice produce events
+  $ printf '1\\n2\\n3\\n' | sluice produce numbers
+  $ sluice produce events --json < events.jsonl`,
+    )
+    .action(async (topic: string, _options: object, command: Command) => {
+      await withLog(command, async (log, { json }) => {
+        const { summary, failure } = await produceLines(log, topic);
+        if (json) await printJson(summary);
+        else await write(summaryText(summary));
+        if (failure) throw failure;
+      });
+    });
+}
+
+/**
+ * Reads stdin and writes its records. On a bad line it writes the records before it and stops
+ * reading, returning the error with the summary of what was written.
+ */
+async function produceLines(log: Log, topic: string): Promise<{ summary: Summary; failure?: SluiceError }> {
+  const partitions = log.topic(topic).partitions;
+  const summary: Summary = { topic, records: 0, partitions: {} };
+  // Unkeyed records stick to one partition per chunk (as Kafka's sticky partitioner does), starting anywhere.
+  let unkeyedPartition = Math.floor(Math.random() * partitions);
+  let chunk: ProduceRecord[] = [];
+  let chunkBytes = 0;
+
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const records = chunk;
+    chunk = [];
+    chunkBytes = 0;
+    await log.produce(topic, records);
+    summary.records += records.length;
+    for (const record of records) summary.partitions[record.partition!] = (summary.partitions[record.partition!] ?? 0) + 1;
+    unkeyedPartition = (unkeyedPartition + 1) % partitions;
+  };
+
+  const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      if (line.trim() === '') continue;
+      let record: ProduceRecord;
+      try {
+        record = parseRecordLine(line, Date.now());
+        record.partition ??= record.key ? partitionForKey(record.key, partitions) : unkeyedPartition;
+        if (record.partition >= partitions) {
+          throw new LineError(`"partition" ${record.partition} does not exist: topic '${topic}' has partitions 0 to ${partitions - 1}`);
+        }
+      } catch (error) {
+        if (!(error instanceof LineError)) throw error;
+        await flush();
+        return { summary, failure: new SluiceError('INVALID_RECORD', `line ${lineNumber}: ${error.message}; ${written(summary.records)}`) };
+      }
+      chunk.push(record);
+      chunkBytes += line.length;
+      if (chunk.length >= CHUNK_RECORDS || chunkBytes >= CHUNK_BYTES) await flush();
+    }
+    await flush();
+    return { summary };
+  } finally {
+    lines.close();
+    // Stop reading a pipe whose writer may still be going after an error.
+    process.stdin.destroy();
+  }
+}
+
+function written(records: number): string {
+  if (records === 0) return 'nothing was written';
+  return records === 1 ? 'the record before it was written' : `the ${records} records before it were written`;
+}
+
+function summaryText(summary: Summary): string {
+  const rows = Object.entries(summary.partitions).map(([partition, records]) => ({ partition: Number(partition), records }));
+  rows.sort((a, b) => a.partition - b.partition);
+  const total = `${paint('green', 'wrote')} ${summary.records} record${summary.records === 1 ? '' : 's'} to ${paint('bold', summary.topic)}\n`;
+  if (rows.length === 0) return total;
+  return (
+    total +
+    table(rows, [
+      { header: 'PARTITION', value: (row) => row.partition },
+      { header: 'RECORDS', value: (row) => row.records },
+    ])
+  );
+}
