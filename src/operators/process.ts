@@ -95,6 +95,7 @@ export class ProcessOperator implements Operator {
     this.#out = out;
     for (let i = 0; i < batch.length; i++) {
       const element = batch[i];
+      if (this.#eventTimers.size > 0 && element.sourceWatermark > this.#watermark) this.#fireKey(element);
       this.#key = element.key;
       this.#timestamp = element.timestamp;
       this.#sourceWatermark = element.sourceWatermark;
@@ -104,6 +105,24 @@ export class ProcessOperator implements Operator {
         this.#fn.processElement(element.value, this.#ctx);
       } catch (error) {
         this.#onError(element, error, this.name);
+      }
+    }
+  }
+
+  /** Fires the element's key's event-time timers that its W_before has passed. */
+  #fireKey(element: Element): void {
+    const onTimer = this.#fn.onTimer;
+    for (let timer = this.#eventTimers.pollDueForKey(element.sourceWatermark, element.key); timer !== undefined; timer = this.#eventTimers.pollDueForKey(element.sourceWatermark, element.key)) {
+      if (onTimer === undefined) continue;
+      this.#key = timer.key;
+      this.#timestamp = timer.time;
+      this.#sourceWatermark = element.sourceWatermark;
+      this.#source = undefined;
+      this.#state.setKey(timer.key);
+      try {
+        onTimer.call(this.#fn, timer.time, this.#ctx);
+      } catch (error) {
+        this.#onError(undefined, error, this.name);
       }
     }
   }

@@ -16,6 +16,8 @@ export interface Timer {
 export class TimerQueue {
   readonly #heap: Timer[] = [];
   readonly #live = new Map<string, Timer>();
+  /** Live timers per key, for firing one key's due timers ahead of the operator watermark. */
+  readonly #byKey = new Map<unknown, Timer[]>();
 
   get size(): number {
     return this.#live.size;
@@ -27,19 +29,44 @@ export class TimerQueue {
     const timer = { time, key };
     this.#live.set(id, timer);
     this.#push(timer);
+    const kid = keyId(key);
+    const list = this.#byKey.get(kid);
+    if (list === undefined) this.#byKey.set(kid, [timer]);
+    else list.push(timer);
   }
 
   delete(time: number, key: unknown): void {
-    this.#live.delete(timerId(time, key));
+    const timer = this.#live.get(timerId(time, key));
+    if (timer !== undefined) this.#forget(timer);
+  }
+
+  #forget(timer: Timer): void {
+    this.#live.delete(timerId(timer.time, timer.key));
+    const kid = keyId(timer.key);
+    const list = this.#byKey.get(kid);
+    if (list === undefined) return;
+    const i = list.indexOf(timer);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#byKey.delete(kid);
+  }
+
+  /** Removes and returns the earliest live timer of `key` due at `upTo`, or undefined. */
+  pollDueForKey(upTo: number, key: unknown): Timer | undefined {
+    if (this.#live.size === 0) return undefined;
+    const list = this.#byKey.get(keyId(key));
+    if (list === undefined) return undefined;
+    let best: Timer | undefined;
+    for (const timer of list) if (timer.time <= upTo && (best === undefined || timer.time < best.time)) best = timer;
+    if (best !== undefined) this.#forget(best);
+    return best;
   }
 
   /** Removes and returns the earliest live timer due at `upTo`, or undefined. */
   pollDue(upTo: number): Timer | undefined {
     while (this.#heap.length > 0 && this.#heap[0].time <= upTo) {
       const timer = this.#pop();
-      const id = timerId(timer.time, timer.key);
-      if (this.#live.get(id) === timer) {
-        this.#live.delete(id);
+      if (this.#live.get(timerId(timer.time, timer.key)) === timer) {
+        this.#forget(timer);
         return timer;
       }
     }
