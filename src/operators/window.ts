@@ -221,6 +221,18 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
 
   snapshot(): WindowOperatorSnapshot {
     // A deep copy: accumulators that user code mutates in place must not change a taken snapshot.
+    try {
+      return this.copyState();
+    } catch (cause) {
+      throw new SluiceError(
+        'INVALID_ARGUMENT',
+        `window '${this.name}': its state cannot be checkpointed (${cause instanceof Error ? cause.message : String(cause)}); make the aggregate's init() and add() return plain data: numbers, strings, arrays, plain objects`,
+        { cause, operator: this.name },
+      );
+    }
+  }
+
+  private copyState(): WindowOperatorSnapshot {
     return structuredClone({
       version: 1,
       name: this.name,

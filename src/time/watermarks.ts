@@ -19,7 +19,12 @@ export interface WatermarkSpec {
   idleTimeoutMs?: number;
 }
 
-/** The watermark of one source partition under bounded out-of-orderness. */
+/**
+ * The watermark of one source partition under bounded out-of-orderness.
+ * @example
+ * const gen = new BoundedOutOfOrderness(5000);
+ * const wBefore = gen.observe(record.timestamp); // stamp the record, then advance
+ */
 export class BoundedOutOfOrderness {
   readonly boundMs: number;
   private maxSeen = Number.NEGATIVE_INFINITY;
@@ -89,6 +94,12 @@ interface PartitionProgress {
  * Idleness makes the result depend on timing, so it is off unless `idleTimeoutMs` is given.
  * The combined watermark never goes back: a partition that wakes up behind it has its records
  * judged late by their own `W_before`, as any late record.
+ */
+/**
+ * @example
+ * const tracker = new WatermarkTracker({ partitions: [0, 1], idleTimeoutMs: 60_000, clock: () => clock.now() });
+ * tracker.advance(0, gen0.watermark);
+ * operator.onWatermark(tracker.current(), out);
  */
 export class WatermarkTracker {
   private readonly partitions = new Map<PartitionId, PartitionProgress>();

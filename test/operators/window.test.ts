@@ -242,6 +242,42 @@ test('processing-time windows assign by the clock and fire from onProcessingTime
   assert.deepEqual(h.lines(), ['k [1000,1100) 3', 'k [1200,1300) 4'], 'the end of a bounded input fires every window');
 });
 
+test('processing-time sessions and lookback windows run on the clock', () => {
+  let now = 0;
+  const clock = () => now;
+  const record = (value: number) => ({ value, timestamp: 0, key: 'k', sourceWatermark: 0 });
+  const session = new Harness({ name: 'ps', window: Windows.session(100, { time: 'processing' }), aggregate: sum, clock });
+  const sliding = new Harness({ name: 'pl', window: Windows.sliding(50, { time: 'processing' }), aggregate: collect, clock });
+  for (const [t, v] of [[0, 1], [60, 2], [300, 4]]) {
+    now = t;
+    session.feed([record(v)]).time(t);
+    sliding.feed([record(v)]).time(t);
+  }
+  assert.deepEqual(session.lines(), ['k [0,160) 3'], 'the session closed 100 ms after its last record');
+  assert.deepEqual(sliding.lines(), ['k [-50,1) [1]', 'k [10,61) [2]']);
+  session.time(400);
+  assert.deepEqual(session.lines(), ['k [0,160) 3', 'k [300,400) 4']);
+});
+
+test('early firings by interval on processing-time windows', () => {
+  let now = 0;
+  const h = new Harness({
+    name: 'pe',
+    window: Windows.tumbling(1000, { time: 'processing' }),
+    emit: { kind: 'early-interval', everyMs: 300 },
+    aggregate: sum,
+    clock: () => now,
+  });
+  for (const t of [100, 400, 700]) {
+    now = t;
+    h.feed([{ value: t, timestamp: 0, key: 'k', sourceWatermark: 0 }]).time(t);
+  }
+  now = 1000;
+  h.time(1000);
+  // Early at 100 (the first call), 400 and 700, then the final at the window end.
+  assert.deepEqual(h.emitted().map((r) => r.value), [100, 500, 1200, 1200]);
+});
+
 test('a throwing aggregate becomes USER_FUNCTION_FAILED naming the operator and the record', () => {
   const op = new WindowOperator({
     name: 'boom',
@@ -323,4 +359,14 @@ test('a snapshot is a detached copy: later in-place changes to accumulators do n
   const out: unknown[] = [];
   fresh.onWatermark(Infinity, { emit: (e) => out.push(e.value.value), side() {} });
   assert.deepEqual(out, [[1]]);
+});
+
+test('state that cannot be checkpointed is reported with what to do', () => {
+  const p = new Partition(0);
+  const h = new Harness({
+    name: 'fn-state',
+    window: Windows.tumbling(10),
+    aggregate: { init: () => ({ f: () => 1 }), add: (acc: unknown) => acc, result: () => 0 },
+  }).feed([p.record(1, 1)]);
+  assert.throws(() => h.op.snapshot(), (e) => isSluiceError(e, 'INVALID_ARGUMENT') && /plain data/.test(e.message));
 });
