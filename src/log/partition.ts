@@ -116,7 +116,7 @@ export class Partition {
       state.segments.push(active);
     }
     const file = this.fileFor(active);
-    file.repairIndexes(active.bytes);
+    file.prepareAppend(active.bytes);
     const baseOffset = state.next;
     setBaseOffset(batch, baseOffset);
     file.writeAt(active.bytes, batch);

@@ -88,7 +88,8 @@ export class Producer {
     if (this.pendingPrepared) {
       throw new SluiceError('INVALID_TXN_STATE', `transaction ${this.pendingPrepared} is prepared; call completePrepared(commit) first`);
     }
-    this.log.meta.locked(() => beginTransactionLocked(this.log.meta, this.ids(), transactionalId, this.log.now()));
+    // Not flushed: if a crash loses it, nothing was written under it that could survive either.
+    this.log.meta.locked(() => beginTransactionLocked(this.log.meta, this.ids(), transactionalId, this.log.now()), { flush: false });
     this.inTransaction = true;
   }
 
@@ -102,7 +103,7 @@ export class Producer {
         txn.offsets.push([group, topic, partition, offset]);
       }
       this.log.meta.put(['txn', this.producerId], txn);
-    });
+    }, { flush: false });
   }
 
   /** First phase: the transaction will survive this process; returns its id for a checkpoint to name. */

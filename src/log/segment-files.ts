@@ -35,6 +35,8 @@ export class SegmentFile {
   private timeOffsets: number[] = [];
   private readonly indexFd: number;
   private readonly timeIndexFd: number;
+  /** Committed bytes as of this process's last append or repair: equal to the metadata's when nobody else wrote since. */
+  private knownBytes = -1;
 
   constructor(dir: string, base: number, generation: number) {
     this.base = base;
@@ -65,11 +67,22 @@ export class SegmentFile {
     return done === length ? buffer : buffer.subarray(0, done);
   }
 
-  /** Writes `bytes` at `position` (the committed end), cutting anything a dead writer left past it. */
+  /**
+   * Under the write lock, before appending at `committedBytes`: when another process wrote since
+   * this one last did (the file size tells, even for a writer that died before committing),
+   * brings the indexes in line and cuts what a dead writer left past the end.
+   */
+  prepareAppend(committedBytes: number): void {
+    if (this.knownBytes === committedBytes && this.size() === committedBytes) return;
+    if (this.size() > committedBytes) ftruncateSync(this.fd, committedBytes);
+    this.repairIndexes(committedBytes);
+  }
+
+  /** Writes `bytes` at `position`, the committed end (after `prepareAppend`). */
   writeAt(position: number, bytes: Uint8Array): void {
-    if (this.size() > position) ftruncateSync(this.fd, position);
     let done = 0;
     while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+    this.knownBytes = position + bytes.length;
   }
 
   /**
@@ -117,6 +130,7 @@ export class SegmentFile {
     ftruncateSync(this.timeIndexFd, this.times.length * 12);
     const from = this.positions.length > 0 ? this.positions[this.positions.length - 1] : 0;
     this.scan(from, committedBytes, false, true);
+    this.knownBytes = committedBytes;
   }
 
   /** Under the write lock: adds index entries for a batch just written at `position`. */
@@ -189,6 +203,7 @@ export class SegmentFile {
   /** Under the write lock, after recovery found a torn or corrupt tail: cuts the segment and its indexes at `bytes`. */
   truncate(bytes: number): void {
     ftruncateSync(this.fd, bytes);
+    this.knownBytes = -1;
     let keep = this.positions.findIndex((p) => p >= bytes);
     if (keep === -1) keep = this.positions.length;
     this.offsets.length = keep;

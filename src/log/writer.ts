@@ -18,8 +18,10 @@ interface Entry {
   reject: (error: unknown) => void;
 }
 
-/** Most bytes appended under one lock: keeps the cross-process lock short. */
-const MAX_GROUP_BYTES = 4 << 20;
+/** Most bytes appended under one lock and covered by one fsync: keeps the cross-process lock short. */
+const MAX_GROUP_BYTES = 1 << 20;
+/** Groups whose fsync may be in flight at once: the next group is written while the previous one syncs. */
+const MAX_SYNCS_IN_FLIGHT = 4;
 
 export class PartitionWriter {
   private queue: Entry[] = [];
@@ -45,6 +47,8 @@ export class PartitionWriter {
 
   private async drain(): Promise<void> {
     this.running = true;
+    const inFlight: Array<Promise<void>> = [];
+    let previous: Promise<void> = Promise.resolve();
     try {
       while (this.queue.length > 0) {
         const group = this.takeGroup();
@@ -57,15 +61,26 @@ export class PartitionWriter {
           for (const entry of group) this.appendAlone(entry);
           continue;
         }
-        try {
-          if (this.partition.topic.fsync === 'batch') await Promise.all(files.map((file) => fdatasyncAsync(file.fd)));
-          for (let i = 0; i < group.length; i++) group[i].resolve(results[i]);
-        } catch (error) {
-          for (const entry of group) entry.reject(error);
-        }
+        // Acknowledge in order, each group once its own fsync and every earlier one completed.
+        const synced = this.partition.topic.fsync === 'batch' ? Promise.all(files.map((file) => fdatasyncAsync(file.fd))) : Promise.resolve([]);
+        const done = Promise.all([previous, synced]).then(
+          () => {
+            for (let i = 0; i < group.length; i++) group[i].resolve(results[i]);
+          },
+          (error: unknown) => {
+            for (const entry of group) entry.reject(error);
+          },
+        );
+        previous = done;
+        inFlight.push(done);
+        if (inFlight.length >= MAX_SYNCS_IN_FLIGHT) await inFlight.shift();
+        // Let producers woken by earlier acknowledgements queue more before the next group.
+        if (this.queue.length === 0 && inFlight.length > 0) await inFlight.shift();
       }
+      await Promise.all(inFlight);
     } finally {
       this.running = false;
+      if (this.queue.length > 0) void this.drain();
     }
   }
 
