@@ -86,6 +86,8 @@ export interface WindowEngine {
   advance(progress: number): void;
   /** Early-interval firing: emit updates of windows that changed since their last emission. */
   emitEarly(): void;
+  /** The current value of every window held, for `key` or, with `allKeys`, for every key. */
+  query(key: unknown, allKeys: boolean): WindowResult[];
   snapshot(): unknown;
   /** Rebuilds state from `snapshot()`; `progress` is the time the snapshot was taken at. */
   restore(state: unknown, progress: number): void;

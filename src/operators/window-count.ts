@@ -9,8 +9,7 @@
  * records interleave.
  */
 import type { Element } from './operator.ts';
-import type { EngineContext, WindowEngine } from './window-common.ts';
-import { keyIdOf, type KeyId } from './window-common.ts';
+import { type EngineContext, type KeyId, keyIdOf, type WindowEngine, type WindowResult } from './window-common.ts';
 
 interface CountWindow {
   start: number;
@@ -79,6 +78,13 @@ export class CountWindowEngine implements WindowEngine {
   }
 
   emitEarly(): void {}
+
+  query(key: unknown, allKeys: boolean): WindowResult[] {
+    const keys = allKeys ? [...this.keys.values()] : [this.keys.get(keyIdOf(key))].filter((kc) => kc !== undefined);
+    return keys.flatMap((kc) =>
+      kc.open.map((w) => ({ key: kc.key, start: w.start, end: Math.min(kc.next, w.start + this.size), value: this.ctx.aggregate.result(w.acc) })),
+    );
+  }
 
   snapshot(): { ended: boolean; keys: KeyCounts[] } {
     return { ended: this.ended, keys: [...this.keys.values()] };

@@ -12,7 +12,7 @@
 import { alignedStart, assignWindows, hoppingWindows } from '../time/assigners.ts';
 import type { WindowSpec } from '../time/window-spec.ts';
 import type { Element } from './operator.ts';
-import type { EngineContext, WindowEngine } from './window-common.ts';
+import type { EngineContext, WindowEngine, WindowResult } from './window-common.ts';
 import { type KeyWindows, type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
 
 function gcd(a: number, b: number): number {
@@ -154,6 +154,10 @@ export class FixedWindowEngine implements WindowEngine {
 
   emitEarly(): void {
     this.table.emitEarly();
+  }
+
+  query(key: unknown, allKeys: boolean): WindowResult[] {
+    return this.table.query(key, allKeys);
   }
 
   snapshot(): KeyWindowsSnapshot[] {

@@ -16,6 +16,7 @@ import {
   keyIdOf,
   toJsonNumber,
   type WindowEngine,
+  type WindowResult,
 } from './window-common.ts';
 
 interface KeyGlobal {
@@ -84,6 +85,11 @@ export class GlobalWindowEngine implements WindowEngine {
   }
 
   emitEarly(): void {}
+
+  query(key: unknown, allKeys: boolean): WindowResult[] {
+    const keys = allKeys ? [...this.keys.values()] : [this.keys.get(keyIdOf(key))].filter((kg) => kg !== undefined);
+    return keys.map((kg) => ({ key: kg.key, start: GLOBAL_START, end: GLOBAL_END, value: this.ctx.aggregate.result(kg.acc) }));
+  }
 
   snapshot(): GlobalSnapshot {
     const keys = [...this.keys.values()];

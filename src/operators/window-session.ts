@@ -6,7 +6,7 @@
  */
 import { overlaps, sessionWindow } from '../time/assigners.ts';
 import type { Element } from './operator.ts';
-import type { EngineContext, WindowEngine } from './window-common.ts';
+import type { EngineContext, WindowEngine, WindowResult } from './window-common.ts';
 import { type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
 
 export class SessionWindowEngine implements WindowEngine {
@@ -80,6 +80,10 @@ export class SessionWindowEngine implements WindowEngine {
 
   emitEarly(): void {
     this.table.emitEarly();
+  }
+
+  query(key: unknown, allKeys: boolean): WindowResult[] {
+    return this.table.query(key, allKeys);
   }
 
   snapshot(): KeyWindowsSnapshot[] {

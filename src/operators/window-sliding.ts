@@ -7,7 +7,7 @@
  */
 import { slidingWindow } from '../time/assigners.ts';
 import type { Element } from './operator.ts';
-import { type EngineContext, fromJsonNumber, type JsonNumber, toJsonNumber, type WindowEngine } from './window-common.ts';
+import { type EngineContext, fromJsonNumber, type JsonNumber, toJsonNumber, type WindowEngine, type WindowResult } from './window-common.ts';
 import { type KeyWindows, type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
 
 interface Buffered {
@@ -88,6 +88,10 @@ export class SlidingWindowEngine implements WindowEngine {
 
   emitEarly(): void {
     this.table.emitEarly();
+  }
+
+  query(key: unknown, allKeys: boolean): WindowResult[] {
+    return this.table.query(key, allKeys);
   }
 
   snapshot(): KeyWindowsSnapshot[] {

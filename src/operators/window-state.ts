@@ -3,7 +3,15 @@
  * each key's open windows sorted by end, one timer per key, firing in window-end order, state
  * kept until `end + allowedLateness`, early updates, and snapshots as plain data.
  */
-import { type EngineContext, fromJsonNumber, type JsonNumber, type KeyId, keyIdOf, toJsonNumber } from './window-common.ts';
+import {
+  type EngineContext,
+  fromJsonNumber,
+  type JsonNumber,
+  type KeyId,
+  keyIdOf,
+  toJsonNumber,
+  type WindowResult,
+} from './window-common.ts';
 import { TimerQueue } from './window-timers.ts';
 
 export interface OpenWindow {
@@ -154,6 +162,12 @@ export class WindowTable {
   emitEarly(): void {
     for (const [w, kw] of [...this.dirty]) if (!w.fired) this.update(kw, w);
     this.dirty.clear();
+  }
+
+  /** The current value of every window held, for one key or all. */
+  query(key: unknown, allKeys: boolean): WindowResult[] {
+    const keys = allKeys ? [...this.keys.values()] : [this.keys.get(keyIdOf(key))].filter((kw) => kw !== undefined);
+    return keys.flatMap((kw) => kw.windows.map((w) => ({ key: kw.key, start: w.start, end: w.end, value: this.hooks.valueOf(kw, w) })));
   }
 
   /** Makes sure the key's timer is at its next piece of work. */

@@ -158,6 +158,20 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
     return this.emitter.lateRecords;
   }
 
+  /**
+   * The current value of every window the operator holds (open, or fired and within allowed
+   * lateness), for one key or, without an argument, for every key: what a queryable store
+   * answers while the pipeline runs. Count windows report their partial windows.
+   * @example op.query('customer-42') // [{ key: 'customer-42', start, end, value }]
+   */
+  query(...args: [key: unknown] | []): WindowResult<R>[] {
+    try {
+      return this.engine.query(args[0], args.length === 0) as WindowResult<R>[];
+    } catch (cause) {
+      throw userFailure(this.name, undefined, cause);
+    }
+  }
+
   /** The operator watermark reached so far. */
   get currentWatermark(): number {
     return this.watermark;

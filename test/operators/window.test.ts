@@ -370,3 +370,19 @@ test('state that cannot be checkpointed is reported with what to do', () => {
   }).feed([p.record(1, 1)]);
   assert.throws(() => h.op.snapshot(), (e) => isSluiceError(e, 'INVALID_ARGUMENT') && /plain data/.test(e.message));
 });
+
+test('query returns the current value of the windows held, per key or for all keys', () => {
+  const p = new Partition(0);
+  const h = new Harness({ name: 'q', window: Windows.hopping(20, 10), lateness: { allowedLatenessMs: 10 }, aggregate: sum });
+  h.feed([p.record(1, 5, 'a'), p.record(2, 12, 'a'), p.record(4, 12, 'b')]).watermark(15);
+  const a = h.op.query('a').map((r) => `${r.start}-${r.end}:${r.value}`);
+  assert.deepEqual(a, ['-10-10:1', '0-20:3', '10-30:2'], 'fired windows stay queryable until end + lateness');
+  assert.equal(h.op.query().length, 5);
+  assert.deepEqual(h.op.query('nobody'), []);
+  h.watermark(25);
+  assert.deepEqual(h.op.query('a').map((r) => `${r.start}-${r.end}:${r.value}`), ['0-20:3', '10-30:2']);
+  const counts = new Harness({ name: 'qc', window: Windows.countTumbling(3), aggregate: sum }).feed(oneToTen().slice(0, 4));
+  assert.deepEqual(counts.op.query('k'), [{ key: 'k', start: 3, end: 4, value: 4 }]);
+  const global = new Harness({ name: 'qg', window: Windows.global(Triggers.count(100)), aggregate: sum }).feed(oneToTen());
+  assert.equal(global.op.query('k')[0].value, 55);
+});
