@@ -29,8 +29,8 @@ type BackendFactory = (dataDir: string) => Promise<LogBackend>;
 let defaultBackend: BackendFactory | undefined;
 
 /**
- * Sets how apps without a `backend` option open their log (the embedded log adapter registers
- * itself here; the test kit may too).
+ * Sets how apps without a `backend` option open their log; `undefined` restores the default,
+ * the embedded log in `dataDir`. The test kit uses it to run pipeline modules as written.
  */
 export function setDefaultBackend(factory: BackendFactory | undefined): void {
   defaultBackend = factory;
@@ -127,8 +127,8 @@ export class Sluice extends AppBuilder {
 }
 
 async function openDefault(dataDir: string): Promise<LogBackend> {
-  if (defaultBackend === undefined) {
-    throw new SluiceError('INVALID_ARGUMENT', `no log backend is available for dataDir '${dataDir}'; pass { backend } to new Sluice(), or import 'sluice/testing' and use TestKit`);
-  }
-  return defaultBackend(dataDir);
+  if (defaultBackend !== undefined) return defaultBackend(dataDir);
+  // Loaded on first use, so apps given a backend (and the test kit) never load the log's native parts.
+  const { EmbeddedBackend } = await import('./backend/embedded.ts');
+  return EmbeddedBackend.open(dataDir);
 }
