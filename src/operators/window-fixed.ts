@@ -92,18 +92,20 @@ export class FixedWindowEngine implements WindowEngine {
       // record's windows may be complete, by its partition's watermark, by the operator's, or by
       // an earlier late record of the key that fired windows ahead of the operator watermark.
       const minEnd = alignedStart(ts - this.sizeMs, this.slideMs, this.offsetMs) + this.slideMs + this.sizeMs;
-      if (minEnd > wBefore && minEnd > this.table.progress && minEnd > this.table.firedUpTo(key)) {
-        this.addToPane(element, key, ts);
-        return;
+      if (minEnd > wBefore && minEnd > this.table.progress) {
+        const kw = this.table.keyWindows(key);
+        if (minEnd > kw.firedUpTo) {
+          this.addToPane(kw, element, key, ts);
+          return;
+        }
       }
     }
     this.addToWindows(element, key, ts, wBefore);
   }
 
   /** Fast path: no window of the record is complete, so it belongs in every one: in its pane. */
-  private addToPane(element: Element, key: unknown, ts: number): void {
+  private addToPane(kw: KeyWindows, element: Element, key: unknown, ts: number): void {
     const { aggregate } = this.ctx;
-    const kw = this.table.keyWindows(key);
     let panes = kw.extra as Panes | undefined;
     if (panes === undefined) kw.extra = panes = new Map();
     const paneStart = alignedStart(ts, this.paneMs, this.offsetMs % this.paneMs);

@@ -90,11 +90,6 @@ export class WindowTable {
     return kw;
   }
 
-  /** The largest end of a fired window of the key, -Infinity for a key with no state. */
-  firedUpTo(key: unknown): number {
-    return this.keys.get(keyIdOf(key))?.firedUpTo ?? Number.NEGATIVE_INFINITY;
-  }
-
   /** Whether a window ending at `end` is still kept (not past `end + lateness`). */
   isOpen(end: number): boolean {
     return end + this.ctx.latenessMs > this.progress;
