@@ -19,16 +19,13 @@ export function murmur2(data: Uint8Array): number {
     h ^= k;
   }
   const tail = length4 << 2;
-  switch (length & 3) {
-    // biome-ignore lint/suspicious/noFallthroughSwitchClause: the fallthrough is the algorithm
-    case 3:
-      h ^= data[tail + 2] << 16;
-    // biome-ignore lint/suspicious/noFallthroughSwitchClause: the fallthrough is the algorithm
-    case 2:
-      h ^= data[tail + 1] << 8;
-    case 1:
-      h ^= data[tail];
-      h = Math.imul(h, m);
+  const rest = length & 3;
+  // Kafka's switch falls through from 3 to 1: the same folds, written as conditions.
+  if (rest === 3) h ^= data[tail + 2] << 16;
+  if (rest >= 2) h ^= data[tail + 1] << 8;
+  if (rest >= 1) {
+    h ^= data[tail];
+    h = Math.imul(h, m);
   }
   h ^= h >>> 13;
   h = Math.imul(h, m);
