@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# `npm run bench -- NAME [options]`: runs the benchmark bench/NAME/main.ts (log, engine, ...).
+# Benchmarks: `npm run bench -- <suite> [args]`. Each suite is a module under bench/<suite>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/node-env.sh
-name="${1:-}"
-if [ -z "$name" ] || [ ! -f "bench/$name/main.ts" ]; then
-  echo "usage: npm run bench -- NAME [options]" >&2
-  echo "benchmarks: $(cd bench && ls -d */ 2>/dev/null | tr -d / | tr '\n' ' ')" >&2
-  exit 2
-fi
-shift
-exec node "bench/$name/main.ts" "$@"
+suite="${1:-}"
+shift || true
+case "$suite" in
+  engine) exec node bench/engine/main.ts "$@" ;;
+  *) echo "usage: npm run bench -- engine [events] [json|binary|both]" >&2; exit 2 ;;
+esac

@@ -2,9 +2,9 @@
  * The api-level app: options, sources, and the logical graph they start. The runnable
  * `Sluice` class extends it at the package root, where it may reach the runtime.
  */
-import { type Duration, SluiceError, toMillis } from '../core/index.ts';
+import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { WatermarkSpec } from '../time/index.ts';
-import { checkFunction, checkTopic, GraphBuilder } from './builder.ts';
+import { checkCodec, checkFunction, checkTopic, GraphBuilder } from './builder.ts';
 import { describeGraph, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
 import { type AppOptions, type ResolvedAppOptions, resolveAppOptions } from './options.ts';
 import { Stream } from './stream.ts';
@@ -18,6 +18,8 @@ export interface SourceOptions<T> {
   timestamp?: (value: T) => number;
   /** Watermark strategy; default no out-of-orderness (event time never goes back). */
   watermark?: WatermarkArgument;
+  /** How values are stored in the topic; default JSON. */
+  codec?: Codec<T>;
   /** A partition silent this long stops holding the watermark back (timing-dependent; default never). */
   idleTimeout?: Duration;
 }
@@ -51,7 +53,8 @@ export class AppBuilder {
       checkFunction(options.timestamp, 'stream() timestamp', '{ timestamp: (e) => e.ts }');
       time.timestamp = options.timestamp;
     }
-    return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic, time }, `source-${topic}`));
+    const codec = checkCodec(options.codec, 'stream()');
+    return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic, time, ...(codec ? { codec } : {}) }, `source-${topic}`));
   }
 
   /** The logical graph recorded so far. */

@@ -2,7 +2,7 @@
  * The graph builder behind every stream: it allocates node ids and stable names and
  * validates what the user passes, so a bad argument fails where it is written.
  */
-import { SluiceError } from '../core/index.ts';
+import { type Codec, SluiceError } from '../core/index.ts';
 import type { LogicalGraph, LogicalNode, NodeId } from './graph.ts';
 
 type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> : never) : never;
@@ -51,4 +51,13 @@ export function checkTopic(topic: unknown, what: string): asserts topic is strin
       `${what}: topic ${JSON.stringify(topic)} is not valid; use 1-249 letters, digits, '.', '_' or '-', such as 'clicks-per-url'`,
     );
   }
+}
+
+export function checkCodec(codec: unknown, what: string): Codec | undefined {
+  if (codec === undefined) return undefined;
+  const c = codec as Partial<Codec>;
+  if (codec === null || typeof codec !== 'object' || typeof c.name !== 'string' || typeof c.encode !== 'function' || typeof c.decode !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', `${what}: codec must have name, encode(value) and decode(bytes); write for example { codec: jsonCodec }`);
+  }
+  return codec as Codec;
 }

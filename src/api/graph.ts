@@ -3,6 +3,7 @@
  * each pointing at its inputs by id. User functions are carried as fields; everything else
  * serializes as it is (see `describeGraph`).
  */
+import type { Codec } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
 
 export type NodeId = number;
@@ -39,7 +40,7 @@ interface Base {
 }
 
 export type LogicalNode =
-  | (Base & { kind: 'source'; topic: string; time: SourceTimeSpec })
+  | (Base & { kind: 'source'; topic: string; time: SourceTimeSpec; codec?: Codec })
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
   | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
@@ -58,7 +59,7 @@ export type LogicalNode =
   | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
   | (Base & { kind: 'union'; inputs: NodeId[] })
   | (Base & { kind: 'side'; input: NodeId; tag: string })
-  | (Base & { kind: 'sink'; input: NodeId; topic: string })
+  | (Base & { kind: 'sink'; input: NodeId; topic: string; codec?: Codec })
   | (Base & { kind: 'print'; input: NodeId; prefix: string });
 
 export type NodeKind = LogicalNode['kind'];
@@ -80,7 +81,7 @@ export function isStateful(node: LogicalNode): boolean {
   return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process';
 }
 
-/** The graph as JSON-able data: functions become the string `'fn'`. */
+/** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */
 export function describeGraph(graph: LogicalGraph): unknown[] {
-  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (_k, v) => (typeof v === 'function' ? 'fn' : v))));
+  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : typeof v === 'function' ? 'fn' : v))));
 }

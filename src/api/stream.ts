@@ -3,9 +3,9 @@
  * `WindowedStream<K, T>`. A window needs a key and an aggregate needs a window or a key,
  * so wrong pipelines do not compile. Every method only records a node in the graph.
  */
-import { type Duration, SluiceError, toMillis } from '../core/index.ts';
+import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
-import { checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
+import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
 import type { AggregateSpec, NodeId } from './graph.ts';
 import type { ProcessFunction } from './process.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
@@ -95,10 +95,11 @@ export class Stream<T> {
     return new Stream(this.builder, this.builder.add({ kind: 'side', input: this.nodeId, tag }));
   }
 
-  /** Writes each value to a topic as JSON (strings as their text), keyed by the record's key. */
-  to(topic: string, options: StageOptions = {}): void {
+  /** Writes each value to a topic (as JSON unless a codec is given), keyed by the key of the last keyed stage. */
+  to(topic: string, options: StageOptions & { codec?: Codec<T> } = {}): void {
     checkTopic(topic, 'to()');
-    this.builder.add({ kind: 'sink', input: this.nodeId, topic }, options.name);
+    const codec = checkCodec(options.codec, 'to()');
+    this.builder.add({ kind: 'sink', input: this.nodeId, topic, ...(codec ? { codec } : {}) }, options.name);
   }
 
   /** Prints each value to stdout. */

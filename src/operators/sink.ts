@@ -1,9 +1,10 @@
 /**
  * Sink operators: encode elements into log records for a topic (the runtime's commit step
  * writes them), or print them. A record's key is the element's key: a string as its UTF-8
- * bytes (as Kafka clients key by strings), anything else as JSON; the value is JSON.
+ * bytes (as Kafka clients key by strings), anything else as JSON; the value is JSON unless the
+ * sink was given another codec.
  */
-import { jsonCodec, type LogRecord, utf8 } from '../core/index.ts';
+import { type Codec, jsonCodec, type LogRecord, utf8 } from '../core/index.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 
@@ -28,12 +29,14 @@ export class TopicSinkOperator implements Operator<unknown, never> {
   readonly topic: string;
   readonly #sink: RecordSink;
   readonly #onError: RecordErrorHandler;
+  readonly #codec: Codec;
 
-  constructor(name: string, topic: string, sink: RecordSink, onError: RecordErrorHandler = rethrow) {
+  constructor(name: string, topic: string, sink: RecordSink, onError: RecordErrorHandler = rethrow, codec: Codec = jsonCodec) {
     this.name = name;
     this.topic = topic;
     this.#sink = sink;
     this.#onError = onError;
+    this.#codec = codec;
   }
 
   process(batch: Element[], _out: Output<never>): void {
@@ -41,7 +44,7 @@ export class TopicSinkOperator implements Operator<unknown, never> {
       const element = batch[i];
       let record: LogRecord;
       try {
-        record = { key: encodeKey(element.key), value: jsonCodec.encode(element.value), timestamp: element.timestamp };
+        record = { key: encodeKey(element.key), value: this.#codec.encode(element.value), timestamp: element.timestamp };
       } catch (error) {
         this.#onError(element, error, this.name);
         continue;

@@ -27,8 +27,8 @@ export class InProcessExchange implements Exchange {
   readonly #keyFn: (value: unknown) => unknown;
   readonly #targets: ElementQueue[];
   readonly #onError: RecordErrorHandler;
-  // String keys repeat; caching their partition keeps murmur2 and UTF-8 encoding off the hot path.
-  readonly #cache = new Map<string, number>();
+  // Keys repeat; caching the partition of string and number keys keeps murmur2 and key encoding off the hot path.
+  readonly #cache = new Map<string | number, number>();
 
   constructor(name: string, keyFn: (value: unknown) => unknown, targets: ElementQueue[], onError: RecordErrorHandler) {
     this.#name = name;
@@ -50,7 +50,7 @@ export class InProcessExchange implements Exchange {
       }
       element.key = key;
       let target: number;
-      if (typeof key === 'string') {
+      if (typeof key === 'string' || typeof key === 'number') {
         const cached = this.#cache.get(key);
         if (cached === undefined) {
           target = keyPartition(key, n);

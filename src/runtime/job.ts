@@ -158,7 +158,7 @@ export class Job {
     const sources: SourcePartition[] = [];
     for (let p = 0; p < n; p++) {
       const offset = Math.max(committed.get(p) ?? start[p], start[p]);
-      sources.push(new SourcePartition(entry.topic, p, offset, entry.time, this.#options.codec ?? jsonCodec, entry.name, this.#errors.handler));
+      sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? this.#options.codec ?? jsonCodec, entry.name, this.#errors.handler));
     }
     return sources;
   }
@@ -179,9 +179,12 @@ export class Job {
       }
     }
     for (;;) {
+      const before = this.#position();
       const read = await this.#round();
       await this.#maybeCommit(false);
-      if (read === 0 && this.#sources.every((list) => list.every((s) => s.done))) break;
+      if (this.#sources.every((list) => list.every((s) => s.done))) break;
+      // Nothing moved (records below the end not readable yet): wait for the log, never spin.
+      if (read === 0 && this.#position() === before) await this.#waitForData();
     }
     this.#propagate();
     await this.#maybeCommit(true);
@@ -242,6 +245,13 @@ export class Job {
     for (const task of this.#timed) task.advanceProcessingTime(now);
     if (this.#timed.length > 0) this.#propagate();
     return read;
+  }
+
+  /** Sum of the read positions, to tell whether a round moved. */
+  #position(): number {
+    let sum = 0;
+    for (const list of this.#sources) for (const s of list) sum += s.offset;
+    return sum;
   }
 
   #stageOf(source: SourcePartition): number {

@@ -57,7 +57,7 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
     case 'process':
       return new ProcessOperator({ name: node.name, fn: node.fn, now: env.clock, onError: env.onError });
     case 'sink':
-      return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError);
+      return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
       return new PrintOperator(node.name, node.prefix, env.print);
   }

@@ -156,6 +156,11 @@ export class Task implements ElementQueue {
   }
 
   #deliver(elements: Element[], next: number[], exchanges: Exchange[]): void {
+    if (next.length + exchanges.length === 1) {
+      if (next.length === 1) this.#run(next[0], elements);
+      else exchanges[0].send(elements);
+      return;
+    }
     // Operators may change elements in place, so every consumer after the first gets copies.
     let first = true;
     const take = (): Element[] => {

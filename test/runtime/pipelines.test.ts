@@ -102,3 +102,19 @@ void test('union of two sources, running counts per key, and a queryable named w
   assert.equal(store.all().length, 3);
   assert.throws(() => app.store('nope'), /no store named 'nope' \(stores: 'views-per-minute'\)/);
 });
+
+void test('early firings: a window emits updates every N records, then its final result', async () => {
+  const kit = new TestKit();
+  kit.input('clicks', Array.from({ length: 7 }, (_, i) => ({ page: '/a', ts: i * 1000 })));
+  const app = kit.app({ name: 'early' });
+  app
+    .stream<{ page: string; ts: number }>('clicks', { timestamp: (c) => c.ts })
+    .keyBy((c) => c.page)
+    .window(Windows.tumbling('1m'))
+    .emit({ everyRecords: 3 })
+    .count()
+    .to('counts');
+  await app.run({ bounded: true });
+  const values = kit.output<{ value: number }>('counts').map((r) => r.value);
+  assert.deepEqual(values, [3, 6, 7]);
+});
