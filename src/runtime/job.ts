@@ -67,6 +67,7 @@ export class Job {
   readonly #leaving: number[][] = [];
   #commit: CommitStep | undefined;
   #lastCommit = 0;
+  #committedPosition = -1;
   #records = 0;
   #written = 0;
   #stopped = false;
@@ -290,10 +291,14 @@ export class Job {
   async #maybeCommit(force: boolean): Promise<void> {
     const now = this.#options.clock();
     if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < 50_000) return;
+    this.#lastCommit = now;
+    // Nothing read and nothing to write since the last commit: no empty transaction.
+    const position = this.#position();
+    if (this.#buffer.size === 0 && position === this.#committedPosition) return;
     const offsets: TopicPartitionOffset[] = [];
     for (const list of this.#sources) for (const s of list) offsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
     await this.#commit!.commit(this.#buffer.drain(), offsets);
-    this.#lastCommit = now;
+    this.#committedPosition = position;
   }
 
   #summary(): RunSummary {

@@ -2,10 +2,17 @@
  * One source partition: its read position, its watermark generator, and the decoding of
  * fetched records into elements. Each element carries W_before, the partition's watermark
  * just before it, advanced record by record in log order whatever the batch size.
+ *
+ * Explicit watermarks: a record with the header `sluice.watermark` (UTF-8 decimal epoch ms W)
+ * is no data; it raises the partition's watermark to at least W, in log order. Producers that
+ * know their progress (and the test kit) write them.
  */
 import type { SourceTimeSpec } from '../api/index.ts';
 import type { FetchedRecord } from '../backend/index.ts';
-import { type Codec, SluiceError } from '../core/index.ts';
+import { type Codec, fromUtf8, SluiceError } from '../core/index.ts';
+
+/** The header of an explicit watermark record. */
+export const WATERMARK_HEADER = 'sluice.watermark';
 import type { Element, RecordErrorHandler } from '../operators/index.ts';
 import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
 
@@ -45,6 +52,12 @@ export class SourcePartition {
     const extract = this.#timestamp;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
+      const mark = record.headers?.[WATERMARK_HEADER];
+      if (mark !== undefined) {
+        const w = Number(fromUtf8(mark));
+        if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
+        continue;
+      }
       if (record.value === null) continue;
       const source = { topic, partition, offset: record.offset };
       let value: unknown;

@@ -2,11 +2,11 @@
  * The test kit: pipelines on an in-memory log with several partitions and a manual clock.
  * Put input in, run the app (bounded, or unbounded and stopped), read the output back.
  */
-import type { FetchedRecord, LogBackend } from '../backend/index.ts';
+import type { FetchedRecord, LogBackend, OutgoingRecord } from '../backend/index.ts';
 import { MemoryBackend } from '../backend/memory.ts';
 import { encodeKey } from '../operators/index.ts';
 import { fromUtf8, jsonCodec, SluiceError, utf8 } from '../core/index.ts';
-import type { DeadLetter } from '../runtime/index.ts';
+import { type DeadLetter, WATERMARK_HEADER } from '../runtime/index.ts';
 import { Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
 import { ManualClock } from './clock.ts';
 
@@ -51,7 +51,7 @@ export class TestKit {
   /** Appends values (as JSON) to a topic; without a key they are spread over the partitions round-robin. */
   input<T>(topic: string, values: readonly T[], options: InputOptions<T> = {}): this {
     const partitions = this.backend.createTopicSync(topic, options.partitions ?? 1);
-    const list: { key: Uint8Array | null; value: Uint8Array; timestamp: number; partition?: number }[] = [];
+    const list: OutgoingRecord[] = [];
     values.forEach((value, i) => {
       const key = options.key ? encodeKey(options.key(value, i)) : null;
       const timestamp = options.timestamp ? options.timestamp(value, i) : this.clock.now();
@@ -67,6 +67,18 @@ export class TestKit {
     this.backend.createTopicSync(topic, options.partitions ?? 1);
     const list = values.map((v) => ({ key: null, value: typeof v === 'string' ? utf8(v) : v, timestamp: this.clock.now(), partition: options.partition ?? 0 }));
     this.#flush(topic, list);
+    return this;
+  }
+
+  /**
+   * Appends an explicit watermark W to a topic's partitions (all, or the one given): after it,
+   * the partition's watermark is at least W, so windows ending by W can fire.
+   */
+  watermark(topic: string, watermark: number, options: { partition?: number } = {}): this {
+    const partitions = this.backend.createTopicSync(topic);
+    const targets = options.partition === undefined ? Array.from({ length: partitions }, (_, p) => p) : [options.partition];
+    const headers = { [WATERMARK_HEADER]: utf8(String(watermark)) };
+    this.#flush(topic, targets.map((partition) => ({ key: null, value: null, timestamp: this.clock.now(), partition, headers })));
     return this;
   }
 
@@ -99,13 +111,14 @@ export class TestKit {
     return () => setDefaultBackend(undefined);
   }
 
-  /** Committed records of a topic, partition by partition, in offset order. */
+  /** Committed records of a topic, partition by partition, in offset order (explicit watermarks left out). */
   records<V = unknown>(topic: string): OutputRecord<V>[] {
     if (!this.backend.hasTopic(topic)) throw new SluiceError('TOPIC_NOT_FOUND', `topic '${topic}' does not exist: nothing wrote to it`);
     const out: OutputRecord<V>[] = [];
     const partitions = this.backend.createTopicSync(topic);
     for (let p = 0; p < partitions; p++) {
       for (const r of this.#readAll(topic, p)) {
+        if (r.headers?.[WATERMARK_HEADER] !== undefined) continue;
         out.push({ partition: p, offset: r.offset, timestamp: r.timestamp, key: r.key === null ? null : fromUtf8(r.key), value: parse(r.value) as V });
       }
     }
@@ -123,7 +136,7 @@ export class TestKit {
     return this.backend.hasTopic(topic) ? this.output<DeadLetter>(topic) : [];
   }
 
-  #flush(topic: string, records: { key: Uint8Array | null; value: Uint8Array; timestamp: number; partition?: number }[]): void {
+  #flush(topic: string, records: OutgoingRecord[]): void {
     this.backend.appendSync(topic, records, null, { next: 0 });
   }
 
