@@ -7,5 +7,5 @@ suite="${1:-}"
 shift || true
 case "$suite" in
   engine) exec node bench/engine/main.ts "$@" ;;
-  *) echo "usage: npm run bench -- engine [events] [json|binary|both]" >&2; exit 2 ;;
+  *) echo "usage: npm run bench -- engine [events] [json|binary|both] [repeats]" >&2; exit 2 ;;
 esac

@@ -276,3 +276,26 @@ void test('Kafka Streams style: hourly order totals per customer as strings to o
     assert.ok(Math.abs(Number(match[2]) - want) < 1e-6, `${r.key} ${match[1]}: ${match[2]} vs ${want}`);
   }
 });
+
+void test('clickstream: pages per user per minute with count and collect_list', async () => {
+  type View = { user: string; page: string; ts: number };
+  const random = rng(7);
+  const views: View[] = Array.from({ length: 400 }, (_, i) => ({ user: `u${Math.floor(random() * 8)}`, page: `/p${Math.floor(random() * 20)}`, ts: T0 + i * 700 }));
+  const kit = new TestKit();
+  kit.input('views', views, { partitions: 3, key: (v) => v.user });
+  const app = kit.app({ name: 'clickstream' });
+  const perMinute = app.stream<View>('views', { timestamp: (v) => v.ts }).keyBy((v) => v.user).window(Windows.tumbling('1m'));
+  perMinute.count().to('pages-per-user');
+  perMinute.collect((v) => v.page).to('page-lists');
+  await app.run({ bounded: true });
+  const want = new Map<string, string[]>();
+  for (const v of views) {
+    const id = `${v.user}|${Math.floor(v.ts / MINUTES) * MINUTES}`;
+    want.set(id, [...(want.get(id) ?? []), v.page]);
+  }
+  const counts = new Map(kit.output<WindowResult<string, number>>('pages-per-user').map((r) => [`${r.key}|${r.start}`, r.value]));
+  assert.deepEqual(counts, new Map([...want].map(([id, pages]) => [id, pages.length])));
+  // Each user's records sit in one partition, so each list keeps log order.
+  const lists = new Map(kit.output<WindowResult<string, string[]>>('page-lists').map((r) => [`${r.key}|${r.start}`, r.value]));
+  assert.deepEqual(lists, want);
+});

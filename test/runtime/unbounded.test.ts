@@ -21,7 +21,7 @@ async function produce(kit: TestKit, topic: string, values: unknown[], partition
   await writer.close();
 }
 
-for (const guarantee of ['exactly-once', 'at-least-once'] as const) {
+for (const guarantee of ['exactly-once', 'at-least-once', 'at-most-once'] as const) {
   void test(`${guarantee}: commits on the checkpoint interval, stops on stop(), and a restart continues from committed offsets`, async () => {
     const kit = new TestKit();
     kit.input('numbers', [1, 2, 3], { partitions: 2 });
@@ -88,4 +88,27 @@ void test('stop() before the first round still returns cleanly', async () => {
   app.stop();
   const summary = await running;
   assert.ok(summary.records <= 1);
+});
+
+void test('processing-time windows fire by the clock, not by event time', async () => {
+  const kit = new TestKit({ startTime: 60_000 });
+  kit.input('events', [{ ts: 0 }, { ts: 999_999 }], { partitions: 2 });
+  const app = kit.app({ name: 'wallclock', checkpointInterval: 1 });
+  app
+    .stream<{ ts: number }>('events', { timestamp: (e) => e.ts })
+    .keyBy(() => 'all')
+    .window(Windows.tumbling('1m', { time: 'processing' }))
+    .count()
+    .to('counts');
+  const running = app.run();
+  await sleep(50);
+  kit.clock.advance(10);
+  await sleep(50);
+  assert.deepEqual(kit.output('counts'), []);
+  // Both records arrived in the processing-time window [60 s, 120 s): it fires when the clock passes 120 s.
+  kit.clock.set(120_000);
+  await until(() => kit.output('counts').length === 1, 'the processing-time window');
+  assert.deepEqual(kit.output('counts'), [{ key: 'all', start: 60_000, end: 120_000, value: 2 }]);
+  app.stop();
+  await running;
 });
