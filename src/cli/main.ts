@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { isSluiceError } from '../core/index.ts';
 import { registrars } from './commands/index.ts';
+import { CommandExit } from './exit.ts';
 import { paint } from './format.ts';
 import { addGlobalOptions } from './options.ts';
 
@@ -57,6 +58,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 function reportError(error: unknown): number {
   // Commander has already printed its message (or the help); only the exit code is left to pick.
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  if (error instanceof CommandExit) {
+    process.stderr.write(`${error.message}\n`);
+    return error.exitCode;
+  }
   const label = paint('red', 'error:', process.stderr);
   if (isSluiceError(error) || isSystemError(error)) {
     process.stderr.write(`${label} ${error.message}\n`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { jsonLines, lineCollector, lines, ok, start, tempDataDir } from './helpers.ts';
+import { exitCode, jsonLines, lineCollector, lines, ok, start, tempDataDir } from './helpers.ts';
 
 const values = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ value: from + i, partition: 0 }));
 
@@ -48,7 +48,7 @@ void describe('sluice consume with groups and following', () => {
     await output.waitFor(4);
     assert.deepEqual(output.records.map((r) => r.value).sort(), [1, 2, 3, 4]);
     follower.kill('SIGTERM');
-    const [code] = (await once(follower, 'close')) as [number | null];
+    const code = await exitCode(follower);
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
 
@@ -72,7 +72,7 @@ void describe('sluice consume with groups and following', () => {
     await ok(dir, ['produce', 'tail'], lines([{ value: 'new', partition: 0 }]));
     await output.waitFor(2);
     follower.kill('SIGINT');
-    const [code] = (await once(follower, 'close')) as [number | null];
+    const code = await exitCode(follower);
     assert.equal(code, 0);
     assert.deepEqual(
       output.records.map((r) => [r.partition, r.offset, r.value]),
@@ -91,7 +91,7 @@ void describe('sluice consume with groups and following', () => {
     await ok(dir, ['produce', 'slow'], lines(values(1, 1)));
     await output.waitFor(1);
     await ok(dir, ['produce', 'slow'], lines(values(2, 3)));
-    const [code] = (await once(follower, 'close')) as [number | null];
+    const code = await exitCode(follower);
     assert.equal(code, 0);
     assert.deepEqual(
       output.records.map((r) => r.value),
@@ -103,4 +103,18 @@ void describe('sluice consume with groups and following', () => {
       [3],
     );
   });
+});
+
+void test('a consumer whose reader goes away (| head) stops quietly', async () => {
+  const dir = tempDataDir();
+  await ok(dir, ['topic', 'create', 'many', '--partitions', '1']);
+  await ok(dir, ['produce', 'many'], lines(Array.from({ length: 5000 }, (_, i) => ({ value: i, partition: 0 }))));
+  const follower = start(dir, ['consume', 'many', '--from-beginning']);
+  let stderr = '';
+  follower.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  await once(follower.stdout, 'data');
+  follower.stdout.destroy();
+  const code = await exitCode(follower);
+  assert.equal(code, 0);
+  assert.equal(stderr, '');
 });

@@ -29,10 +29,23 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
   return env;
 }
 
+const closed = new WeakMap<ChildProcessWithoutNullStreams, Promise<number | null>>();
+
 /** Starts `sluice ...args` with `--data-dir dataDir` (when given). */
 export function start(dataDir: string | undefined, args: readonly string[], env: Record<string, string | undefined> = {}): ChildProcessWithoutNullStreams {
   const full = dataDir === undefined ? [...args] : [...args, '--data-dir', dataDir];
-  return spawn(process.execPath, [BIN, ...full], { env: childEnv(env) });
+  const child = spawn(process.execPath, [BIN, ...full], { env: childEnv(env) });
+  // Listen from the start: a quick child may be gone before the test gets round to waiting.
+  closed.set(
+    child,
+    once(child, 'close').then(([code]) => code as number | null),
+  );
+  return child;
+}
+
+/** Resolves to the exit code of a child from `start` once it has exited and its output is read. */
+export function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return closed.get(child)!;
 }
 
 /** Runs `sluice ...args` to completion, feeding `input` on stdin. */
@@ -47,8 +60,7 @@ export async function sluice(
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin.end(options.input ?? '');
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+  return { code: await exitCode(child), stdout, stderr };
 }
 
 /** Runs a command that must succeed, returning its stdout. */
@@ -84,28 +96,36 @@ export function lines(records: ReadonlyArray<Record<string, unknown>>): string {
   return records.map((record) => `${JSON.stringify(record)}\n`).join('');
 }
 
-/** Collects a running child's stdout lines; `waitFor(n)` resolves once `n` have arrived. */
+/** Collects a running child's stdout lines; `waitFor(n)` resolves once `n` have arrived, and fails if the child ends first. */
 export function lineCollector(child: ChildProcessWithoutNullStreams): { records: ConsumedRecord[]; waitFor: (n: number) => Promise<void> } {
   const records: ConsumedRecord[] = [];
-  const waiting: Array<{ n: number; resolve: () => void }> = [];
+  const waiting = new Set<{ n: number; resolve: () => void; reject: (error: Error) => void }>();
+  let ended: number | null | undefined;
   let buffer = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk;
     const parts = buffer.split('\n');
     buffer = parts.pop() ?? '';
     for (const part of parts) if (part !== '') records.push(JSON.parse(part) as ConsumedRecord);
-    for (const waiter of [...waiting]) {
-      if (records.length >= waiter.n) {
-        waiting.splice(waiting.indexOf(waiter), 1);
-        waiter.resolve();
-      }
+    for (const waiter of waiting) {
+      if (records.length < waiter.n) continue;
+      waiting.delete(waiter);
+      waiter.resolve();
     }
+  });
+  const failure = (n: number) => new Error(`sluice exited (${ended}) after ${records.length} of ${n} records: ${stderr}`);
+  void exitCode(child).then((code) => {
+    ended = code;
+    for (const waiter of waiting) waiter.reject(failure(waiter.n));
+    waiting.clear();
   });
   const waitFor = (n: number) =>
     new Promise<void>((resolve, reject) => {
       if (records.length >= n) return resolve();
-      waiting.push({ n, resolve });
-      child.once('exit', (code) => reject(new Error(`consumer exited (${code}) after ${records.length} of ${n} records`)));
+      if (ended !== undefined) return reject(failure(n));
+      waiting.add({ n, resolve, reject });
     });
   return { records, waitFor };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { jsonLines, lines, ok, sluice, sorted, tempDataDir } from './helpers.ts';
+import { exitCode, jsonLines, lines, ok, sluice, sorted, start, tempDataDir } from './helpers.ts';
 
 void describe('sluice produce and consume', () => {
   void test('round trip of keys, values, headers, timestamps and explicit partitions', async () => {
@@ -155,4 +155,29 @@ void describe('sluice produce and consume', () => {
     assert.equal(noPartition.code, 1);
     assert.equal(noPartition.stderr, "error: topic 'c' has partitions 0 to 1, not 5\n");
   });
+});
+
+void test('SIGINT stops produce after writing every line it read', async () => {
+  const dir = tempDataDir();
+  await ok(dir, ['topic', 'create', 'stream', '--partitions', '1']);
+  const producer = start(dir, ['produce', 'stream', '--json']);
+  let stdout = '';
+  producer.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  // More than one chunk, so the first is written while stdin stays open.
+  producer.stdin.write(lines(Array.from({ length: 1500 }, (_, i) => ({ value: i }))));
+  for (let described = 0; described < 1000; ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    described = JSON.parse(await ok(dir, ['topic', 'describe', 'stream', '--json'])).partitions[0].nextOffset;
+  }
+  producer.kill('SIGINT');
+  const code = await exitCode(producer);
+  assert.equal(code, 130);
+  const summary = JSON.parse(stdout);
+  assert.ok(summary.records >= 1000);
+  const consumed = jsonLines(await ok(dir, ['consume', 'stream', '--from-beginning', '--timeout-ms', '200']));
+  assert.equal(consumed.length, summary.records);
+  assert.deepEqual(
+    consumed.map((r) => r.value),
+    Array.from({ length: summary.records }, (_, i) => i),
+  );
 });

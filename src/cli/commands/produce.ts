@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { partitionForKey, SluiceError } from '../../core/index.ts';
 import type { Log, ProduceRecord } from '../../log/index.ts';
+import { CommandExit, signalExitCode } from '../exit.ts';
 import { paint, printJson, table, write } from '../format.ts';
 import { withLog } from '../options.ts';
 import { LineError, parseRecordLine } from '../records.ts';
@@ -38,8 +39,9 @@ value: a record with that value and no key.
   partition  absent: murmur2(key) % partitions for keyed records (as Kafka places them),
              unkeyed records go to one partition per chunk in turn
 Blank lines are skipped. A malformed line stops the command with an error naming its line
-number; the lines before it stay written. Records are written in chunks of up to
-${CHUNK_RECORDS} lines or 1 MiB. At the end a summary (records per partition) is printed.
+number; the lines before it stay written, as they do on SIGINT or SIGTERM (exit 130 or 143).
+Records are written in chunks of up to ${CHUNK_RECORDS} lines or 1 MiB (line by line when stdin is
+a terminal). At the end a summary (records per partition) is printed.
 
 Examples:
   $ echo '{"key":"user-1","value":{"page":"/home"}}' | sluice produce events
@@ -48,23 +50,35 @@ Examples:
     )
     .action(async (topic: string, _options: object, command: Command) => {
       await withLog(command, async (log, { json }) => {
-        const { summary, failure } = await produceLines(log, topic);
+        const { summary, failure, interrupted } = await produceLines(log, topic);
         if (json) await printJson(summary);
         else await write(summaryText(summary));
         if (failure) throw failure;
+        if (interrupted) throw new CommandExit(`interrupted by ${interrupted}; ${written(summary.records)}`, signalExitCode(interrupted));
       });
     });
 }
 
+interface Outcome {
+  summary: Summary;
+  /** The bad line that stopped the command. */
+  failure?: SluiceError;
+  /** The signal that stopped reading. */
+  interrupted?: NodeJS.Signals;
+}
+
 /**
  * Reads stdin and writes its records. On a bad line it writes the records before it and stops
- * reading, returning the error with the summary of what was written.
+ * reading, returning the error with the summary of what was written. SIGINT and SIGTERM stop
+ * reading too, after the lines already read are written.
  */
-async function produceLines(log: Log, topic: string): Promise<{ summary: Summary; failure?: SluiceError }> {
+async function produceLines(log: Log, topic: string): Promise<Outcome> {
   const partitions = log.topic(topic).partitions;
   const summary: Summary = { topic, records: 0, partitions: {} };
   // Unkeyed records stick to one partition per chunk (as Kafka's sticky partitioner does), starting anywhere.
   let unkeyedPartition = Math.floor(Math.random() * partitions);
+  // Someone typing lines expects each to be written (and seen by consumers) at once.
+  const chunkRecords = process.stdin.isTTY ? 1 : CHUNK_RECORDS;
   let chunk: ProduceRecord[] = [];
   let chunkBytes = 0;
 
@@ -80,6 +94,13 @@ async function produceLines(log: Log, topic: string): Promise<{ summary: Summary
   };
 
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    lines.close();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let lineNumber = 0;
   try {
     for await (const line of lines) {
@@ -99,11 +120,13 @@ async function produceLines(log: Log, topic: string): Promise<{ summary: Summary
       }
       chunk.push(record);
       chunkBytes += line.length;
-      if (chunk.length >= CHUNK_RECORDS || chunkBytes >= CHUNK_BYTES) await flush();
+      if (chunk.length >= chunkRecords || chunkBytes >= CHUNK_BYTES) await flush();
     }
     await flush();
-    return { summary };
+    return { summary, interrupted };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     lines.close();
     // Stop reading a pipe whose writer may still be going after an error.
     process.stdin.destroy();
