@@ -40,6 +40,10 @@ export class AppBuilder {
    */
   stream<T>(topic: string, options: SourceOptions<T> = {}): Stream<T> {
     checkTopic(topic, 'stream()');
+    if (this.builder.graph.nodes.some((n) => n.kind === 'source' && n.topic === topic)) {
+      // One reader per topic: two would commit conflicting offsets for the app's group.
+      throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}' is already a source of this app; keep the stream the first app.stream('${topic}') returned and use it again`);
+    }
     if (options === null || typeof options !== 'object') {
       throw new SluiceError('INVALID_ARGUMENT', "stream() options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }");
     }

@@ -47,6 +47,7 @@ void test('builders reject bad arguments at once, saying what to write instead',
   expectHint(() => events.keyBy((e) => e.url).window(Windows.tumbling('1m')).sum('amount' as never), /\.sum\(\(e\) => e.amount\)/);
   expectHint(() => events.keyBy((e) => e.url).process({} as never), /processElement/);
   expectHint(() => events.sideOutput('late'), /call it on the stream process\(\) returns/);
+  expectHint(() => a.stream('events'), /keep the stream the first app.stream\('events'\) returned/);
   expectHint(() => events.map((e) => e, { name: 'has space' }), /such as 'hourly-order-totals'/);
   events.map((e) => e, { name: 'same' });
   expectHint(() => events.map((e) => e, { name: 'same' }), /two stages are named 'same'/);
