@@ -116,10 +116,12 @@ function startOffset(log: Log, options: ConsumeOptions, partition: number): numb
     case 'timestamp':
       return log.offsetForTimestamp(topic, partition, start.timestamp);
     case 'committed': {
-      // The earliest offset when the group has none, or when retention deleted past its position.
+      // The earliest offset when the group has none, or when its position is gone: deleted by
+      // retention, or past the end because the topic was deleted and created again.
       const first = log.startOffset(topic, partition);
       const offset = options.group === undefined ? undefined : log.committedOffset(options.group, topic, partition);
-      return offset === undefined || offset < first ? first : offset;
+      const outOfRange = offset === undefined || offset < first || offset > log.endOffset(topic, partition, 'read_uncommitted');
+      return outOfRange ? first : offset;
     }
   }
 }

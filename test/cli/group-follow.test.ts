@@ -5,7 +5,7 @@ import { exitCode, jsonLines, lineCollector, lines, ok, start, tempDataDir } fro
 
 const values = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ value: from + i, partition: 0 }));
 
-void describe('sluice consume with groups and following', () => {
+void describe('sluice consume with groups and following', { concurrency: 2 }, () => {
   void test('a group commits what it printed and the next consumer continues there', async () => {
     const dir = tempDataDir();
     await ok(dir, ['topic', 'create', 'g', '--partitions', '1']);
@@ -32,6 +32,19 @@ void describe('sluice consume with groups and following', () => {
     // Another group has its own position: earliest when it has none.
     const other = jsonLines(await ok(dir, ['consume', 'g', '--group', 'other', '--max', '6']));
     assert.equal(other.length, 6);
+
+    // A topic deleted and created again: the group's old position is past its end, so it starts at the earliest.
+    await ok(dir, ['topic', 'delete', 'g']);
+    await ok(dir, ['topic', 'create', 'g', '--partitions', '1']);
+    await ok(dir, ['produce', 'g'], lines(values(100, 101)));
+    const recreated = jsonLines(await ok(dir, ['consume', 'g', '--group', 'audit', '--timeout-ms', '200']));
+    assert.deepEqual(
+      recreated.map((r) => [r.offset, r.value]),
+      [
+        [0, 100],
+        [1, 101],
+      ],
+    );
   });
 
   void test('a follower started before produce sees records another process writes, and commits when stopped', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { exitCode, jsonLines, lines, ok, sluice, sorted, start, tempDataDir } from './helpers.ts';
 
-void describe('sluice produce and consume', () => {
+void describe('sluice produce and consume', { concurrency: 2 }, () => {
   void test('round trip of keys, values, headers, timestamps and explicit partitions', async () => {
     const dir = tempDataDir();
     await ok(dir, ['topic', 'create', 'events', '--partitions', '4']);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ok, sluice, tempDataDir } from './helpers.ts';
 
-void describe('sluice topic', () => {
+void describe('sluice topic', { concurrency: 2 }, () => {
   void test('create, list, describe and delete', async () => {
     const dir = tempDataDir();
     const created = await ok(dir, ['topic', 'create', 'events', '--partitions', '3']);
