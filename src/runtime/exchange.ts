@@ -11,6 +11,21 @@ export interface Exchange {
   send(elements: Element[]): void;
 }
 
+/** What an exchange is built from; a Kafka backend's factory writes to a repartition topic instead. */
+export interface ExchangeSpec {
+  /** The keyBy stage's stable name (a repartition topic would be `<app>-<name>-repartition`). */
+  name: string;
+  keyFn: (value: unknown) => unknown;
+  /** The tasks of the keyed stage, by key partition. */
+  targets: ElementQueue[];
+  onError: RecordErrorHandler;
+}
+
+export type ExchangeFactory = (spec: ExchangeSpec) => Exchange;
+
+/** The default: hand elements to the owning task in this process. */
+export const inProcessExchanges: ExchangeFactory = (spec) => new InProcessExchange(spec.name, spec.keyFn, spec.targets, spec.onError);
+
 /** Something that takes elements for later processing: a task's input queue. */
 export interface ElementQueue {
   enqueue(element: Element): void;

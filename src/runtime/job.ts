@@ -15,7 +15,7 @@ import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
 import { type CommitStep, openCommitStep } from './commit.ts';
 import { ErrorRouter } from './errors.ts';
-import { InProcessExchange } from './exchange.ts';
+import { type ExchangeFactory, inProcessExchanges } from './exchange.ts';
 import { buildOperator } from './operators.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { SourcePartition } from './source.ts';
@@ -35,6 +35,10 @@ export interface JobOptions {
   batchSize?: number;
   print?: (line: string) => void;
   codec?: Codec;
+  /** How keyBy hands records to the task owning their key (default in process). */
+  exchanges?: ExchangeFactory;
+  /** How output and offsets commit (default by `guarantee`, on the backend's writers). */
+  openCommit?: (backend: LogBackend, group: string, guarantee: JobOptions['guarantee']) => Promise<CommitStep>;
 }
 
 export interface RunSummary {
@@ -114,7 +118,7 @@ export class Job {
       this.#upstreams.push(stage.upstream.map((u) => this.#tracker(u)));
       this.#sources.push(stage.entry.kind === 'source' ? await this.#openSources(stage, counts.get(stage.id)!) : []);
     }
-    this.#commit = await openCommitStep(backend, this.#options.name, this.#options.guarantee);
+    this.#commit = await (this.#options.openCommit ?? openCommitStep)(backend, this.#options.name, this.#options.guarantee);
     this.#lastCommit = this.#options.clock();
   }
 
@@ -137,7 +141,8 @@ export class Job {
         const entry = this.plan.stages[target].entry;
         if (entry.kind !== 'keyBy') continue;
         for (const task of this.#tasks[stage.id]) {
-          task.connect(index, new InProcessExchange(entry.name, entry.fn, this.#tasks[target], this.#errors.handler));
+          const factory = this.#options.exchanges ?? inProcessExchanges;
+          task.connect(index, factory({ name: entry.name, keyFn: entry.fn, targets: this.#tasks[target], onError: this.#errors.handler }));
         }
       }
     });
