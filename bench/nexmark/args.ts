@@ -1,0 +1,73 @@
+/** Command-line options of `npm run bench -- nexmark`. */
+import { parseArgs } from 'node:util';
+import type { CodecMode } from './codecs.ts';
+import { QUERIES } from './queries/index.ts';
+
+export interface BenchOptions {
+  queries: string[];
+  events: number;
+  runs: number;
+  seed: number;
+  mode: CodecMode;
+  rate: number;
+  latencySeconds: number;
+  commitMs: number;
+  json: boolean;
+  peer: 'flink' | null;
+}
+
+export const USAGE = `usage: npm run bench -- nexmark [--query q5[,q7...]] [--events N] [--runs N] [--json]
+       [--codec object|json] [--rate EVENTS_PER_S] [--latency-seconds S] [--commit-ms MS] [--no-latency]
+       [--peer flink] [--seed N]`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      query: { type: 'string', multiple: true },
+      events: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '42' },
+      codec: { type: 'string', default: 'object' },
+      rate: { type: 'string', default: '100000' },
+      'latency-seconds': { type: 'string', default: '5' },
+      'commit-ms': { type: 'string', default: '10' },
+      'no-latency': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      peer: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const names = (values.query ?? QUERIES.map((q) => q.name)).flatMap((q) => q.split(','));
+  for (const name of names) if (!QUERIES.some((q) => q.name === name)) fail(`unknown query '${name}'; choose from ${QUERIES.map((q) => q.name).join(', ')}`);
+  const mode = values.codec;
+  if (mode !== 'object' && mode !== 'json') fail(`--codec ${mode}: write --codec object or --codec json`);
+  if (values.peer !== undefined && values.peer !== 'flink') fail(`--peer ${values.peer}: the only peer is flink`);
+  return {
+    queries: names,
+    events: positive(values.events, '--events'),
+    runs: positive(values.runs, '--runs'),
+    seed: positive(values.seed, '--seed'),
+    mode,
+    rate: values['no-latency'] ? 0 : positive(values.rate, '--rate'),
+    latencySeconds: positive(values['latency-seconds'], '--latency-seconds'),
+    commitMs: positive(values['commit-ms'], '--commit-ms'),
+    json: values.json,
+    peer: values.peer === 'flink' ? 'flink' : null,
+  };
+}
+
+function positive(text: string, what: string): number {
+  const n = Number(text.replaceAll('_', ''));
+  if (!Number.isFinite(n) || n <= 0) fail(`${what} ${text}: expected a positive number`);
+  return n;
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
