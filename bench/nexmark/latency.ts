@@ -14,6 +14,7 @@
  * time running 20 times faster than the wall clock, so that windows close every fraction of a
  * second and windowed queries get a distribution rather than a sample or two.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Sluice } from '../../src/index.ts';
 import type { OutgoingRecord } from '../../src/backend/index.ts';
 import { MemoryBackend } from '../../src/testing/index.ts';
@@ -36,6 +37,9 @@ export interface LatencyResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Garbage-collection pauses during the run: the longest and their sum. */
+  gcMaxMs: number;
+  gcTotalMs: number;
 }
 
 /** A memory log that notes when each output record became readable. */
@@ -99,6 +103,14 @@ export async function measureLatency(query: NexmarkQuery, input: Input, options:
   backend.createTopicSync(OUTPUT_TOPIC, 1);
   const app = new Sluice({ name: `nexmark-latency-${query.name}`, backend, guarantee: 'at-least-once', checkpointInterval: options.commitMs });
   query.sluice(app, codecs);
+  const gc = { max: 0, total: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.max = Math.max(gc.max, entry.duration);
+      gc.total += entry.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const running = app.run({});
 
   const t0 = performance.now() + 20;
@@ -128,6 +140,7 @@ export async function measureLatency(query: NexmarkQuery, input: Input, options:
   await sleep(50);
   app.stop();
   await running;
+  observer.disconnect();
 
   const latencies: number[] = [];
   let offset = 0;
@@ -142,7 +155,7 @@ export async function measureLatency(query: NexmarkQuery, input: Input, options:
     next = nextOffset;
   }
   const sorted = Float64Array.from(latencies).sort();
-  return { rate: options.rate, events: count, rows: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: quantile(sorted, 1) };
+  return { rate: options.rate, events: count, rows: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: quantile(sorted, 1), gcMaxMs: gc.max, gcTotalMs: gc.total };
 }
 
 function sleep(ms: number): Promise<void> {

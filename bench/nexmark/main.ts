@@ -59,7 +59,7 @@ for (const name of options.queries) {
   if (r.latency && r.latency.rows === 0) log('     latency: no rows came out during the latency run; raise --latency-seconds');
   else if (r.latency) {
     const l = r.latency;
-    log(`     latency at ${fmt(l.rate)} ev/s: p50 ${l.p50Ms.toFixed(1)} ms  p99 ${l.p99Ms.toFixed(1)} ms  max ${l.maxMs.toFixed(1)} ms over ${fmt(l.rows)} rows`);
+    log(`     latency at ${fmt(l.rate)} ev/s: p50 ${l.p50Ms.toFixed(1)} ms  p99 ${l.p99Ms.toFixed(1)} ms  max ${l.maxMs.toFixed(1)} ms over ${fmt(l.rows)} rows; GC pauses max ${l.gcMaxMs.toFixed(1)} ms, total ${fmt(l.gcTotalMs)} ms`);
   }
   const row: Record<string, unknown> = {
     name: `nexmark-${name}`,

@@ -10,7 +10,7 @@ export function q11(app: Sluice, codecs: Codecs): void {
   bids(app, codecs)
     .keyBy((b) => b.bidder)
     .window(Windows.session('10s'))
-    .count({ name: 'q11-sessions' })
+    .count()
     .map((r) => ({ bidder: r.key, bid_count: r.value, start: r.start, end: r.end }))
     .to(OUTPUT_TOPIC, { codec: codecs.row });
 }

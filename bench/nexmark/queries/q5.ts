@@ -21,7 +21,7 @@ export function q5(app: Sluice, codecs: Codecs): void {
   bids(app, codecs)
     .keyBy((b) => b.auction)
     .window(Windows.hopping('10s', '2s'))
-    .count({ name: 'q5-bids-per-auction' })
+    .count()
     .keyBy((r) => r.end)
     .window(Windows.tumbling('2s'))
     .aggregate<Hottest>(
@@ -34,7 +34,6 @@ export function q5(app: Sluice, codecs: Codecs): void {
         } else if (r.value === acc.num) acc.auctions.push(r.key);
         return acc;
       },
-      { name: 'q5-hottest' },
     )
     .flatMap((w) => w.value.auctions.map((auction) => ({ auction, num: w.value.num, start: w.value.start, end: w.key })))
     .to(OUTPUT_TOPIC, { codec: codecs.row });

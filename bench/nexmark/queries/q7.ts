@@ -27,7 +27,6 @@ export function q7(app: Sluice, codecs: Codecs): void {
         } else if (b.price === acc.price) acc.bids.push(b);
         return acc;
       },
-      { name: 'q7-highest' },
     )
     .flatMap((w) => w.value.bids.map((b) => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra })))
     .to(OUTPUT_TOPIC, { codec: codecs.row });

@@ -71,9 +71,13 @@ final class Canonical {
   }
 
   /** "rows hash" of a list of rows, as checksum.ts computes it. */
-  static String[] checksum(List<Row> rows) {
+  static String[] checksum(List<Object> rows) {
     long[] hashes = new long[rows.size()];
-    for (int i = 0; i < hashes.length; i++) hashes[i] = fnv1a(rows.get(i).canonical()) & 0xffffffffL;
+    for (int i = 0; i < hashes.length; i++) {
+      Object r = rows.get(i);
+      Row row = r instanceof Model.Event e ? e.row() : (Row) r;
+      hashes[i] = fnv1a(row.canonical()) & 0xffffffffL;
+    }
     Arrays.sort(hashes);
     int h = 0x811c9dc5;
     for (long v : hashes) {

@@ -24,11 +24,12 @@ final class Queries {
 
   static final TypeInformation<Row> ROW = Types.GENERIC(Row.class);
 
-  static DataStream<Row> build(String name, DataStream<Event> events) {
+  /** The query's output: rows, or for q0 the events themselves (made rows only for the checksum). */
+  static DataStream<?> build(String name, DataStream<Event> events) {
     DataStream<Bid> bids = events.filter(e -> e.bid != null).map(e -> e.bid).returns(Bid.class);
     switch (name) {
       case "q0":
-        return events.map(Event::row).returns(ROW);
+        return events;
       case "q1":
         return bids.map(b -> Canonical.row("auction", b.auction, "bidder", b.bidder, "price", 0.908 * b.price, "dateTime", b.dateTime, "extra", b.extra)).returns(ROW);
       case "q2":
