@@ -1,6 +1,6 @@
 /**
  * Appending batches to a partition under the metadata lock, with the idempotent producer's
- * sequence check and a transaction's bookkeeping done in the same lmdb transaction as the
+ * sequence check and a transaction's bookkeeping done in the same metadata transaction as the
  * append, so a crash leaves either all of it or none.
  */
 import { SluiceError } from '../core/index.ts';

@@ -3,7 +3,7 @@
  * process that opens the same data directory.
  *
  * Directory layout:
- * - `meta/`: the lmdb metadata environment (see meta.ts), the single source of truth.
+ * - `meta/meta.sqlite`: the metadata database (see meta.ts), the single source of truth.
  * - `topics/<name>.<id>/<partition>/`: segment files and indexes (see segment-files.ts).
  *
  * @example
@@ -334,6 +334,7 @@ export class Log {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.writers.values()].map((writer) => writer.idle().catch(() => undefined)));
     this.syncDirty(true);
     this.waiters.close();
     for (const topic of this.topics.values()) for (const partition of topic.partitions) partition?.close();

@@ -1,11 +1,12 @@
 /**
- * The log's metadata, in one lmdb environment shared by every process that opens the data
- * directory. lmdb's write transaction is a cross-process lock that recovers when its holder
- * dies (robust mutex), so it serializes appends, and what it commits is the truth: a partition's
- * committed end lives here, and segment bytes past it (a writer killed mid-append) are never
- * read and are cut by the next writer.
+ * The log's metadata, in one SQLite database (WAL mode) shared by every process that opens the
+ * data directory. SQLite's write lock (`BEGIN IMMEDIATE`) is a cross-process lock that the
+ * kernel releases when its holder dies, so it serializes appends, and what it commits is the
+ * truth: a partition's committed end lives here, and segment bytes past it (a writer killed
+ * mid-append) are never read and are cut by the next writer. (lmdb's robust mutex was tried
+ * first: a process killed while holding it left other processes with failing transactions.)
  *
- * Keys (lmdb ordered keys, arrays):
+ * Keys (arrays, stored as their JSON text) and values (MessagePack):
  * - ['topic', name] -> TopicMeta
  * - ['part', topic, partition] -> PartitionMeta
  * - ['aborted', topic, partition] -> AbortedRange[] (aborted transactions, for read_committed)
@@ -15,7 +16,9 @@
  * - ['txn', producerId] -> TxnMeta (an open or prepared transaction)
  * - ['counter', name] -> number
  */
-import { type Database, type Key, open, type RootDatabase, type TransactionFlags } from 'lmdb';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { pack, unpack } from 'msgpackr';
 
 export type FsyncPolicy = 'batch' | 'interval' | 'never';
 
@@ -94,42 +97,75 @@ export interface TxnMeta {
   startedAt: number;
 }
 
-/** Commit flags for appends: synchronous and abortable, without waiting for lmdb's flush (segments carry durability). */
-const APPEND_TXN_FLAGS = 0x10003;
-
 export class MetaStore {
-  readonly root: RootDatabase<any, any>;
-  readonly db: Database<any, any>;
+  private readonly db: DatabaseSync;
+  private readonly getStatement: StatementSync;
+  private readonly putStatement: StatementSync;
+  private readonly removeStatement: StatementSync;
+  private readonly rangeStatement: StatementSync;
+  /** Nesting depth of `locked` in this process: inner calls join the outer transaction. */
+  private depth = 0;
+  private synchronous: 'NORMAL' | 'FULL' = 'NORMAL';
 
-  constructor(path: string) {
-    this.root = open({ path, maxReaders: 512, mapSize: 1 << 30, overlappingSync: false });
-    this.db = this.root;
+  constructor(dir: string) {
+    this.db = new DatabaseSync(join(dir, 'meta.sqlite'));
+    this.db.exec('PRAGMA busy_timeout = 60000');
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+    this.getStatement = this.db.prepare('SELECT v FROM kv WHERE k = ?');
+    this.putStatement = this.db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
+    this.removeStatement = this.db.prepare('DELETE FROM kv WHERE k = ?');
+    this.rangeStatement = this.db.prepare('SELECT k, v FROM kv WHERE k >= ? AND k < ?');
   }
 
-  /** Runs `action` holding the cross-process write lock; its writes commit atomically. */
+  /**
+   * Runs `action` holding the cross-process write lock; its writes commit atomically, and are
+   * synced to disk unless `flush` is false (appends: segments carry their own durability).
+   * Re-entrant: a nested call runs inside the outer transaction.
+   */
   locked<T>(action: () => T, options: { flush?: boolean } = {}): T {
-    return options.flush === false
-      ? this.root.transactionSync(action, APPEND_TXN_FLAGS as TransactionFlags)
-      : this.root.transactionSync(action);
+    if (this.depth > 0) return action();
+    const synchronous = options.flush === false ? 'NORMAL' : 'FULL';
+    if (synchronous !== this.synchronous) {
+      this.db.exec(`PRAGMA synchronous = ${synchronous}`);
+      this.synchronous = synchronous;
+    }
+    this.db.exec('BEGIN IMMEDIATE');
+    this.depth++;
+    try {
+      const result = action();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.depth--;
+    }
   }
 
   get<T>(key: unknown[]): T | undefined {
-    return this.db.get(key) as T | undefined;
+    const row = this.getStatement.get(JSON.stringify(key)) as { v: Uint8Array } | undefined;
+    return row ? (unpack(row.v) as T) : undefined;
   }
 
   put(key: unknown[], value: unknown): void {
-    this.db.putSync(key, value);
+    this.putStatement.run(JSON.stringify(key), pack(value));
   }
 
   remove(key: unknown[]): void {
-    this.db.removeSync(key);
+    this.removeStatement.run(JSON.stringify(key));
   }
 
-  /** Entries whose key starts with `prefix`. */
+  /** Entries whose key starts with `prefix`, in key order (numbers numerically). */
   *range<T>(prefix: unknown[]): Iterable<{ key: unknown[]; value: T }> {
-    for (const { key, value } of this.db.getRange({ start: prefix as Key, end: [...prefix, MAX_KEY_PART] as Key })) {
-      yield { key: key as unknown[], value: value as T };
-    }
+    // Keys under the prefix continue its JSON text with ',' — the next character is '-'.
+    const text = JSON.stringify(prefix).slice(0, -1);
+    const rows = this.rangeStatement.all(`${text},`, `${text}-`) as Array<{ k: string; v: Uint8Array }>;
+    const entries = rows.map((row) => ({ key: JSON.parse(row.k) as unknown[], value: unpack(row.v) as T }));
+    entries.sort((a, b) => compareKeys(a.key, b.key));
+    yield* entries;
   }
 
   nextCounter(name: string): number {
@@ -138,10 +174,18 @@ export class MetaStore {
     return value;
   }
 
-  close(): Promise<void> {
-    return this.root.close();
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
   }
 }
 
-/** Sorts after every string and number key part in lmdb's ordered-binary encoding. */
-const MAX_KEY_PART = '\uffff\uffff';
+function compareKeys(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
+}

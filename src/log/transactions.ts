@@ -2,7 +2,7 @@
  * Transactions across partitions of several topics, in the Kafka model: a transactional
  * producer's batches carry its id and epoch; commit or abort writes a marker to every
  * partition it touched and, for commit, applies the consumer offsets sent with it — all in
- * one lmdb transaction, so a crash in the middle changes nothing. Aborted ranges are kept per
+ * one metadata transaction, so a crash in the middle changes nothing. Aborted ranges are kept per
  * partition for read_committed readers. A transaction can be prepared first (two-phase
  * commit for checkpoints): a prepared transaction outlives its process, and the next
  * producer with the same transactional id decides it.

@@ -45,7 +45,22 @@ export class PartitionWriter {
     });
   }
 
-  private async drain(): Promise<void> {
+  /** Resolves once everything handed in so far is appended and synced (for a clean close). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private draining: Promise<void> | undefined;
+
+  private drain(): Promise<void> {
+    const run = this.drainLoop().finally(() => {
+      if (this.draining === run) this.draining = undefined;
+    });
+    this.draining = run;
+    return run;
+  }
+
+  private async drainLoop(): Promise<void> {
     this.running = true;
     const inFlight: Array<Promise<void>> = [];
     let previous: Promise<void> = Promise.resolve();

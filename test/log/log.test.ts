@@ -264,8 +264,9 @@ test('a waiting reader wakes when data arrives, and times out when none does', (
     log.createTopic('t', { partitions: 1 });
     assert.equal(await log.waitForData('t', 0, 0, 30), false);
     const waiting = log.waitForData('t', 0, 0, 5000);
-    setTimeout(() => void log.append('t', 0, [record('hello')]), 20);
+    const appended = new Promise((resolve) => setTimeout(() => resolve(log.append('t', 0, [record('hello')])), 20));
     assert.equal(await waiting, true);
+    await appended;
   }));
 
 test('group commit: concurrent appends share fsyncs and all land', () =>
