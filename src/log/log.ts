@@ -86,7 +86,8 @@ export class Log {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Files appended to under the 'interval' policy, with when they are due for an fsync. */
   private readonly dirty = new Map<SegmentFile, number>();
-  private roundRobin = 0;
+  /** Unkeyed records rotate over partitions; each process starts somewhere else. */
+  private roundRobin = Math.floor(Math.random() * 1024);
   private closed = false;
   private readonly internals: LogInternals;
 
@@ -133,6 +134,13 @@ export class Log {
     validateTopicName(name);
     if (!Number.isInteger(config.partitions) || config.partitions < 1) {
       throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': partitions must be an integer of at least 1, got ${config.partitions}`);
+    }
+    for (const field of ['retentionMs', 'retentionBytes', 'deleteRetentionMs', 'segmentBytes', 'segmentMs', 'fsyncIntervalMs'] as const) {
+      const value = config[field];
+      const min = field === 'retentionMs' || field === 'retentionBytes' ? -1 : field === 'deleteRetentionMs' ? 0 : 1;
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
+        throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': ${field} must be an integer of at least ${min}${min === -1 ? ' (-1 for no limit)' : ''}, got ${value}`);
+      }
     }
     const fsync = config.fsync ?? 'batch';
     if (!['batch', 'interval', 'never'].includes(fsync)) {

@@ -243,6 +243,11 @@ export class Partition {
         break;
       }
     }
+    // A batch may hold more than asked for: trim, and continue right after the last record returned.
+    if (records.length > maxRecords) {
+      records.length = maxRecords;
+      next = records[maxRecords - 1].offset + 1;
+    }
     return { records, nextOffset: Math.min(next, end) };
   }
 

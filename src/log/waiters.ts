@@ -28,13 +28,17 @@ export class Waiters {
       const finish = (arrived: boolean) => {
         if (!this.waiting.delete(waiter)) return;
         clearTimeout(waiter.timer);
+        clearInterval(waiter.timer);
         signal?.removeEventListener('abort', onAbort);
         if (this.waiting.size === 0) this.stopWatching();
         resolve(arrived);
       };
       const onAbort = () => finish(false);
       waiter.resolve = finish;
-      if (Number.isFinite(timeoutMs)) waiter.timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
+      // An endless wait still holds a timer: the watcher alone does not keep the process alive.
+      waiter.timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => finish(false), Math.max(0, timeoutMs))
+        : setInterval(() => undefined, 1 << 30);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.add(waiter);
       this.startWatching();

@@ -73,6 +73,16 @@ test('segments roll by size and reads cross them; data survives reopening', () =
     await log.close();
   }));
 
+test('maxRecords is honoured inside a batch, and the next read continues after it', () =>
+  withLog(async (log) => {
+    log.createTopic('t', { partitions: 1 });
+    await log.append('t', 0, ['a', 'b', 'c', 'd', 'e'].map((v) => record(v)));
+    const first = log.read('t', 0, 0, { maxRecords: 2 });
+    assert.deepEqual(values(first.records), ['a', 'b']);
+    assert.equal(first.nextOffset, 2);
+    assert.deepEqual(values(log.read('t', 0, first.nextOffset, { maxRecords: 2 }).records), ['c', 'd']);
+  }));
+
 test('reading from a timestamp finds the first record at or after it', () =>
   withLog(async (log) => {
     log.createTopic('timed', { partitions: 1, segmentBytes: 4096 });
