@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench -- nexmark`. */
 import { parseArgs } from 'node:util';
 import type { CodecMode } from './codecs.ts';
+import type { LogKind } from './run.ts';
 import { QUERIES } from './queries/index.ts';
 
 export interface BenchOptions {
@@ -9,6 +10,7 @@ export interface BenchOptions {
   runs: number;
   seed: number;
   mode: CodecMode;
+  log: LogKind;
   rate: number;
   latencySeconds: number;
   commitMs: number;
@@ -17,7 +19,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- nexmark [--query q5[,q7...]] [--events N] [--runs N] [--json]
-       [--codec object|json] [--rate EVENTS_PER_S] [--latency-seconds S] [--commit-ms MS] [--no-latency]
+       [--codec object|json] [--log memory|embedded] [--rate EVENTS_PER_S] [--latency-seconds S] [--commit-ms MS] [--no-latency]
        [--peer flink] [--seed N]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -29,6 +31,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       runs: { type: 'string', default: '3' },
       seed: { type: 'string', default: '42' },
       codec: { type: 'string', default: 'object' },
+      log: { type: 'string', default: 'memory' },
       rate: { type: 'string', default: '100000' },
       'latency-seconds': { type: 'string', default: '5' },
       'commit-ms': { type: 'string', default: '10' },
@@ -46,6 +49,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   for (const name of names) if (!QUERIES.some((q) => q.name === name)) fail(`unknown query '${name}'; choose from ${QUERIES.map((q) => q.name).join(', ')}`);
   const mode = values.codec;
   if (mode !== 'object' && mode !== 'json') fail(`--codec ${mode}: write --codec object or --codec json`);
+  const log = values.log;
+  if (log !== 'memory' && log !== 'embedded') fail(`--log ${log}: write --log memory or --log embedded`);
   if (values.peer !== undefined && values.peer !== 'flink') fail(`--peer ${values.peer}: the only peer is flink`);
   return {
     queries: names,
@@ -53,6 +58,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: positive(values.runs, '--runs'),
     seed: positive(values.seed, '--seed'),
     mode,
+    log,
     rate: values['no-latency'] ? 0 : positive(values.rate, '--rate'),
     latencySeconds: positive(values['latency-seconds'], '--latency-seconds'),
     commitMs: positive(values['commit-ms'], '--commit-ms'),

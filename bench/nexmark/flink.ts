@@ -21,6 +21,7 @@ export interface FlinkResult {
   flink: string;
 }
 
+/** The newest modification time of the files under `dir`. */
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -30,15 +31,20 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** Builds the peer unless target/ is newer than its sources. */
+/** Builds the peer unless its compiled classes are newer than its sources. */
 export function buildFlink(log: (line: string) => void): void {
-  const classpath = join(PEER_DIR, 'target', 'classpath.txt');
+  const classes = join(PEER_DIR, 'target', 'classes');
   const sources = Math.max(newestSource(join(PEER_DIR, 'src')), statSync(join(PEER_DIR, 'pom.xml')).mtimeMs);
-  if (existsSync(classpath) && statSync(classpath).mtimeMs > sources) {
+  if (existsSync(join(PEER_DIR, 'target', 'classpath.txt')) && existsSync(classes) && newestSource(classes) > sources) {
     log('Flink: peer is up to date (target/)');
     return;
   }
-  execFileSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: PEER_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    execFileSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: PEER_DIR, stdio: 'pipe', encoding: 'utf8' });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    throw new Error(`the Flink peer did not build (mvn package in bench/peers/flink):\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
   log('Flink: built');
 }
 

@@ -18,10 +18,11 @@ const eps = (events: number, ms: number): number => Math.round((events / ms) * 1
 const fmt = (n: number): string => Math.round(n).toLocaleString('en');
 
 log(`Nexmark: ${fmt(options.events)} events (seed ${options.seed}, 100,000 events/s of event time), ${options.runs} runs per engine, median events/s`);
-log(`Sluice: bounded run on the in-memory log (test kit MemoryBackend), one input partition, exactly-once; records as ${options.mode === 'object' ? 'object handles (no serialization, like an in-process source and sink)' : 'JSON'}.`);
+const where = options.log === 'memory' ? 'the in-memory log (test kit MemoryBackend)' : 'the embedded durable log (a fresh data directory)';
+log(`Sluice: bounded run on ${where}, one input partition, exactly-once; records as ${options.mode === 'object' ? 'object handles (no serialization, like an in-process source and sink)' : 'JSON'}.`);
 log('Hand-written: one plain loop per query over the same stored records, same codec. ratio = Sluice events/s / hand-written events/s.');
 if (options.rate > 0) {
-  log(`Latency: Sluice unbounded at a fixed rate (min(--rate ${fmt(options.rate)}, half its measured events/s)), at-least-once, commit every ${options.commitMs} ms,`);
+  log(`Latency: Sluice unbounded on the in-memory log at a fixed rate (min(--rate ${fmt(options.rate)}, half its measured events/s)), at-least-once, commit every ${options.commitMs} ms,`);
   log(`  ${options.latencySeconds} s of input; latency = time the row is readable in the output topic - scheduled time of the input event that made it due.`);
 }
 let flinkReady = false;
@@ -45,6 +46,7 @@ for (const name of options.queries) {
     rate: options.rate,
     latencySeconds: options.latencySeconds,
     commitMs: options.commitMs,
+    log: options.log,
   };
   const out = execFileSync(process.execPath, [workerPath, JSON.stringify(workerOptions)], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as WorkerResult;
@@ -63,6 +65,7 @@ for (const name of options.queries) {
   }
   const row: Record<string, unknown> = {
     name: `nexmark-${name}`,
+    log: options.log,
     engine_eps: engineEps,
     handwritten_eps: handEps,
     ratio: Number((engineEps / handEps).toFixed(3)),

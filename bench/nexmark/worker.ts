@@ -9,7 +9,7 @@ import { type CodecMode, encodeInput } from './codecs.ts';
 import { NexmarkGenerator } from './generator.ts';
 import { type LatencyResult, measureLatency } from './latency.ts';
 import { queryNamed } from './queries/index.ts';
-import { type Input, runHandwritten, runSluice } from './run.ts';
+import { type Input, type LogKind, runHandwritten, runSluice } from './run.ts';
 import { median, peakRssMb } from './stats.ts';
 
 export interface WorkerOptions {
@@ -22,12 +22,14 @@ export interface WorkerOptions {
   rate: number;
   latencySeconds: number;
   commitMs: number;
+  log: LogKind;
 }
 
 export interface WorkerResult {
   query: string;
   events: number;
   mode: CodecMode;
+  log: LogKind;
   sluiceMs: number[];
   handwrittenMs: number[];
   sluiceChecksum: Checksum;
@@ -49,7 +51,7 @@ const inputRssMb = peakRssMb();
 // Warm-up on a slice, so neither side pays for compiling alone.
 const warm: Input = { mode: input.mode, events: events.slice(0, 50_000), values: input.values.slice(0, 50_000) };
 runHandwritten(query, warm);
-await runSluice(query, warm);
+await runSluice(query, warm, { log: options.log });
 
 const sluiceMs: number[] = [];
 const handwrittenMs: number[] = [];
@@ -57,7 +59,7 @@ let sluiceChecksum: Checksum | undefined;
 let handwrittenChecksum: Checksum | undefined;
 let rssMb = 0;
 for (let r = 0; r < options.runs; r++) {
-  const s = await runSluice(query, input);
+  const s = await runSluice(query, input, { log: options.log });
   sluiceMs.push(s.ms);
   sluiceChecksum ??= s.checksum;
   // Peak so far: the input plus one full Sluice run (the hand-written loop has only warmed up).
@@ -84,6 +86,7 @@ const result: WorkerResult = {
   query: query.name,
   events: options.events,
   mode: options.mode,
+  log: options.log,
   sluiceMs,
   handwrittenMs,
   sluiceChecksum: sluiceChecksum!,
