@@ -58,13 +58,30 @@ export class Waiters {
     }
   }
 
+  private recheck: NodeJS.Timeout | undefined;
+
   private startWatching(): void {
     if (this.watcher) return;
-    this.watcher = watch(this.watchDir, { persistent: false }, () => this.notify());
+    // The last file event can come before the other process's commit is visible (SQLite publishes
+    // it through shared memory, which raises no event): look again a few times after it.
+    this.watcher = watch(this.watchDir, { persistent: false }, () => {
+      this.notify();
+      clearTimeout(this.recheck);
+      const later = (delays: number[]) => {
+        if (delays.length === 0 || this.waiting.size === 0) return;
+        this.recheck = setTimeout(() => {
+          this.notify();
+          later(delays.slice(1));
+        }, delays[0]);
+      };
+      later([5, 20, 80, 300]);
+    });
     this.watcher.on('error', () => this.stopWatching());
   }
 
   private stopWatching(): void {
+    clearTimeout(this.recheck);
+    this.recheck = undefined;
     this.watcher?.close();
     this.watcher = undefined;
   }
