@@ -12,8 +12,9 @@
 import { alignedStart, assignWindows, hoppingWindows } from '../time/assigners.ts';
 import type { WindowSpec } from '../time/window-spec.ts';
 import type { Element } from './operator.ts';
-import type { EngineContext, WindowEngine, WindowResult } from './window-common.ts';
-import { type KeyWindows, type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
+import type { EngineContext } from './window-common.ts';
+import { type KeyWindows, type OpenWindow, WindowTable } from './window-state.ts';
+import { TableWindowEngine } from './window-table-engine.ts';
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -23,10 +24,10 @@ function gcd(a: number, b: number): number {
 /** Panes of a key: pane start -> accumulator. Saved in snapshots as `[start, acc]` pairs. */
 type Panes = Map<number, unknown>;
 
-export class FixedWindowEngine implements WindowEngine {
+export class FixedWindowEngine extends TableWindowEngine {
   private readonly spec: WindowSpec;
   private readonly ctx: EngineContext;
-  private readonly table: WindowTable;
+  protected override readonly table: WindowTable;
   private readonly sizeMs: number;
   private readonly slideMs: number;
   private readonly offsetMs: number;
@@ -34,6 +35,7 @@ export class FixedWindowEngine implements WindowEngine {
   private readonly paneMs: number;
 
   constructor(spec: WindowSpec & { kind: 'tumbling' | 'hopping' }, ctx: EngineContext, trackDirty: boolean) {
+    super();
     this.spec = spec;
     this.ctx = ctx;
     this.sizeMs = spec.sizeMs;
@@ -44,7 +46,7 @@ export class FixedWindowEngine implements WindowEngine {
     this.table = new WindowTable(
       ctx,
       {
-        valueOf: (kw, w) => this.valueOf(kw, w),
+        valueOf: (kw, w) => this.windowValue(kw, w),
         expireExtra: (kw, t) => this.expirePanes(kw, t),
         saveExtra: (panes) => [...(panes as Panes)],
         loadExtra: (saved) => new Map(saved as [number, unknown][]),
@@ -53,7 +55,7 @@ export class FixedWindowEngine implements WindowEngine {
     );
   }
 
-  private valueOf(kw: KeyWindows, w: OpenWindow): unknown {
+  private windowValue(kw: KeyWindows, w: OpenWindow): unknown {
     const aggregate = this.ctx.aggregate;
     if (this.paneMs === 0) return aggregate.result(w.acc);
     const merge = aggregate.merge!;
@@ -148,25 +150,5 @@ export class FixedWindowEngine implements WindowEngine {
       table.contributed(kw, w, completeAt);
     }
     table.schedule(kw);
-  }
-
-  advance(progress: number): void {
-    this.table.advance(progress);
-  }
-
-  emitEarly(): void {
-    this.table.emitEarly();
-  }
-
-  query(key: unknown, allKeys: boolean): WindowResult[] {
-    return this.table.query(key, allKeys);
-  }
-
-  snapshot(): KeyWindowsSnapshot[] {
-    return this.table.snapshot();
-  }
-
-  restore(state: unknown, progress: number): void {
-    this.table.restore(state as KeyWindowsSnapshot[], progress);
   }
 }

@@ -6,16 +6,18 @@
  */
 import { overlaps, sessionWindow } from '../time/assigners.ts';
 import type { Element } from './operator.ts';
-import type { EngineContext, WindowEngine, WindowResult } from './window-common.ts';
-import { type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
+import type { EngineContext } from './window-common.ts';
+import { type OpenWindow, WindowTable } from './window-state.ts';
+import { TableWindowEngine } from './window-table-engine.ts';
 
-export class SessionWindowEngine implements WindowEngine {
+export class SessionWindowEngine extends TableWindowEngine {
   private readonly gapMs: number;
   private readonly ctx: EngineContext;
-  private readonly table: WindowTable;
+  protected override readonly table: WindowTable;
   private readonly merge: (a: unknown, b: unknown) => unknown;
 
   constructor(gapMs: number, ctx: EngineContext, trackDirty: boolean) {
+    super();
     this.gapMs = gapMs;
     this.ctx = ctx;
     const { aggregate } = ctx;
@@ -72,25 +74,5 @@ export class SessionWindowEngine implements WindowEngine {
     }
     table.contributed(kw, session, Math.max(wBefore, table.progress));
     table.schedule(kw);
-  }
-
-  advance(progress: number): void {
-    this.table.advance(progress);
-  }
-
-  emitEarly(): void {
-    this.table.emitEarly();
-  }
-
-  query(key: unknown, allKeys: boolean): WindowResult[] {
-    return this.table.query(key, allKeys);
-  }
-
-  snapshot(): KeyWindowsSnapshot[] {
-    return this.table.snapshot();
-  }
-
-  restore(state: unknown, progress: number): void {
-    this.table.restore(state as KeyWindowsSnapshot[], progress);
   }
 }

@@ -7,8 +7,9 @@
  */
 import { slidingWindow } from '../time/assigners.ts';
 import type { Element } from './operator.ts';
-import { type EngineContext, fromJsonNumber, type JsonNumber, toJsonNumber, type WindowEngine, type WindowResult } from './window-common.ts';
-import { type KeyWindows, type KeyWindowsSnapshot, type OpenWindow, WindowTable } from './window-state.ts';
+import { type EngineContext, fromJsonNumber, type JsonNumber, toJsonNumber } from './window-common.ts';
+import { type KeyWindows, type OpenWindow, WindowTable } from './window-state.ts';
+import { TableWindowEngine } from './window-table-engine.ts';
 
 interface Buffered {
   ts: number;
@@ -17,22 +18,23 @@ interface Buffered {
   cutoff: JsonNumber;
 }
 
-export class SlidingWindowEngine implements WindowEngine {
+export class SlidingWindowEngine extends TableWindowEngine {
   private readonly lookbackMs: number;
   private readonly ctx: EngineContext;
-  private readonly table: WindowTable;
+  protected override readonly table: WindowTable;
 
   constructor(lookbackMs: number, ctx: EngineContext, trackDirty: boolean) {
+    super();
     this.lookbackMs = lookbackMs;
     this.ctx = ctx;
     this.table = new WindowTable(
       ctx,
-      { valueOf: (kw, w) => this.valueOf(kw, w), expireExtra: (kw, t) => this.expire(kw, t) },
+      { valueOf: (kw, w) => this.windowValue(kw, w), expireExtra: (kw, t) => this.expire(kw, t) },
       trackDirty,
     );
   }
 
-  private valueOf(kw: KeyWindows, w: OpenWindow): unknown {
+  private windowValue(kw: KeyWindows, w: OpenWindow): unknown {
     const { aggregate } = this.ctx;
     let acc = aggregate.init();
     for (const r of kw.extra as Buffered[]) {
@@ -80,25 +82,5 @@ export class SlidingWindowEngine implements WindowEngine {
     }
     for (const w of targets) table.contributed(kw, w, completeAt);
     table.schedule(kw);
-  }
-
-  advance(progress: number): void {
-    this.table.advance(progress);
-  }
-
-  emitEarly(): void {
-    this.table.emitEarly();
-  }
-
-  query(key: unknown, allKeys: boolean): WindowResult[] {
-    return this.table.query(key, allKeys);
-  }
-
-  snapshot(): KeyWindowsSnapshot[] {
-    return this.table.snapshot();
-  }
-
-  restore(state: unknown, progress: number): void {
-    this.table.restore(state as KeyWindowsSnapshot[], progress);
   }
 }
