@@ -7,6 +7,7 @@ import type { LogBackend } from './backend/index.ts';
 import { SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type WindowStoreView } from './runtime/index.ts';
+import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
 export interface SluiceOptions extends AppOptions {
@@ -61,6 +62,8 @@ export class Sluice extends AppBuilder {
     this.#backend = options.backend;
     this.#clock = options.clock ?? Date.now;
     this.#print = options.print;
+    // metrics: announce the app, so `sluice run --ui` and dashboards find apps a module creates
+    if (appChannel.hasSubscribers) appChannel.publish({ name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain() } satisfies AppEvent);
   }
 
   /** The physical plan as text: stages, their tasks, fused operators and exchanges. Runs nothing. */

@@ -7,6 +7,7 @@ export * from './commit.ts';
 export * from './errors.ts';
 export * from './exchange.ts';
 export * from './job.ts';
+export * from './metrics-events.ts';
 export * from './operators.ts';
 export * from './output-buffer.ts';
 export * from './source.ts';

@@ -9,12 +9,13 @@
  * checkpoint interval and at the end.
  */
 import type { LogicalGraph } from '../api/index.ts';
-import type { LogBackend, TopicPartitionOffset } from '../backend/index.ts';
+import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
 import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
 import { type CommitStep, openCommitStep } from './commit.ts';
 import { ErrorRouter } from './errors.ts';
+import { JobProbe } from './metrics.ts';
 import { type ExchangeFactory, inProcessExchanges } from './exchange.ts';
 import { buildOperator } from './operators.ts';
 import { OutputBuffer } from './output-buffer.ts';
@@ -77,12 +78,18 @@ export class Job {
   #stopped = false;
   #wake: (() => void) | undefined;
   readonly #timed: Task[] = [];
+  /** metrics: publishes progress on diagnostics channels when someone subscribes */
+  readonly #probe: JobProbe;
 
   constructor(options: JobOptions) {
     this.#options = options;
     this.#backend = options.backend;
     this.plan = physicalPlan(options.graph);
     this.#errors = new ErrorRouter(options.name, options.onError, this.#buffer);
+    this.#probe = new JobProbe(
+      { name: options.name, plan: this.plan, tasks: this.#tasks, sources: this.#sources, upstreams: this.#upstreams, leaving: this.#leaving, deadLetters: () => this.#errors.count, written: () => this.#written },
+      options.clock,
+    );
   }
 
   /** Creates topics, tasks and exchanges, and positions every source at the group's committed offset. */
@@ -120,6 +127,7 @@ export class Job {
     }
     this.#commit = await (this.#options.openCommit ?? openCommitStep)(backend, this.#options.name, this.#options.guarantee);
     this.#lastCommit = this.#options.clock();
+    this.#probe.started(this.#options.guarantee, this.#options.checkpointIntervalMs); // metrics
   }
 
   get backend(): LogBackend {
@@ -215,6 +223,7 @@ export class Job {
   }
 
   async close(): Promise<void> {
+    this.#probe.stopped(); // metrics
     await this.#commit?.close();
   }
 
@@ -241,6 +250,7 @@ export class Job {
       const stageId = this.#stageOf(source);
       source.offset = nextOffset;
       read += records.length;
+      this.#probe.fetched(source, records.length, records[0]?.timestamp); // metrics
       this.#tasks[stageId][source.partition].push(source.toElements(records));
       if (source.done) source.generator.end();
       if (records.length > 0 || source.done) this.#activity(stageId, source.partition, source.generator.watermark);
@@ -250,6 +260,7 @@ export class Job {
     const now = this.#options.clock();
     for (const task of this.#timed) task.advanceProcessingTime(now);
     if (this.#timed.length > 0) this.#propagate();
+    this.#probe.round(); // metrics
     return read;
   }
 
@@ -302,8 +313,22 @@ export class Job {
     if (this.#buffer.size === 0 && position === this.#committedPosition) return;
     const offsets: TopicPartitionOffset[] = [];
     for (const list of this.#sources) for (const s of list) offsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
-    await this.#commit!.commit(this.#buffer.drain(), offsets);
+    const output = this.#buffer.drain();
+    if (!this.#probe.active) await this.#commit!.commit(output, offsets);
+    else await this.#timedCommit(output, offsets); // metrics
     this.#committedPosition = position;
+  }
+
+  /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
+  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[]): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.#commit!.commit(output, offsets);
+    } catch (error) {
+      await this.#probe.committed(this.#backend, output, performance.now() - t0, error);
+      throw error;
+    }
+    await this.#probe.committed(this.#backend, output, performance.now() - t0);
   }
 
   #summary(): RunSummary {

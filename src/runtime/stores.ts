@@ -67,6 +67,8 @@ export function materialize(op: Operator, view: WindowStoreView): Operator {
   if (op.onProcessingTime) wrapped.onProcessingTime = (now, out) => op.onProcessingTime!(now, tap(out));
   if (op.snapshot) wrapped.snapshot = () => op.snapshot!();
   if (op.restore) wrapped.restore = (s) => op.restore!(s);
+  // metrics: the late-record count stays visible through the wrapper
+  if ('lateRecords' in op) Object.defineProperty(wrapped, 'lateRecords', { get: () => (op as { lateRecords: number }).lateRecords });
   return wrapped;
 }
 

@@ -7,6 +7,7 @@ import { isSluiceError } from '../core/index.ts';
 import type { Element, Operator, Output, RecordErrorHandler } from '../operators/index.ts';
 import type { Stage } from '../plan/index.ts';
 import type { ElementQueue, Exchange } from './exchange.ts';
+import { roundChannel } from './metrics-events.ts';
 
 interface OpSlot {
   op: Operator;
@@ -28,6 +29,8 @@ export class Task implements ElementQueue {
   readonly #slots: OpSlot[];
   readonly #onError: RecordErrorHandler;
   #pending: Element[] = [];
+  /** Metrics (read by the job's probe): records in and out per operator, and time inside it while timed. */
+  readonly counters: { in: number[]; out: number[]; busyMs: number[] };
 
   constructor(stage: Stage, index: number, ops: Operator[], onError: RecordErrorHandler) {
     this.stage = stage;
@@ -54,6 +57,7 @@ export class Task implements ElementQueue {
       };
       return slot;
     });
+    this.counters = { in: ops.map(() => 0), out: ops.map(() => 0), busyMs: ops.map(() => 0) };
     this.#slots.forEach((slot, i) => {
       for (const j of slot.next) this.#slots[j].inputs.push(i);
       for (const list of slot.side.values()) for (const j of list) this.#slots[j].inputs.push(i);
@@ -98,7 +102,9 @@ export class Task implements ElementQueue {
       let input = i === 0 ? watermark : Number.POSITIVE_INFINITY;
       for (const j of slot.inputs) input = Math.min(input, this.#slots[j].watermark);
       if (input > slot.watermark) {
+        const t0 = roundChannel.hasSubscribers ? performance.now() : -1; // metrics: window firing time
         const forwarded = slot.op.onWatermark ? slot.op.onWatermark(input, slot.output) : input;
+        if (t0 >= 0) this.counters.busyMs[i] += performance.now() - t0;
         slot.watermark = Math.max(slot.watermark, forwarded);
         this.#flush(i);
       }
@@ -125,6 +131,8 @@ export class Task implements ElementQueue {
   #run(i: number, batch: Element[]): void {
     const slot = this.#slots[i];
     let rest = batch;
+    this.counters.in[i] += batch.length; // metrics
+    const t0 = roundChannel.hasSubscribers ? performance.now() : -1; // metrics: time inside the operator only
     for (;;) {
       try {
         slot.op.process(rest, slot.output);
@@ -138,12 +146,14 @@ export class Task implements ElementQueue {
         rest = rest.slice(at + 1);
       }
     }
+    if (t0 >= 0) this.counters.busyMs[i] += performance.now() - t0;
     this.#flush(i);
   }
 
   #flush(i: number): void {
     const slot = this.#slots[i];
     if (slot.buffer.length > 0) {
+      this.counters.out[i] += slot.buffer.length; // metrics
       const out = slot.buffer;
       slot.buffer = [];
       this.#deliver(out, slot.next, slot.exchanges);
@@ -151,7 +161,10 @@ export class Task implements ElementQueue {
     if (slot.sideBuffers.size > 0) {
       const sides = slot.sideBuffers;
       slot.sideBuffers = new Map();
-      for (const [tag, elements] of sides) this.#deliver(elements, slot.side.get(tag) ?? [], []);
+      for (const [tag, elements] of sides) {
+        this.counters.out[i] += elements.length; // metrics
+        this.#deliver(elements, slot.side.get(tag) ?? [], []);
+      }
     }
   }
 

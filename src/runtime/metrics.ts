@@ -1,0 +1,210 @@
+/**
+ * The job's probe: turns the job's own counters into the events of `metrics-events.ts`.
+ * The job calls it at a few points (start, each fetched batch, each round, each commit);
+ * every call returns at once when nobody subscribes.
+ */
+import type { LogBackend, OutgoingRecord } from '../backend/index.ts';
+import { explainPlan, type PhysicalPlan } from '../plan/index.ts';
+import type { WatermarkTracker } from '../time/index.ts';
+import {
+  type CommitEvent,
+  commitChannel,
+  type JobEvent,
+  jobChannel,
+  type OperatorProgress,
+  type PlanStage,
+  ROUND_EVENT_INTERVAL_MS,
+  type RoundEvent,
+  roundChannel,
+  type StageWatermark,
+} from './metrics-events.ts';
+import type { SourcePartition } from './source.ts';
+import type { Task } from './task.ts';
+
+/** What the probe reads of a job; the job hands over its own structures, nothing is copied. */
+export interface ProbeView {
+  name: string;
+  plan: PhysicalPlan;
+  tasks: Task[][];
+  sources: SourcePartition[][];
+  upstreams: { stage: number; tracker: WatermarkTracker }[][];
+  /** The watermark each task last forwarded through its exchanges. */
+  leaving: number[][];
+  deadLetters(): number;
+  written(): number;
+}
+
+export class JobProbe {
+  readonly #view: ProbeView;
+  readonly #clock: () => number;
+  /** Log records read per source partition, by `topic/partition`. */
+  readonly #read = new Map<string, number>();
+  /** Ingest time of the oldest record of each batch fetched this round / since the last commit. */
+  #roundBatches: number[] = [];
+  #commitBatches: number[] = [];
+  #processed: number[] = [];
+  #lastRoundEvent = 0;
+
+  constructor(view: ProbeView, clock: () => number) {
+    this.#view = view;
+    this.#clock = clock;
+  }
+
+  started(guarantee: string, checkpointIntervalMs: number): void {
+    if (!jobChannel.hasSubscribers) return;
+    const { plan, tasks, name } = this.#view;
+    const event: JobEvent = { type: 'start', job: name, time: this.#clock(), guarantee, checkpointIntervalMs, stages: describeStages(plan, tasks), explain: explainPlan(plan, (s) => tasks[s].length) };
+    jobChannel.publish(event);
+  }
+
+  stopped(error?: unknown): void {
+    if (!jobChannel.hasSubscribers) return;
+    const event: JobEvent = { type: 'stop', job: this.#view.name, time: this.#clock(), ...(error === undefined ? {} : { error: String(error) }) };
+    jobChannel.publish(event);
+  }
+
+  /** A batch was fetched from a source partition; `firstTimestamp` is its oldest record's log timestamp. */
+  fetched(source: SourcePartition, count: number, firstTimestamp: number | undefined): void {
+    if (!roundChannel.hasSubscribers && !commitChannel.hasSubscribers) return;
+    const id = `${source.topic}/${source.partition}`;
+    this.#read.set(id, (this.#read.get(id) ?? 0) + count);
+    if (firstTimestamp !== undefined) {
+      this.#roundBatches.push(firstTimestamp);
+      this.#commitBatches.push(firstTimestamp);
+    }
+  }
+
+  /** A round finished: its batches are processed (in memory). Publishes progress, throttled. */
+  round(): void {
+    if (!roundChannel.hasSubscribers) {
+      this.#roundBatches = [];
+      return;
+    }
+    const now = this.#clock();
+    for (const ts of this.#roundBatches) this.#processed.push(now - ts);
+    this.#roundBatches = [];
+    if (now - this.#lastRoundEvent < ROUND_EVENT_INTERVAL_MS) return;
+    this.#lastRoundEvent = now;
+    const event: RoundEvent = {
+      job: this.#view.name,
+      time: now,
+      sources: this.#sources(),
+      operators: this.#operators(),
+      stages: this.#stages(),
+      lateRecords: this.#late(),
+      deadLetters: this.#view.deadLetters(),
+      written: this.#view.written(),
+      processedLatencyMs: this.#processed,
+    };
+    this.#processed = [];
+    roundChannel.publish(event);
+  }
+
+  /** Whether `committed()` has anyone to tell; the job skips timing the commit otherwise. */
+  get active(): boolean {
+    return commitChannel.hasSubscribers;
+  }
+
+  /** A commit finished (or failed) after `durationMs`; reads the consumer lag from the backend. */
+  async committed(backend: LogBackend, output: Map<string, OutgoingRecord[]>, durationMs: number, error?: unknown): Promise<void> {
+    if (!commitChannel.hasSubscribers) {
+      this.#commitBatches = [];
+      return;
+    }
+    const now = this.#clock();
+    const written: Record<string, number> = {};
+    for (const [topic, records] of output) written[topic] = records.length;
+    const lag: CommitEvent['lag'] = [];
+    if (error === undefined) {
+      for (const list of this.#view.sources) {
+        if (list.length === 0) continue;
+        const ends = await backend.endOffsets(list[0].topic);
+        for (const s of list) lag.push({ topic: s.topic, partition: s.partition, records: Math.max(0, ends[s.partition] - s.offset) });
+      }
+    }
+    const event: CommitEvent = {
+      job: this.#view.name,
+      time: now,
+      durationMs,
+      ok: error === undefined,
+      ...(error === undefined ? {} : { error: String(error) }),
+      written,
+      committedLatencyMs: error === undefined ? this.#commitBatches.map((ts) => now - ts) : [],
+      lag,
+      output,
+    };
+    this.#commitBatches = [];
+    commitChannel.publish(event);
+  }
+
+  #sources(): RoundEvent['sources'] {
+    const out: RoundEvent['sources'] = [];
+    for (const list of this.#view.sources) {
+      for (const s of list) {
+        const snap = s.generator.snapshot();
+        out.push({ topic: s.topic, partition: s.partition, read: this.#read.get(`${s.topic}/${s.partition}`) ?? 0, offset: s.offset, watermark: s.generator.watermark, maxEventTime: snap.maxSeen });
+      }
+    }
+    return out;
+  }
+
+  #operators(): OperatorProgress[] {
+    const out: OperatorProgress[] = [];
+    for (const stage of this.#view.plan.stages) {
+      stage.ops.forEach((op, index) => {
+        let inCount = 0;
+        let outCount = 0;
+        let busyMs = 0;
+        for (const task of this.#view.tasks[stage.id]) {
+          inCount += task.counters.in[index];
+          outCount += task.counters.out[index];
+          busyMs += task.counters.busyMs[index];
+        }
+        out.push({ stage: stage.id, index, name: op.node.name, in: inCount, out: outCount, busyMs });
+      });
+    }
+    return out;
+  }
+
+  #stages(): StageWatermark[] {
+    const { plan, upstreams, sources, leaving } = this.#view;
+    const out: StageWatermark[] = [];
+    for (const stage of plan.stages) {
+      const ups = upstreams[stage.id];
+      if (ups.length === 0) continue;
+      const inputs: StageWatermark['inputs'] = [];
+      let watermark = Number.POSITIVE_INFINITY;
+      for (const u of ups) {
+        watermark = Math.min(watermark, u.tracker.current());
+        const marks = sources[u.stage].length > 0 ? sources[u.stage].map((s) => s.generator.watermark) : leaving[u.stage];
+        for (let partition = 0; partition < marks.length; partition++) inputs.push({ stage: u.stage, partition, watermark: marks[partition], idle: u.tracker.isIdle(partition) });
+      }
+      out.push({ stage: stage.id, watermark, inputs });
+    }
+    return out;
+  }
+
+  #late(): number {
+    let late = 0;
+    for (const list of this.#view.tasks) {
+      for (const task of list) for (const op of task.operators()) late += (op as { lateRecords?: number }).lateRecords ?? 0;
+    }
+    return late;
+  }
+}
+
+function describeStages(plan: PhysicalPlan, tasks: Task[][]): PlanStage[] {
+  const explained = explainPlan(plan).split('\n');
+  return plan.stages.map((stage) => ({
+    id: stage.id,
+    ...(stage.entry.kind === 'source' ? { topic: stage.entry.topic } : {}),
+    upstream: stage.upstream,
+    tasks: tasks[stage.id].length,
+    ops: stage.ops.map((op, index) => {
+      // explainPlan prints `  name: detail[ -> exchange ...]`; reuse its wording rather than a second describer.
+      const line = explained.find((l) => l.startsWith(`  ${op.node.name}: `)) ?? '';
+      const detail = line.slice(op.node.name.length + 4).replace(/ -> exchange to stage .*$/, '');
+      return { index, name: op.node.name, kind: op.node.kind, detail, next: [...op.next, ...[...op.side.values()].flat()], exchanges: op.exchanges };
+    }),
+  }));
+}

@@ -1,0 +1,82 @@
+/**
+ * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON), `/events` (server-sent
+ * events, a snapshot every second) and the dashboard: one static page with vanilla JS and
+ * uPlot, served as files (no build step).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { Collector } from './collector.ts';
+
+const require = createRequire(import.meta.url);
+const UPLOT_DIR = require.resolve('uplot').replace(/uPlot\.cjs\.js$/, '');
+const DASHBOARD_DIR = new URL('./dashboard/', import.meta.url);
+
+/** Static files by URL path: [file, content type]. */
+const FILES: Record<string, [URL | string, string]> = {
+  '/': [new URL('index.html', DASHBOARD_DIR), 'text/html; charset=utf-8'],
+  '/dashboard.js': [new URL('dashboard.js', DASHBOARD_DIR), 'text/javascript; charset=utf-8'],
+  '/graph.js': [new URL('graph.js', DASHBOARD_DIR), 'text/javascript; charset=utf-8'],
+  '/dashboard.css': [new URL('dashboard.css', DASHBOARD_DIR), 'text/css; charset=utf-8'],
+  '/vendor/uplot.js': [`${UPLOT_DIR}uPlot.iife.min.js`, 'text/javascript; charset=utf-8'],
+  '/vendor/uplot.css': [`${UPLOT_DIR}uPlot.min.css`, 'text/css; charset=utf-8'],
+};
+
+export interface AppOptions {
+  collector: Collector;
+  /** When set, every request must carry it: `Authorization: Bearer T` or `?token=T`. */
+  token?: string;
+  /** Milliseconds between server-sent snapshots (default 1000). */
+  eventIntervalMs?: number;
+}
+
+export function createApp(options: AppOptions): Hono {
+  const { collector, token } = options;
+  const app = new Hono();
+  if (token !== undefined) {
+    app.use('*', async (c, next) => {
+      const header = c.req.header('authorization');
+      const given = header?.startsWith('Bearer ') ? header.slice(7) : c.req.query('token');
+      if (given === undefined || !sameSecret(given, token)) {
+        return c.text('401 Unauthorized: pass the token as "Authorization: Bearer <token>" or ?token=<token>\n', 401);
+      }
+      await next();
+    });
+  }
+
+  app.get('/metrics', async (c) => c.body(await collector.prometheus.text(), 200, { 'content-type': collector.prometheus.contentType }));
+  app.get('/api/snapshot', (c) => c.json(collector.snapshot()));
+  app.get('/api/apps', (c) => c.json(collector.apps()));
+  app.get('/api/jobs', (c) => c.json(collector.snapshot().jobs.map((j) => ({ name: j.name, running: j.running, health: j.health }))));
+  app.get('/api/jobs/:name', (c) => {
+    const job = collector.snapshot().jobs.find((j) => j.name === c.req.param('name'));
+    return job === undefined ? c.json({ error: `no job named '${c.req.param('name')}'` }, 404) : c.json(job);
+  });
+  app.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      while (open) {
+        // The page loads full history from /api/snapshot once; each event carries the newest point only.
+        const snap = collector.snapshot();
+        const jobs = snap.jobs.map((j) => ({ ...j, series: j.series.slice(-1) }));
+        await stream.writeSSE({ event: 'snapshot', data: JSON.stringify({ time: snap.time, jobs }) });
+        await stream.sleep(options.eventIntervalMs ?? 1000);
+      }
+    }),
+  );
+  for (const [path, [file, type]] of Object.entries(FILES)) {
+    app.get(path, async (c) => c.body(await readFile(file), 200, { 'content-type': type, 'cache-control': 'no-cache' }));
+  }
+  return app;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

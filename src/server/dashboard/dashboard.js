@@ -1,0 +1,242 @@
+// The dashboard: full history from /api/snapshot once, then one snapshot a second from
+// /events (server-sent events). Charts are uPlot; everything else is plain DOM.
+
+
+const token = new URLSearchParams(location.search).get('token');
+const withToken = (path) => (token ? `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : path);
+const $ = (id) => document.getElementById(id);
+
+const state = { job: null, series: [], plan: null, graph: null, charts: {}, wmKeys: '' };
+
+const fmt = (n, digits = 0) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const time = (ms) => new Date(ms).toLocaleTimeString('en-GB');
+
+function chart(id, series, options = {}) {
+  const target = $(id);
+  const width = Math.max(300, target.clientWidth || 520);
+  const opts = {
+    width,
+    height: 200,
+    scales: { x: { time: true } },
+    axes: [{ stroke: '#8b98a5', grid: { stroke: '#2a3440' } }, { stroke: '#8b98a5', grid: { stroke: '#2a3440' }, size: 60 }],
+    series: [{}, ...series.map((s) => ({ width: 1.6, spanGaps: false, ...s }))],
+    ...options,
+  };
+  target.textContent = '';
+  return new uPlot(opts, [[], ...series.map(() => [])], target);
+}
+
+const COLORS = ['#4fb3ff', '#3fb950', '#d29922', '#f85149', '#a371f7', '#39c5cf', '#ff7b72', '#e3b341', '#7ee787', '#79c0ff'];
+
+function ensureCharts() {
+  if (state.charts.throughput) return;
+  state.charts.throughput = chart('chart-throughput', [
+    { label: 'records in/s', stroke: COLORS[0] },
+    { label: 'results out/s', stroke: COLORS[1] },
+  ]);
+  state.charts.latency = chart('chart-latency', [
+    { label: 'p50 committed', stroke: COLORS[1] },
+    { label: 'p99 committed', stroke: COLORS[3] },
+    { label: 'p99 processed', stroke: COLORS[2], dash: [4, 4] },
+  ]);
+  state.charts.lag = chart('chart-lag', [
+    { label: 'consumer lag', stroke: COLORS[0] },
+    { label: 'late (total)', stroke: COLORS[2] },
+    { label: 'dead letters (total)', stroke: COLORS[3] },
+  ]);
+}
+
+function watermarkChart(keys) {
+  const id = keys.join('|');
+  if (state.wmKeys === id && state.charts.watermarks) return;
+  state.wmKeys = id;
+  state.charts.watermarks = chart(
+    'chart-watermarks',
+    keys.map((k, i) => ({ label: k, stroke: COLORS[i % COLORS.length] })),
+  );
+}
+
+function redraw() {
+  const s = state.series;
+  const xs = s.map((p) => p.time / 1000);
+  state.charts.throughput.setData([xs, s.map((p) => p.inPerSec), s.map((p) => p.outPerSec)]);
+  state.charts.latency.setData([xs, s.map((p) => p.p50), s.map((p) => p.p99), s.map((p) => p.processedP99)]);
+  state.charts.lag.setData([xs, s.map((p) => p.lag), s.map((p) => p.late), s.map((p) => p.deadLetters)]);
+  const last = s[s.length - 1];
+  const keys = last ? Object.keys(last.watermarks).sort() : [];
+  watermarkChart(keys);
+  state.charts.watermarks.setData([xs, ...keys.map((k) => s.map((p) => (p.watermarks[k] === null || p.watermarks[k] === undefined ? null : (p.time - p.watermarks[k]) / 1000)))]);
+}
+
+function figures(job) {
+  const s = state.series;
+  const last = s[s.length - 1];
+  if (!last) return;
+  $('fig-in').textContent = fmt(last.inPerSec);
+  $('fig-out').textContent = fmt(last.outPerSec);
+  // Latency percentiles need samples: use the last few seconds that had commits.
+  const withLatency = s.filter((p) => p.p50 !== null).slice(-3);
+  const avg = (f) => (withLatency.length === 0 ? null : withLatency.reduce((a, p) => a + f(p), 0) / withLatency.length);
+  $('fig-p50').textContent = fmt(avg((p) => p.p50));
+  $('fig-p99').textContent = fmt(avg((p) => p.p99));
+  $('fig-lag').textContent = fmt(last.lag);
+  $('fig-late').textContent = `${fmt(last.late)} / ${fmt(last.deadLetters)}`;
+  const health = $('health');
+  health.textContent = job.running ? job.health.line : 'stopped';
+  health.className = `health ${job.running ? job.health.status : 'behind'}`;
+}
+
+function holders(job) {
+  const list = $('holders');
+  list.textContent = '';
+  for (const h of job.health.watermarks) {
+    const li = document.createElement('li');
+    const wm = h.watermark === null ? 'no watermark yet' : `watermark ${time(h.watermark)}`;
+    let why = 'inputs agree';
+    if (h.heldBy) why = `held back by ${h.heldBy}${h.behindMs > 0 ? ` (${fmt(h.behindMs / 1000, 1)} s behind the others)` : ' (no records yet)'}`;
+    const idle = h.idle.length > 0 ? `; idle: ${h.idle.join(', ')}` : '';
+    li.textContent = `${h.operator}: ${wm}, ${why}${idle}`;
+    list.appendChild(li);
+  }
+}
+
+function checkpoints(job) {
+  const c = job.commits;
+  const last = c[c.length - 1];
+  if (!last) {
+    $('checkpoint').textContent = 'no commit yet';
+    return;
+  }
+  const ok = c.filter((x) => x.ok);
+  const mean = ok.length === 0 ? 0 : ok.reduce((a, x) => a + x.durationMs, 0) / ok.length;
+  const failed = c.length - ok.length;
+  const ago = job.lastSuccess === null ? 'never' : `${fmt((Date.now() - job.lastSuccess) / 1000, 1)} s ago`;
+  $('checkpoint').textContent = `${job.plan.guarantee}, every ${job.plan.checkpointIntervalMs} ms · last success ${ago} · mean commit ${fmt(mean, 1)} ms over the last ${ok.length}${failed > 0 ? ` · ${failed} failed` : ''}`;
+}
+
+function summarize(value) {
+  if (value === null || typeof value !== 'object') return String(value);
+  if ('kind' in value && 'detail' in value) return `${value.card ?? ''} ${value.detail}`;
+  if ('server' in value && 'slowResponses' in value) return `${value.server}: ${value.slowResponses} responses over 1 s in one minute`;
+  if ('sensor' in value && 'avg' in value) return `${value.sensor}: average ${value.avg} °C (max ${value.max})`;
+  return JSON.stringify(value);
+}
+
+function results(job) {
+  const topics = job.results;
+  const ranked = topics.filter((t) => t.leaders).sort((a, b) => (b.topic.includes('page') ? 1 : 0) - (a.topic.includes('page') ? 1 : 0));
+  const top = $('top');
+  top.textContent = '';
+  if (ranked[0]) {
+    const l = ranked[0].leaders;
+    $('top-window').textContent = `${ranked[0].topic}, window ${time(l.start)}–${time(l.end)}`;
+    const max = Math.max(1, ...l.entries.map((e) => e[1]));
+    for (const [key, value] of l.entries) {
+      const li = document.createElement('li');
+      li.textContent = `${key} — ${fmt(value)}`;
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      bar.style.width = `${Math.round((value / max) * 120)}px`;
+      li.appendChild(bar);
+      top.appendChild(li);
+    }
+  }
+  const alerts = [];
+  for (const t of topics) if (t.topic.includes('alert')) for (const r of t.recent) alerts.push({ topic: t.topic, ...r });
+  alerts.sort((a, b) => b.timestamp - a.timestamp);
+  const list = $('alerts');
+  list.textContent = '';
+  if (alerts.length === 0) list.innerHTML = '<li class="muted">none yet</li>';
+  for (const a of alerts.slice(0, 14)) {
+    const li = document.createElement('li');
+    const kind = document.createElement('span');
+    kind.className = 'alert-kind';
+    kind.textContent = a.topic.replace(/-alerts?$/, '');
+    li.append(`${time(a.timestamp)} `, kind, ` ${summarize(a.value)}`);
+    list.appendChild(li);
+  }
+  const body = $('results').querySelector('tbody');
+  body.textContent = '';
+  for (const t of [...topics].sort((a, b) => a.topic.localeCompare(b.topic))) {
+    const tr = document.createElement('tr');
+    const latest = t.recent[t.recent.length - 1];
+    const td = (text) => {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      tr.appendChild(cell);
+      return cell;
+    };
+    td(t.topic);
+    td(fmt(t.total));
+    const code = document.createElement('code');
+    code.textContent = latest ? JSON.stringify(latest.value).slice(0, 220) : '';
+    td('').appendChild(code);
+    body.appendChild(tr);
+  }
+}
+
+function render(job) {
+  if (!job) return;
+  if (state.plan !== job.plan.time) {
+    state.plan = job.plan.time;
+    state.graph = renderGraph($('graph'), job.plan.stages);
+  }
+  const last = state.series[state.series.length - 1];
+  state.graph.update(last ? last.operators : {}, job.health.slowOperator);
+  ensureCharts();
+  redraw();
+  figures(job);
+  holders(job);
+  checkpoints(job);
+  results(job);
+}
+
+function chooseJob(jobs) {
+  const select = $('job');
+  const names = jobs.map((j) => j.name);
+  if ([...select.options].map((o) => o.value).join() !== names.join()) {
+    select.textContent = '';
+    for (const n of names) select.add(new Option(n, n));
+    if (state.job && names.includes(state.job)) select.value = state.job;
+  }
+  state.job = state.job && names.includes(state.job) ? state.job : names[0] ?? null;
+  return jobs.find((j) => j.name === state.job);
+}
+
+async function start() {
+  const snap = await (await fetch(withToken('api/snapshot'))).json();
+  const job = chooseJob(snap.jobs);
+  if (job) state.series = job.series.slice();
+  render(job);
+  $('job').addEventListener('change', async (e) => {
+    state.job = e.target.value;
+    const full = await (await fetch(withToken(`api/jobs/${encodeURIComponent(state.job)}`))).json();
+    state.series = full.series.slice();
+    state.plan = null;
+    render(full);
+  });
+  const events = new EventSource(withToken('events'));
+  events.addEventListener('snapshot', (e) => {
+    const data = JSON.parse(e.data);
+    $('status').textContent = 'live';
+    $('status').className = 'pill live';
+    $('clock').textContent = time(data.time);
+    const current = chooseJob(data.jobs);
+    if (!current) return;
+    const point = current.series[0];
+    if (point && (state.series.length === 0 || point.time > state.series[state.series.length - 1].time)) {
+      state.series.push(point);
+      if (state.series.length > 300) state.series.shift();
+    }
+    render(current);
+  });
+  events.onerror = () => {
+    $('status').textContent = 'disconnected';
+    $('status').className = 'pill down';
+  };
+}
+
+start().catch((error) => {
+  $('status').textContent = `error: ${error.message}`;
+  $('status').className = 'pill down';
+});

@@ -1,0 +1,123 @@
+// The pipeline graph: every operator of the plan as a box, chains and exchanges (dashed) as
+// edges, laid out in columns by depth. Rates update in place without rebuilding the SVG.
+
+
+const SVG = 'http://www.w3.org/2000/svg';
+const W = 168;
+const H = 46;
+const COL = 196;
+const ROW = 58;
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function shorten(text, n) {
+  return text.length > n ? `${text.slice(0, n - 1)}…` : text;
+}
+
+function kindOf(op) {
+  if (op.kind === 'source') return 'source';
+  if (op.kind === 'sink' || op.kind === 'print') return 'sink';
+  if (op.kind === 'window' || op.kind === 'process' || op.kind === 'rolling') return 'stateful';
+  return 'stateless';
+}
+
+/** Builds the SVG for a job's plan; returns an object whose update(rates, slow) refreshes numbers. */
+function renderGraph(container, stages) {
+  const nodes = new Map();
+  const edges = [];
+  for (const stage of stages) {
+    for (const op of stage.ops) nodes.set(`${stage.id}.${op.index}`, { id: `${stage.id}.${op.index}`, op, stage, inputs: [] });
+  }
+  for (const stage of stages) {
+    for (const op of stage.ops) {
+      const from = `${stage.id}.${op.index}`;
+      for (const j of op.next) edges.push({ from, to: `${stage.id}.${j}`, exchange: false });
+      for (const t of op.exchanges) edges.push({ from, to: `${t}.0`, exchange: true });
+    }
+  }
+  for (const e of edges) nodes.get(e.to)?.inputs.push(e.from);
+  // Depth: longest path from a source; rows: order of a depth-first walk from each source.
+  const depth = new Map();
+  const depthOf = (id) => {
+    if (depth.has(id)) return depth.get(id);
+    depth.set(id, 0);
+    const n = nodes.get(id);
+    const d = n.inputs.length === 0 ? 0 : 1 + Math.max(...n.inputs.map(depthOf));
+    depth.set(id, d);
+    return d;
+  };
+  for (const id of nodes.keys()) depthOf(id);
+  const order = [];
+  const seen = new Set();
+  const walk = (id) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    order.push(id);
+    for (const e of edges) if (e.from === id) walk(e.to);
+  };
+  for (const [id, n] of nodes) if (n.inputs.length === 0) walk(id);
+  for (const id of nodes.keys()) walk(id);
+  const used = new Map();
+  let lastRow = 0;
+  const pos = new Map();
+  for (const id of order) {
+    const col = depth.get(id);
+    const parent = nodes.get(id).inputs.map((p) => pos.get(p)).find(Boolean);
+    let row = Math.max(parent ? parent.row : lastRow, used.get(col) ?? 0);
+    if (!parent) row = Math.max(row, ...[...used.values()]);
+    used.set(col, row + 1);
+    lastRow = row;
+    pos.set(id, { col, row });
+  }
+  const cols = Math.max(...[...pos.values()].map((p) => p.col)) + 1;
+  const rows = Math.max(...[...pos.values()].map((p) => p.row)) + 1;
+  container.textContent = '';
+  const svg = el('svg', { viewBox: `0 0 ${cols * COL + 10} ${rows * ROW + 10}`, height: rows * ROW + 10, role: 'img', 'aria-label': 'pipeline graph' }, container);
+  const xy = (id) => {
+    const p = pos.get(id);
+    return { x: 5 + p.col * COL, y: 5 + p.row * ROW };
+  };
+  for (const e of edges) {
+    const a = xy(e.from);
+    const b = xy(e.to);
+    const x1 = a.x + W;
+    const y1 = a.y + H / 2;
+    const x2 = b.x;
+    const y2 = b.y + H / 2;
+    const mx = (x1 + x2) / 2;
+    el('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: e.exchange ? 'exchange' : '' }, svg);
+  }
+  const rateText = new Map();
+  const boxes = new Map();
+  for (const [id, n] of nodes) {
+    const { x, y } = xy(id);
+    const g = el('g', { class: `node ${kindOf(n.op)}`, transform: `translate(${x},${y})`, 'data-op': n.op.name }, svg);
+    el('rect', { width: W, height: H }, g);
+    el('text', { x: 8, y: 16 }, g).textContent = shorten(n.op.name, 24);
+    const title = el('title', {}, g);
+    title.textContent = `${n.op.name}: ${n.op.detail}`;
+    const kind = n.op.kind === 'keyBy' ? `keyBy · ${n.stage.tasks} tasks` : n.op.kind === 'source' ? `source · ${n.stage.tasks} partitions` : n.op.kind;
+    el('text', { x: 8, y: 31, class: 'kind' }, g).textContent = shorten(kind, 18);
+    const rate = el('text', { x: W - 8, y: 31, class: 'rate', 'text-anchor': 'end' }, g);
+    rate.textContent = '0/s';
+    rateText.set(id, rate);
+    boxes.set(id, g);
+  }
+  return {
+    update(rates, slowName) {
+      for (const [id, text] of rateText) text.textContent = `${formatRate(rates[id] ?? 0)}/s`;
+      for (const [id, g] of boxes) g.classList.toggle('slow', slowName !== null && nodes.get(id).op.name === slowName);
+    },
+  };
+}
+
+function formatRate(r) {
+  if (r >= 10_000) return `${(r / 1000).toFixed(0)}k`;
+  if (r >= 1000) return `${(r / 1000).toFixed(1)}k`;
+  return r >= 10 ? r.toFixed(0) : r.toFixed(1);
+}
