@@ -14,11 +14,13 @@ interface Writer {
   mode: 'plain' | 'txn';
   child: ChildProcess;
   acked: number;
+  /** `acked` when this process started: it acknowledged something once `acked` moved past it. */
+  startAcked: number;
 }
 
 function startWriter(dataDir: string, mode: 'plain' | 'txn', id: string, acked = -1): Writer {
   const child = spawn(process.execPath, [WRITER, dataDir, mode, id], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const writer: Writer = { id, mode, child, acked };
+  const writer: Writer = { id, mode, child, acked, startAcked: acked };
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
@@ -27,6 +29,14 @@ function startWriter(dataDir: string, mode: 'plain' | 'txn', id: string, acked =
     for (const line of lines) if (line.startsWith('ack ')) writer.acked = Math.max(writer.acked, Number(line.slice(4)));
   });
   return writer;
+}
+
+/** Resolves once the writer acknowledged a write after `after` (it got going), or after `timeoutMs`. */
+async function progressed(writer: Writer, after: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (writer.acked <= after && writer.child.exitCode === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function kill(writer: Writer): Promise<void> {
@@ -60,9 +70,11 @@ test('writers killed at random moments leave a consistent log that every process
     let seenByReader = 0;
     const kills = 24;
     for (let k = 0; k < kills; k++) {
-      await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 350));
       const index = k % live.length;
       const victim = live[index];
+      // Kill at a random moment once it is writing: start-up time varies with the machine's load.
+      await progressed(victim, victim.startAcked);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 250));
       await kill(victim);
       // 'plain' writers number from 0 again after a restart: give the new one a fresh id.
       const id = victim.mode === 'plain' ? `${victim.id}${k}` : victim.id;
