@@ -18,6 +18,9 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a pipeline module (TypeScript or JavaScript) until it finishes or is stopped')
     .argument('<file>', 'the pipeline module: .ts, .mts, .js or .mjs')
+    .option('--ui [port]', 'serve the dashboard and /metrics for the apps the module runs (default port 7070)')
+    .option('--host <address>', 'address for --ui (default 127.0.0.1; any other needs --token)')
+    .option('--token <secret>', 'require this token on every --ui request (default $SLUICE_TOKEN)')
     .addHelpText(
       'after',
       `
@@ -27,9 +30,10 @@ declares its streams and awaits \`app.run()\` (or \`app.run({ bounded: true })\`
 
 Examples:
   $ sluice run examples/clicks.ts
-  $ sluice run pipeline.mjs --data-dir /var/lib/sluice`,
+  $ sluice run pipeline.mjs --data-dir /var/lib/sluice
+  $ sluice run pipeline.ts --ui 8080`,
     )
-    .action(async (file: string, _options: unknown, command: Command) => {
+    .action(async (file: string, options: { ui?: string | true; host?: string; token?: string }, command: Command) => {
       const { dataDir } = globalOptions(command);
       const path = resolve(file);
       if (!existsSync(path)) throw new SluiceError('INVALID_ARGUMENT', `no pipeline module at ${path}`);
@@ -37,8 +41,24 @@ Examples:
         throw new SluiceError('INVALID_ARGUMENT', `${file}: sluice run takes a .ts, .mts, .js or .mjs module`);
       }
       process.env[DATA_DIR_ENV] = dataDir;
-      await importModule(path);
+      // --ui: the server subscribes before the module loads, so it sees every app and job the module starts.
+      const server = options.ui === undefined ? undefined : await startUi(options.ui, options.host, options.token);
+      try {
+        await importModule(path);
+      } finally {
+        await server?.close();
+      }
     });
+}
+
+async function startUi(ui: string | true, host: string | undefined, token: string | undefined): Promise<{ close(): Promise<void> }> {
+  const { DEFAULT_PORT, startServer, TOKEN_ENV } = await import('../../server/index.ts');
+  const port = ui === true ? DEFAULT_PORT : Number(ui);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SluiceError('INVALID_ARGUMENT', `--ui ${String(ui)}: give a port number, such as --ui 7070`);
+  const secret = token ?? process.env[TOKEN_ENV];
+  const server = await startServer({ port, ...(host === undefined ? {} : { host }), ...(secret ? { token: secret } : {}) });
+  process.stderr.write(`dashboard: ${server.url}${secret ? '/?token=<token>' : ''}  metrics: ${server.url}/metrics\n`);
+  return server;
 }
 
 /** Imports the module; TypeScript through tsx, so any TypeScript syntax runs. */

@@ -19,7 +19,8 @@ function chart(id, series, options = {}) {
     height: 200,
     scales: { x: { time: true } },
     axes: [{ stroke: '#8b98a5', grid: { stroke: '#2a3440' } }, { stroke: '#8b98a5', grid: { stroke: '#2a3440' }, size: 60 }],
-    series: [{}, ...series.map((s) => ({ width: 1.6, spanGaps: false, ...s }))],
+    legend: { live: false },
+    series: [{}, ...series.map((s) => ({ width: 1.6, ...s }))],
     ...options,
   };
   target.textContent = '';
@@ -35,9 +36,10 @@ function ensureCharts() {
     { label: 'results out/s', stroke: COLORS[1] },
   ]);
   state.charts.latency = chart('chart-latency', [
-    { label: 'p50 committed', stroke: COLORS[1] },
-    { label: 'p99 committed', stroke: COLORS[3] },
-    { label: 'p99 processed', stroke: COLORS[2], dash: [4, 4] },
+    // Seconds without a commit have no samples: draw across them.
+    { label: 'p50 committed', stroke: COLORS[1], spanGaps: true },
+    { label: 'p99 committed', stroke: COLORS[3], spanGaps: true },
+    { label: 'p99 processed', stroke: COLORS[2], dash: [4, 4], spanGaps: true },
   ]);
   state.charts.lag = chart('chart-lag', [
     { label: 'consumer lag', stroke: COLORS[0] },
@@ -92,8 +94,10 @@ function holders(job) {
   for (const h of job.health.watermarks) {
     const li = document.createElement('li');
     const wm = h.watermark === null ? 'no watermark yet' : `watermark ${time(h.watermark)}`;
-    let why = 'inputs agree';
-    if (h.heldBy) why = `held back by ${h.heldBy}${h.behindMs > 0 ? ` (${fmt(h.behindMs / 1000, 1)} s behind the others)` : ' (no records yet)'}`;
+    // Inputs a few hundred ms apart are normal batching; name the holder when it matters.
+    let why = h.heldBy ? `inputs within 1 s (lowest ${h.heldBy})` : 'inputs agree';
+    if (h.heldBy && h.behindMs >= 1000) why = `held back by ${h.heldBy} (${fmt(h.behindMs / 1000, 1)} s behind the others)`;
+    if (h.heldBy && h.behindMs === 0) why = `held back by ${h.heldBy} (no records yet)`;
     const idle = h.idle.length > 0 ? `; idle: ${h.idle.join(', ')}` : '';
     li.textContent = `${h.operator}: ${wm}, ${why}${idle}`;
     list.appendChild(li);

@@ -98,10 +98,12 @@ function renderGraph(container, stages) {
     const { x, y } = xy(id);
     const g = el('g', { class: `node ${kindOf(n.op)}`, transform: `translate(${x},${y})`, 'data-op': n.op.name }, svg);
     el('rect', { width: W, height: H }, g);
-    el('text', { x: 8, y: 16 }, g).textContent = shorten(n.op.name, 24);
+    // A sink is best known by its topic; generated names (sink-7) say nothing.
+    const label = n.op.kind === 'sink' ? `→ ${n.op.detail.replace(/^to '(.*)'$/, '$1')}` : n.op.name;
+    el('text', { x: 8, y: 16 }, g).textContent = shorten(label, 24);
     const title = el('title', {}, g);
     title.textContent = `${n.op.name}: ${n.op.detail}`;
-    const kind = n.op.kind === 'keyBy' ? `keyBy · ${n.stage.tasks} tasks` : n.op.kind === 'source' ? `source · ${n.stage.tasks} partitions` : n.op.kind;
+    const kind = n.op.kind === 'keyBy' ? `keyBy · ${n.stage.tasks} tasks` : n.op.kind === 'source' ? `${n.stage.tasks} partitions` : n.op.kind;
     el('text', { x: 8, y: 31, class: 'kind' }, g).textContent = shorten(kind, 18);
     const rate = el('text', { x: W - 8, y: 31, class: 'rate', 'text-anchor': 'end' }, g);
     rate.textContent = '0/s';

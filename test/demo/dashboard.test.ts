@@ -1,0 +1,83 @@
+// The demo in a real browser: `examples/demo/main.ts` runs as a child process (generator,
+// pipelines, server on a free loopback port); Debian's chromium, driven by playwright-core,
+// loads the dashboard and checks that the graph and charts render and that the throughput
+// figure is above zero and moves. Leaves a screenshot in test-artifacts/dashboard.png.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+// Page-side checks are strings: they run in the browser, where the DOM types live.
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+void test('the demo dashboard renders the graph and charts, with a live throughput figure', { timeout: 45_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the dashboard test`);
+  const dataDir = mkdtempSync(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), 'sluice-demo-'));
+  const demo = spawn(process.execPath, [join(ROOT, 'examples/demo/main.ts'), '--port', '0', '--rate', '1200'], {
+    cwd: ROOT,
+    env: { ...process.env, SLUICE_DATA_DIR: dataDir, NO_COLOR: '1' },
+  });
+  const exited = once(demo, 'close');
+  let output = '';
+  demo.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  demo.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    timeout: 15_000,
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo printed no dashboard URL in 15 s:\n${output}`)), 15_000);
+      const look = () => {
+        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      };
+      demo.stdout.on('data', look);
+      demo.on('close', () => reject(new Error(`the demo exited early:\n${output}`)));
+      look();
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(url, { timeout: 10_000 });
+
+    // The pipeline graph: one box per operator of the demo's plan, edges between them.
+    await page.waitForFunction("document.querySelectorAll('#graph svg g.node').length >= 20", undefined, { timeout: 10_000 });
+    assert.ok((await page.locator('#graph svg path').count()) >= 20);
+    assert.equal(await page.locator('#graph g.node[data-op="clicks-per-page"]').count(), 1);
+    // Four uPlot charts, with data.
+    await page.waitForFunction("document.querySelectorAll('.uplot canvas').length >= 4", undefined, { timeout: 10_000 });
+    const figure = async () => Number((await page.locator('#fig-in').innerText()).replace(/,/g, ''));
+    await page.waitForFunction("Number(document.getElementById('fig-in').textContent.replace(/,/g, '')) > 0", undefined, { timeout: 10_000 });
+    const first = await figure();
+    const seen = new Set([first]);
+    for (let i = 0; i < 8 && seen.size < 2; i++) {
+      await page.waitForTimeout(1000);
+      seen.add(await figure());
+    }
+    assert.ok(first > 0, `throughput ${first}`);
+    assert.ok(seen.size >= 2, `the throughput figure stayed at ${first}`);
+    assert.equal(await page.locator('#status').innerText(), 'live');
+    // Give the first 10 s windows time to fire, so the screenshot shows results (bounded: not asserted).
+    await page.waitForFunction("document.querySelectorAll('#top li').length > 0", undefined, { timeout: 14_000 }).catch(() => undefined);
+    assert.deepEqual(errors, [], 'no script errors on the page');
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-artifacts/dashboard.png'), fullPage: true });
+  } finally {
+    await browser.close();
+    if (demo.exitCode === null) demo.kill('SIGINT');
+    const [code] = await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    assert.equal(code, 0, `the demo stops cleanly on SIGINT:\n${output}`);
+  }
+});
