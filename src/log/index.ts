@@ -7,7 +7,8 @@
 export type { AppendResult } from './append.ts';
 export type { BatchRecord } from './format.ts';
 export type { ProduceRecord } from './internals.ts';
-export { type GroupOffset, Log, type LogOptions, type PartitionDescription, type TopicConfig, type TopicDescription } from './log.ts';
+export { type GroupOffset, Log, type LogOptions, type PartitionDescription, type TopicDescription } from './log.ts';
 export type { FsyncPolicy, TopicMeta } from './meta.ts';
 export type { Isolation, ReadOptions, ReadResult } from './partition.ts';
 export { type ProducedOffset, Producer } from './producer.ts';
+export type { TopicConfig } from './topic-config.ts';

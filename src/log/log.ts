@@ -19,32 +19,15 @@ import type { AppendResult, PendingBatch } from './append.ts';
 import { encodeBatch, readBatchHeader } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
 import { compactPartition, enforceRetention } from './maintenance.ts';
-import { type FsyncPolicy, MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
+import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { Producer } from './producer.ts';
+import { type TopicConfig, topicMeta, validateTopicConfig } from './topic-config.ts';
 import type { SegmentFile } from './segment-files.ts';
 import { abortOrphansLocked, hasOrphans } from './transactions.ts';
 import { Waiters } from './waiters.ts';
 import { PartitionWriter } from './writer.ts';
 
-export interface TopicConfig {
-  partitions: number;
-  /** Keep the last record per key (and drop tombstones after `deleteRetentionMs`). */
-  compact?: boolean;
-  /** Delete closed segments whose newest record is older than this; -1 keeps forever (default). */
-  retentionMs?: number;
-  /** Delete the oldest closed segments while the partition is larger than this; -1 for no limit (default). */
-  retentionBytes?: number;
-  /** How long tombstones survive compaction (default 1 day). */
-  deleteRetentionMs?: number;
-  /** Roll the active segment at this size (default 64 MiB). */
-  segmentBytes?: number;
-  /** Roll the active segment at this age (default 7 days). */
-  segmentMs?: number;
-  /** fsync every batch (default: durable when the append resolves), every `fsyncIntervalMs`, or never. */
-  fsync?: FsyncPolicy;
-  fsyncIntervalMs?: number;
-}
 
 export interface PartitionDescription {
   partition: number;
@@ -73,8 +56,6 @@ export interface GroupOffset {
   partition: number;
   offset: number;
 }
-
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export class Log {
   readonly dataDir: string;
@@ -131,40 +112,13 @@ export class Log {
 
   createTopic(name: string, config: TopicConfig): TopicDescription {
     this.checkOpen();
-    validateTopicName(name);
-    if (!Number.isInteger(config.partitions) || config.partitions < 1) {
-      throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': partitions must be an integer of at least 1, got ${config.partitions}`);
-    }
-    for (const field of ['retentionMs', 'retentionBytes', 'deleteRetentionMs', 'segmentBytes', 'segmentMs', 'fsyncIntervalMs'] as const) {
-      const value = config[field];
-      const min = field === 'retentionMs' || field === 'retentionBytes' ? -1 : field === 'deleteRetentionMs' ? 0 : 1;
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
-        throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': ${field} must be an integer of at least ${min}${min === -1 ? ' (-1 for no limit)' : ''}, got ${value}`);
-      }
-    }
-    const fsync = config.fsync ?? 'batch';
-    if (!['batch', 'interval', 'never'].includes(fsync)) {
-      throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': fsync must be 'batch', 'interval' or 'never', got '${fsync}'`);
-    }
+    validateTopicConfig(name, config);
     this.meta.locked(() => {
       if (this.meta.get(['topic', name])) {
         throw new SluiceError('TOPIC_EXISTS', `topic '${name}' already exists; use \`sluice topic describe ${name}\` to see it`);
       }
       const now = this.now();
-      const meta: TopicMeta = {
-        name,
-        id: this.meta.nextCounter('topicId'),
-        partitions: config.partitions,
-        compact: config.compact ?? false,
-        retentionMs: config.retentionMs ?? -1,
-        retentionBytes: config.retentionBytes ?? -1,
-        deleteRetentionMs: config.deleteRetentionMs ?? 86_400_000,
-        segmentBytes: config.segmentBytes ?? 64 << 20,
-        segmentMs: config.segmentMs ?? 7 * 86_400_000,
-        fsync,
-        fsyncIntervalMs: config.fsyncIntervalMs ?? 1000,
-        createdAt: now,
-      };
+      const meta = topicMeta(name, config, this.meta.nextCounter('topicId'), now);
       for (let p = 0; p < meta.partitions; p++) Partition.initLocked(this.meta, meta, p, this.partitionDir(meta, p), now);
       this.meta.put(['topic', name], meta);
     });
@@ -468,14 +422,6 @@ function toPending(records: readonly LogRecord[]): PendingBatch {
   return { batch, header: check.header };
 }
 
-function validateTopicName(name: string): void {
-  if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
-    throw new SluiceError(
-      'INVALID_TOPIC_NAME',
-      `'${name}' is not a valid topic name: use 1 to 249 letters, digits, '.', '_' or '-' (and not '.' or '..')`,
-    );
-  }
-}
 
 function describePartition(partition: number, state: PartitionMeta): PartitionDescription {
   return {

@@ -1,0 +1,68 @@
+/** A topic's settings as users give them: validated at once, with Kafka-like defaults. */
+import { SluiceError } from '../core/index.ts';
+import type { FsyncPolicy, TopicMeta } from './meta.ts';
+
+export interface TopicConfig {
+  partitions: number;
+  /** Keep the last record per key (and drop tombstones after `deleteRetentionMs`). */
+  compact?: boolean;
+  /** Delete closed segments whose newest record is older than this; -1 keeps forever (default). */
+  retentionMs?: number;
+  /** Delete the oldest closed segments while the partition is larger than this; -1 for no limit (default). */
+  retentionBytes?: number;
+  /** How long tombstones survive compaction (default 1 day). */
+  deleteRetentionMs?: number;
+  /** Roll the active segment at this size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Roll the active segment at this age (default 7 days). */
+  segmentMs?: number;
+  /** fsync every batch (default: durable when the append resolves), every `fsyncIntervalMs`, or never. */
+  fsync?: FsyncPolicy;
+  fsyncIntervalMs?: number;
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Rejects a bad name or setting with a message that says what to write instead. */
+export function validateTopicConfig(name: string, config: TopicConfig): void {
+  if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
+    throw new SluiceError(
+      'INVALID_TOPIC_NAME',
+      `'${name}' is not a valid topic name: use 1 to 249 letters, digits, '.', '_' or '-' (and not '.' or '..')`,
+    );
+  }
+  if (!Number.isInteger(config.partitions) || config.partitions < 1) {
+    throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': partitions must be an integer of at least 1, got ${config.partitions}`);
+  }
+  for (const field of ['retentionMs', 'retentionBytes', 'deleteRetentionMs', 'segmentBytes', 'segmentMs', 'fsyncIntervalMs'] as const) {
+    const value = config[field];
+    const min = field === 'retentionMs' || field === 'retentionBytes' ? -1 : field === 'deleteRetentionMs' ? 0 : 1;
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
+      throw new SluiceError(
+        'INVALID_ARGUMENT',
+        `topic '${name}': ${field} must be an integer of at least ${min}${min === -1 ? ' (-1 for no limit)' : ''}, got ${value}`,
+      );
+    }
+  }
+  if (config.fsync !== undefined && !['batch', 'interval', 'never'].includes(config.fsync)) {
+    throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': fsync must be 'batch', 'interval' or 'never', got '${config.fsync}'`);
+  }
+}
+
+/** The stored settings of a new topic: the given ones over the defaults. */
+export function topicMeta(name: string, config: TopicConfig, id: number, now: number): TopicMeta {
+  return {
+    name,
+    id,
+    partitions: config.partitions,
+    compact: config.compact ?? false,
+    retentionMs: config.retentionMs ?? -1,
+    retentionBytes: config.retentionBytes ?? -1,
+    deleteRetentionMs: config.deleteRetentionMs ?? 86_400_000,
+    segmentBytes: config.segmentBytes ?? 64 << 20,
+    segmentMs: config.segmentMs ?? 7 * 86_400_000,
+    fsync: config.fsync ?? 'batch',
+    fsyncIntervalMs: config.fsyncIntervalMs ?? 1000,
+    createdAt: now,
+  };
+}
