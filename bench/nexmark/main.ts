@@ -48,16 +48,19 @@ for (const name of options.queries) {
     commitMs: options.commitMs,
     log: options.log,
   };
-  const out = execFileSync(process.execPath, [workerPath, JSON.stringify(workerOptions)], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The input is held in memory as objects; millions of events need more than the default heap.
+  const out = execFileSync(process.execPath, ['--max-old-space-size=12288', workerPath, JSON.stringify(workerOptions)], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as WorkerResult;
   const engineEps = eps(r.events, median(r.sluiceMs));
   const handEps = eps(r.events, median(r.handwrittenMs));
   const sum = `${r.sluiceChecksum.rows} rows ${r.sluiceChecksum.hash}`;
   if (!r.match) mismatches++;
+  const runs = (ms: number[]): string => ms.map((m) => fmt(eps(r.events, m))).join(', ');
   log(
     `${name.padEnd(4)} Sluice ${fmt(engineEps).padStart(10)} ev/s  hand-written ${fmt(handEps).padStart(10)} ev/s  ratio ${(engineEps / handEps).toFixed(2)}` +
       `  rss ${fmt(r.rssMb)} MB (input ${fmt(r.inputRssMb)})  checksum ${sum} ${r.match ? 'match' : `MISMATCH (hand-written ${r.handwrittenChecksum.rows} rows ${r.handwrittenChecksum.hash})`}`,
   );
+  log(`     runs (ev/s): Sluice ${runs(r.sluiceMs)}; hand-written ${runs(r.handwrittenMs)}`);
   if (r.latency && r.latency.rows === 0) log('     latency: no rows came out during the latency run; raise --latency-seconds');
   else if (r.latency) {
     const l = r.latency;
