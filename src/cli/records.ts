@@ -14,7 +14,7 @@
  * Out: `{"topic","partition","offset","timestamp","key","value","headers"}`, key and value decoded
  * as UTF-8 and parsed back from JSON when they are JSON, else the string; null stays null.
  */
-import { fromUtf8, type Headers, utf8 } from '../core/index.ts';
+import { fromUtf8, type Headers, jsonOrText, utf8 } from '../core/index.ts';
 import type { BatchRecord, ProduceRecord } from '../log/index.ts';
 
 const ENVELOPE_FIELDS = new Set(['key', 'value', 'timestamp', 'headers', 'partition']);
@@ -87,18 +87,8 @@ export function recordToJsonLine(topic: string, partition: number, record: Batch
     partition,
     offset: record.offset,
     timestamp: record.timestamp,
-    key: decode(record.key),
-    value: decode(record.value),
+    key: jsonOrText(record.key),
+    value: jsonOrText(record.value),
     headers,
   });
-}
-
-function decode(bytes: Uint8Array | null): unknown {
-  if (bytes === null) return null;
-  const text = fromUtf8(bytes);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

@@ -34,3 +34,14 @@ export const stringCodec: Codec<string> = {
   encode: (value) => utf8(value),
   decode: (bytes) => fromUtf8(bytes),
 };
+
+/** Bytes shown to people: the JSON value they hold when they are JSON, else their text; null stays null. */
+export function jsonOrText(bytes: Uint8Array | null): unknown {
+  if (bytes === null) return null;
+  const text = fromUtf8(bytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -5,7 +5,7 @@
 import type { FetchedRecord, LogBackend, OutgoingRecord } from '../backend/index.ts';
 import { MemoryBackend } from '../backend/memory.ts';
 import { encodeKey } from '../operators/index.ts';
-import { fromUtf8, jsonCodec, SluiceError, utf8 } from '../core/index.ts';
+import { fromUtf8, jsonCodec, jsonOrText, SluiceError, utf8 } from '../core/index.ts';
 import { type DeadLetter, WATERMARK_HEADER } from '../runtime/index.ts';
 import { Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
 import { ManualClock } from './clock.ts';
@@ -119,7 +119,7 @@ export class TestKit {
     for (let p = 0; p < partitions; p++) {
       for (const r of this.#readAll(topic, p)) {
         if (r.headers?.[WATERMARK_HEADER] !== undefined) continue;
-        out.push({ partition: p, offset: r.offset, timestamp: r.timestamp, key: r.key === null ? null : fromUtf8(r.key), value: parse(r.value) as V });
+        out.push({ partition: p, offset: r.offset, timestamp: r.timestamp, key: r.key === null ? null : fromUtf8(r.key), value: jsonOrText(r.value) as V });
       }
     }
     return out;
@@ -149,15 +149,5 @@ export class TestKit {
       if (nextOffset === offset) return out;
       offset = nextOffset;
     }
-  }
-}
-
-function parse(bytes: Uint8Array | null): unknown {
-  if (bytes === null) return null;
-  const text = fromUtf8(bytes);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

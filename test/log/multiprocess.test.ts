@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fromUtf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
+import { readAll } from './helpers.ts';
 
 const WRITER = new URL('./fixtures/writer.ts', import.meta.url).pathname;
 
@@ -47,16 +48,6 @@ function kill(writer: Writer): Promise<void> {
   });
 }
 
-function readAll(log: Log, topic: string, partition: number, isolation: 'read_committed' | 'read_uncommitted') {
-  const records = [];
-  for (let offset = log.startOffset(topic, partition); ; ) {
-    const page = log.read(topic, partition, offset, { isolation });
-    records.push(...page.records);
-    if (page.nextOffset === offset) break;
-    offset = page.nextOffset;
-  }
-  return records;
-}
 
 test('writers killed at random moments leave a consistent log that every process can keep using', { timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), 'sluice-mp-'));
