@@ -67,7 +67,8 @@ export class DemoGenerator {
 
   static async open(options: GeneratorOptions): Promise<DemoGenerator> {
     const log = await Log.open(options.dataDir);
-    for (const [topic, partitions] of Object.entries(TOPICS)) log.ensureTopic(topic, { partitions });
+    // An hour of input is kept; older segments go, so a demo left running does not fill the disk.
+    for (const [topic, partitions] of Object.entries(TOPICS)) log.ensureTopic(topic, { partitions, retentionMs: 3_600_000, segmentBytes: 16 << 20, segmentMs: 600_000 });
     return new DemoGenerator(log, options.rate ?? 1500);
   }
 
@@ -137,8 +138,8 @@ export class DemoGenerator {
     const r = Math.random();
     let amount: number | null = Math.round(card.typical * (0.3 + Math.random() * 1.4) * 100) / 100;
     let country = Math.random() < 0.97 ? card.country : pick(COUNTRIES);
-    if (r < 0.002) amount = null; // a broken upstream record: the pipeline dead-letters it
-    else if (r < 0.006) amount = Math.round(card.typical * (12 + Math.random() * 20) * 100) / 100; // outsized
+    if (r < 0.001) amount = null; // a broken upstream record: the pipeline dead-letters it
+    else if (r < 0.002) amount = Math.round(card.typical * (12 + Math.random() * 20) * 100) / 100; // outsized
     const burst = r > 0.997 ? 5 : 1; // a card tested in a quick burst: more than 3 in a minute
     if (burst > 1) country = pick(COUNTRIES);
     for (let i = 0; i < burst; i++) {

@@ -44,6 +44,8 @@ export class ResultTail {
 
   add(output: ReadonlyMap<string, readonly RecordLike[]>): void {
     for (const [topic, records] of output) {
+      // A checkpoint topic holds operator state, not results: large, and not for this view.
+      if (topic.endsWith('.checkpoints')) continue;
       let state = this.#topics.get(topic);
       if (state === undefined) this.#topics.set(topic, (state = { total: 0, recent: [], window: null }));
       state.total += records.length;

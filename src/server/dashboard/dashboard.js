@@ -27,7 +27,7 @@ function chart(id, series, options = {}) {
   return new uPlot(opts, [[], ...series.map(() => [])], target);
 }
 
-const COLORS = ['#4fb3ff', '#3fb950', '#d29922', '#f85149', '#a371f7', '#39c5cf', '#ff7b72', '#e3b341', '#7ee787', '#79c0ff'];
+const COLORS = ['#4fb3ff', '#3fb950', '#d29922', '#f85149', '#a371f7', '#39c5cf', '#ff7b72', '#e3b341', '#7ee787', '#f778ba', '#ffa657', '#c9d1d9'];
 
 function ensureCharts() {
   if (state.charts.throughput) return;
