@@ -25,8 +25,9 @@ export class EmbeddedBackend implements LogBackend {
     return new EmbeddedBackend(log, false);
   }
 
-  async ensureTopic(topic: string, partitions = 1): Promise<number> {
-    return this.log.ensureTopic(topic, { partitions });
+  async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean } = {}): Promise<number> {
+    // Compacted internal topics use small segments, so compaction (of closed segments) keeps them small.
+    return this.log.ensureTopic(topic, options.compact ? { partitions, compact: true, segmentBytes: 4 << 20 } : { partitions });
   }
 
   async partitions(topic: string): Promise<number> {

@@ -36,8 +36,11 @@ export interface FetchResult {
 
 export interface LogBackend {
   readonly kind: 'embedded' | 'memory' | 'kafka';
-  /** Creates the topic if missing (with `partitions`, default 1); returns its partition count. */
-  ensureTopic(topic: string, partitions?: number): Promise<number>;
+  /**
+   * Creates the topic if missing (with `partitions`, default 1; `compact` keeps the last record
+   * per key where the backend compacts); returns its partition count.
+   */
+  ensureTopic(topic: string, partitions?: number, options?: { compact?: boolean }): Promise<number>;
   /** Partition count; throws SluiceError TOPIC_NOT_FOUND. */
   partitions(topic: string): Promise<number>;
   /** First readable offset per partition. */

@@ -10,7 +10,7 @@
  */
 import type { LogicalGraph } from '../api/index.ts';
 import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
-import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
+import { type Codec, jsonCodec, SluiceError, utf8 } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
 import { type CommitStep, openCommitStep } from './commit.ts';
@@ -20,6 +20,7 @@ import { type ExchangeFactory, inProcessExchanges } from './exchange.ts';
 import { buildOperator } from './operators.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { SourcePartition } from './source.ts';
+import { checkpointTopic, checkShape, encodeSnapshot, type JobSnapshot, readLastSnapshot } from './state-checkpoint.ts';
 import { StoreRegistry } from './stores.ts';
 import { Task } from './task.ts';
 
@@ -76,6 +77,8 @@ export class Job {
   #records = 0;
   #written = 0;
   #stopped = false;
+  /** A bounded run fired everything at watermark +Infinity: its last checkpoint is final. */
+  #ended = false;
   #wake: (() => void) | undefined;
   readonly #timed: Task[] = [];
   /** metrics: publishes progress on diagnostics channels when someone subscribes */
@@ -125,6 +128,9 @@ export class Job {
       this.#upstreams.push(stage.upstream.map((u) => this.#tracker(u)));
       this.#sources.push(stage.entry.kind === 'source' ? await this.#openSources(stage, counts.get(stage.id)!) : []);
     }
+    await backend.ensureTopic(checkpointTopic(this.#options.name), 1, { compact: true });
+    const saved = await readLastSnapshot(backend, this.#options.name);
+    if (saved && !saved.final) this.#restore(saved);
     this.#commit = await (this.#options.openCommit ?? openCommitStep)(backend, this.#options.name, this.#options.guarantee);
     this.#lastCommit = this.#options.clock();
     this.#probe.started(this.#options.guarantee, this.#options.checkpointIntervalMs); // metrics
@@ -201,6 +207,7 @@ export class Job {
       if (read === 0 && this.#position() === before) await this.#waitForData();
     }
     this.#propagate();
+    this.#ended = true;
     await this.#maybeCommit(true);
     return this.#summary();
   }
@@ -314,6 +321,10 @@ export class Job {
     const offsets: TopicPartitionOffset[] = [];
     for (const list of this.#sources) for (const s of list) offsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
     const output = this.#buffer.drain();
+    // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
+    output.set(checkpointTopic(this.#options.name), [
+      { key: utf8(this.#options.name), value: encodeSnapshot(this.#snapshot()), timestamp: now, partition: 0 },
+    ]);
     if (!this.#probe.active) await this.#commit!.commit(output, offsets);
     else await this.#timedCommit(output, offsets); // metrics
     this.#committedPosition = position;
@@ -329,6 +340,50 @@ export class Job {
       throw error;
     }
     await this.#probe.committed(this.#backend, output, performance.now() - t0);
+  }
+
+  #shape(): string[][] {
+    return this.plan.stages.map((stage) => stage.ops.map((op) => op.node.name));
+  }
+
+  #snapshot(): JobSnapshot {
+    return {
+      version: 1,
+      final: this.#ended,
+      shape: this.#shape(),
+      tasks: this.#tasks.map((tasks) => tasks.map((task) => task.snapshot())),
+      sources: this.#sources.map((list) => list.map((s) => ({ offset: s.offset, generator: s.generator.snapshot() }))),
+      leaving: this.#leaving.map((list) => [...list]),
+    };
+  }
+
+  /** Puts every task, source and watermark back as the last checkpoint left them. */
+  #restore(saved: JobSnapshot): void {
+    const name = this.#options.name;
+    checkShape(name, saved.shape, this.#shape());
+    this.#tasks.forEach((tasks, stage) => {
+      if (saved.tasks[stage]?.length !== tasks.length) {
+        throw new SluiceError(
+          'STATE_INCOMPATIBLE',
+          `the checkpoint of '${name}' has ${saved.tasks[stage]?.length ?? 0} tasks for stage ${stage}, the pipeline now ${tasks.length} (a source's partition count changed); delete topic '${checkpointTopic(name)}' to start without state`,
+        );
+      }
+      for (let i = 0; i < tasks.length; i++) tasks[i].restore(saved.tasks[stage][i]);
+    });
+    for (let stage = 0; stage < this.#sources.length; stage++) {
+      for (const source of this.#sources[stage]) {
+        const state = saved.sources[stage][source.partition];
+        source.offset = state.offset;
+        source.generator.restore(state.generator);
+      }
+    }
+    for (let stage = 0; stage < saved.leaving.length; stage++) this.#leaving[stage] = [...saved.leaving[stage]];
+    for (const upstreams of this.#upstreams) {
+      for (const u of upstreams) {
+        const from = this.plan.stages[u.stage].entry.kind === 'source' ? this.#sources[u.stage].map((s) => s.generator.watermark) : this.#leaving[u.stage];
+        for (let i = 0; i < from.length; i++) u.tracker.advance(i, from[i]);
+      }
+    }
   }
 
   #summary(): RunSummary {

@@ -23,6 +23,11 @@ interface OpSlot {
   watermark: number;
 }
 
+export interface TaskSnapshot {
+  ops: unknown[];
+  watermarks: number[];
+}
+
 export class Task implements ElementQueue {
   readonly stage: Stage;
   readonly index: number;
@@ -61,6 +66,20 @@ export class Task implements ElementQueue {
     this.#slots.forEach((slot, i) => {
       for (const j of slot.next) this.#slots[j].inputs.push(i);
       for (const list of slot.side.values()) for (const j of list) this.#slots[j].inputs.push(i);
+    });
+  }
+
+  /** The task's state for a checkpoint: each operator's snapshot and the watermark it forwarded. */
+  snapshot(): TaskSnapshot {
+    return { ops: this.#slots.map((slot) => slot.op.snapshot?.() ?? null), watermarks: this.#slots.map((slot) => slot.watermark) };
+  }
+
+  /** Restores `snapshot()` of a task of the same stage shape (checked by the caller). */
+  restore(snapshot: TaskSnapshot): void {
+    this.#slots.forEach((slot, i) => {
+      const state = snapshot.ops[i];
+      if (state !== null && state !== undefined) slot.op.restore?.(state);
+      slot.watermark = snapshot.watermarks[i];
     });
   }
 
