@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Benchmarks: `npm run bench -- <suite> [args]`. Each suite is a module under bench/<suite>/.
+# `npm run bench -- NAME [options]`: runs the benchmark bench/NAME/main.ts (log, engine, nexmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/node-env.sh
-suite="${1:-}"
-shift || true
-case "$suite" in
-  engine) exec node bench/engine/main.ts "$@" ;;
-  *) echo "usage: npm run bench -- engine [events] [json|binary|both] [repeats]" >&2; exit 2 ;;
-esac
+name="${1:-}"
+if [ -z "$name" ] || [ ! -f "bench/$name/main.ts" ]; then
+  echo "usage: npm run bench -- NAME [options]" >&2
+  echo "benchmarks: $(cd bench && for d in */; do [ -f "$d/main.ts" ] && printf '%s ' "${d%/}"; done)" >&2
+  exit 2
+fi
+shift
+exec node "bench/$name/main.ts" "$@"
