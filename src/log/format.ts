@@ -197,12 +197,31 @@ export function batchCrcValid(buffer: Uint8Array, pos: number, length: number): 
   return view.getUint32(8) === crc32c(buffer.subarray(pos + 12, pos + length));
 }
 
-/** Decodes the records of a CRC-checked batch; key, value and header values are views into `buffer`. */
-export function decodeRecords(buffer: Uint8Array, pos: number, header: BatchHeader, into: BatchRecord[] = []): BatchRecord[] {
+/** Key, value and header values are views into `buffer`. */
+/**
+ * Decodes the records of a CRC-checked batch whose offsets fall in `[from, end)`, at most
+ * `limit` of them; records before `from` are stepped over without being built.
+ */
+export function decodeRecords(
+  buffer: Uint8Array,
+  pos: number,
+  header: BatchHeader,
+  into: BatchRecord[] = [],
+  from = Number.NEGATIVE_INFINITY,
+  end = Number.POSITIVE_INFINITY,
+  limit = Number.POSITIVE_INFINITY,
+): BatchRecord[] {
   const view = new DataView(buffer.buffer, buffer.byteOffset);
   let p = pos + BATCH_HEADER_SIZE;
-  for (let i = 0; i < header.recordCount; i++) {
+  let taken = 0;
+  for (let i = 0; i < header.recordCount && taken < limit; i++) {
     const offset = header.baseOffset + view.getUint32(p);
+    if (offset >= end) break;
+    if (offset < from) {
+      p = skipRecord(view, p);
+      continue;
+    }
+    taken++;
     const timestamp = view.getFloat64(p + 4);
     p += 12;
     const keyLength = view.getInt32(p);
@@ -230,6 +249,22 @@ export function decodeRecords(buffer: Uint8Array, pos: number, header: BatchHead
     into.push(headers ? { offset, timestamp, key, value, headers } : { offset, timestamp, key, value });
   }
   return into;
+}
+
+/** The position after the record at `p`. */
+function skipRecord(view: DataView, p: number): number {
+  p += 12;
+  const keyLength = view.getInt32(p);
+  p += 4 + Math.max(0, keyLength);
+  const valueLength = view.getInt32(p);
+  p += 4 + Math.max(0, valueLength);
+  const headerCount = view.getUint16(p);
+  p += 2;
+  for (let h = 0; h < headerCount; h++) {
+    p += 2 + view.getUint16(p);
+    p += 4 + view.getUint32(p);
+  }
+  return p;
 }
 
 export function isControl(header: BatchHeader): boolean {

@@ -218,7 +218,7 @@ export class Partition {
               if (whole.length < header.length) this.corrupt(file, pos, 'batch runs past the end of the file');
               if (!batchCrcValid(whole, 0, header.length)) this.corrupt(file, pos, 'CRC32C mismatch');
               if (header.baseOffset >= end) break;
-              this.takeBatch(whole, 0, header, next, end, committed, records);
+              this.takeBatch(whole, 0, header, next, end, committed, records, maxRecords - records.length);
               next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
               at = header.length;
               bytesRead += header.length;
@@ -227,7 +227,7 @@ export class Partition {
           }
           if (!batchCrcValid(chunk, at, header.length)) this.corrupt(file, pos + at, 'CRC32C mismatch');
           if (header.baseOffset >= end) break;
-          this.takeBatch(chunk, at, header, next, end, committed, records);
+          this.takeBatch(chunk, at, header, next, end, committed, records, maxRecords - records.length);
           next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
           at += header.length;
           bytesRead += header.length;
@@ -243,11 +243,8 @@ export class Partition {
         break;
       }
     }
-    // A batch may hold more than asked for: trim, and continue right after the last record returned.
-    if (records.length > maxRecords) {
-      records.length = maxRecords;
-      next = records[maxRecords - 1].offset + 1;
-    }
+    // Stopped inside a batch at maxRecords: continue right after the last record returned.
+    if (records.length > 0 && records.length >= maxRecords) next = records[records.length - 1].offset + 1;
     return { records, nextOffset: Math.min(next, end) };
   }
 
@@ -259,19 +256,12 @@ export class Partition {
     end: number,
     committed: boolean,
     into: BatchRecord[],
+    limit: number,
   ): void {
     if (header.baseOffset + header.lastOffsetDelta < from) return;
     if (isControl(header)) return;
     if (committed && isTransactional(header) && this.isAborted(header.producerId, header.baseOffset)) return;
-    const before = into.length;
-    decodeRecords(buffer, at, header, into);
-    // Drop records before `from` (reading from the middle of a batch) or at/after `end`.
-    let write = before;
-    for (let i = before; i < into.length; i++) {
-      const record = into[i];
-      if (record.offset >= from && record.offset < end) into[write++] = record;
-    }
-    into.length = write;
+    decodeRecords(buffer, at, header, into, from, end, limit);
   }
 
   private corrupt(file: SegmentFile, position: number, reason: string): never {
