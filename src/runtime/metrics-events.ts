@@ -8,6 +8,7 @@
  * still gets totals); latency samples are raw values, each published once.
  */
 import { channel } from 'node:diagnostics_channel';
+import type { WindowSpec } from '../time/index.ts';
 
 /** `sluice:app`: a `Sluice` app was constructed (the registry `sluice run --ui` reads). */
 export const appChannel = channel('sluice:app');
@@ -40,6 +41,8 @@ export interface PlanOperator {
   next: number[];
   /** Stages this operator feeds through an exchange (keyBy). */
   exchanges: number[];
+  /** Window operators: their window, so a dashboard can tell when the next one fires. */
+  window?: WindowSpec;
 }
 
 export interface PlanStage {

@@ -204,7 +204,8 @@ function describeStages(plan: PhysicalPlan, tasks: Task[][]): PlanStage[] {
       // explainPlan prints `  name: detail[ -> exchange ...]`; reuse its wording rather than a second describer.
       const line = explained.find((l) => l.startsWith(`  ${op.node.name}: `)) ?? '';
       const detail = line.slice(op.node.name.length + 4).replace(/ -> exchange to stage .*$/, '');
-      return { index, name: op.node.name, kind: op.node.kind, detail, next: [...op.next, ...[...op.side.values()].flat()], exchanges: op.exchanges };
+      const next = [...op.next, ...[...op.side.values()].flat()];
+      return { index, name: op.node.name, kind: op.node.kind, detail, next, exchanges: op.exchanges, ...(op.node.kind === 'window' ? { window: op.node.window } : {}) };
     }),
   }));
 }

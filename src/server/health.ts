@@ -4,7 +4,7 @@
  * job falls behind; the operator with the largest busy share is named as the slow one. For
  * keyed stages (windows), the input partition holding the watermark back, or idle inputs.
  */
-import type { JobStartEvent, RoundEvent } from '../runtime/index.ts';
+import type { JobStartEvent, PlanOperator, RoundEvent } from '../runtime/index.ts';
 import type { SeriesPoint } from './series.ts';
 
 export interface WatermarkHolder {
@@ -17,6 +17,8 @@ export interface WatermarkHolder {
   /** How far the holder is behind the most advanced input, ms. */
   behindMs: number;
   idle: string[];
+  /** For event-time windows: which window fires next and what it waits for. */
+  next: string | null;
 }
 
 export interface Health {
@@ -77,7 +79,22 @@ function holders(start: JobStartEvent, last: RoundEvent | undefined): WatermarkH
       heldBy: min !== undefined && spread > 0 ? label(min) : null,
       behindMs: Number.isFinite(spread) ? spread : 0,
       idle: sw.inputs.filter((i) => i.idle).map(label),
+      next: nextFiring(op.window, sw.watermark),
     });
   }
   return out;
+}
+
+/** The next event-time window to fire, given the operator's watermark (windows fire at W >= end). */
+function nextFiring(window: PlanOperator['window'], watermark: number): string | null {
+  if (window === undefined || !Number.isFinite(watermark)) return null;
+  const iso = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  if ((window.kind === 'tumbling' || window.kind === 'hopping') && window.time === 'event') {
+    const slide = window.kind === 'hopping' ? window.slideMs : window.sizeMs;
+    // The earliest window end after W: ends fall on offset + k * slide.
+    const end = Math.floor((watermark - window.offsetMs) / slide) * slide + window.offsetMs + slide;
+    return `next window [${iso(end - window.sizeMs)}, ${iso(end)}) fires when the watermark reaches ${iso(end)}, ${((end - watermark) / 1000).toFixed(1)} s from now in event time`;
+  }
+  if (window.kind === 'session' && window.time === 'event') return `a session fires once the watermark passes ${window.gapMs / 1000} s after its last record`;
+  return null;
 }

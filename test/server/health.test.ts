@@ -24,7 +24,7 @@ const start: JobStartEvent = {
       tasks: 2,
       ops: [
         { index: 0, name: 'by-page', kind: 'keyBy', detail: '', next: [1], exchanges: [] },
-        { index: 1, name: 'clicks-per-page', kind: 'window', detail: '', next: [], exchanges: [] },
+        { index: 1, name: 'clicks-per-page', kind: 'window', detail: '', next: [], exchanges: [], window: { kind: 'tumbling', sizeMs: 10_000, offsetMs: 0, time: 'event' } },
       ],
     },
   ],
@@ -62,16 +62,21 @@ void test('a partition behind the others holds the window watermark back; an idl
     { stage: 0, partition: 0, watermark: T - 7000, idle: false },
     { stage: 0, partition: 1, watermark: T, idle: false },
   ]), T + 9000);
-  assert.deepEqual(held.watermarks, [{ stage: 1, operator: 'clicks-per-page', watermark: T - 7000, heldBy: 'clicks/0', behindMs: 7000, idle: [] }]);
+  assert.deepEqual(held.watermarks, [
+    { stage: 1, operator: 'clicks-per-page', watermark: T - 7000, heldBy: 'clicks/0', behindMs: 7000, idle: [], next: 'next window [11:59:50, 12:00:00) fires when the watermark reaches 12:00:00, 7.0 s from now in event time' },
+  ]);
   const idle = health(start, series([0, 0], {}), round([
     { stage: 0, partition: 0, watermark: T - 60_000, idle: true },
     { stage: 0, partition: 1, watermark: T, idle: false },
   ]), T + 9000);
-  assert.deepEqual(idle.watermarks, [{ stage: 1, operator: 'clicks-per-page', watermark: T, heldBy: null, behindMs: 0, idle: ['clicks/0'] }]);
+  assert.deepEqual(idle.watermarks, [
+    { stage: 1, operator: 'clicks-per-page', watermark: T, heldBy: null, behindMs: 0, idle: ['clicks/0'], next: 'next window [12:00:00, 12:00:10) fires when the watermark reaches 12:00:10, 10.0 s from now in event time' },
+  ]);
   const empty = health(start, series([0, 0], {}), round([
     { stage: 0, partition: 0, watermark: Number.NEGATIVE_INFINITY, idle: false },
     { stage: 0, partition: 1, watermark: T, idle: false },
   ]), T + 9000);
   assert.equal(empty.watermarks[0].heldBy, 'clicks/0', 'a partition with no records yet holds the watermark at -infinity');
   assert.equal(empty.watermarks[0].watermark, null);
+  assert.equal(empty.watermarks[0].next, null, 'no firing to predict before the watermark exists');
 });

@@ -100,6 +100,12 @@ function holders(job) {
     if (h.heldBy && h.behindMs === 0) why = `held back by ${h.heldBy} (no records yet)`;
     const idle = h.idle.length > 0 ? `; idle: ${h.idle.join(', ')}` : '';
     li.textContent = `${h.operator}: ${wm}, ${why}${idle}`;
+    if (h.next) {
+      const next = document.createElement('div');
+      next.className = 'muted';
+      next.textContent = h.next;
+      li.appendChild(next);
+    }
     list.appendChild(li);
   }
 }
