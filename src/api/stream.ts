@@ -51,7 +51,12 @@ export class Stream<T> {
     this.nodeId = nodeId;
   }
 
-  /** Keeps the values for which `fn` returns true. */
+  /**
+   * Keeps the values for which `fn` returns true; a type-guard predicate narrows the stream.
+   * @example events.filter((e): e is Bid => e.type === 'bid')
+   */
+  filter<S extends T>(fn: (value: T) => value is S, options?: StageOptions): Stream<S>;
+  filter(fn: (value: T) => boolean, options?: StageOptions): Stream<T>;
   filter(fn: (value: T) => boolean, options: StageOptions = {}): Stream<T> {
     checkFunction(fn, 'filter()', '.filter((e) => e.action === "click")');
     return new Stream(this.builder, this.builder.add({ kind: 'filter', input: this.nodeId, fn }, options.name));

@@ -114,3 +114,12 @@ void test('explain() shows stages, tasks, fused operators and exchanges without 
   empty.stream('events').map((x) => x);
   assert.throws(() => empty.explain(), /writes nowhere; end each stream with .to\(topic\) or .print\(\)/);
 });
+
+test('a type-guard filter narrows the stream type', () => {
+  type Event = { kind: 'bid'; price: number } | { kind: 'person'; name: string };
+  const app = new Sluice({ name: 'narrow', dataDir: 'unused' });
+  const bids = app.stream<Event>('events').filter((e): e is Extract<Event, { kind: 'bid' }> => e.kind === 'bid');
+  // Compiles only because the stream is now of bids.
+  const prices = bids.map((b) => b.price * 2);
+  assert.ok(prices);
+});
