@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FetchedRecord } from '../../src/backend/index.ts';
+import type { FetchedRecord, LogBackend } from '../../src/backend/index.ts';
 import { Sluice } from '../../src/index.ts';
 import { MemoryBackend } from '../../src/testing/index.ts';
 import { type Checksum, ChecksumBuilder } from './checksum.ts';
@@ -54,14 +54,19 @@ export async function runSluice(query: NexmarkQuery, input: Input, options: Slui
   if (options.log === 'embedded') return runOnEmbeddedLog(query, input, options);
   const codecs = codecsFor(input.mode, input.events);
   const backend = loadInput(input);
+  const ms = await timedRun(query, backend, codecs, options);
+  const checksum = new ChecksumBuilder();
+  for (const r of committed(backend, OUTPUT_TOPIC)) checksum.add(codecs.row.decode(r.value!));
+  return { ms, checksum: checksum.result() };
+}
+
+/** Runs the query's pipeline as a bounded job on `backend`; returns the milliseconds it took. */
+async function timedRun(query: NexmarkQuery, backend: LogBackend, codecs: ReturnType<typeof codecsFor>, options: SluiceRunOptions): Promise<number> {
   const app = new Sluice({ name: `nexmark-${query.name}`, backend, guarantee: options.guarantee ?? 'exactly-once' });
   query.sluice(app, codecs);
   const started = performance.now();
   await app.run({ bounded: true, ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }) });
-  const ms = performance.now() - started;
-  const checksum = new ChecksumBuilder();
-  for (const r of committed(backend, OUTPUT_TOPIC)) checksum.add(codecs.row.decode(r.value!));
-  return { ms, checksum: checksum.result() };
+  return performance.now() - started;
 }
 
 /** The same on the embedded durable log (segments on disk, transactions, committed offsets). */
@@ -81,11 +86,7 @@ async function runOnEmbeddedLog(query: NexmarkQuery, input: Input, options: Slui
       await writer.send(INPUT_TOPIC, records);
     }
     await writer.close();
-    const app = new Sluice({ name: `nexmark-${query.name}`, backend, guarantee: options.guarantee ?? 'exactly-once' });
-    query.sluice(app, codecs);
-    const started = performance.now();
-    await app.run({ bounded: true, ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }) });
-    const ms = performance.now() - started;
+    const ms = await timedRun(query, backend, codecs, options);
     const checksum = new ChecksumBuilder();
     for (let offset = 0; ; ) {
       const { records, nextOffset } = await backend.fetch(OUTPUT_TOPIC, 0, offset, 10_000);
