@@ -1,5 +1,5 @@
 // Folder layering of DESIGN.md section 3: imports point down the list, never up, no circles.
-const order = ['core', 'log', 'backend', 'time', 'state', 'api', 'plan', 'operators', 'runtime', 'checkpoint', 'connectors', 'sql', 'testing', 'server', 'cli'];
+const order = ['core', 'log', 'backend', 'time', 'state', 'api', 'plan', 'operators', 'checkpoint', 'runtime', 'connectors', 'sql', 'testing', 'server', 'cli'];
 // What each folder may import besides itself (and core).
 const allowed = {
   core: [],
@@ -10,8 +10,8 @@ const allowed = {
   api: ['core', 'time'],
   plan: ['core', 'time', 'api'],
   operators: ['core', 'time', 'state'],
-  runtime: ['core', 'time', 'state', 'backend', 'log', 'api', 'plan', 'operators'],
-  checkpoint: ['core', 'time', 'state', 'backend', 'log', 'plan', 'operators', 'runtime'],
+  checkpoint: ['core', 'time', 'state', 'backend', 'log', 'api'],
+  runtime: ['core', 'time', 'state', 'backend', 'log', 'api', 'plan', 'operators', 'checkpoint'],
   connectors: ['core', 'backend', 'log'],
   sql: ['core', 'time', 'api', 'plan'],
   testing: ['core', 'time', 'state', 'backend', 'log', 'api', 'plan', 'operators', 'runtime', 'checkpoint'],

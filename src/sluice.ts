@@ -2,6 +2,7 @@
  * The app users create: the api-level builder plus what runs it (plan, runtime, backend).
  * It lives at the package root because it reaches every layer; `api/` never imports the runtime.
  */
+import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
 import { SluiceError } from './core/index.ts';
@@ -79,8 +80,10 @@ export class Sluice extends AppBuilder {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
     const owned = this.#backend === undefined;
     const backend = this.#backend ?? (await openDefault(this.options.dataDir));
+    const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
     const job = new Job({
       name: this.options.name,
+      ...(state === undefined ? {} : { state }),
       graph: this.graph,
       backend,
       guarantee: this.options.guarantee,
@@ -104,6 +107,7 @@ export class Sluice extends AppBuilder {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await job.close();
+      await state?.close();
       if (owned) await backend.close();
       this.#job = undefined;
       this.#stopRequested = false;
@@ -127,6 +131,12 @@ export class Sluice extends AppBuilder {
     this.#stopRequested = true;
     this.#job?.stop();
   }
+}
+
+/** The app's on-disk state, `<dataDir>/state/<app>/` (loaded on first use: apps on memory state never load lmdb). */
+async function openLmdbState(dataDir: string, app: string) {
+  const { LmdbStateBackend } = await import('./state/lmdb-backend.ts');
+  return LmdbStateBackend.open(join(dataDir, 'state', app));
 }
 
 async function openDefault(dataDir: string): Promise<LogBackend> {

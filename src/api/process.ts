@@ -2,6 +2,7 @@
  * The user-facing shape of keyed process functions: per-key state and timers, as Flink's
  * KeyedProcessFunction. The runtime hands a context of this shape to the user's function.
  */
+import type { Duration } from '../core/index.ts';
 
 /** One value per key. */
 export interface ValueState<S> {
@@ -28,11 +29,22 @@ export interface MapState<MK, MV> {
   clear(): void;
 }
 
-/** Keyed state of the current key, by state name. */
+/**
+ * Options of a keyed state. `ttl`: the state expires that long (processing time) after its last
+ * write and then reads as absent (Flink's OnCreateAndWrite, NeverReturnExpired).
+ */
+export interface StateOptions {
+  ttl?: Duration;
+}
+
+/**
+ * Keyed state of the current key, by state name.
+ * @example const seen = ctx.state.value<number>('seen', { ttl: '1h' });
+ */
 export interface KeyedState {
-  value<S>(name: string): ValueState<S>;
-  list<S>(name: string): ListState<S>;
-  map<MK, MV>(name: string): MapState<MK, MV>;
+  value<S>(name: string, options?: StateOptions): ValueState<S>;
+  list<S>(name: string, options?: StateOptions): ListState<S>;
+  map<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV>;
 }
 
 /** Timers of the current key. Event-time timers fire when the watermark reaches their time. */

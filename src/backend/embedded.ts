@@ -104,6 +104,18 @@ class EmbeddedWriter implements BackendWriter {
     return this.producer.abortTransaction();
   }
 
+  prepareTransaction(): Promise<string> {
+    return this.producer.prepareTransaction();
+  }
+
+  get pendingPrepared(): string | undefined {
+    return this.producer.pendingPrepared;
+  }
+
+  completePrepared(commit: boolean): Promise<void> {
+    return this.producer.completePrepared(commit);
+  }
+
   async close(): Promise<void> {
     await this.producer.close();
   }

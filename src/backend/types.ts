@@ -67,5 +67,14 @@ export interface BackendWriter {
   sendOffsetsToTransaction(group: string, offsets: TopicPartitionOffset[]): Promise<void>;
   commitTransaction(): Promise<void>;
   abortTransaction(): Promise<void>;
+  /**
+   * Two-phase commit, where the backend has it (the embedded log): ends the open transaction as
+   * prepared, so it outlives this process, and returns its id; `commitTransaction` then commits it.
+   */
+  prepareTransaction?(): Promise<string>;
+  /** The id of a prepared transaction an earlier writer with this transactional id left behind. */
+  readonly pendingPrepared?: string | undefined;
+  /** Commits or aborts that left-behind transaction. */
+  completePrepared?(commit: boolean): Promise<void>;
   close(): Promise<void>;
 }

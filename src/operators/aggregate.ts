@@ -4,7 +4,7 @@
  */
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
-import { keyId } from './timers.ts';
+import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
 
 /** An aggregate as the operators run it. */
 export interface AggregateFn {
@@ -21,12 +21,13 @@ export class RollingAggregateOperator implements Operator {
   readonly name: string;
   readonly #fn: AggregateFn;
   readonly #onError: RecordErrorHandler;
-  readonly #accs = new Map<unknown, { key: unknown; acc: unknown }>();
+  readonly #accs: KeyedTable<{ key: unknown; acc: unknown }>;
 
-  constructor(name: string, fn: AggregateFn, onError: RecordErrorHandler = rethrow) {
+  constructor(name: string, fn: AggregateFn, onError: RecordErrorHandler = rethrow, table: KeyedTable<{ key: unknown; acc: unknown }> = new MemoryTable()) {
     this.name = name;
     this.#fn = fn;
     this.#onError = onError;
+    this.#accs = table;
   }
 
   process(batch: Element[], out: Output): void {
@@ -38,8 +39,9 @@ export class RollingAggregateOperator implements Operator {
       let value: unknown;
       try {
         const acc = fn.add(entry === undefined ? fn.init() : entry.acc, element.value, element.key);
-        if (entry === undefined) this.#accs.set(id, (entry = { key: element.key, acc }));
+        if (entry === undefined) entry = { key: element.key, acc };
         else entry.acc = acc;
+        this.#accs.set(id, entry);
         value = fn.result(acc);
       } catch (error) {
         this.#onError(element, error, this.name);
@@ -49,12 +51,14 @@ export class RollingAggregateOperator implements Operator {
     }
   }
 
-  snapshot(): { key: unknown; acc: unknown }[] {
-    return structuredClone([...this.#accs.values()]);
+  /** The accumulators, unless a durable table checkpoints them itself (then null). */
+  snapshot(): { key: unknown; acc: unknown }[] | null {
+    if (this.#accs.durable) return null;
+    return structuredClone([...this.#accs.entries()].map(([, entry]) => entry));
   }
 
   restore(snapshot: unknown): void {
-    this.#accs.clear();
-    for (const entry of snapshot as { key: unknown; acc: unknown }[]) this.#accs.set(keyId(entry.key), { ...entry });
+    if (snapshot === null) return;
+    for (const entry of snapshot as { key: unknown; acc: unknown }[]) this.#accs.set(keyId(entry.key), structuredClone(entry));
   }
 }

@@ -4,7 +4,6 @@
  * Each implements `process` over a batch and only the hooks it needs.
  */
 export * from './aggregate.ts';
-export * from './keyed-state.ts';
 export * from './operator.ts';
 export * from './process.ts';
 export * from './record-error.ts';

@@ -4,7 +4,7 @@
  * reaches them, processing-time timers when the clock does, in time order.
  */
 import type { Element, Operator, Output } from './operator.ts';
-import { KeyedStateStore, type KeyedStateSnapshot } from './keyed-state.ts';
+import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 import { type Timer, TimerQueue } from './timers.ts';
 
@@ -20,6 +20,8 @@ export interface ProcessOperatorOptions {
   /** Processing-time clock, epoch ms. */
   now?: () => number;
   onError?: RecordErrorHandler;
+  /** Where keyed state lives (default a heap table, saved inside the snapshot). */
+  table?: KeyedTable<KeyEntry>;
 }
 
 export interface ProcessSnapshot {
@@ -38,7 +40,7 @@ export class ProcessOperator implements Operator {
   readonly #fn: KeyedProcessFunction;
   readonly #now: () => number;
   readonly #onError: RecordErrorHandler;
-  readonly #state = new KeyedStateStore();
+  readonly #state: KeyedStateStore;
   readonly #eventTimers = new TimerQueue();
   readonly #processingTimers = new TimerQueue();
   #watermark = Number.NEGATIVE_INFINITY;
@@ -56,6 +58,7 @@ export class ProcessOperator implements Operator {
     this.#fn = options.fn;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? rethrow;
+    this.#state = new KeyedStateStore(options.table ?? new MemoryTable(), this.#now);
     const self = this;
     const state = this.#state;
     const timers = {
@@ -78,7 +81,7 @@ export class ProcessOperator implements Operator {
         return self.#timeDomain;
       },
       now: () => this.#now(),
-      state: { value: (n: string) => state.value(n), list: (n: string) => state.list(n), map: (n: string) => state.map(n) },
+      state: { value: (n: string, o?: StateOptions) => state.value(n, o), list: (n: string, o?: StateOptions) => state.list(n, o), map: (n: string, o?: StateOptions) => state.map(n, o) },
       timers,
       emit: (value: unknown) => this.#out!.emit(this.#element(value)),
       output: (tag: string, value: unknown) => this.#out!.side(tag, this.#element(value)),
@@ -161,6 +164,8 @@ export class ProcessOperator implements Operator {
   }
 
   snapshot(): ProcessSnapshot {
+    // Each checkpoint sweeps a slice of a durable table for expired TTL state.
+    this.#state.sweep(10_000);
     return {
       state: this.#state.snapshot(),
       eventTimers: this.#eventTimers.list(),

@@ -3,10 +3,9 @@
  * registered twice fires once and a deleted timer does not fire (removed lazily when popped).
  */
 
-/** The identity of a key in maps: primitives as themselves, objects by their JSON. */
-export function keyId(key: unknown): unknown {
-  return key !== null && typeof key === 'object' ? `\u0000${JSON.stringify(key)}` : key;
-}
+import { keyId } from '../state/index.ts';
+
+export { keyId };
 
 export interface Timer {
   time: number;

@@ -1,9 +1,8 @@
 /**
  * runtime: tasks running fused operator chains per input partition, in-process exchanges at
- * keyBy, watermark propagation, error routing to the dead-letter topic, and the commit step
- * that writes output and source offsets together.
+ * keyBy, watermark propagation, error routing to the dead-letter topic; each commit hands
+ * output, source offsets and the job snapshot to the checkpoint store (src/checkpoint).
  */
-export * from './commit.ts';
 export * from './errors.ts';
 export * from './exchange.ts';
 export * from './job.ts';

@@ -13,14 +13,15 @@ import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backen
 import { type Codec, jsonCodec, SluiceError, utf8 } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
-import { type CommitStep, openCommitStep } from './commit.ts';
+import { type CheckpointStore, checkShape, type CommitStep, type JobSnapshot, LmdbCheckpoints, openCommitStep, TopicCheckpoints } from '../checkpoint/index.ts';
+import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
+import type { LmdbStateBackend } from '../state/lmdb-backend.ts';
 import { ErrorRouter } from './errors.ts';
 import { JobProbe } from './metrics.ts';
 import { type ExchangeFactory, inProcessExchanges } from './exchange.ts';
 import { buildOperator } from './operators.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { SourcePartition } from './source.ts';
-import { checkpointTopic, checkShape, encodeSnapshot, type JobSnapshot, readLastSnapshot } from './state-checkpoint.ts';
 import { StoreRegistry } from './stores.ts';
 import { Task } from './task.ts';
 
@@ -41,7 +42,14 @@ export interface JobOptions {
   exchanges?: ExchangeFactory;
   /** How output and offsets commit (default by `guarantee`, on the backend's writers). */
   openCommit?: (backend: LogBackend, group: string, guarantee: JobOptions['guarantee']) => Promise<CommitStep>;
+  /** Where keyed state lives (default the heap, checkpointed whole into `<name>.checkpoints`). */
+  state?: StateBackend;
+  /** Recoverable trouble worth telling the operator (default stderr). */
+  warn?: (message: string) => void;
 }
+
+/** Changed state entries that make the job checkpoint before its interval is up (bounds lmdb's write-back). */
+const MAX_PENDING_STATE = 200_000;
 
 export interface RunSummary {
   /** Source records read. */
@@ -71,7 +79,9 @@ export class Job {
   readonly #upstreams: Upstream[][] = [];
   /** The watermark each task last forwarded through its exchanges. */
   readonly #leaving: number[][] = [];
-  #commit: CommitStep | undefined;
+  readonly #state: StateBackend;
+  #checkpoints: CheckpointStore | undefined;
+  #checkpointId = 0;
   #lastCommit = 0;
   #committedPosition = -1;
   #records = 0;
@@ -87,6 +97,7 @@ export class Job {
   constructor(options: JobOptions) {
     this.#options = options;
     this.#backend = options.backend;
+    this.#state = options.state ?? new MemoryStateBackend();
     this.plan = physicalPlan(options.graph);
     this.#errors = new ErrorRouter(options.name, options.onError, this.#buffer);
     this.#probe = new JobProbe(
@@ -115,7 +126,8 @@ export class Job {
       const n = counts.get(stage.id) ?? keyPartitions;
       const tasks: Task[] = [];
       for (let i = 0; i < n; i++) {
-        const ops = stage.ops.map((op) => buildOperator(op.node, env));
+        // Tables are scoped by operator name and task: a restarted or changed pipeline finds them.
+        const ops = stage.ops.map((op) => buildOperator(op.node, { ...env, table: (kind: string) => this.#state.table(`${op.node.name}/${kind}/${i}`) }));
         const task = new Task(stage, i, ops, this.#errors.handler);
         if (ops.some((op) => op.onProcessingTime)) this.#timed.push(task);
         tasks.push(task);
@@ -128,10 +140,18 @@ export class Job {
       this.#upstreams.push(stage.upstream.map((u) => this.#tracker(u)));
       this.#sources.push(stage.entry.kind === 'source' ? await this.#openSources(stage, counts.get(stage.id)!) : []);
     }
-    await backend.ensureTopic(checkpointTopic(this.#options.name), 1, { compact: true });
-    const saved = await readLastSnapshot(backend, this.#options.name);
+    const { name, guarantee } = this.#options;
+    const warn = this.#options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
+    this.#checkpoints =
+      this.#state.kind === 'lmdb'
+        ? await LmdbCheckpoints.open(backend, this.#state as LmdbStateBackend, name, guarantee)
+        : new TopicCheckpoints(backend, name, await (this.#options.openCommit ?? openCommitStep)(backend, name, guarantee), warn);
+    const saved = await this.#checkpoints.load();
+    this.#checkpointId = saved?.id ?? 0;
+    // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
+    // from the committed offsets with empty state (its watermarks would make every record late).
     if (saved && !saved.final) this.#restore(saved);
-    this.#commit = await (this.#options.openCommit ?? openCommitStep)(backend, this.#options.name, this.#options.guarantee);
+    else if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
     this.#lastCommit = this.#options.clock();
     this.#probe.started(this.#options.guarantee, this.#options.checkpointIntervalMs); // metrics
   }
@@ -231,7 +251,7 @@ export class Job {
 
   async close(): Promise<void> {
     this.#probe.stopped(); // metrics
-    await this.#commit?.close();
+    await this.#checkpoints?.close();
   }
 
   async #waitForData(): Promise<void> {
@@ -313,7 +333,7 @@ export class Job {
 
   async #maybeCommit(force: boolean): Promise<void> {
     const now = this.#options.clock();
-    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < 50_000) return;
+    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < 50_000 && this.#state.pending < MAX_PENDING_STATE) return;
     this.#lastCommit = now;
     // Nothing read and nothing to write since the last commit: no empty transaction.
     const position = this.#position();
@@ -322,19 +342,18 @@ export class Job {
     for (const list of this.#sources) for (const s of list) offsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
     const output = this.#buffer.drain();
     // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
-    output.set(checkpointTopic(this.#options.name), [
-      { key: utf8(this.#options.name), value: encodeSnapshot(this.#snapshot()), timestamp: now, partition: 0 },
-    ]);
-    if (!this.#probe.active) await this.#commit!.commit(output, offsets);
-    else await this.#timedCommit(output, offsets); // metrics
+    const snapshot = this.#snapshot(this.#checkpointId + 1);
+    if (!this.#probe.active) await this.#checkpoints!.commit(output, offsets, snapshot, now);
+    else await this.#timedCommit(output, offsets, snapshot, now); // metrics
+    this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
-  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[]): Promise<void> {
+  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.#commit!.commit(output, offsets);
+      await this.#checkpoints!.commit(output, offsets, snapshot, now);
     } catch (error) {
       await this.#probe.committed(this.#backend, output, performance.now() - t0, error);
       throw error;
@@ -346,9 +365,10 @@ export class Job {
     return this.plan.stages.map((stage) => stage.ops.map((op) => op.node.name));
   }
 
-  #snapshot(): JobSnapshot {
+  #snapshot(id: number): JobSnapshot {
     return {
       version: 1,
+      id,
       final: this.#ended,
       shape: this.#shape(),
       tasks: this.#tasks.map((tasks) => tasks.map((task) => task.snapshot())),
@@ -365,7 +385,7 @@ export class Job {
       if (saved.tasks[stage]?.length !== tasks.length) {
         throw new SluiceError(
           'STATE_INCOMPATIBLE',
-          `the checkpoint of '${name}' has ${saved.tasks[stage]?.length ?? 0} tasks for stage ${stage}, the pipeline now ${tasks.length} (a source's partition count changed); delete topic '${checkpointTopic(name)}' to start without state`,
+          `the checkpoint of '${name}' has ${saved.tasks[stage]?.length ?? 0} tasks for stage ${stage}, the pipeline now ${tasks.length} (a source's partition count changed); restart with the old partition count, or remove the app's checkpoints to start without state`,
         );
       }
       for (let i = 0; i < tasks.length; i++) tasks[i].restore(saved.tasks[stage][i]);

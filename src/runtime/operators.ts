@@ -18,6 +18,7 @@ import {
 } from '../operators/index.ts';
 import { WindowOperator } from '../operators/window.ts';
 import { aggregateFunction } from '../plan/index.ts';
+import type { KeyedTable } from '../state/index.ts';
 import { materialize, type StoreRegistry } from './stores.ts';
 
 export interface OperatorEnv {
@@ -26,6 +27,8 @@ export interface OperatorEnv {
   onError: RecordErrorHandler;
   clock: () => number;
   print: (line: string) => void;
+  /** The operator's keyed table of one kind in the state backend (scoped by operator and task). */
+  table?: <V>(kind: string) => KeyedTable<V>;
 }
 
 export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
@@ -53,9 +56,9 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return node.store === undefined ? op : materialize(op, env.stores.view(node.store));
     }
     case 'rolling':
-      return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError);
+      return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError, env.table?.('accumulators'));
     case 'process':
-      return new ProcessOperator({ name: node.name, fn: node.fn, now: env.clock, onError: env.onError });
+      return new ProcessOperator({ name: node.name, fn: node.fn, now: env.clock, onError: env.onError, ...(env.table ? { table: env.table('keyed') } : {}) });
     case 'sink':
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':

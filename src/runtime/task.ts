@@ -5,6 +5,7 @@
  */
 import { isSluiceError } from '../core/index.ts';
 import type { Element, Operator, Output, RecordErrorHandler } from '../operators/index.ts';
+import type { TaskSnapshot } from '../checkpoint/index.ts';
 import type { Stage } from '../plan/index.ts';
 import type { ElementQueue, Exchange } from './exchange.ts';
 import { roundChannel } from './metrics-events.ts';
@@ -23,10 +24,6 @@ interface OpSlot {
   watermark: number;
 }
 
-export interface TaskSnapshot {
-  ops: unknown[];
-  watermarks: number[];
-}
 
 export class Task implements ElementQueue {
   readonly stage: Stage;

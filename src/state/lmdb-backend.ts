@@ -1,0 +1,219 @@
+/**
+ * The on-disk state backend: every keyed table is a named database in one LMDB environment per
+ * app (`<dataDir>/state/<app>/`), so state can be far larger than the heap. Between
+ * checkpoints a table keeps its changes in memory (a bounded cache serves reads of clean
+ * entries); `checkpoint()` writes every table's changes and the job's checkpoint record in one
+ * LMDB write transaction, so what is on disk is always exactly one complete checkpoint.
+ *
+ * On disk: values are msgpack (structured clone, so Maps, Sets, Dates and cycles survive).
+ * Table ids LMDB cannot store as they are (null, booleans) are tagged strings, and ids over 500
+ * characters are stored by their SHA-256. The checkpoint record is `[crc32c, bytes]` under key `checkpoint` of database
+ * `\u0000meta`, so a damaged record is detected rather than trusted.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { type Database, type RootDatabase, open } from 'lmdb';
+import { SluiceError } from '../core/index.ts';
+import type { StateBackend } from './backend.ts';
+import type { KeyedTable, KeyIdValue } from './table.ts';
+
+const DELETED = Symbol('deleted');
+const META_DB = '\u0000meta';
+/** LMDB keys are at most 1978 bytes here: longer ids are stored under their SHA-256 (entries() then yields that). */
+const MAX_KEY_CHARS = 500;
+
+export interface LmdbStateOptions {
+  /** Clean entries each table keeps in memory (default 10,000). */
+  cacheEntries?: number;
+}
+
+export class LmdbStateBackend implements StateBackend {
+  readonly kind = 'lmdb';
+  readonly dir: string;
+  readonly #env: RootDatabase;
+  readonly #meta: Database;
+  readonly #tables = new Map<string, LmdbTable<unknown>>();
+  readonly #cacheEntries: number;
+
+  private constructor(dir: string, env: RootDatabase, options: LmdbStateOptions) {
+    this.dir = dir;
+    this.#env = env;
+    this.#meta = env.openDB({ name: META_DB, encoding: 'binary' });
+    this.#cacheEntries = options.cacheEntries ?? 10_000;
+  }
+
+  /** Opens (creating) the state of one app under `dir`. */
+  static open(dir: string, options: LmdbStateOptions = {}): LmdbStateBackend {
+    mkdirSync(dir, { recursive: true });
+    try {
+      const env = open({ path: join(dir, 'state.mdb'), maxDbs: 10_000, encoder: { structuredClone: true } });
+      return new LmdbStateBackend(dir, env, options);
+    } catch (cause) {
+      throw new SluiceError('CHECKPOINT_CORRUPT', `the state in '${dir}' cannot be opened; remove that directory to start without state`, { cause });
+    }
+  }
+
+  table<V>(scope: string): KeyedTable<V> {
+    let table = this.#tables.get(scope);
+    if (table === undefined) {
+      table = new LmdbTable(this.#env.openDB({ name: scope }), this.#cacheEntries);
+      this.#tables.set(scope, table);
+    }
+    return table as KeyedTable<V>;
+  }
+
+  get pending(): number {
+    let n = 0;
+    for (const table of this.#tables.values()) n += table.pending;
+    return n;
+  }
+
+  /** Writes every table's changes and `record` (the job's checkpoint) in one durable transaction. */
+  checkpoint(record: Uint8Array): void {
+    try {
+      this.#env.transactionSync(() => {
+        for (const table of this.#tables.values()) table.flushInTransaction();
+        const framed = Buffer.alloc(4 + record.length);
+        framed.writeUInt32BE(crc32c(record), 0);
+        framed.set(record, 4);
+        this.#meta.putSync('checkpoint', framed);
+      });
+    } catch (cause) {
+      throw new SluiceError('IO_FAILED', `writing the checkpoint to '${this.dir}' failed (is the disk full?); the previous checkpoint is intact and the pipeline stops here`, { cause });
+    }
+    for (const table of this.#tables.values()) table.markClean();
+  }
+
+  /** The last checkpoint record, or undefined when none was taken. */
+  lastCheckpoint(): Uint8Array | undefined {
+    const framed = this.#meta.get('checkpoint') as Buffer | undefined;
+    if (framed === undefined) return undefined;
+    const record = framed.subarray(4);
+    if (framed.length < 4 || framed.readUInt32BE(0) !== crc32c(record)) {
+      throw new SluiceError('CHECKPOINT_CORRUPT', `the checkpoint record in '${this.dir}' fails its checksum; the state there cannot be trusted: remove the directory to start from the committed offsets without state, or start from a savepoint`);
+    }
+    return new Uint8Array(record);
+  }
+
+  /** Drops every table and the checkpoint record (a fresh start, or before restoring a savepoint). */
+  clear(): void {
+    this.#env.transactionSync(() => {
+      for (const name of this.#env.getKeys() as Iterable<string>) {
+        if (name === META_DB) continue;
+        this.#env.openDB({ name }).clearSync();
+      }
+      this.#meta.clearSync();
+    });
+    for (const table of this.#tables.values()) table.discard();
+  }
+
+  async close(): Promise<void> {
+    await this.#env.close();
+  }
+
+  /** Removes an app's state directory. */
+  static destroy(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+class LmdbTable<V> implements KeyedTable<V> {
+  readonly durable = true;
+  readonly #db: Database;
+  readonly #cacheEntries: number;
+  /** Changes since the last checkpoint: the new value, or DELETED. */
+  #dirty = new Map<KeyIdValue, V | typeof DELETED>();
+  /** Clean entries recently read, oldest first. */
+  readonly #cache = new Map<KeyIdValue, V>();
+
+  constructor(db: Database, cacheEntries: number) {
+    this.#db = db;
+    this.#cacheEntries = cacheEntries;
+  }
+
+  get pending(): number {
+    return this.#dirty.size;
+  }
+
+  get(id: KeyIdValue): V | undefined {
+    const dirty = this.#dirty.get(id);
+    if (dirty !== undefined) return dirty === DELETED ? undefined : dirty;
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) return cached;
+    const stored = this.#db.get(toLmdbKey(id)) as V | undefined;
+    if (stored !== undefined) this.#remember(id, stored);
+    return stored;
+  }
+
+  set(id: KeyIdValue, value: V): void {
+    this.#dirty.set(id, value);
+    this.#cache.delete(id);
+  }
+
+  delete(id: KeyIdValue): void {
+    this.#dirty.set(id, DELETED);
+    this.#cache.delete(id);
+  }
+
+  *entries(): Iterable<[KeyIdValue, V]> {
+    for (const { key, value } of this.#db.getRange()) {
+      const id = fromLmdbKey(key as string | number);
+      if (!this.#dirty.has(id)) yield [id, value as V];
+    }
+    for (const [id, value] of this.#dirty) if (value !== DELETED) yield [id, value];
+  }
+
+  scan(after: KeyIdValue | undefined, limit: number): [KeyIdValue, V][] {
+    const out: [KeyIdValue, V][] = [];
+    const range = after === undefined ? this.#db.getRange({ limit: limit + 1 }) : this.#db.getRange({ start: toLmdbKey(after), limit: limit + 1 });
+    for (const { key, value } of range) {
+      const id = fromLmdbKey(key as string | number);
+      if (after !== undefined && id === after) continue;
+      if (out.length === limit) break;
+      const dirty = this.#dirty.get(id);
+      if (dirty === DELETED) continue;
+      out.push([id, (dirty ?? value) as V]);
+    }
+    return out;
+  }
+
+  #remember(id: KeyIdValue, value: V): void {
+    if (this.#cache.size >= this.#cacheEntries) this.#cache.delete(this.#cache.keys().next().value as KeyIdValue);
+    this.#cache.set(id, value);
+  }
+
+  /** Inside the backend's write transaction. */
+  flushInTransaction(): void {
+    for (const [id, value] of this.#dirty) {
+      if (value === DELETED) this.#db.removeSync(toLmdbKey(id));
+      else this.#db.putSync(toLmdbKey(id), value);
+    }
+  }
+
+  /** After the transaction committed: the changes are the clean state now. */
+  markClean(): void {
+    const dirty = this.#dirty;
+    this.#dirty = new Map();
+    for (const [id, value] of dirty) if (value !== DELETED && this.#cache.size < this.#cacheEntries) this.#cache.set(id, value);
+  }
+
+  discard(): void {
+    this.#dirty.clear();
+    this.#cache.clear();
+  }
+}
+
+function toLmdbKey(id: KeyIdValue): string | number {
+  if (typeof id === 'number') return id;
+  if (typeof id === 'string' && id.length <= MAX_KEY_CHARS && id[0] !== '\u0002' && id[0] !== '\u0003') return id;
+  if (typeof id === 'string' && id[0] === '\u0003' && id.length === 65) return id;
+  const tagged = `\u0002${JSON.stringify(id)}`;
+  return tagged.length <= MAX_KEY_CHARS ? tagged : `\u0003${createHash('sha256').update(tagged).digest('hex')}`;
+}
+
+function fromLmdbKey(key: string | number): KeyIdValue {
+  if (typeof key === 'string' && key.startsWith('\u0002')) return JSON.parse(key.slice(1)) as KeyIdValue;
+  return key;
+}
