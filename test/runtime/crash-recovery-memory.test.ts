@@ -1,0 +1,7 @@
+// kill -9 at random moments, 20 times, with memory state: see fixtures/crash-scenario.ts.
+import { test } from 'node:test';
+import { CRASH_TEST_TIMEOUT, crashScenario } from './fixtures/crash-scenario.ts';
+
+for (const guarantee of ['exactly-once', 'at-least-once'] as const) {
+  test(`SIGKILL at random moments, 20 times, while input arrives (memory state, ${guarantee})`, { timeout: CRASH_TEST_TIMEOUT }, () => crashScenario(guarantee, 'memory'));
+}
