@@ -10,7 +10,7 @@
  */
 import type { LogicalGraph } from '../api/index.ts';
 import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
-import { type Codec, jsonCodec, SluiceError, utf8 } from '../core/index.ts';
+import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
 import { type CheckpointStore, checkShape, type CommitStep, type JobSnapshot, LmdbCheckpoints, openCommitStep, TopicCheckpoints } from '../checkpoint/index.ts';

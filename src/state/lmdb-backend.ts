@@ -14,12 +14,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { type Database, type RootDatabase, open } from 'lmdb';
+import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lmdb';
+import { Packr } from 'msgpackr';
 import { SluiceError } from '../core/index.ts';
 import type { StateBackend } from './backend.ts';
 import type { KeyedTable, KeyIdValue } from './table.ts';
 
 const DELETED = Symbol('deleted');
+/** Structured clone: Maps, Sets, Dates and shared references round-trip. */
+const VALUES = new Packr({ structuredClone: true });
 const META_DB = '\u0000meta';
 /** LMDB keys are at most 1978 bytes here: longer ids are stored under their SHA-256 (entries() then yields that). */
 const MAX_KEY_CHARS = 500;
@@ -48,7 +51,7 @@ export class LmdbStateBackend implements StateBackend {
   static open(dir: string, options: LmdbStateOptions = {}): LmdbStateBackend {
     mkdirSync(dir, { recursive: true });
     try {
-      const env = open({ path: join(dir, 'state.mdb'), maxDbs: 10_000, encoder: { structuredClone: true } });
+      const env = open({ path: join(dir, 'state.mdb'), maxDbs: 10_000, encoder: VALUES });
       return new LmdbStateBackend(dir, env, options);
     } catch (cause) {
       throw new SluiceError('CHECKPOINT_CORRUPT', `the state in '${dir}' cannot be opened; remove that directory to start without state`, { cause });
@@ -58,7 +61,8 @@ export class LmdbStateBackend implements StateBackend {
   table<V>(scope: string): KeyedTable<V> {
     let table = this.#tables.get(scope);
     if (table === undefined) {
-      table = new LmdbTable(this.#env.openDB({ name: scope }), this.#cacheEntries);
+      // Named databases do not inherit the environment's encoder.
+      table = new LmdbTable(this.#env.openDB({ name: scope, encoder: VALUES } as DatabaseOptions & { name: string }), this.#cacheEntries);
       this.#tables.set(scope, table);
     }
     return table as KeyedTable<V>;
