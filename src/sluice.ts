@@ -25,7 +25,17 @@ export interface RunOptions {
   bounded?: boolean;
   /** Records per fetch from each partition (default 1000); results never depend on it. */
   batchSize?: number;
+  /**
+   * Start from this savepoint (an id from `app.savepoint()` or `sluice savepoint create`) instead
+   * of the last checkpoint; default `$SLUICE_FROM_SAVEPOINT` (set by `sluice run --from-savepoint`).
+   */
+  fromSavepoint?: string;
+  /** Operators whose saved state to leave behind when the pipeline changed (default `$SLUICE_DROP_STATE`, comma-separated). */
+  dropState?: string[];
 }
+
+export const FROM_SAVEPOINT_ENV = 'SLUICE_FROM_SAVEPOINT';
+export const DROP_STATE_ENV = 'SLUICE_DROP_STATE';
 
 type BackendFactory = (dataDir: string) => Promise<LogBackend>;
 let defaultBackend: BackendFactory | undefined;
@@ -81,9 +91,14 @@ export class Sluice extends AppBuilder {
     const owned = this.#backend === undefined;
     const backend = this.#backend ?? (await openDefault(this.options.dataDir));
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
+    const fromSavepoint = options.fromSavepoint ?? (process.env[FROM_SAVEPOINT_ENV] || undefined);
+    const dropState = options.dropState ?? (process.env[DROP_STATE_ENV]?.split(',').filter(Boolean) || undefined);
     const job = new Job({
       name: this.options.name,
+      dataDir: this.options.dataDir,
       ...(state === undefined ? {} : { state }),
+      ...(fromSavepoint === undefined ? {} : { fromSavepoint }),
+      ...(dropState === undefined ? {} : { dropState }),
       graph: this.graph,
       backend,
       guarantee: this.options.guarantee,
@@ -124,6 +139,16 @@ export class Sluice extends AppBuilder {
     const job = this.#job ?? this.#lastJob;
     if (job === undefined) throw new SluiceError('INVALID_ARGUMENT', `store '${name}' exists once the app runs; call app.run() first`);
     return job.stores.get(name) as WindowStoreView<V>;
+  }
+
+  /**
+   * Takes a savepoint of the running app after its current round; resolves to its id, for
+   * `run({ fromSavepoint })` or `sluice run --from-savepoint`.
+   * @example const id = await app.savepoint();
+   */
+  savepoint(): Promise<string> {
+    if (this.#job === undefined) return Promise.reject(new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is not running; savepoints are taken while it runs`));
+    return this.#job.savepoint();
   }
 
   /** Stops an unbounded `run()` after its current round and a final commit. */

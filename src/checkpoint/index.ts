@@ -8,3 +8,5 @@ export * from './lmdb-checkpoints.ts';
 export * from './snapshot.ts';
 export * from './store.ts';
 export * from './topic-checkpoints.ts';
+export * from './savepoint-file.ts';
+export * from './compatibility.ts';

@@ -25,6 +25,8 @@ export interface JobSnapshot {
   final: boolean;
   /** Per stage, its operators' names: a restore into a changed pipeline is refused. */
   shape: string[][];
+  /** Per stage, each operator's state shape (see compatibility.ts), for savepoint restores. */
+  stateShapes?: (string | null)[][];
   tasks: TaskSnapshot[][];
   /** Per source stage and partition: the next offset and the watermark generator's state. */
   sources: Array<Array<{ offset: number; generator: { maxSeen: number; ended: boolean } }>>;

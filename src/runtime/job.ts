@@ -13,7 +13,21 @@ import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backen
 import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
-import { type CheckpointStore, checkShape, type CommitStep, type JobSnapshot, LmdbCheckpoints, openCommitStep, TopicCheckpoints } from '../checkpoint/index.ts';
+import {
+  type CheckpointStore,
+  checkShape,
+  type CommitStep,
+  type JobSnapshot,
+  LmdbCheckpoints,
+  matchSavepoint,
+  openCommitStep,
+  readSavepoint,
+  type Savepoint,
+  stateShape,
+  TopicCheckpoints,
+  writeSavepoint,
+} from '../checkpoint/index.ts';
+import { ControlChannel } from './control.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
 import type { LmdbStateBackend } from '../state/lmdb-backend.ts';
 import { ErrorRouter } from './errors.ts';
@@ -46,6 +60,12 @@ export interface JobOptions {
   state?: StateBackend;
   /** Recoverable trouble worth telling the operator (default stderr). */
   warn?: (message: string) => void;
+  /** Where savepoints are kept (`<dataDir>/savepoints/<name>/`); without it there are none. */
+  dataDir?: string;
+  /** Start from this savepoint instead of the last checkpoint. */
+  fromSavepoint?: string;
+  /** Operators whose saved state a savepoint restore leaves behind. */
+  dropState?: string[];
 }
 
 /** Changed state entries that make the job checkpoint before its interval is up (bounds lmdb's write-back). */
@@ -82,6 +102,9 @@ export class Job {
   readonly #state: StateBackend;
   #checkpoints: CheckpointStore | undefined;
   #checkpointId = 0;
+  #control: ControlChannel | undefined;
+  /** Savepoints asked for (app.savepoint() or the control topic), taken after the current round. */
+  #savepointRequests: { resolve: (id: string) => void; reject: (error: unknown) => void }[] = [];
   #lastCommit = 0;
   #committedPosition = -1;
   #records = 0;
@@ -150,8 +173,17 @@ export class Job {
     this.#checkpointId = saved?.id ?? 0;
     // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
     // from the committed offsets with empty state (its watermarks would make every record late).
-    if (saved && !saved.final) this.#restore(saved);
+    if (this.#options.fromSavepoint !== undefined) {
+      if (this.#options.dataDir === undefined) throw new SluiceError('INVALID_ARGUMENT', 'savepoints need a dataDir');
+      const savepoint = readSavepoint(this.#options.dataDir, name, this.#options.fromSavepoint);
+      if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
+      this.#restoreSavepoint(savepoint);
+    } else if (saved && !saved.final) this.#restore(saved);
     else if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
+    if (this.#options.dataDir !== undefined) {
+      this.#control = new ControlChannel(backend, name);
+      await this.#control.open();
+    }
     this.#lastCommit = this.#options.clock();
     this.#probe.started(this.#options.guarantee, this.#options.checkpointIntervalMs); // metrics
   }
@@ -222,6 +254,7 @@ export class Job {
       const before = this.#position();
       const read = await this.#round();
       await this.#maybeCommit(false);
+      await this.#serveSavepoints();
       if (this.#sources.every((list) => list.every((s) => s.done))) break;
       // Nothing moved (records below the end not readable yet): wait for the log, never spin.
       if (read === 0 && this.#position() === before) await this.#waitForData();
@@ -237,10 +270,53 @@ export class Job {
     while (!this.#stopped) {
       const read = await this.#round();
       await this.#maybeCommit(false);
+      await this.#serveSavepoints();
       if (read === 0 && !this.#stopped) await this.#waitForData();
     }
     await this.#maybeCommit(true);
+    await this.#serveSavepoints();
     return this.#summary();
+  }
+
+  /**
+   * Takes a savepoint after the current round: a checkpoint, kept in its own file with every
+   * operator's state, to start this or a changed pipeline from (`fromSavepoint`). Returns its id.
+   */
+  savepoint(): Promise<string> {
+    if (this.#options.dataDir === undefined) return Promise.reject(new SluiceError('INVALID_ARGUMENT', 'savepoints need a dataDir'));
+    return new Promise((resolve, reject) => {
+      this.#savepointRequests.push({ resolve, reject });
+      this.#wake?.();
+    });
+  }
+
+  async #serveSavepoints(): Promise<void> {
+    const control = (await this.#control?.requests(this.#options.clock())) ?? [];
+    if (this.#savepointRequests.length === 0 && control.length === 0) return;
+    const waiting = this.#savepointRequests;
+    this.#savepointRequests = [];
+    let id: string | undefined;
+    let failure: unknown;
+    try {
+      // The savepoint is the state as of a commit: commit what this round did first.
+      await this.#maybeCommit(true);
+      id = this.#writeSavepoint();
+    } catch (error) {
+      failure = error;
+    }
+    for (const request of control) {
+      await this.#control!.reply(id === undefined ? { type: 'savepoint-failed', request, error: String(failure instanceof Error ? failure.message : failure) } : { type: 'savepoint-done', request, id });
+    }
+    for (const w of waiting) {
+      if (id === undefined) w.reject(failure);
+      else w.resolve(id);
+    }
+  }
+
+  #writeSavepoint(): string {
+    const state = this.#state;
+    const durable = state.kind === 'lmdb' ? (state as LmdbStateBackend).tables() : [];
+    return writeSavepoint(this.#options.dataDir!, this.#options.name, this.#snapshot(this.#checkpointId), durable, this.#options.clock());
   }
 
   /** Asks a running `runUnbounded()` to finish its round, commit and return. */
@@ -250,6 +326,9 @@ export class Job {
   }
 
   async close(): Promise<void> {
+    for (const w of this.#savepointRequests) w.reject(new SluiceError('PIPELINE_FAILED', `app '${this.#options.name}' stopped before taking the savepoint`));
+    this.#savepointRequests = [];
+    await this.#control?.close();
     this.#probe.stopped(); // metrics
     await this.#checkpoints?.close();
   }
@@ -371,6 +450,7 @@ export class Job {
       id,
       final: this.#ended,
       shape: this.#shape(),
+      stateShapes: this.plan.stages.map((stage) => stage.ops.map((op) => stateShape(op.node))),
       tasks: this.#tasks.map((tasks) => tasks.map((task) => task.snapshot())),
       sources: this.#sources.map((list) => list.map((s) => ({ offset: s.offset, generator: s.generator.snapshot() }))),
       leaving: this.#leaving.map((list) => [...list]),
@@ -402,6 +482,42 @@ export class Job {
       for (const u of upstreams) {
         const from = this.plan.stages[u.stage].entry.kind === 'source' ? this.#sources[u.stage].map((s) => s.generator.watermark) : this.#leaving[u.stage];
         for (let i = 0; i < from.length; i++) u.tracker.advance(i, from[i]);
+      }
+    }
+  }
+
+  /** Restores what a savepoint holds, by operator name (see checkpoint/compatibility.ts). */
+  #restoreSavepoint(savepoint: Savepoint): void {
+    const saved = savepoint.snapshot;
+    const drop = new Set(this.#options.dropState ?? []);
+    const current = this.plan.stages.flatMap((stage) => stage.ops.map((op, index) => ({ stage: stage.id, index, name: op.node.name, shape: stateShape(op.node), tasks: this.#tasks[stage.id].length })));
+    const tableOwners = new Set([...savepoint.tables.keys()].map((scope) => scope.split('/')[0]));
+    const moves = matchSavepoint(this.#options.name, savepoint.id, saved, current, drop, (name) => tableOwners.has(name));
+    for (const move of moves) {
+      const tasks = this.#tasks[move.to.stage];
+      for (let i = 0; i < tasks.length; i++) {
+        const task = saved.tasks[move.from.stage][i];
+        tasks[i].restoreOperator(move.to.index, task.ops[move.from.index], task.watermarks[move.from.index]);
+      }
+      const entry = this.plan.stages[move.to.stage].entry;
+      if (move.to.index === 0 && entry.kind === 'source') {
+        for (const source of this.#sources[move.to.stage]) {
+          const state = saved.sources[move.from.stage][source.partition];
+          source.offset = state.offset;
+          source.generator.restore(state.generator);
+        }
+      }
+    }
+    const restored = new Set(moves.map((m) => m.name));
+    for (const [scope, entries] of savepoint.tables) {
+      if (!restored.has(scope.split('/')[0])) continue;
+      const table = this.#state.table(scope);
+      for (const [id, value] of entries) table.set(id as never, value);
+    }
+    for (const upstreams of this.#upstreams) {
+      for (const u of upstreams) {
+        if (this.plan.stages[u.stage].entry.kind !== 'source') continue;
+        this.#sources[u.stage].forEach((s, i) => u.tracker.advance(i, s.generator.watermark));
       }
     }
   }

@@ -80,6 +80,13 @@ export class Task implements ElementQueue {
     });
   }
 
+  /** Restores one operator's snapshot and forwarded watermark (a savepoint restore, by name). */
+  restoreOperator(index: number, state: unknown, watermark: number): void {
+    const slot = this.#slots[index];
+    if (state !== null && state !== undefined) slot.op.restore?.(state);
+    slot.watermark = watermark;
+  }
+
   /** Connects the exchanges leaving operator `op` (made once every task exists). */
   connect(op: number, exchange: Exchange): void {
     this.#slots[op].exchanges.push(exchange);

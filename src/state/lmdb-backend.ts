@@ -68,6 +68,11 @@ export class LmdbStateBackend implements StateBackend {
     return table as KeyedTable<V>;
   }
 
+  /** Every table opened in this run, with its entries (a savepoint copies them). */
+  tables(): [scope: string, entries: Iterable<[unknown, unknown]>][] {
+    return [...this.#tables].map(([scope, table]) => [scope, table.entries()]);
+  }
+
   get pending(): number {
     let n = 0;
     for (const table of this.#tables.values()) n += table.pending;

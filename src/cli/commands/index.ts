@@ -6,10 +6,11 @@ import type { Command } from 'commander';
 import { registerConsume } from './consume.ts';
 import { registerProduce } from './produce.ts';
 import { registerRun } from './run.ts';
+import { registerSavepoint } from './savepoint.ts';
 import { registerTopic } from './topic.ts';
 
 /** Adds one command (or a group of subcommands) to the program. */
 export type CommandRegistrar = (program: Command) => void;
 
 /** In the order `sluice --help` lists them. */
-export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun];
+export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSavepoint];

@@ -9,6 +9,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { SluiceError } from '../../core/index.ts';
+import { DROP_STATE_ENV, FROM_SAVEPOINT_ENV } from '../../sluice.ts';
 import { DATA_DIR_ENV, globalOptions } from '../options.ts';
 
 const RUNNABLE = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -21,6 +22,8 @@ export function registerRun(program: Command): void {
     .option('--ui [port]', 'serve the dashboard and /metrics for the apps the module runs (default port 7070)')
     .option('--host <address>', 'address for --ui (default 127.0.0.1; any other needs --token)')
     .option('--token <secret>', 'require this token on every --ui request (default $SLUICE_TOKEN)')
+    .option('--from-savepoint <id>', 'start from this savepoint (see `sluice savepoint create`) instead of the last checkpoint')
+    .option('--drop-state <operators>', 'with --from-savepoint: operators (comma-separated) whose saved state to leave behind')
     .addHelpText(
       'after',
       `
@@ -31,9 +34,10 @@ declares its streams and awaits \`app.run()\` (or \`app.run({ bounded: true })\`
 Examples:
   $ sluice run examples/clicks.ts
   $ sluice run pipeline.mjs --data-dir /var/lib/sluice
-  $ sluice run pipeline.ts --ui 8080`,
+  $ sluice run pipeline.ts --ui 8080
+  $ sluice run pipeline.ts --from-savepoint sp-1764570000000-42 --drop-state old-window`,
     )
-    .action(async (file: string, options: { ui?: string | true; host?: string; token?: string }, command: Command) => {
+    .action(async (file: string, options: { ui?: string | true; host?: string; token?: string; fromSavepoint?: string; dropState?: string }, command: Command) => {
       const { dataDir } = globalOptions(command);
       const path = resolve(file);
       if (!existsSync(path)) throw new SluiceError('INVALID_ARGUMENT', `no pipeline module at ${path}`);
@@ -41,6 +45,11 @@ Examples:
         throw new SluiceError('INVALID_ARGUMENT', `${file}: sluice run takes a .ts, .mts, .js or .mjs module`);
       }
       process.env[DATA_DIR_ENV] = dataDir;
+      if (options.fromSavepoint !== undefined) process.env[FROM_SAVEPOINT_ENV] = options.fromSavepoint;
+      if (options.dropState !== undefined) {
+        if (options.fromSavepoint === undefined) throw new SluiceError('INVALID_ARGUMENT', '--drop-state goes with --from-savepoint ID');
+        process.env[DROP_STATE_ENV] = options.dropState;
+      }
       // --ui: the server subscribes before the module loads, so it sees every app and job the module starts.
       const server = options.ui === undefined ? undefined : await startUi(options.ui, options.host, options.token);
       try {
