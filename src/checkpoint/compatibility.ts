@@ -42,13 +42,13 @@ export interface RestoreMove {
 /** The saved operators restored into `current`, or an error naming the first conflict. */
 export function matchSavepoint(app: string, id: string, saved: JobSnapshot, current: CurrentOperator[], drop: ReadonlySet<string>, hasTables: (name: string) => boolean): RestoreMove[] {
   const savedOps = new Map<string, { stage: number; index: number; shape: string | null; stateful: boolean }>();
-  saved.shape.forEach((names, stage) =>
-    names.forEach((name, index) => {
+  for (let stage = 0; stage < saved.shape.length; stage++) {
+    saved.shape[stage].forEach((name, index) => {
       const shape = saved.stateShapes?.[stage]?.[index] ?? null;
       const stateful = shape !== null && (hasTables(name) || saved.tasks[stage].some((task) => task.ops[index] !== null && task.ops[index] !== undefined) || shape === 'source');
       savedOps.set(name, { stage, index, shape, stateful });
-    }),
-  );
+    });
+  }
   const names = new Set(current.map((op) => op.name));
   for (const unknown of drop) {
     if (!savedOps.has(unknown)) throw new SluiceError('INVALID_ARGUMENT', `--drop-state ${unknown}: savepoint '${id}' of '${app}' has no operator of that name; it has: ${[...savedOps.keys()].join(', ')}`);

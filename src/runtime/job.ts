@@ -517,7 +517,9 @@ export class Job {
     for (const upstreams of this.#upstreams) {
       for (const u of upstreams) {
         if (this.plan.stages[u.stage].entry.kind !== 'source') continue;
-        this.#sources[u.stage].forEach((s, i) => u.tracker.advance(i, s.generator.watermark));
+        this.#sources[u.stage].forEach((s, i) => {
+          u.tracker.advance(i, s.generator.watermark);
+        });
       }
     }
   }
