@@ -15,19 +15,17 @@ import { type PhysicalPlan, physicalPlan, type Stage } from '../plan/index.ts';
 import { WatermarkTracker } from '../time/index.ts';
 import {
   type CheckpointStore,
-  checkShape,
   type CommitStep,
   type JobSnapshot,
   LmdbCheckpoints,
-  matchSavepoint,
   openCommitStep,
   readSavepoint,
-  type Savepoint,
   stateShape,
   TopicCheckpoints,
   writeSavepoint,
 } from '../checkpoint/index.ts';
 import { ControlChannel } from './control.ts';
+import { type JobParts, restoreCheckpoint, restoreSavepoint, type Upstream } from './restore.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
 import type { LmdbStateBackend } from '../state/lmdb-backend.ts';
 import { ErrorRouter } from './errors.ts';
@@ -80,10 +78,6 @@ export interface RunSummary {
   written: number;
 }
 
-interface Upstream {
-  stage: number;
-  tracker: WatermarkTracker;
-}
 
 export class Job {
   readonly plan: PhysicalPlan;
@@ -177,8 +171,8 @@ export class Job {
       if (this.#options.dataDir === undefined) throw new SluiceError('INVALID_ARGUMENT', 'savepoints need a dataDir');
       const savepoint = readSavepoint(this.#options.dataDir, name, this.#options.fromSavepoint);
       if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
-      this.#restoreSavepoint(savepoint);
-    } else if (saved && !saved.final) this.#restore(saved);
+      restoreSavepoint(this.#parts(), savepoint, this.#options.dropState ?? []);
+    } else if (saved && !saved.final) restoreCheckpoint(this.#parts(), saved);
     else if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
     if (this.#options.dataDir !== undefined) {
       this.#control = new ControlChannel(backend, name);
@@ -457,71 +451,8 @@ export class Job {
     };
   }
 
-  /** Puts every task, source and watermark back as the last checkpoint left them. */
-  #restore(saved: JobSnapshot): void {
-    const name = this.#options.name;
-    checkShape(name, saved.shape, this.#shape());
-    this.#tasks.forEach((tasks, stage) => {
-      if (saved.tasks[stage]?.length !== tasks.length) {
-        throw new SluiceError(
-          'STATE_INCOMPATIBLE',
-          `the checkpoint of '${name}' has ${saved.tasks[stage]?.length ?? 0} tasks for stage ${stage}, the pipeline now ${tasks.length} (a source's partition count changed); restart with the old partition count, or remove the app's checkpoints to start without state`,
-        );
-      }
-      for (let i = 0; i < tasks.length; i++) tasks[i].restore(saved.tasks[stage][i]);
-    });
-    for (let stage = 0; stage < this.#sources.length; stage++) {
-      for (const source of this.#sources[stage]) {
-        const state = saved.sources[stage][source.partition];
-        source.offset = state.offset;
-        source.generator.restore(state.generator);
-      }
-    }
-    for (let stage = 0; stage < saved.leaving.length; stage++) this.#leaving[stage] = [...saved.leaving[stage]];
-    for (const upstreams of this.#upstreams) {
-      for (const u of upstreams) {
-        const from = this.plan.stages[u.stage].entry.kind === 'source' ? this.#sources[u.stage].map((s) => s.generator.watermark) : this.#leaving[u.stage];
-        for (let i = 0; i < from.length; i++) u.tracker.advance(i, from[i]);
-      }
-    }
-  }
-
-  /** Restores what a savepoint holds, by operator name (see checkpoint/compatibility.ts). */
-  #restoreSavepoint(savepoint: Savepoint): void {
-    const saved = savepoint.snapshot;
-    const drop = new Set(this.#options.dropState ?? []);
-    const current = this.plan.stages.flatMap((stage) => stage.ops.map((op, index) => ({ stage: stage.id, index, name: op.node.name, shape: stateShape(op.node), tasks: this.#tasks[stage.id].length })));
-    const tableOwners = new Set([...savepoint.tables.keys()].map((scope) => scope.split('/')[0]));
-    const moves = matchSavepoint(this.#options.name, savepoint.id, saved, current, drop, (name) => tableOwners.has(name));
-    for (const move of moves) {
-      const tasks = this.#tasks[move.to.stage];
-      for (let i = 0; i < tasks.length; i++) {
-        const task = saved.tasks[move.from.stage][i];
-        tasks[i].restoreOperator(move.to.index, task.ops[move.from.index], task.watermarks[move.from.index]);
-      }
-      const entry = this.plan.stages[move.to.stage].entry;
-      if (move.to.index === 0 && entry.kind === 'source') {
-        for (const source of this.#sources[move.to.stage]) {
-          const state = saved.sources[move.from.stage][source.partition];
-          source.offset = state.offset;
-          source.generator.restore(state.generator);
-        }
-      }
-    }
-    const restored = new Set(moves.map((m) => m.name));
-    for (const [scope, entries] of savepoint.tables) {
-      if (!restored.has(scope.split('/')[0])) continue;
-      const table = this.#state.table(scope);
-      for (const [id, value] of entries) table.set(id as never, value);
-    }
-    for (const upstreams of this.#upstreams) {
-      for (const u of upstreams) {
-        if (this.plan.stages[u.stage].entry.kind !== 'source') continue;
-        this.#sources[u.stage].forEach((s, i) => {
-          u.tracker.advance(i, s.generator.watermark);
-        });
-      }
-    }
+  #parts(): JobParts {
+    return { name: this.#options.name, plan: this.plan, tasks: this.#tasks, sources: this.#sources, upstreams: this.#upstreams, leaving: this.#leaving, state: this.#state };
   }
 
   #summary(): RunSummary {
