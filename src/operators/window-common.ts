@@ -4,6 +4,7 @@
  */
 import { SluiceError } from '../core/errors.ts';
 import type { Element, Output } from './operator.ts';
+import type { KeyedTable } from '../state/index.ts';
 
 /**
  * Incremental aggregation: one accumulator per window and key. `merge` is needed by session
@@ -73,6 +74,8 @@ export interface EngineContext {
   readonly latenessMs: number;
   /** Emit an early update after this many contributions to a window not yet fired (early-count), else 0. */
   readonly earlyEvery: number;
+  /** Where the time-based engines keep each key's windows (default the heap). */
+  readonly table?: KeyedTable<any> | undefined;
 }
 
 /** One kind of window, run for every key. */

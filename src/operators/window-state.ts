@@ -2,6 +2,11 @@
  * Per-key window state for the time-based engines (tumbling, hopping, sliding, session):
  * each key's open windows sorted by end, one timer per key, firing in window-end order, state
  * kept until `end + allowedLateness`, early updates, and snapshots as plain data.
+ *
+ * The keys' windows live in a keyed table: the heap (saved whole in each snapshot), or a durable
+ * table of the lmdb backend, which writes the keys changed since the last checkpoint and leaves
+ * them out of the snapshot. Only the timers (one per key with work pending) stay in the heap;
+ * a restore from a durable table rebuilds them with one scan.
  */
 import {
   type EngineContext,
@@ -12,6 +17,7 @@ import {
   toJsonNumber,
   type WindowResult,
 } from './window-common.ts';
+import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
 import { TimerQueue } from './window-timers.ts';
 
 export interface OpenWindow {
@@ -64,12 +70,15 @@ export interface KeyWindowsSnapshot {
 }
 
 export class WindowTable {
-  readonly keys = new Map<KeyId, KeyWindows>();
+  private readonly keys: KeyedTable<KeyWindows>;
+  /** Whether `keys` is on disk: then changed keys are written back, and ids are the backend's. */
+  private readonly durable: boolean;
   /** The engine's time: the operator watermark (event time) or the processing time reached. */
   progress = Number.NEGATIVE_INFINITY;
   private readonly timers = new TimerQueue();
   private nextSeq = 0;
-  private readonly dirty = new Map<OpenWindow, KeyWindows>();
+  /** Keys with windows changed since their last emission (early-interval firing). */
+  private readonly dirty = new Set<KeyId>();
   private readonly ctx: EngineContext;
   private readonly hooks: WindowTableHooks;
   private readonly trackDirty: boolean;
@@ -78,14 +87,20 @@ export class WindowTable {
     this.ctx = ctx;
     this.hooks = hooks;
     this.trackDirty = trackDirty;
+    this.keys = (ctx.table as KeyedTable<KeyWindows> | undefined) ?? new MemoryTable<KeyWindows>();
+    this.durable = this.keys.durable;
+  }
+
+  private get(id: KeyId): KeyWindows | undefined {
+    return this.keys.get(id as KeyIdValue);
   }
 
   keyWindows(key: unknown): KeyWindows {
-    const id = keyIdOf(key);
-    let kw = this.keys.get(id);
+    const id = this.durable ? keyId(key) : keyIdOf(key);
+    let kw = this.get(id);
     if (kw === undefined) {
       kw = { key, id, seq: this.nextSeq++, windows: [], timerAt: Number.POSITIVE_INFINITY, firedUpTo: Number.NEGATIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
-      this.keys.set(id, kw);
+      this.keys.set(id as KeyIdValue, kw);
     }
     return kw;
   }
@@ -110,7 +125,6 @@ export class WindowTable {
   remove(kw: KeyWindows, w: OpenWindow): void {
     const i = kw.windows.indexOf(w);
     if (i >= 0) kw.windows.splice(i, 1);
-    this.dirty.delete(w);
   }
 
   /**
@@ -137,7 +151,7 @@ export class WindowTable {
     }
     w.since++;
     if (this.ctx.earlyEvery > 0 && w.since >= this.ctx.earlyEvery) this.update(kw, w);
-    else if (this.trackDirty) this.dirty.set(w, kw);
+    else if (this.trackDirty) this.dirty.add(kw.id);
   }
 
   /** Emits the window's result as complete (its final, until a late record re-fires it). */
@@ -149,35 +163,46 @@ export class WindowTable {
 
   private update(kw: KeyWindows, w: OpenWindow): void {
     w.since = 0;
-    this.dirty.delete(w);
+    if (this.durable) this.keys.set(kw.id as KeyIdValue, kw);
     this.ctx.emitter.result(kw.key, w.start, w.end, this.hooks.valueOf(kw, w));
   }
 
   /** Early-interval firing: an update for every window that changed since its last emission. */
   emitEarly(): void {
-    for (const [w, kw] of [...this.dirty]) if (!w.fired) this.update(kw, w);
+    const ids = [...this.dirty];
     this.dirty.clear();
+    for (const id of ids) {
+      const kw = this.get(id);
+      if (kw !== undefined) for (const w of kw.windows) if (!w.fired && w.since > 0) this.update(kw, w);
+    }
   }
 
   /** The current value of every window held, for one key or all. */
   query(key: unknown, allKeys: boolean): WindowResult[] {
-    const keys = allKeys ? [...this.keys.values()] : [this.keys.get(keyIdOf(key))].filter((kw) => kw !== undefined);
+    const keys = allKeys ? [...this.keys.entries()].map(([, kw]) => kw) : [this.get(this.durable ? keyId(key) : keyIdOf(key))].filter((kw) => kw !== undefined);
     return keys.flatMap((kw) => kw.windows.map((w) => ({ key: kw.key, start: w.start, end: w.end, value: this.hooks.valueOf(kw, w) })));
   }
 
-  /** Makes sure the key's timer is at its next piece of work. */
-  schedule(kw: KeyWindows): void {
+  /** The time of the key's next piece of work: a window end to fire, or end + lateness to drop. */
+  private nextWork(kw: KeyWindows): number {
     let next = kw.extraUntil;
     const lateness = this.ctx.latenessMs;
     for (const w of kw.windows) {
       const t = w.fired ? w.end + lateness : w.end;
       if (t < next) next = t;
     }
+    return next;
+  }
+
+  /** Makes sure the key's timer is at its next piece of work; called after every change to a key. */
+  schedule(kw: KeyWindows): void {
+    const next = this.nextWork(kw);
     if (next < kw.timerAt) {
       this.timers.push(next, kw.seq, kw.id);
       kw.timerAt = next;
     }
-    if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0 && kw.timerAt === Number.POSITIVE_INFINITY) this.keys.delete(kw.id);
+    if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0 && kw.timerAt === Number.POSITIVE_INFINITY) this.keys.delete(kw.id as KeyIdValue);
+    else if (this.durable) this.keys.set(kw.id as KeyIdValue, kw);
   }
 
   /** Time reached `progress`: fire windows ending at or before it, drop those past their lateness. */
@@ -186,24 +211,23 @@ export class WindowTable {
     const lateness = this.ctx.latenessMs;
     while (this.timers.size > 0 && this.timers.peek() <= this.progress) {
       const t = this.timers.peek();
-      const kw = this.keys.get(this.timers.pop());
+      const kw = this.get(this.timers.pop());
       if (kw === undefined || kw.timerAt !== t) continue; // stale timer
       kw.timerAt = Number.POSITIVE_INFINITY;
       for (const w of kw.windows) {
         if (w.end > t) break;
         if (!w.fired) this.fire(kw, w);
       }
-      if (kw.windows.length > 0 && kw.windows[0].end + lateness <= t) {
-        for (const w of kw.windows) if (w.end + lateness <= t) this.dirty.delete(w);
-        kw.windows = kw.windows.filter((w) => w.end + lateness > t);
-      }
+      if (kw.windows.length > 0 && kw.windows[0].end + lateness <= t) kw.windows = kw.windows.filter((w) => w.end + lateness > t);
       if (kw.extraUntil <= t) this.hooks.expireExtra?.(kw, t);
       this.schedule(kw);
     }
   }
 
-  snapshot(): KeyWindowsSnapshot[] {
-    return [...this.keys.values()].map((kw) => ({
+  /** The keys' windows as plain data; null when a durable table checkpoints them itself. */
+  snapshot(): KeyWindowsSnapshot[] | null {
+    if (this.durable) return null;
+    return [...this.keys.entries()].map(([, kw]) => ({
       key: kw.key,
       windows: kw.windows.map(({ start, end, acc, fired, since }) => ({ start, end, acc, fired, since })),
       extra: kw.extra === undefined || !this.hooks.saveExtra ? kw.extra : this.hooks.saveExtra(kw.extra),
@@ -211,11 +235,14 @@ export class WindowTable {
     }));
   }
 
-  restore(keys: KeyWindowsSnapshot[], progress: number): void {
-    this.keys.clear();
+  restore(keys: KeyWindowsSnapshot[] | null, progress: number): void {
     this.dirty.clear();
     this.timers.clear();
     this.progress = progress;
+    if (keys === null) {
+      this.rebuildTimers();
+      return;
+    }
     for (const s of keys) {
       const kw = this.keyWindows(s.key);
       kw.windows = s.windows.map((w) => ({ ...w }));
@@ -223,8 +250,20 @@ export class WindowTable {
       for (const w of kw.windows) if (w.fired && w.end > kw.firedUpTo) kw.firedUpTo = w.end;
       kw.extra = s.extra === undefined || !this.hooks.loadExtra ? s.extra : this.hooks.loadExtra(s.extra);
       kw.extraUntil = fromJsonNumber(s.extraUntil);
-      if (this.trackDirty) for (const w of kw.windows) if (!w.fired && w.since > 0) this.dirty.set(w, kw);
+      if (this.trackDirty && kw.windows.some((w) => !w.fired && w.since > 0)) this.dirty.add(kw.id);
       this.schedule(kw);
+    }
+  }
+
+  /**
+   * After a restore from a durable table: each key's live timer again, at the time it had when
+   * checkpointed (a later read of the key sees that same `timerAt`), ties broken by creation order.
+   */
+  private rebuildTimers(): void {
+    for (const [, kw] of this.keys.entries()) {
+      if (kw.timerAt !== Number.POSITIVE_INFINITY) this.timers.push(kw.timerAt, kw.seq, kw.id);
+      if (kw.seq >= this.nextSeq) this.nextSeq = kw.seq + 1;
+      if (this.trackDirty && kw.windows.some((w) => !w.fired && w.since > 0)) this.dirty.add(kw.id);
     }
   }
 }

@@ -20,11 +20,11 @@ export abstract class TableWindowEngine implements WindowEngine {
     return this.table.query(key, allKeys);
   }
 
-  snapshot(): KeyWindowsSnapshot[] {
+  snapshot(): KeyWindowsSnapshot[] | null {
     return this.table.snapshot();
   }
 
   restore(state: unknown, progress: number): void {
-    this.table.restore(state as KeyWindowsSnapshot[], progress);
+    this.table.restore(state as KeyWindowsSnapshot[] | null, progress);
   }
 }

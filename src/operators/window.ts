@@ -44,6 +44,7 @@ import { FixedWindowEngine } from './window-fixed.ts';
 import { GlobalWindowEngine } from './window-global.ts';
 import { SessionWindowEngine } from './window-session.ts';
 import { SlidingWindowEngine } from './window-sliding.ts';
+import type { KeyedTable } from '../state/index.ts';
 
 export type { WindowAggregate, WindowResult } from './window-common.ts';
 
@@ -58,6 +59,8 @@ export interface WindowOperatorConfig<V = unknown, A = unknown, R = unknown> {
   aggregate: WindowAggregate<V, A, R>;
   /** Processing-time clock (epoch ms) for processing-time windows. Default `Date.now`. */
   clock?: () => number;
+  /** Where time-based windows keep each key's windows (default the heap; the lmdb backend gives a durable table). */
+  table?: KeyedTable<unknown> | undefined;
 }
 
 /** What `snapshot()` returns: plain data, JSON-safe when the keys and accumulators are. */
@@ -126,6 +129,7 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
       // Processing time never goes back, so processing-time windows see no late records.
       latenessMs: this.domain === 'processing' ? 0 : lateness.allowedLatenessMs,
       earlyEvery: emit.kind === 'early-count' ? emit.every : 0,
+      table: config.table,
     };
     const trackDirty = this.earlyIntervalMs > 0;
     switch (spec.kind) {

@@ -52,6 +52,7 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         emit: node.emit,
         aggregate: aggregateFunction(node.aggregate),
         clock: env.clock,
+        table: env.table?.('windows'),
       }) as Operator;
       return node.store === undefined ? op : materialize(op, env.stores.view(node.store));
     }

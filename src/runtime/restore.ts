@@ -63,6 +63,13 @@ export function restoreSavepoint(job: JobParts, savepoint: Savepoint, dropState:
   const current = job.plan.stages.flatMap((stage) => stage.ops.map((op, index) => ({ stage: stage.id, index, name: op.node.name, shape: stateShape(op.node), tasks: job.tasks[stage.id].length })));
   const tableOwners = new Set([...savepoint.tables.keys()].map((scope) => scope.split('/')[0]));
   const moves = matchSavepoint(job.name, savepoint.id, saved, current, drop, (name) => tableOwners.has(name));
+  // Durable tables first: operators rebuild their timers from them when restored.
+  const restored = new Set(moves.map((m) => m.name));
+  for (const [scope, entries] of savepoint.tables) {
+    if (!restored.has(scope.split('/')[0])) continue;
+    const table = job.state.table(scope);
+    for (const [id, value] of entries) table.set(id as never, value);
+  }
   for (const move of moves) {
     const tasks = job.tasks[move.to.stage];
     for (let i = 0; i < tasks.length; i++) {
@@ -77,12 +84,6 @@ export function restoreSavepoint(job: JobParts, savepoint: Savepoint, dropState:
         source.generator.restore(state.generator);
       }
     }
-  }
-  const restored = new Set(moves.map((m) => m.name));
-  for (const [scope, entries] of savepoint.tables) {
-    if (!restored.has(scope.split('/')[0])) continue;
-    const table = job.state.table(scope);
-    for (const [id, value] of entries) table.set(id as never, value);
   }
   for (const upstreams of job.upstreams) {
     for (const u of upstreams) {
