@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { SluiceError } from './core/index.ts';
+import { isDiskFull, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
@@ -111,6 +111,7 @@ export class Sluice extends AppBuilder {
     this.#job = job;
     this.#lastJob = job;
     const onSignal = (): void => job.stop();
+    let failed = false;
     try {
       await job.open();
       if (options.bounded) return await job.runBounded();
@@ -118,15 +119,29 @@ export class Sluice extends AppBuilder {
       process.once('SIGTERM', onSignal);
       if (this.#stopRequested) job.stop();
       return await job.runUnbounded();
+    } catch (error) {
+      failed = true;
+      throw this.#diskFull(error);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await job.close();
-      await state?.close();
-      if (owned) await backend.close();
       this.#job = undefined;
       this.#stopRequested = false;
+      // Close everything even if a step fails; a close error after a failure (an abort on a
+      // full disk, say) must not hide that failure.
+      const closing = await Promise.allSettled([job.close()]);
+      closing.push(...(await Promise.allSettled([state?.close()])));
+      if (owned) closing.push(...(await Promise.allSettled([backend.close()])));
+      const closeError = closing.find((r) => r.status === 'rejected');
+      if (closeError && !failed) throw this.#diskFull(closeError.reason);
     }
+  }
+
+  /** A full disk becomes DISK_FULL: the failed step never committed, so nothing committed is lost. */
+  #diskFull(error: unknown): unknown {
+    if (!isDiskFull(error)) return error;
+    const why = error instanceof Error ? error.message : String(error);
+    return new SluiceError('DISK_FULL', `app '${this.options.name}' stopped: the disk is full (${why}); nothing committed is lost: free space and start it again to resume from its last checkpoint`, { cause: error });
   }
 
   /**

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'STATE_INCOMPATIBLE',
   'CHECKPOINT_CORRUPT',
   'IO_FAILED',
+  'DISK_FULL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -54,6 +55,16 @@ export class SluiceError extends Error {
     this.operator = options.operator;
     this.position = options.position;
   }
+}
+
+/** Whether `error` (from fs, SQLite or LMDB) says the disk or a database file is full. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e: unknown = error; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'DISK_FULL') return true;
+    if (typeof message === 'string' && /database or disk is full|no space left on device|MDB_MAP_FULL/i.test(message)) return true;
+  }
+  return false;
 }
 
 export function isSluiceError(error: unknown, code?: ErrorCode): error is SluiceError {
