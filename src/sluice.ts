@@ -111,30 +111,35 @@ export class Sluice extends AppBuilder {
     this.#job = job;
     this.#lastJob = job;
     const onSignal = (): void => job.stop();
-    let failed = false;
-    try {
-      await job.open();
-      if (options.bounded) return await job.runBounded();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      if (this.#stopRequested) job.stop();
-      return await job.runUnbounded();
-    } catch (error) {
-      failed = true;
-      throw this.#diskFull(error);
-    } finally {
+    const release = async (): Promise<unknown> => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       this.#job = undefined;
       this.#stopRequested = false;
-      // Close everything even if a step fails; a close error after a failure (an abort on a
-      // full disk, say) must not hide that failure.
+      // Close everything even if a step fails.
       const closing = await Promise.allSettled([job.close()]);
       closing.push(...(await Promise.allSettled([state?.close()])));
       if (owned) closing.push(...(await Promise.allSettled([backend.close()])));
-      const closeError = closing.find((r) => r.status === 'rejected');
-      if (closeError && !failed) throw this.#diskFull(closeError.reason);
+      return closing.find((r) => r.status === 'rejected')?.reason;
+    };
+    let summary: RunSummary;
+    try {
+      await job.open();
+      if (options.bounded) summary = await job.runBounded();
+      else {
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        if (this.#stopRequested) job.stop();
+        summary = await job.runUnbounded();
+      }
+    } catch (error) {
+      // A close error after a failure (an abort on a full disk, say) must not hide that failure.
+      await release();
+      throw this.#diskFull(error);
     }
+    const closeError = await release();
+    if (closeError !== undefined) throw this.#diskFull(closeError);
+    return summary;
   }
 
   /** A full disk becomes DISK_FULL: the failed step never committed, so nothing committed is lost. */
