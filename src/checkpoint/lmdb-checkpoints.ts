@@ -88,6 +88,10 @@ export class LmdbCheckpoints implements CheckpointStore {
     }
   }
 
+  async send(output: Map<string, OutgoingRecord[]>): Promise<void> {
+    for (const [topic, records] of output) await this.#writer.send(topic, records);
+  }
+
   close(): Promise<void> {
     return this.#writer.close();
   }

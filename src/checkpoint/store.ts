@@ -10,5 +10,7 @@ export interface CheckpointStore {
   load(): Promise<JobSnapshot | undefined>;
   /** Makes `output`, the source `offsets` and the job `snapshot` durable as one checkpoint. */
   commit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number): Promise<void>;
+  /** at-least-once: writes output now, ahead of its checkpoint (a crash before it may repeat the output). */
+  send(output: Map<string, OutgoingRecord[]>): Promise<void>;
   close(): Promise<void>;
 }

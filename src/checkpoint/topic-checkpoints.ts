@@ -70,6 +70,10 @@ export class TopicCheckpoints implements CheckpointStore {
     await this.#commit.commit(output, offsets);
   }
 
+  send(output: Map<string, OutgoingRecord[]>): Promise<void> {
+    return this.#commit.commit(output, []);
+  }
+
   close(): Promise<void> {
     return this.#commit.close();
   }

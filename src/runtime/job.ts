@@ -97,6 +97,8 @@ export class Job {
   #checkpoints: CheckpointStore | undefined;
   #checkpointId = 0;
   #control: ControlChannel | undefined;
+  /** metrics: at-least-once output written ahead of the checkpoint, reported with it. */
+  readonly #sentEarly = new Map<string, OutgoingRecord[]>();
   /** Savepoints asked for (app.savepoint() or the control topic), taken after the current round. */
   #savepointRequests: { resolve: (id: string) => void; reject: (error: unknown) => void }[] = [];
   #lastCommit = 0;
@@ -406,6 +408,12 @@ export class Job {
 
   async #maybeCommit(force: boolean): Promise<void> {
     const now = this.#options.clock();
+    // at-least-once: output is visible at once, not at the checkpoint (a crash may repeat it).
+    if (this.#options.guarantee === 'at-least-once' && this.#buffer.size > 0) {
+      const early = this.#buffer.drain();
+      await this.#checkpoints!.send(early);
+      if (this.#probe.active) for (const [topic, records] of early) this.#sentEarly.set(topic, [...(this.#sentEarly.get(topic) ?? []), ...records]); // metrics
+    }
     if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < 50_000 && this.#state.pending < MAX_PENDING_STATE) return;
     this.#lastCommit = now;
     // Nothing read and nothing to write since the last commit: no empty transaction.
@@ -424,14 +432,18 @@ export class Job {
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
   async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number): Promise<void> {
+    // at-least-once output sent ahead of this checkpoint is reported with it.
+    const reported = new Map(this.#sentEarly);
+    this.#sentEarly.clear();
+    for (const [topic, records] of output) reported.set(topic, [...(reported.get(topic) ?? []), ...records]);
     const t0 = performance.now();
     try {
       await this.#checkpoints!.commit(output, offsets, snapshot, now);
     } catch (error) {
-      await this.#probe.committed(this.#backend, output, performance.now() - t0, error);
+      await this.#probe.committed(this.#backend, reported, performance.now() - t0, error);
       throw error;
     }
-    await this.#probe.committed(this.#backend, output, performance.now() - t0);
+    await this.#probe.committed(this.#backend, reported, performance.now() - t0);
   }
 
   #shape(): string[][] {
