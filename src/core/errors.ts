@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'CHECKPOINT_CORRUPT',
   'IO_FAILED',
   'DISK_FULL',
+  'STATE_IN_USE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

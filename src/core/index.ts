@@ -7,3 +7,4 @@ export * from './duration.ts';
 export * from './errors.ts';
 export * from './murmur2.ts';
 export * from './record.ts';
+export * from './process-owner.ts';

@@ -10,7 +10,7 @@
 import { SluiceError } from '../core/index.ts';
 import { CONTROL_ABORT, CONTROL_COMMIT, encodeControlBatch, readBatchHeader } from './format.ts';
 import type { AbortedRange, MetaStore, TransactionalIdMeta, TxnMeta } from './meta.ts';
-import { isProcessAlive, SELF_START } from './owner.ts';
+import { isProcessAlive, SELF_START } from '../core/index.ts';
 import type { Partition } from './partition.ts';
 import type { SegmentFile } from './segment-files.ts';
 

@@ -11,12 +11,12 @@
  * `\u0000meta`, so a damaged record is detected rather than trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lmdb';
 import { Packr } from 'msgpackr';
-import { SluiceError } from '../core/index.ts';
+import { isProcessAlive, SELF_START, SluiceError } from '../core/index.ts';
 import type { StateBackend } from './backend.ts';
 import type { KeyedTable, KeyIdValue } from './table.ts';
 
@@ -47,13 +47,19 @@ export class LmdbStateBackend implements StateBackend {
     this.#cacheEntries = options.cacheEntries ?? 10_000;
   }
 
-  /** Opens (creating) the state of one app under `dir`. */
+  /**
+   * Opens (creating) the state of one app under `dir`. One process at a time: a second instance
+   * of the app would write state its checkpoints do not name, so it is refused while the
+   * owner (recorded in `owner.json`, pid and start time) is alive.
+   */
   static open(dir: string, options: LmdbStateOptions = {}): LmdbStateBackend {
     mkdirSync(dir, { recursive: true });
+    claimOwnership(dir);
     try {
       const env = open({ path: join(dir, 'state.mdb'), maxDbs: 10_000, encoder: VALUES });
       return new LmdbStateBackend(dir, env, options);
     } catch (cause) {
+      releaseOwnership(dir);
       throw new SluiceError('CHECKPOINT_CORRUPT', `the state in '${dir}' cannot be opened; remove that directory to start without state`, { cause });
     }
   }
@@ -120,6 +126,7 @@ export class LmdbStateBackend implements StateBackend {
 
   async close(): Promise<void> {
     await this.#env.close();
+    releaseOwnership(this.dir);
   }
 
   /** Removes an app's state directory. */
@@ -211,6 +218,44 @@ class LmdbTable<V> implements KeyedTable<V> {
   discard(): void {
     this.#dirty.clear();
     this.#cache.clear();
+  }
+}
+
+interface Owner {
+  pid: number;
+  start: string;
+}
+
+function claimOwnership(dir: string): void {
+  const path = join(dir, 'owner.json');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, JSON.stringify({ pid: process.pid, start: SELF_START } satisfies Owner), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let owner: Owner | undefined;
+    try {
+      owner = JSON.parse(readFileSync(path, 'utf8')) as Owner;
+    } catch {
+      owner = undefined; // half written by a process that died: stale
+    }
+    if (owner !== undefined && isProcessAlive(owner.pid, owner.start)) {
+      throw new SluiceError('STATE_IN_USE', `the state in '${dir}' is in use by process ${owner.pid}${owner.pid === process.pid ? ' (this one: the app is already running)' : ''}; stop that instance first: one instance of an app runs per data directory`);
+    }
+    rmSync(path, { force: true });
+  }
+  throw new SluiceError('STATE_IN_USE', `the state in '${dir}' is being claimed by another process; stop the other instance of the app`);
+}
+
+function releaseOwnership(dir: string): void {
+  const path = join(dir, 'owner.json');
+  try {
+    const owner = JSON.parse(readFileSync(path, 'utf8')) as Owner;
+    if (owner.pid === process.pid && owner.start === SELF_START) unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 

@@ -104,3 +104,17 @@ void test('keyed state ten times larger than the heap limit: 3 million keys unde
     const result = JSON.parse(child.stdout.trim()) as { keys: number; sample: Record<string, number | undefined> };
     assert.deepEqual(result.sample, { 0: 1, 1: 1, 1500000: 1, 2999999: 1 });
   }));
+
+void test('one process at a time: a live owner is refused with its pid, a dead one is taken over', () =>
+  withDir(async (dir) => {
+    const first = LmdbStateBackend.open(dir);
+    assert.throws(() => LmdbStateBackend.open(dir), (e) => isSluiceError(e, 'STATE_IN_USE') && new RegExp(`process ${process.pid}`).test(e.message));
+    await first.close();
+    // An owner that died without closing (kill -9): pid of an exited child.
+    const { spawnSync: run } = await import('node:child_process');
+    const dead = run(process.execPath, ['-e', '0']).pid!;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${dir}/owner.json`, JSON.stringify({ pid: dead, start: '1' }));
+    const second = LmdbStateBackend.open(dir);
+    await second.close();
+  }));
