@@ -9,7 +9,7 @@
  *     then:   { scope, entries: [id, value][] }     (durable tables, up to 10,000 entries a frame)
  *     last:   { end: true, entries: total }
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
@@ -28,8 +28,8 @@ export interface SavepointHeader {
 
 export interface Savepoint extends SavepointHeader {
   snapshot: JobSnapshot;
-  /** Durable tables by scope (lmdb state); memory state lives inside the operator snapshots. */
-  tables: Map<string, [unknown, unknown][]>;
+  /** Durable tables (lmdb state), a frame at a time; memory state lives inside the operator snapshots. */
+  tables(): Iterable<{ scope: string; entries: [unknown, unknown][] }>;
 }
 
 export function savepointDir(dataDir: string, app: string): string {
@@ -80,41 +80,77 @@ export function writeSavepoint(dataDir: string, app: string, snapshot: JobSnapsh
   return id;
 }
 
-/** Reads savepoint `id` of `app` whole, checking every frame. */
+/**
+ * Opens savepoint `id` of `app`: checks every frame's checksum and that the file is complete
+ * (one streaming pass), then reads its header. Its tables are read frame by frame, so a
+ * savepoint larger than memory can be restored.
+ */
 export function readSavepoint(dataDir: string, app: string, id: string): Savepoint {
   const path = join(savepointDir(dataDir, app), `${id}.savepoint`);
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (cause) {
     const known = listSavepoints(dataDir, app);
-    throw new SluiceError('INVALID_ARGUMENT', `app '${app}' has no savepoint '${id}'${known.length ? `; it has: ${known.join(', ')}` : '; take one with `sluice savepoint create ' + app + '` while it runs'}`, { cause });
+    throw new SluiceError('INVALID_ARGUMENT', `app '${app}' has no savepoint '${id}'${known.length ? `; it has: ${known.join(', ')}` : `; take one with \`sluice savepoint create ${app}\` while it runs`}`, { cause });
   }
   const corrupt = (what: string) => new SluiceError('CHECKPOINT_CORRUPT', `savepoint '${id}' of '${app}' (${path}) is damaged: ${what}; take a new savepoint or use another one`);
-  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw corrupt('it does not start like a savepoint');
-  let position = MAGIC.length;
-  const frames: any[] = [];
-  while (position < bytes.length) {
-    if (position + 8 > bytes.length) throw corrupt(`a frame header is cut off at byte ${position}`);
-    const length = bytes.readUInt32BE(position);
-    const payload = bytes.subarray(position + 8, position + 8 + length);
-    if (payload.length !== length || crc32c(payload) !== bytes.readUInt32BE(position + 4)) throw corrupt(`the frame at byte ${position} fails its checksum`);
-    frames.push(packr.unpack(payload));
+  try {
+    const magic = Buffer.alloc(MAGIC.length);
+    if (readSync(fd, magic, 0, magic.length, 0) !== magic.length || !magic.equals(MAGIC)) throw corrupt('it does not start like a savepoint');
+    let head: { app: string; id: string; createdAt: number; snapshot: string } | undefined;
+    let total = 0;
+    let last: { end?: boolean; entries?: number } | undefined;
+    for (const { payload, position } of frames(fd, corrupt)) {
+      const frame = packr.unpack(payload) as { scope?: string; entries?: unknown; end?: boolean };
+      if (head === undefined) head = frame as unknown as typeof head;
+      else if (frame.end === true) last = frame as typeof last;
+      else if (last !== undefined) throw corrupt(`a frame follows the end frame at byte ${position}`);
+      else total += (frame.entries as unknown[]).length;
+    }
+    if (head === undefined || last?.end !== true) throw corrupt('it ends before its last frame');
+    if (total !== last.entries) throw corrupt(`it holds ${total} state entries where its end frame says ${last.entries}`);
+    const snapshot = decodeSnapshot(utf8(head.snapshot));
+    return {
+      app: head.app,
+      id: head.id,
+      createdAt: head.createdAt,
+      snapshot,
+      *tables() {
+        const again = openSync(path, 'r');
+        try {
+          let first = true;
+          for (const { payload } of frames(again, corrupt)) {
+            if (first) {
+              first = false;
+              continue;
+            }
+            const frame = packr.unpack(payload) as { scope?: string; entries?: [unknown, unknown][] };
+            if (frame.scope !== undefined && frame.entries !== undefined) yield { scope: frame.scope, entries: frame.entries };
+          }
+        } finally {
+          closeSync(again);
+        }
+      },
+    };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The frames of a savepoint file after its magic, each checked against its checksum. */
+function* frames(fd: number, corrupt: (what: string) => Error): Generator<{ payload: Buffer; position: number }> {
+  const head = Buffer.alloc(8);
+  for (let position = MAGIC.length; ; ) {
+    const got = readSync(fd, head, 0, 8, position);
+    if (got === 0) return;
+    if (got < 8) throw corrupt(`a frame header is cut off at byte ${position}`);
+    const length = head.readUInt32BE(0);
+    const payload = Buffer.alloc(length);
+    if (readSync(fd, payload, 0, length, position + 8) !== length || crc32c(payload) !== head.readUInt32BE(4)) throw corrupt(`the frame at byte ${position} fails its checksum`);
+    yield { payload, position };
     position += 8 + length;
   }
-  const head = frames[0] as { app: string; id: string; createdAt: number; snapshot: string } | undefined;
-  const last = frames.at(-1) as { end?: boolean; entries?: number } | undefined;
-  if (head === undefined || last?.end !== true) throw corrupt('it ends before its last frame');
-  const tables = new Map<string, [unknown, unknown][]>();
-  let total = 0;
-  for (const frame of frames.slice(1, -1) as { scope: string; entries: [unknown, unknown][] }[]) {
-    const list = tables.get(frame.scope) ?? [];
-    for (const entry of frame.entries) list.push(entry);
-    tables.set(frame.scope, list);
-    total += frame.entries.length;
-  }
-  if (total !== last.entries) throw corrupt(`it holds ${total} state entries where its end frame says ${last.entries}`);
-  return { app: head.app, id: head.id, createdAt: head.createdAt, snapshot: decodeSnapshot(utf8(head.snapshot)), tables };
 }
 
 /** The savepoint ids of `app`, oldest first. */

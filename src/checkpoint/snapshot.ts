@@ -25,6 +25,8 @@ export interface JobSnapshot {
   final: boolean;
   /** Per stage, its operators' names: a restore into a changed pipeline is refused. */
   shape: string[][];
+  /** Savepoints: the scopes of the durable tables they hold. */
+  tableScopes?: string[];
   /** Per stage, each operator's state shape (see compatibility.ts), for savepoint restores. */
   stateShapes?: (string | null)[][];
   tasks: TaskSnapshot[][];

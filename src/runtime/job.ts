@@ -312,7 +312,8 @@ export class Job {
   #writeSavepoint(): string {
     const state = this.#state;
     const durable = state.kind === 'lmdb' ? (state as LmdbStateBackend).tables() : [];
-    return writeSavepoint(this.#options.dataDir!, this.#options.name, this.#snapshot(this.#checkpointId), durable, this.#options.clock());
+    const snapshot = { ...this.#snapshot(this.#checkpointId), tableScopes: durable.map(([scope]) => scope) };
+    return writeSavepoint(this.#options.dataDir!, this.#options.name, snapshot, durable, this.#options.clock());
   }
 
   /** Asks a running `runUnbounded()` to finish its round, commit and return. */

@@ -61,14 +61,16 @@ export function restoreSavepoint(job: JobParts, savepoint: Savepoint, dropState:
   const saved = savepoint.snapshot;
   const drop = new Set(dropState);
   const current = job.plan.stages.flatMap((stage) => stage.ops.map((op, index) => ({ stage: stage.id, index, name: op.node.name, shape: stateShape(op.node), tasks: job.tasks[stage.id].length })));
-  const tableOwners = new Set([...savepoint.tables.keys()].map((scope) => scope.split('/')[0]));
+  const tableOwners = new Set((saved.tableScopes ?? []).map((scope) => scope.split('/')[0]));
   const moves = matchSavepoint(job.name, savepoint.id, saved, current, drop, (name) => tableOwners.has(name));
   // Durable tables first: operators rebuild their timers from them when restored.
   const restored = new Set(moves.map((m) => m.name));
-  for (const [scope, entries] of savepoint.tables) {
+  for (const { scope, entries } of savepoint.tables()) {
     if (!restored.has(scope.split('/')[0])) continue;
     const table = job.state.table(scope);
     for (const [id, value] of entries) table.set(id as never, value);
+    // Bounded memory for state larger than the heap: write back as we go (no checkpoint record yet).
+    if (job.state.pending >= 100_000) job.state.flushTables?.();
   }
   for (const move of moves) {
     const tasks = job.tasks[move.to.stage];

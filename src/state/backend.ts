@@ -7,6 +7,8 @@ export interface StateBackend {
   table<V>(scope: string): KeyedTable<V>;
   /** Entries changed since the last checkpoint; the job checkpoints early when it grows large. */
   readonly pending: number;
+  /** Writes changed entries without a checkpoint record (bulk restores; lmdb only). */
+  flushTables?(): void;
   close(): Promise<void>;
 }
 

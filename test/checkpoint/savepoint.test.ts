@@ -104,3 +104,26 @@ for (const state of ['memory', 'lmdb'] as const) {
       await backend.close();
     }));
 }
+
+void test('a damaged or cut-off savepoint file is refused, naming what is wrong', () =>
+  withDir(async (dataDir) => {
+    const { readSavepoint, writeSavepoint, savepointDir } = await import('../../src/checkpoint/index.ts');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const snapshot = { version: 1 as const, id: 7, final: false, shape: [['src']], tasks: [[{ ops: [null], watermarks: [0] }]], sources: [[{ offset: 3, generator: { maxSeen: 1, ended: false } }]], leaving: [[0]] };
+    const entries: [unknown, unknown][] = Array.from({ length: 25_000 }, (_, i) => [`k${i}`, { n: i, seen: new Set([i]) }]);
+    const id = writeSavepoint(dataDir, 'app', snapshot, [['counter/keyed/0', entries]], 1000);
+    const read = readSavepoint(dataDir, 'app', id);
+    assert.equal(read.snapshot.id, 7);
+    const frames = [...read.tables()];
+    assert.equal(frames.length, 3, 'entries come in frames of 10,000');
+    assert.deepEqual(frames.flatMap((f) => f.entries).at(-1), ['k24999', { n: 24999, seen: new Set([24999]) }]);
+
+    const file = `${savepointDir(dataDir, 'app')}/${id}.savepoint`;
+    const bytes = readFileSync(file);
+    writeFileSync(`${savepointDir(dataDir, 'app')}/sp-2-1.savepoint`, bytes.subarray(0, bytes.length - 20));
+    assert.throws(() => readSavepoint(dataDir, 'app', 'sp-2-1'), (e) => isSluiceError(e, 'CHECKPOINT_CORRUPT') && /is damaged/.test(e.message));
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length >> 1] ^= 0xff;
+    writeFileSync(`${savepointDir(dataDir, 'app')}/sp-3-1.savepoint`, flipped);
+    assert.throws(() => readSavepoint(dataDir, 'app', 'sp-3-1'), (e) => isSluiceError(e, 'CHECKPOINT_CORRUPT') && /fails its checksum/.test(e.message));
+  }));
