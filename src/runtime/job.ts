@@ -337,7 +337,8 @@ export class Job {
     const stop = new Promise<void>((resolve) => {
       this.#wake = resolve;
     });
-    await Promise.race([Promise.all(waits), stop]);
+    // Any partition with new data (or the stop) ends the wait: waiting for all would add up to a timeout of latency.
+    await Promise.race([...waits, stop]);
     this.#wake = undefined;
   }
 
@@ -424,20 +425,20 @@ export class Job {
     for (const list of this.#sources) for (const s of list) offsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
     const output = this.#buffer.drain();
     // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
+    const t0 = performance.now(); // metrics: a checkpoint's time includes taking the snapshot
     const snapshot = this.#snapshot(this.#checkpointId + 1);
     if (!this.#probe.active) await this.#checkpoints!.commit(output, offsets, snapshot, now);
-    else await this.#timedCommit(output, offsets, snapshot, now); // metrics
+    else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
-  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number): Promise<void> {
+  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number, t0: number): Promise<void> {
     // at-least-once output sent ahead of this checkpoint is reported with it.
     const reported = new Map(this.#sentEarly);
     this.#sentEarly.clear();
     for (const [topic, records] of output) reported.set(topic, [...(reported.get(topic) ?? []), ...records]);
-    const t0 = performance.now();
     try {
       await this.#checkpoints!.commit(output, offsets, snapshot, now);
     } catch (error) {
