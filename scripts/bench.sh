@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench -- NAME [options]`: runs the benchmark bench/NAME/main.ts (log, engine, nexmark).
+# `npm run bench -- NAME [options]`: runs the benchmark bench/NAME/main.ts (log, engine, nexmark, checkpoint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/node-env.sh
