@@ -10,3 +10,4 @@ export * from './record-error.ts';
 export * from './sink.ts';
 export * from './stateless.ts';
 export * from './timers.ts';
+export * from './durable-timers.ts';

@@ -6,7 +6,8 @@
 import type { Element, Operator, Output } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
-import { type Timer, TimerQueue } from './timers.ts';
+import { type KeyTimes, DurableTimers } from './durable-timers.ts';
+import type { Timer } from './timers.ts';
 
 /** The process function as this operator calls it (the api types it for users). */
 export interface KeyedProcessFunction {
@@ -22,6 +23,8 @@ export interface ProcessOperatorOptions {
   onError?: RecordErrorHandler;
   /** Where keyed state lives (default a heap table, saved inside the snapshot). */
   table?: KeyedTable<KeyEntry>;
+  /** Durable tables for the timers of each domain (lmdb); by default the snapshot lists them. */
+  timerTables?: { event: KeyedTable<KeyTimes>; processing: KeyedTable<KeyTimes> };
 }
 
 export interface ProcessSnapshot {
@@ -41,8 +44,8 @@ export class ProcessOperator implements Operator {
   readonly #now: () => number;
   readonly #onError: RecordErrorHandler;
   readonly #state: KeyedStateStore;
-  readonly #eventTimers = new TimerQueue();
-  readonly #processingTimers = new TimerQueue();
+  readonly #eventTimers: DurableTimers;
+  readonly #processingTimers: DurableTimers;
   #watermark = Number.NEGATIVE_INFINITY;
   // The context is one object, re-pointed at each record or timer: no allocation per call.
   #key: unknown;
@@ -59,6 +62,8 @@ export class ProcessOperator implements Operator {
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? rethrow;
     this.#state = new KeyedStateStore(options.table ?? new MemoryTable(), this.#now);
+    this.#eventTimers = new DurableTimers(options.timerTables?.event);
+    this.#processingTimers = new DurableTimers(options.timerTables?.processing);
     const self = this;
     const state = this.#state;
     const timers = {
@@ -140,7 +145,7 @@ export class ProcessOperator implements Operator {
     this.#fire(this.#processingTimers, now, 'processing', out);
   }
 
-  #fire(queue: TimerQueue, upTo: number, domain: 'event' | 'processing', out: Output): void {
+  #fire(queue: DurableTimers, upTo: number, domain: 'event' | 'processing', out: Output): void {
     const onTimer = this.#fn.onTimer;
     if (onTimer === undefined) {
       while (queue.pollDue(upTo) !== undefined);
@@ -168,8 +173,9 @@ export class ProcessOperator implements Operator {
     this.#state.sweep(10_000);
     return {
       state: this.#state.snapshot(),
-      eventTimers: this.#eventTimers.list(),
-      processingTimers: this.#processingTimers.list(),
+      // Durable timers are checkpointed with their keys in the state backend.
+      eventTimers: this.#eventTimers.durable ? [] : this.#eventTimers.list(),
+      processingTimers: this.#processingTimers.durable ? [] : this.#processingTimers.list(),
       watermark: Number.isFinite(this.#watermark) ? this.#watermark : null,
     };
   }
@@ -179,6 +185,8 @@ export class ProcessOperator implements Operator {
     this.#state.restore(s.state);
     for (const t of s.eventTimers) this.#eventTimers.register(t.time, t.key);
     for (const t of s.processingTimers) this.#processingTimers.register(t.time, t.key);
+    this.#eventTimers.reload();
+    this.#processingTimers.reload();
     this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
   }
 }

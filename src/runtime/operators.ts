@@ -59,7 +59,13 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
     case 'rolling':
       return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError, env.table?.('accumulators'));
     case 'process':
-      return new ProcessOperator({ name: node.name, fn: node.fn, now: env.clock, onError: env.onError, ...(env.table ? { table: env.table('keyed') } : {}) });
+      return new ProcessOperator({
+        name: node.name,
+        fn: node.fn,
+        now: env.clock,
+        onError: env.onError,
+        ...(env.table ? { table: env.table('keyed'), timerTables: { event: env.table('event-timers'), processing: env.table('processing-timers') } } : {}),
+      });
     case 'sink':
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':

@@ -15,7 +15,7 @@ import type { KeyedTable } from '../../src/state/index.ts';
 import { withDir } from '../log/helpers.ts';
 
 type Input = { key: string; v: number; ts: number };
-type Make = (table?: KeyedTable<any>) => Operator;
+type Make = (table?: (kind: string) => KeyedTable<any>) => Operator;
 
 const families: [string, Make][] = [
   [
@@ -24,7 +24,7 @@ const families: [string, Make][] = [
       new ProcessOperator({
         name: 'p',
         now: () => 0,
-        ...(table ? { table } : {}),
+        ...(table ? { table: table('keyed'), timerTables: { event: table('event-timers'), processing: table('processing-timers') } } : {}),
         fn: {
           processElement(e: Input, ctx: any) {
             const sum = ctx.state.value('sum');
@@ -40,7 +40,7 @@ const families: [string, Make][] = [
         },
       }),
   ],
-  ['rolling', (table) => new RollingAggregateOperator('r', { init: () => 0, add: (acc: number, e: Input) => acc + e.v, result: (acc: number) => acc }, undefined, table)],
+  ['rolling', (table) => new RollingAggregateOperator('r', { init: () => 0, add: (acc: number, e: Input) => acc + e.v, result: (acc: number) => acc }, undefined, table?.('accumulators'))],
   ...(
     [
       ['tumbling window', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }],
@@ -56,7 +56,7 @@ const families: [string, Make][] = [
         window,
         lateness: { allowedLatenessMs: 30, lateSideOutput: 'late' },
         aggregate: { init: () => [] as number[], add: (acc: number[], e: Input) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
-        table,
+        table: table?.('windows'),
       }) as Operator,
   ]),
 ];
@@ -92,7 +92,7 @@ for (const [family, make] of families) {
         await withDir(async (dir) => {
           const restoredOut: unknown[] = [];
           const first = LmdbStateBackend.open(dir);
-          const op = make(first.table('op'));
+          const op = make((kind) => first.table(`op/${kind}`));
           const watermark = { w: Number.NEGATIVE_INFINITY };
           feed(op, batches, restoredOut, 0, at, watermark);
           // The job's checkpoint: the operator's snapshot rides in the checkpoint record.
@@ -102,7 +102,7 @@ for (const [family, make] of families) {
           await first.close();
           const second = LmdbStateBackend.open(dir);
           const saved = JSON.parse(new TextDecoder().decode(second.lastCheckpoint())) as { op: unknown; w: number | null };
-          const again = make(second.table('op'));
+          const again = make((kind) => second.table(`op/${kind}`));
           if (saved.op !== null) again.restore?.(saved.op);
           feed(again, batches, restoredOut, at, batches.length, { w: saved.w ?? Number.NEGATIVE_INFINITY });
           await second.close();
