@@ -9,7 +9,8 @@
  * records interleave.
  */
 import type { Element } from './operator.ts';
-import { type EngineContext, type KeyId, keyIdOf, type WindowEngine, type WindowResult } from './window-common.ts';
+import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
+import type { EngineContext, WindowEngine, WindowResult } from './window-common.ts';
 
 interface CountWindow {
   start: number;
@@ -31,22 +32,21 @@ export class CountWindowEngine implements WindowEngine {
   private readonly size: number;
   private readonly slide: number;
   private readonly ctx: EngineContext;
-  private keys = new Map<KeyId, KeyCounts>();
+  /** Each key's count windows, in the state backend's table (the heap by default). */
+  private readonly keys: KeyedTable<KeyCounts>;
   private ended = false;
 
   constructor(size: number, slide: number, ctx: EngineContext) {
     this.size = size;
     this.slide = slide;
     this.ctx = ctx;
+    this.keys = (ctx.table as KeyedTable<KeyCounts> | undefined) ?? new MemoryTable<KeyCounts>();
   }
 
   add(element: Element, key: unknown, ts: number): void {
-    const id = keyIdOf(key);
-    let kc = this.keys.get(id);
-    if (kc === undefined) {
-      kc = { key, next: 0, open: [], covered: 0 };
-      this.keys.set(id, kc);
-    }
+    const id = keyId(key);
+    const kc = this.keys.get(id) ?? { key, next: 0, open: [], covered: 0 };
+    this.keys.set(id, kc);
     const { aggregate } = this.ctx;
     const position = kc.next++;
     if (position % this.slide === 0) kc.open.push({ start: position, acc: aggregate.init(), maxTs: ts });
@@ -69,10 +69,11 @@ export class CountWindowEngine implements WindowEngine {
   advance(progress: number): void {
     if (progress !== Number.POSITIVE_INFINITY || this.ended) return;
     this.ended = true;
-    for (const kc of this.keys.values()) {
+    for (const [id, kc] of [...this.keys.entries()]) {
       if (kc.open.length > 0 && kc.next > kc.covered) {
         this.emit(kc, kc.open[0], kc.next);
         kc.covered = kc.next;
+        this.keys.set(id, kc);
       }
     }
   }
@@ -80,19 +81,20 @@ export class CountWindowEngine implements WindowEngine {
   emitEarly(): void {}
 
   query(key: unknown, allKeys: boolean): WindowResult[] {
-    const keys = allKeys ? [...this.keys.values()] : [this.keys.get(keyIdOf(key))].filter((kc) => kc !== undefined);
+    const keys = allKeys ? [...this.keys.entries()].map(([, kc]) => kc) : [this.keys.get(keyId(key))].filter((kc) => kc !== undefined);
     return keys.flatMap((kc) =>
       kc.open.map((w) => ({ key: kc.key, start: w.start, end: Math.min(kc.next, w.start + this.size), value: this.ctx.aggregate.result(w.acc) })),
     );
   }
 
-  snapshot(): { ended: boolean; keys: KeyCounts[] } {
-    return { ended: this.ended, keys: [...this.keys.values()] };
+  /** The keys are left out (null) when a durable table checkpoints them itself. */
+  snapshot(): { ended: boolean; keys: KeyCounts[] | null } {
+    return { ended: this.ended, keys: this.keys.durable ? null : [...this.keys.entries()].map(([, kc]) => kc) };
   }
 
   restore(state: unknown): void {
-    const s = state as { ended: boolean; keys: KeyCounts[] };
+    const s = state as { ended: boolean; keys: KeyCounts[] | null };
     this.ended = s.ended;
-    this.keys = new Map(s.keys.map((kc) => [keyIdOf(kc.key), { ...kc, open: kc.open.map((w) => ({ ...w })) }]));
+    for (const kc of s.keys ?? []) this.keys.set(keyId(kc.key), { ...kc, open: kc.open.map((w) => ({ ...w })) });
   }
 }

@@ -7,13 +7,12 @@
  */
 import { GLOBAL_END, GLOBAL_START } from '../time/assigners.ts';
 import type { TriggerSpec } from '../time/window-spec.ts';
+import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
 import type { Element } from './operator.ts';
 import {
   type EngineContext,
   fromJsonNumber,
   type JsonNumber,
-  type KeyId,
-  keyIdOf,
   toJsonNumber,
   type WindowEngine,
   type WindowResult,
@@ -29,45 +28,52 @@ interface KeyGlobal {
 
 interface GlobalSnapshot {
   progress: JsonNumber;
-  keys: KeyGlobal[];
-  dirty: number[];
+  /** Null when a durable table checkpoints the keys itself. */
+  keys: KeyGlobal[] | null;
+  /** Ids of the keys changed since their last emission, in the order they changed. */
+  dirty: KeyIdValue[];
 }
 
 export class GlobalWindowEngine implements WindowEngine {
   private readonly trigger: TriggerSpec;
   private readonly ctx: EngineContext;
-  private keys = new Map<KeyId, KeyGlobal>();
+  /** Each key's window, in the state backend's table (the heap by default). */
+  private readonly keys: KeyedTable<KeyGlobal>;
   /** Keys changed since their last emission, in the order they changed. */
-  private dirty = new Set<KeyGlobal>();
+  private dirty = new Set<KeyIdValue>();
   private progress = Number.NEGATIVE_INFINITY;
 
   constructor(trigger: TriggerSpec, ctx: EngineContext) {
     this.trigger = trigger;
     this.ctx = ctx;
+    this.keys = (ctx.table as KeyedTable<KeyGlobal> | undefined) ?? new MemoryTable<KeyGlobal>();
   }
 
   add(element: Element, key: unknown, ts: number): void {
-    const id = keyIdOf(key);
+    const id = keyId(key);
     let kg = this.keys.get(id);
-    if (kg === undefined) {
-      kg = { key, acc: this.ctx.aggregate.init(), since: 0, maxTs: ts };
-      this.keys.set(id, kg);
-    }
+    if (kg === undefined) kg = { key, acc: this.ctx.aggregate.init(), since: 0, maxTs: ts };
     kg.acc = this.ctx.aggregate.add(kg.acc, element.value, key);
     if (ts > kg.maxTs) kg.maxTs = ts;
     kg.since++;
-    if (this.trigger.kind === 'count' && kg.since >= this.trigger.every) this.emit(kg);
-    else this.dirty.add(kg);
+    if (this.trigger.kind === 'count' && kg.since >= this.trigger.every) this.emit(id, kg);
+    else this.dirty.add(id);
+    this.keys.set(id, kg);
   }
 
-  private emit(kg: KeyGlobal): void {
+  private emit(id: KeyIdValue, kg: KeyGlobal): void {
     kg.since = 0;
-    this.dirty.delete(kg);
+    this.dirty.delete(id);
     this.ctx.emitter.result(kg.key, GLOBAL_START, GLOBAL_END, this.ctx.aggregate.result(kg.acc), kg.maxTs);
   }
 
   private emitDirty(): void {
-    for (const kg of [...this.dirty]) this.emit(kg);
+    for (const id of [...this.dirty]) {
+      const kg = this.keys.get(id);
+      if (kg === undefined) continue;
+      this.emit(id, kg);
+      this.keys.set(id, kg);
+    }
   }
 
   advance(progress: number): void {
@@ -87,22 +93,19 @@ export class GlobalWindowEngine implements WindowEngine {
   emitEarly(): void {}
 
   query(key: unknown, allKeys: boolean): WindowResult[] {
-    const keys = allKeys ? [...this.keys.values()] : [this.keys.get(keyIdOf(key))].filter((kg) => kg !== undefined);
+    const keys = allKeys ? [...this.keys.entries()].map(([, kg]) => kg) : [this.keys.get(keyId(key))].filter((kg) => kg !== undefined);
     return keys.map((kg) => ({ key: kg.key, start: GLOBAL_START, end: GLOBAL_END, value: this.ctx.aggregate.result(kg.acc) }));
   }
 
   snapshot(): GlobalSnapshot {
-    const keys = [...this.keys.values()];
-    // Positions of the changed keys, in the order they changed: the order they emit in.
-    const dirty = [...this.dirty].map((kg) => keys.indexOf(kg));
-    return { progress: toJsonNumber(this.progress), keys, dirty };
+    const keys = this.keys.durable ? null : [...this.keys.entries()].map(([, kg]) => kg);
+    return { progress: toJsonNumber(this.progress), keys, dirty: [...this.dirty] };
   }
 
   restore(state: unknown): void {
     const s = state as GlobalSnapshot;
     this.progress = fromJsonNumber(s.progress);
-    const keys = s.keys.map((kg) => ({ ...kg }));
-    this.keys = new Map(keys.map((kg) => [keyIdOf(kg.key), kg]));
-    this.dirty = new Set(s.dirty.map((i) => keys[i]));
+    for (const kg of s.keys ?? []) this.keys.set(keyId(kg.key), { ...kg });
+    this.dirty = new Set(s.dirty);
   }
 }

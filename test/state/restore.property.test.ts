@@ -47,6 +47,8 @@ const families: [string, Make][] = [
       ['hopping window (panes)', { kind: 'hopping', sizeMs: 100, slideMs: 30, offsetMs: 0, time: 'event' }],
       ['sliding window', { kind: 'sliding', lookbackMs: 50, time: 'event' }],
       ['session window', { kind: 'session', gapMs: 40, time: 'event' }],
+      ['global window (watermark trigger)', { kind: 'global', trigger: { kind: 'watermark' } }],
+      ['count-sliding window', { kind: 'count-sliding', size: 3, slide: 2 }],
     ] as [string, WindowSpec][]
   ).map(([family, window]): [string, Make] => [
     family,
