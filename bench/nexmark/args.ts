@@ -34,7 +34,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       log: { type: 'string', default: 'memory' },
       rate: { type: 'string', default: '100000' },
       'latency-seconds': { type: 'string', default: '5' },
-      'commit-ms': { type: 'string', default: '10' },
+      'commit-ms': { type: 'string', default: '1000' },
       'no-latency': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       peer: { type: 'string' },
