@@ -116,11 +116,16 @@ export class Sluice extends AppBuilder {
       process.off('SIGTERM', onSignal);
       this.#job = undefined;
       this.#stopRequested = false;
-      // Close everything even if a step fails.
-      const closing = await Promise.allSettled([job.close()]);
-      closing.push(...(await Promise.allSettled([state?.close()])));
-      if (owned) closing.push(...(await Promise.allSettled([backend.close()])));
-      return closing.find((r) => r.status === 'rejected')?.reason;
+      // Close everything, in order, even if a step fails; report the first failure.
+      let failure: unknown;
+      for (const close of [() => job.close(), () => state?.close(), () => (owned ? backend.close() : undefined)]) {
+        try {
+          await close();
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+      return failure;
     };
     let summary: RunSummary;
     try {

@@ -76,14 +76,14 @@ export class LmdbCheckpoints implements CheckpointStore {
         return;
       }
       case 'at-least-once':
-        for (const [topic, records] of output) await this.#writer.send(topic, records);
+        await this.send(output);
         this.#state.checkpoint(encodeSnapshot(snapshot));
         if (offsets.length > 0) await this.#backend.commitOffsets(this.#group, offsets);
         return;
       case 'at-most-once':
         this.#state.checkpoint(encodeSnapshot(snapshot));
         if (offsets.length > 0) await this.#backend.commitOffsets(this.#group, offsets);
-        for (const [topic, records] of output) await this.#writer.send(topic, records);
+        await this.send(output);
         return;
     }
   }

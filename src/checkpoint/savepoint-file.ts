@@ -153,13 +153,18 @@ function* frames(fd: number, corrupt: (what: string) => Error): Generator<{ payl
   }
 }
 
+/** When savepoint `id` was taken (epoch ms): ids are `sp-<ms>-<checkpoint id>`. */
+export function savepointTime(id: string): number {
+  return Number(id.split('-')[1]);
+}
+
 /** The savepoint ids of `app`, oldest first. */
 export function listSavepoints(dataDir: string, app: string): string[] {
   try {
     return readdirSync(savepointDir(dataDir, app))
       .filter((name) => name.endsWith('.savepoint'))
       .map((name) => name.slice(0, -'.savepoint'.length))
-      .sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
+      .sort((a, b) => savepointTime(a) - savepointTime(b));
   } catch {
     return [];
   }

@@ -37,23 +37,25 @@ export class TopicCheckpoints implements CheckpointStore {
     const [start] = await this.#backend.startOffsets(topic);
     const [end] = await this.#backend.endOffsets(topic);
     // Each commit adds one record and (transactional) one marker: the last two are near the end.
-    const candidates: { offset: number; read: () => JobSnapshot }[] = [];
+    // Read them one by one, so one damaged record does not hide the one before it.
+    const found: { offset: number; value?: Uint8Array; error?: unknown }[] = [];
     for (let from = Math.max(start, end - 32); from < end; ) {
       let next = from + 1;
       try {
         const { records, nextOffset } = await this.#backend.fetch(topic, 0, from, 1);
         next = Math.max(nextOffset, from + 1);
-        for (const record of records) candidates.push({ offset: record.offset, read: () => decodeSnapshot(record.value!) });
-      } catch (cause) {
-        candidates.push({ offset: from, read: () => { throw cause; } });
+        for (const record of records) found.push({ offset: record.offset, value: record.value ?? new Uint8Array() });
+      } catch (error) {
+        found.push({ offset: from, error });
       }
       from = next;
     }
-    for (let i = candidates.length - 1; i >= 0; i--) {
+    for (let i = found.length - 1; i >= 0; i--) {
       try {
-        const snapshot = candidates[i].read();
-        if (i < candidates.length - 1) {
-          this.#warn(`the last checkpoint of '${this.#app}' (topic '${topic}', offset ${candidates[candidates.length - 1].offset}) cannot be read; restoring the one before it (offset ${candidates[i].offset}): output committed after it may be written again`);
+        if (found[i].value === undefined) throw found[i].error;
+        const snapshot = decodeSnapshot(found[i].value!);
+        if (i < found.length - 1) {
+          this.#warn(`the last checkpoint of '${this.#app}' (topic '${topic}', offset ${found[found.length - 1].offset}) cannot be read; restoring the one before it (offset ${found[i].offset}): output committed after it may be written again`);
         }
         return snapshot;
       } catch (cause) {

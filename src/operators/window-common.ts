@@ -4,7 +4,7 @@
  */
 import { SluiceError } from '../core/errors.ts';
 import type { Element, Output } from './operator.ts';
-import type { KeyedTable } from '../state/index.ts';
+import type { KeyedTable, KeyIdValue } from '../state/index.ts';
 
 /**
  * Incremental aggregation: one accumulator per window and key. `merge` is needed by session
@@ -26,13 +26,8 @@ export interface WindowResult<R = unknown> {
   value: R;
 }
 
-/** A Map-safe identity for a key: primitives as they are, anything else as its JSON text. */
-export type KeyId = string | number | boolean | bigint | symbol | null | undefined;
-
-export function keyIdOf(key: unknown): KeyId {
-  // A leading NUL keeps JSON texts of object keys apart from string keys.
-  return typeof key === 'object' && key !== null ? `\u0000${JSON.stringify(key)}` : (key as KeyId);
-}
+/** A key's identity in tables and timers (the state backend's `keyId`). */
+export type KeyId = KeyIdValue;
 
 /**
  * Sends window results to the current output. The operator points `out` at the output of the

@@ -13,11 +13,10 @@ import {
   fromJsonNumber,
   type JsonNumber,
   type KeyId,
-  keyIdOf,
   toJsonNumber,
   type WindowResult,
 } from './window-common.ts';
-import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
+import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
 import { TimerQueue } from './window-timers.ts';
 
 export interface OpenWindow {
@@ -71,7 +70,7 @@ export interface KeyWindowsSnapshot {
 
 export class WindowTable {
   private readonly keys: KeyedTable<KeyWindows>;
-  /** Whether `keys` is on disk: then changed keys are written back, and ids are the backend's. */
+  /** Whether `keys` is on disk: then every change to a key is written back with `set`. */
   private readonly durable: boolean;
   /** The engine's time: the operator watermark (event time) or the processing time reached. */
   progress = Number.NEGATIVE_INFINITY;
@@ -91,16 +90,12 @@ export class WindowTable {
     this.durable = this.keys.durable;
   }
 
-  private get(id: KeyId): KeyWindows | undefined {
-    return this.keys.get(id as KeyIdValue);
-  }
-
   keyWindows(key: unknown): KeyWindows {
-    const id = this.durable ? keyId(key) : keyIdOf(key);
-    let kw = this.get(id);
+    const id = keyId(key);
+    let kw = this.keys.get(id);
     if (kw === undefined) {
       kw = { key, id, seq: this.nextSeq++, windows: [], timerAt: Number.POSITIVE_INFINITY, firedUpTo: Number.NEGATIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
-      this.keys.set(id as KeyIdValue, kw);
+      this.keys.set(id, kw);
     }
     return kw;
   }
@@ -163,7 +158,7 @@ export class WindowTable {
 
   private update(kw: KeyWindows, w: OpenWindow): void {
     w.since = 0;
-    if (this.durable) this.keys.set(kw.id as KeyIdValue, kw);
+    if (this.durable) this.keys.set(kw.id, kw);
     this.ctx.emitter.result(kw.key, w.start, w.end, this.hooks.valueOf(kw, w));
   }
 
@@ -172,14 +167,14 @@ export class WindowTable {
     const ids = [...this.dirty];
     this.dirty.clear();
     for (const id of ids) {
-      const kw = this.get(id);
+      const kw = this.keys.get(id);
       if (kw !== undefined) for (const w of kw.windows) if (!w.fired && w.since > 0) this.update(kw, w);
     }
   }
 
   /** The current value of every window held, for one key or all. */
   query(key: unknown, allKeys: boolean): WindowResult[] {
-    const keys = allKeys ? [...this.keys.entries()].map(([, kw]) => kw) : [this.get(this.durable ? keyId(key) : keyIdOf(key))].filter((kw) => kw !== undefined);
+    const keys = allKeys ? [...this.keys.entries()].map(([, kw]) => kw) : [this.keys.get(keyId(key))].filter((kw) => kw !== undefined);
     return keys.flatMap((kw) => kw.windows.map((w) => ({ key: kw.key, start: w.start, end: w.end, value: this.hooks.valueOf(kw, w) })));
   }
 
@@ -201,8 +196,8 @@ export class WindowTable {
       this.timers.push(next, kw.seq, kw.id);
       kw.timerAt = next;
     }
-    if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0 && kw.timerAt === Number.POSITIVE_INFINITY) this.keys.delete(kw.id as KeyIdValue);
-    else if (this.durable) this.keys.set(kw.id as KeyIdValue, kw);
+    if (next === Number.POSITIVE_INFINITY && kw.windows.length === 0 && kw.timerAt === Number.POSITIVE_INFINITY) this.keys.delete(kw.id);
+    else if (this.durable) this.keys.set(kw.id, kw);
   }
 
   /** Time reached `progress`: fire windows ending at or before it, drop those past their lateness. */
@@ -211,7 +206,7 @@ export class WindowTable {
     const lateness = this.ctx.latenessMs;
     while (this.timers.size > 0 && this.timers.peek() <= this.progress) {
       const t = this.timers.peek();
-      const kw = this.get(this.timers.pop());
+      const kw = this.keys.get(this.timers.pop());
       if (kw === undefined || kw.timerAt !== t) continue; // stale timer
       kw.timerAt = Number.POSITIVE_INFINITY;
       for (const w of kw.windows) {

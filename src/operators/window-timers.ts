@@ -50,7 +50,7 @@ export class TimerQueue {
     const top = keys[0];
     const lastTime = times.pop()!;
     const lastSeq = seqs.pop()!;
-    const lastKey = keys.pop();
+    const lastKey = keys.pop() as KeyId;
     const n = times.length;
     if (n > 0) {
       let i = 0;

@@ -25,7 +25,7 @@ import {
   writeSavepoint,
 } from '../checkpoint/index.ts';
 import { ControlChannel } from './control.ts';
-import { type JobParts, restoreCheckpoint, restoreSavepoint, type Upstream } from './restore.ts';
+import { type JobParts, operatorNames, restoreCheckpoint, restoreSavepoint, type Upstream } from './restore.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
 import type { LmdbStateBackend } from '../state/lmdb-backend.ts';
 import { ErrorRouter } from './errors.ts';
@@ -94,6 +94,8 @@ export class Job {
   /** The watermark each task last forwarded through its exchanges. */
   readonly #leaving: number[][] = [];
   readonly #state: StateBackend;
+  /** The same backend when it is lmdb (checkpoints, clearing, savepoint tables), else undefined. */
+  readonly #lmdb: LmdbStateBackend | undefined;
   #checkpoints: CheckpointStore | undefined;
   #checkpointId = 0;
   #control: ControlChannel | undefined;
@@ -117,6 +119,7 @@ export class Job {
     this.#options = options;
     this.#backend = options.backend;
     this.#state = options.state ?? new MemoryStateBackend();
+    this.#lmdb = this.#state.kind === 'lmdb' ? (this.#state as LmdbStateBackend) : undefined;
     this.plan = physicalPlan(options.graph);
     this.#errors = new ErrorRouter(options.name, options.onError, this.#buffer);
     this.#probe = new JobProbe(
@@ -161,21 +164,20 @@ export class Job {
     }
     const { name, guarantee } = this.#options;
     const warn = this.#options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
-    this.#checkpoints =
-      this.#state.kind === 'lmdb'
-        ? await LmdbCheckpoints.open(backend, this.#state as LmdbStateBackend, name, guarantee)
-        : new TopicCheckpoints(backend, name, await (this.#options.openCommit ?? openCommitStep)(backend, name, guarantee), warn);
+    this.#checkpoints = this.#lmdb
+      ? await LmdbCheckpoints.open(backend, this.#lmdb, name, guarantee)
+      : new TopicCheckpoints(backend, name, await (this.#options.openCommit ?? openCommitStep)(backend, name, guarantee), warn);
     const saved = await this.#checkpoints.load();
     this.#checkpointId = saved?.id ?? 0;
-    // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
-    // from the committed offsets with empty state (its watermarks would make every record late).
     if (this.#options.fromSavepoint !== undefined) {
       if (this.#options.dataDir === undefined) throw new SluiceError('INVALID_ARGUMENT', 'savepoints need a dataDir');
       const savepoint = readSavepoint(this.#options.dataDir, name, this.#options.fromSavepoint);
-      if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
+      this.#lmdb?.clear();
       restoreSavepoint(this.#parts(), savepoint, this.#options.dropState ?? []);
     } else if (saved && !saved.final) restoreCheckpoint(this.#parts(), saved);
-    else if (this.#state.kind === 'lmdb') (this.#state as LmdbStateBackend).clear();
+    // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
+    // from the committed offsets with empty state (its watermarks would make every record late).
+    else this.#lmdb?.clear();
     if (this.#options.dataDir !== undefined) {
       this.#control = new ControlChannel(backend, name);
       await this.#control.open();
@@ -310,8 +312,7 @@ export class Job {
   }
 
   #writeSavepoint(): string {
-    const state = this.#state;
-    const durable = state.kind === 'lmdb' ? (state as LmdbStateBackend).tables() : [];
+    const durable = this.#lmdb?.tables() ?? [];
     const snapshot = { ...this.#snapshot(this.#checkpointId), tableScopes: durable.map(([scope]) => scope) };
     return writeSavepoint(this.#options.dataDir!, this.#options.name, snapshot, durable, this.#options.clock());
   }
@@ -414,7 +415,7 @@ export class Job {
     if (this.#options.guarantee === 'at-least-once' && this.#buffer.size > 0) {
       const early = this.#buffer.drain();
       await this.#checkpoints!.send(early);
-      if (this.#probe.active) for (const [topic, records] of early) this.#sentEarly.set(topic, [...(this.#sentEarly.get(topic) ?? []), ...records]); // metrics
+      if (this.#probe.active) appendAll(this.#sentEarly, early); // metrics
     }
     if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < 50_000 && this.#state.pending < MAX_PENDING_STATE) return;
     this.#lastCommit = now;
@@ -438,7 +439,7 @@ export class Job {
     // at-least-once output sent ahead of this checkpoint is reported with it.
     const reported = new Map(this.#sentEarly);
     this.#sentEarly.clear();
-    for (const [topic, records] of output) reported.set(topic, [...(reported.get(topic) ?? []), ...records]);
+    appendAll(reported, output);
     try {
       await this.#checkpoints!.commit(output, offsets, snapshot, now);
     } catch (error) {
@@ -448,16 +449,12 @@ export class Job {
     await this.#probe.committed(this.#backend, reported, performance.now() - t0);
   }
 
-  #shape(): string[][] {
-    return this.plan.stages.map((stage) => stage.ops.map((op) => op.node.name));
-  }
-
   #snapshot(id: number): JobSnapshot {
     return {
       version: 1,
       id,
       final: this.#ended,
-      shape: this.#shape(),
+      shape: operatorNames(this.plan),
       stateShapes: this.plan.stages.map((stage) => stage.ops.map((op) => stateShape(op.node))),
       tasks: this.#tasks.map((tasks) => tasks.map((task) => task.snapshot())),
       sources: this.#sources.map((list) => list.map((s) => ({ offset: s.offset, generator: s.generator.snapshot() }))),
@@ -471,5 +468,14 @@ export class Job {
 
   #summary(): RunSummary {
     return { records: this.#records, deadLetters: this.#errors.count, written: this.#written };
+  }
+}
+
+/** Adds `more`'s records to `into`, topic by topic (metrics of early at-least-once output). */
+function appendAll(into: Map<string, OutgoingRecord[]>, more: Map<string, OutgoingRecord[]>): void {
+  for (const [topic, records] of more) {
+    const list = into.get(topic);
+    if (list === undefined) into.set(topic, [...records]);
+    else for (const record of records) list.push(record);
   }
 }

@@ -10,6 +10,11 @@ import type { WatermarkTracker } from '../time/index.ts';
 import type { SourcePartition } from './source.ts';
 import type { Task } from './task.ts';
 
+/** Per stage, its operators' names: a checkpoint's shape. */
+export function operatorNames(plan: PhysicalPlan): string[][] {
+  return plan.stages.map((stage) => stage.ops.map((op) => op.node.name));
+}
+
 /** A keyed stage's view of one upstream stage: that stage's watermarks, per task. */
 export interface Upstream {
   stage: number;
@@ -30,7 +35,7 @@ export interface JobParts {
 /** Puts every task, source and watermark back as the last checkpoint left them (same pipeline, by position). */
 export function restoreCheckpoint(job: JobParts, saved: JobSnapshot): void {
   const name = job.name;
-  checkShape(name, saved.shape, job.plan.stages.map((stage) => stage.ops.map((op) => op.node.name)));
+  checkShape(name, saved.shape, operatorNames(job.plan));
   job.tasks.forEach((tasks, stage) => {
     if (saved.tasks[stage]?.length !== tasks.length) {
       throw new SluiceError(

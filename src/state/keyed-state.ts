@@ -86,7 +86,7 @@ export class KeyedStateStore {
     return this.#current?.values.get(name);
   }
 
-  /** Stores `value` (or the state changed in place, when `value` is omitted) for the current key. */
+  /** Stores `value` (possibly the same object, changed in place) for the current key: a durable table writes it back. */
   #write(name: string, kind: StateKind, value: unknown): void {
     this.#declare(name, kind);
     let entry = this.#current;

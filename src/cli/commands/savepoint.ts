@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { EmbeddedBackend } from '../../backend/embedded.ts';
-import { listSavepoints } from '../../checkpoint/index.ts';
+import { listSavepoints, savepointTime } from '../../checkpoint/index.ts';
 import { jsonCodec, SluiceError } from '../../core/index.ts';
 import { controlTopic, safeDecode } from '../../runtime/control.ts';
 import { paint, printJson, write } from '../format.ts';
@@ -57,8 +57,8 @@ export function registerSavepoint(program: Command): void {
     .action(async (app: string, _options: object, command: Command) => {
       const { dataDir, json } = globalOptions(command);
       const ids = listSavepoints(dataDir, app);
-      if (json) return printJson(ids.map((id) => ({ app, id, createdAt: Number(id.split('-')[1]) })));
+      if (json) return printJson(ids.map((id) => ({ app, id, createdAt: savepointTime(id) })));
       if (ids.length === 0) return write(`app '${app}' has no savepoints; take one with \`sluice savepoint create ${app}\` while it runs\n`);
-      await write(`${ids.map((id) => `${id}  ${new Date(Number(id.split('-')[1])).toISOString()}`).join('\n')}\n`);
+      await write(`${ids.map((id) => `${id}  ${new Date(savepointTime(id)).toISOString()}`).join('\n')}\n`);
     });
 }
