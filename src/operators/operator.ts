@@ -4,7 +4,11 @@
  * receives a batch and pushes results to `out` synchronously; no per-record promises.
  */
 
-/** One record flowing between operators. */
+/**
+ * One record flowing between operators. Never changed once emitted: where a stream fans out,
+ * every branch reads the same element, so an operator emits a new element (`{ ...e, value }`)
+ * rather than changing the one it was given.
+ */
 export interface Element<T = unknown> {
   value: T;
   /** Event time, epoch ms (processing time for processing-time pipelines). */

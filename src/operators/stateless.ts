@@ -1,7 +1,7 @@
 /**
  * Stateless operators: filter, map, flatMap, and the identity used where streams merge.
- * They work on the batch in place (the runtime copies elements where a stream fans out), so a
- * fused filter -> map chain allocates nothing per record.
+ * An element is never changed once emitted: where a stream fans out, every branch reads the
+ * same elements, so `map` and `flatMap` emit new elements and `filter` passes its input on.
  */
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
@@ -55,14 +55,15 @@ export class MapOperator<T, U> implements Operator<T, U> {
   process(batch: Element<T>[], out: Output<U>): void {
     const fn = this.#fn;
     for (let i = 0; i < batch.length; i++) {
-      const element = batch[i] as unknown as Element<U>;
+      const element = batch[i];
+      let value: U;
       try {
-        element.value = fn(batch[i].value);
+        value = fn(element.value);
       } catch (error) {
-        this.#onError(batch[i], error, this.name);
+        this.#onError(element, error, this.name);
         continue;
       }
-      out.emit(element);
+      out.emit({ ...element, value });
     }
   }
 }

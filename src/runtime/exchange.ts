@@ -63,7 +63,6 @@ export class InProcessExchange implements Exchange {
         this.#onError(element, error, this.#name);
         continue;
       }
-      element.key = key;
       let target: number;
       if (typeof key === 'string' || typeof key === 'number') {
         const cached = this.#cache.get(key);
@@ -75,7 +74,7 @@ export class InProcessExchange implements Exchange {
       } else {
         target = keyPartition(key, n);
       }
-      this.#targets[target].enqueue(element);
+      this.#targets[target].enqueue({ ...element, key });
     }
   }
 }

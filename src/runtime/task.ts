@@ -191,23 +191,10 @@ export class Task implements ElementQueue {
     }
   }
 
+  /** Every consumer reads the same elements: operators never change an element they were given. */
   #deliver(elements: Element[], next: number[], exchanges: Exchange[]): void {
-    if (next.length + exchanges.length === 1) {
-      if (next.length === 1) this.#run(next[0], elements);
-      else exchanges[0].send(elements);
-      return;
-    }
-    // Operators may change elements in place, so every consumer after the first gets copies.
-    let first = true;
-    const take = (): Element[] => {
-      if (first) {
-        first = false;
-        return elements;
-      }
-      return elements.map((e) => ({ ...e }));
-    };
-    for (const j of next) this.#run(j, take());
-    for (const exchange of exchanges) exchange.send(take());
+    for (const j of next) this.#run(j, elements);
+    for (const exchange of exchanges) exchange.send(elements);
   }
 }
 
