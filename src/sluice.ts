@@ -33,7 +33,8 @@ export interface RunOptions {
    * An unbounded run stops after a final checkpoint on SIGINT (Ctrl-C) or SIGTERM, as
    * `app.stop()` does; default false, so a library user's own handlers stay in charge. For a
    * program started with `node pipeline.ts`. Under `sluice run` the command handles signals for
-   * every app the module runs, and this option is not needed.
+   * every app the module runs, and this option is not needed. A bounded run ignores it (a
+   * signal ends the process; the next run resumes from the last checkpoint).
    * @example await app.run({ stopOnSignals: true });
    */
   stopOnSignals?: boolean;
@@ -76,7 +77,10 @@ export function setDefaultBackend(factory: BackendFactory | undefined): void {
 }
 
 /**
- * A stream-processing app.
+ * A stream-processing app: its methods build the pipeline (a logical graph, nothing runs), and
+ * `run()` runs it. Process concerns stay with the caller: `run()` installs no signal handler
+ * unless asked (`stopOnSignals`) and reads no environment variable; `sluice run FILE` handles
+ * signals and `--from-savepoint` for the apps of the module it runs.
  * @example
  * const app = new Sluice({ name: 'clicks', dataDir: './.sluice' });
  * app.stream<{ url: string; action: string; ts: number }>('events', { timestamp: (e) => e.ts })

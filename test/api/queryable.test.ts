@@ -28,8 +28,12 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 /** Hourly totals per customer; the watermark trails by a day, so the windows stay open. */
-function hourlyTotals(app: Sluice, options: { queryable?: boolean } = {}) {
-  const orders = app.stream<Order>('orders', { timestamp: (o) => o.ts, watermark: Watermarks.boundedOutOfOrderness('1d') });
+function hourlyTotals(app: Sluice, options: { queryable?: boolean; onRecord?: () => void } = {}) {
+  const timestamp = (o: Order): number => {
+    options.onRecord?.();
+    return o.ts;
+  };
+  const orders = app.stream<Order>('orders', { timestamp, watermark: Watermarks.boundedOutOfOrderness('1d') });
   return orders
     .keyBy((o) => o.customer)
     .window(Windows.tumbling('1h'))
@@ -140,6 +144,27 @@ void test('regression: a store answers after a restart, from the restored state 
   second.stop();
   const summary = await again;
   assert.equal(summary.records, 0);
+});
+
+void test('making a named stage queryable keeps its checkpointed state: the store answers with it', { timeout: 30_000 }, async () => {
+  const kit = new TestKit();
+  kit.input('orders', ORDERS);
+  let seen = 0;
+  const before = kit.app({ name: 'upgrade' });
+  hourlyTotals(before, { queryable: false, onRecord: () => seen++ }).to('totals');
+  const running = before.run();
+  await until(() => seen === ORDERS.length, 'the first run to read its input');
+  before.stop();
+  await running;
+
+  const after = kit.app({ name: 'upgrade' });
+  hourlyTotals(after, { queryable: true }).to('totals');
+  const store = after.store<number>('hourly-order-totals');
+  const again = after.run();
+  await until(() => store.all().length === 3, 'the restored windows');
+  assert.deepEqual(store.get('c2').map((w) => w.value), [7]);
+  after.stop();
+  await again;
 });
 
 void test('regression: a store holds every window the operator holds (the copy kept 10,000 per key), and drops them with the state', { timeout: 60_000 }, async () => {
