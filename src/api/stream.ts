@@ -179,6 +179,10 @@ export class KeyedStream<K, T> extends Stream<T> {
   }
 
   #rolling<R>(aggregate: AggregateSpec, options: StageOptions): Stream<R> {
+    checkOptions(options, 'a running aggregate', "{ name: 'counts-per-user' }");
+    if ('queryable' in options) {
+      throw new SluiceError('INVALID_ARGUMENT', "running aggregates (on a keyed stream, without a window) are not queryable stores; window them (.window(Windows.tumbling('1h')).aggregate(..., { name, queryable: true })) or read the topic they write");
+    }
     return new Stream(this.builder, this.builder.add({ kind: 'rolling', input: this.nodeId, aggregate }, options.name));
   }
 }
