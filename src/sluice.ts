@@ -106,7 +106,10 @@ export class Sluice extends AppBuilder {
     this.#clock = options.clock ?? Date.now;
     this.#print = options.print;
     // metrics: announce the app, so `sluice run --ui` and dashboards find apps a module creates
-    if (appChannel.hasSubscribers) appChannel.publish({ name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain() } satisfies AppEvent);
+    if (appChannel.hasSubscribers) {
+      const event: AppEvent = { name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain(), stores: () => this.#storeNames(), store: (name) => this.store(name) };
+      appChannel.publish(event);
+    }
   }
 
   /** The physical plan as text: stages, their tasks, fused operators and exchanges. Runs nothing. */
@@ -203,9 +206,8 @@ export class Sluice extends AppBuilder {
    * totals.get('customer-42'); // [{ key, start, end, value }, ...]
    */
   store<V = unknown>(name: string): WindowStoreView<V> {
-    const queryable = this.graph.nodes.some((n) => n.kind === 'window' && n.store === name);
-    if (!queryable) {
-      const stores = this.graph.nodes.flatMap((n) => (n.kind === 'window' && n.store !== undefined ? [`'${n.store}'`] : []));
+    if (!this.#storeNames().includes(name)) {
+      const stores = this.#storeNames().map((n) => `'${n}'`);
       const named = this.graph.nodes.find((n) => n.name === name);
       const fix =
         named?.kind === 'window'
@@ -219,6 +221,10 @@ export class Sluice extends AppBuilder {
       }
       return this.#stores.operators(name);
     });
+  }
+
+  #storeNames(): string[] {
+    return this.graph.nodes.flatMap((n) => (n.kind === 'window' && n.store !== undefined ? [n.store] : []));
   }
 
   /**
