@@ -52,7 +52,7 @@ export type LogicalNode =
       lateness: LatenessSpec;
       emit: EmitSpec;
       aggregate: AggregateSpec;
-      /** Set when the user named the stage: its latest results are queryable while running. */
+      /** The queryable store it serves (`{ queryable: true }` or `.materialize(name)`); a stage name alone sets none. */
       store?: string;
     })
   | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'DISK_FULL',
   'STATE_IN_USE',
   'ILLEGAL_GENERATION',
+  'STORE_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

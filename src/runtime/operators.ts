@@ -19,7 +19,7 @@ import {
 import { WindowOperator } from '../operators/window.ts';
 import { aggregateFunction } from '../plan/index.ts';
 import type { KeyedTable } from '../state/index.ts';
-import { materialize, type StoreRegistry } from './stores.ts';
+import type { StoreRegistry } from './stores.ts';
 
 export interface OperatorEnv {
   stores: StoreRegistry;
@@ -53,8 +53,10 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         aggregate: aggregateFunction(node.aggregate),
         clock: env.clock,
         table: env.table?.('windows'),
-      }) as Operator;
-      return node.store === undefined ? op : materialize(op, env.stores.view(node.store));
+      });
+      // A queryable store answers from this operator's state (one per task).
+      if (node.store !== undefined) env.stores.register(node.store, op);
+      return op as Operator;
     }
     case 'rolling':
       return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError, env.table?.('accumulators'));

@@ -82,7 +82,7 @@ void test('stages get stable names from their position unless named, and the gra
     lateness: { allowedLatenessMs: 30_000, lateSideOutput: 'late-events' },
     emit: { kind: 'early-count', every: 10 },
     aggregate: { kind: 'aggregate', init: 'fn', add: 'fn' },
-    store: 'clicks-per-url',
+    // A name alone is a stable state name, not a queryable store (queryable: true makes one).
     id: 3,
     name: 'clicks-per-url',
   });

@@ -2,14 +2,14 @@
  * `sluice run FILE`: runs a pipeline module (`.ts`, `.mts`, `.js`, `.mjs`). TypeScript runs
  * without a build step: tsx loads it, so syntax Node cannot strip (enums, decorators) works too.
  * The module builds its app and calls `app.run()`; SIGINT/SIGTERM stop it (the app takes its
- * final checkpoint and exits 0).
+ * final checkpoint and exits 0): the launcher handles signals and savepoint options.
  */
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { SluiceError } from '../../core/index.ts';
-import { DROP_STATE_ENV, FROM_SAVEPOINT_ENV } from '../../sluice.ts';
+import { DROP_STATE_ENV, FROM_SAVEPOINT_ENV, launch } from '../launcher.ts';
 import { DATA_DIR_ENV, globalOptions } from '../options.ts';
 
 const RUNNABLE = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -22,8 +22,8 @@ export function registerRun(program: Command): void {
     .option('--ui [port]', 'serve the dashboard and /metrics for the apps the module runs (default port 7070)')
     .option('--host <address>', 'address for --ui (default 127.0.0.1; any other needs --token)')
     .option('--token <secret>', 'require this token on every --ui request (default $SLUICE_TOKEN)')
-    .option('--from-savepoint <id>', 'start from this savepoint (see `sluice savepoint create`) instead of the last checkpoint')
-    .option('--drop-state <operators>', 'with --from-savepoint: operators (comma-separated) whose saved state to leave behind')
+    .option('--from-savepoint <id>', `start from this savepoint (see \`sluice savepoint create\`) instead of the last checkpoint (default $${FROM_SAVEPOINT_ENV})`)
+    .option('--drop-state <operators>', `with --from-savepoint: operators (comma-separated) whose saved state to leave behind (default $${DROP_STATE_ENV})`)
     .addHelpText(
       'after',
       `
@@ -45,15 +45,10 @@ Examples:
         throw new SluiceError('INVALID_ARGUMENT', `${file}: sluice run takes a .ts, .mts, .js or .mjs module`);
       }
       process.env[DATA_DIR_ENV] = dataDir;
-      if (options.fromSavepoint !== undefined) process.env[FROM_SAVEPOINT_ENV] = options.fromSavepoint;
-      if (options.dropState !== undefined) {
-        if (options.fromSavepoint === undefined) throw new SluiceError('INVALID_ARGUMENT', '--drop-state goes with --from-savepoint ID');
-        process.env[DROP_STATE_ENV] = options.dropState;
-      }
       // --ui: the server subscribes before the module loads, so it sees every app and job the module starts.
       const server = options.ui === undefined ? undefined : await startUi(options.ui, options.host, options.token);
       try {
-        await importModule(path);
+        await launch({ fromSavepoint: options.fromSavepoint, dropState: options.dropState }, () => importModule(path));
       } finally {
         await server?.close();
       }
