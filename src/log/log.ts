@@ -164,11 +164,11 @@ export class Log {
     return this.meta.locked(() => alterTopicLocked(this.meta, name, changes));
   }
 
-  /** Damage seen in a topic's files: missing segment files, unreadable batches. Empty when healthy. */
-  checkTopic(name: string): SegmentDamage[] {
+  /** Damage seen in a topic's files: missing or short segment files, and unless `verify` is false, unreadable batches. */
+  checkTopic(name: string, options: { verify?: boolean } = {}): SegmentDamage[] {
     const meta = this.topic(name);
     const damage: SegmentDamage[] = [];
-    for (let p = 0; p < meta.partitions; p++) damage.push(...checkPartition(this.partition(name, p)));
+    for (let p = 0; p < meta.partitions; p++) damage.push(...checkPartition(this.partition(name, p), options.verify ?? true));
     return damage;
   }
 

@@ -18,7 +18,7 @@ import {
 import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
 import { removeUnnamedFiles } from './partition-files.ts';
 import { SegmentCache, type SegmentFiles } from './segment-cache.ts';
-import { SegmentFile, segmentFileName } from './segment-files.ts';
+import { SegmentFile, segmentFileName, warnIndexRebuilt } from './segment-files.ts';
 
 export type Isolation = 'read_committed' | 'read_uncommitted';
 
@@ -271,7 +271,9 @@ export class Partition {
         if (indexed >= 0) {
           // The index is derived data: where it disagrees with the segment, rebuild it and start over.
           const first = readBatchHeader(chunk, 0, chunk.length);
-          if (!first.ok || first.header.baseOffset !== indexed) this.indexDamaged(file, segment, pos, indexed);
+          if (!first.ok || first.header.baseOffset !== indexed) {
+            this.indexDamaged(file, segment, `it points offset ${indexed} at byte ${pos}, where ${first.ok ? `offset ${first.header.baseOffset} starts` : 'no batch starts'}`);
+          }
           indexed = -1;
         }
         while (at < chunk.length && next < end && records.length < maxRecords) {
@@ -344,10 +346,12 @@ export class Partition {
     const hint = this.hints.get(offset);
     if (hint && hint[0] === segment.base && hint[1] === segment.generation) return { position: hint[2], baseOffset: -1 };
     file.loadIndexes(segment.bytes);
+    if (file.indexDamage !== undefined) this.indexDamaged(file, segment, file.indexDamage);
     return file.lookupEntry(offset);
   }
 
-  private indexDamaged(file: SegmentFile, segment: SegmentMeta, position: number, indexed: number): never {
+  /** Rebuilds the indexes of `segment` under the lock, says so, and starts the read over. */
+  private indexDamaged(file: SegmentFile, segment: SegmentMeta, why: string): never {
     this.meta.locked(
       () => {
         const current = this.state().segments.find((s) => s.base === segment.base && s.generation === segment.generation);
@@ -355,10 +359,7 @@ export class Partition {
       },
       { flush: false },
     );
-    process.emitWarning(
-      `the offset index of ${file.logPath} did not match the segment (offset ${indexed} at byte ${position}); rebuilt it from the segment`,
-      { code: 'SLUICE_INDEX_REBUILT' },
-    );
+    warnIndexRebuilt(file.logPath, why);
     throw new StaleView();
   }
 

@@ -75,6 +75,8 @@ export class SegmentFile {
   private syncing = 0;
   private closeWanted = false;
   closed = false;
+  /** Set when the index files were found inconsistent with themselves: they need `rebuildIndexes`. */
+  indexDamage: string | undefined;
 
   /**
    * Opens the files of segment `base` (whose file carries `fileGeneration`); with `create`, an
@@ -153,10 +155,16 @@ export class SegmentFile {
       readSync(this.indexFd, bytes, 0, bytes.length, known * 8);
       const view = new DataView(bytes.buffer);
       for (let i = 0; i < count; i++) {
+        const relative = view.getUint32(i * 8);
         const position = view.getUint32(i * 8 + 4);
+        if (position >= committedBytes) break; // a dead writer's entries past the committed end
         const last = this.positions.length > 0 ? this.positions[this.positions.length - 1] : -1;
-        if (position >= committedBytes || position <= last) break;
-        this.offsets.push(view.getUint32(i * 8));
+        const lastRelative = this.offsets.length > 0 ? this.offsets[this.offsets.length - 1] : -1;
+        if (position <= last || relative <= lastRelative || (last < 0 && position !== 0)) {
+          this.indexDamage ??= `offset index entry ${known + i} is out of order`;
+          break;
+        }
+        this.offsets.push(relative);
         this.positions.push(position);
       }
     }
@@ -173,8 +181,12 @@ export class SegmentFile {
         const previousTime = this.times.length > 0 ? this.times[this.times.length - 1] : Number.NEGATIVE_INFINITY;
         const previousRelative = this.timeOffsets.length > 0 ? this.timeOffsets[this.timeOffsets.length - 1] : -1;
         // Entries ascend in both fields; anything else is a dead writer's leftover or damage.
-        if (relative > lastRelative || relative <= previousRelative || !(time > previousTime)) break;
-        if (this.lookupEntry(this.base + relative).baseOffset !== this.base + relative) break; // each goes with an offset entry
+        if (relative > lastRelative) break; // goes with an offset entry past the committed end
+        // Entries ascend in both fields, each with an offset index entry; anything else is damage.
+        if (relative <= previousRelative || !(time > previousTime) || this.lookupEntry(this.base + relative).baseOffset !== this.base + relative) {
+          this.indexDamage ??= `time index entry ${knownTimes + i} is inconsistent`;
+          break;
+        }
         this.times.push(time);
         this.timeOffsets.push(relative);
       }
@@ -187,6 +199,21 @@ export class SegmentFile {
    */
   repairIndexes(committedBytes: number): void {
     this.loadIndexes(committedBytes);
+    // Repairs and recovery scan on from the last entry: it must point where it says.
+    if (this.indexDamage === undefined && this.offsets.length > 0) {
+      const position = this.positions[this.positions.length - 1];
+      const expected = this.base + this.offsets[this.offsets.length - 1];
+      const head = this.read(position, BATCH_HEADER_SIZE);
+      const check = readBatchHeader(head, 0, head.length);
+      if (!check.ok || check.header.baseOffset !== expected) {
+        this.indexDamage = `the last offset index entry points offset ${expected} at byte ${position}, where ${check.ok ? `offset ${check.header.baseOffset} starts` : 'no batch starts'}`;
+      }
+    }
+    if (this.indexDamage !== undefined) {
+      warnIndexRebuilt(this.logPath, this.indexDamage);
+      this.rebuildIndexes(committedBytes);
+      return;
+    }
     ftruncateSync(this.indexFd, this.offsets.length * 8);
     ftruncateSync(this.timeIndexFd, this.times.length * 12);
     const from = this.positions.length > 0 ? this.positions[this.positions.length - 1] : 0;
@@ -314,6 +341,7 @@ export class SegmentFile {
     this.positions = [];
     this.times = [];
     this.timeOffsets = [];
+    this.indexDamage = undefined;
     ftruncateSync(this.indexFd, 0);
     ftruncateSync(this.timeIndexFd, 0);
     this.scan(0, committedBytes, false, true);
@@ -369,6 +397,11 @@ export class SegmentFile {
     closeSync(this.indexFd);
     closeSync(this.timeIndexFd);
   }
+}
+
+/** Index damage is repaired, never fatal, but said: it may point at a failing disk. */
+export function warnIndexRebuilt(logPath: string, why: string): void {
+  process.emitWarning(`the indexes of ${logPath} were damaged (${why}); rebuilt them from the segment`, { code: 'SLUICE_INDEX_REBUILT' });
 }
 
 function openOrCreate(path: string): number {
