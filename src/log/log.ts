@@ -18,6 +18,7 @@ import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
 import type { AppendResult, PendingBatch } from './append.ts';
 import { encodeBatch, readBatchHeader } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
+import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
 import { type CompactOptions, compactPartition, enforceRetention } from './maintenance.ts';
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
@@ -263,6 +264,45 @@ export class Log {
     this.meta.locked(() => {
       for (const { topic, partition, offset } of offsets) this.meta.put(['group', group, topic, partition], offset);
     });
+  }
+
+  /**
+   * Joins a consumer group as a member sharing the partitions of `topics` with the group's
+   * other members (see groups.ts); heartbeat with `groupHeartbeat`, leave with `leaveGroup`.
+   */
+  joinGroup(group: string, topics: readonly string[], options: JoinOptions = {}): GroupAssignment {
+    this.checkOpen();
+    for (const topic of topics) this.topic(topic);
+    return joinGroup(this.groupContext(), group, topics, options);
+  }
+
+  /** Renews the member's session and hands partitions over; `positions` by `partitionKey(topic, partition)`. */
+  groupHeartbeat(group: string, memberId: string, positions: ReadonlyMap<string, number>): GroupAssignment {
+    this.checkOpen();
+    return heartbeat(this.groupContext(), group, memberId, positions);
+  }
+
+  /** Commits offsets as a member: only for partitions it owns (ILLEGAL_GENERATION otherwise). */
+  commitMemberOffsets(group: string, memberId: string, offsets: readonly GroupOffset[]): void {
+    this.checkOpen();
+    commitAsMember(this.groupContext(), group, memberId, offsets);
+  }
+
+  leaveGroup(group: string, memberId: string, positions: ReadonlyMap<string, number>): void {
+    this.checkOpen();
+    leaveGroup(this.groupContext(), group, memberId, positions);
+  }
+
+  groupMembers(group: string): GroupMember[] {
+    return groupMembers(this.groupContext(), group);
+  }
+
+  groupOwners(group: string): { topic: string; partition: number; memberId: string }[] {
+    return groupOwners(this.groupContext(), group);
+  }
+
+  private groupContext() {
+    return { meta: this.meta, now: () => this.now(), partitions: (topic: string) => this.topic(topic).partitions };
   }
 
   committedOffset(group: string, topic: string, partition: number): number | undefined {
