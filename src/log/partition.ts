@@ -71,6 +71,8 @@ export class Partition {
   private readonly key: unknown[];
   /** nextOffset -> [segment base, generation, position]: sequential reads skip the index lookup. */
   private readonly hints = new Map<number, [number, number, number]>();
+  /** Segment count at the last read: when it changes, handles of segments gone are closed. */
+  private seenSegments = 0;
   private abortedVersion = -1;
   private aborted: AbortedRange[] = [];
 
@@ -243,6 +245,11 @@ export class Partition {
 
   private readOnce(offset: number, options: ReadOptions): ReadResult {
     const state = this.state();
+    if (state.segments.length !== this.seenSegments) {
+      // Compaction or retention (perhaps in another process) removed segments: free their files now.
+      if (this.seenSegments > 0) this.dropStaleFiles(state);
+      this.seenSegments = state.segments.length;
+    }
     const committed = options.isolation === 'read_committed';
     const end = committed ? lastStableOffset(state) : state.next;
     if (offset < state.logStart) {
