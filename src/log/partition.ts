@@ -162,7 +162,8 @@ export class Partition {
     const tooBig = active.bytes > 0 && active.bytes + batch.length > this.topic.segmentBytes;
     const tooOld = active.bytes > 0 && now - active.createdAt >= this.topic.segmentMs;
     if (tooBig || tooOld) active = this.roll(state, now);
-    const file = this.fileFor(active, true);
+    // Never recreate a file that holds committed records: appending to an empty one would hide the loss.
+    const file = this.fileFor(active, active.bytes === 0);
     file.prepareAppend(active.bytes);
     const baseOffset = state.next;
     setBaseOffset(batch, baseOffset);
