@@ -421,10 +421,11 @@ export class Log {
   private route(topic: string, records: readonly ProduceRecord[]): Map<number, LogRecord[]> {
     const meta = this.topic(topic);
     const groups = new Map<number, LogRecord[]>();
-    const unkeyed = this.roundRobin++ % meta.partitions;
     records.forEach((record, i) => {
       let partition = record.partition;
-      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : unkeyed;
+      // Unkeyed records rotate record by record: a call still appends one batch per partition, and
+      // a pipeline's unkeyed output (one call per checkpoint) spreads over the topic instead of filling one partition.
+      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : this.roundRobin++ % meta.partitions;
       if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
         throw new SluiceError(
           'PARTITION_NOT_FOUND',
