@@ -50,6 +50,8 @@ export interface SegmentMeta {
   generation: number;
   /** Whether compaction has cleaned this segment. */
   cleaned?: boolean;
+  /** The generation in the names of the segment's files (absent: named by base alone); see segment-files.ts. */
+  fileGeneration?: number;
 }
 
 export interface PartitionMeta {
