@@ -2,10 +2,11 @@
  * The app users create: the api-level builder plus what runs it (plan, runtime, backend).
  * It lives at the package root because it reaches every layer; `api/` never imports the runtime.
  */
+import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { isDiskFull, SluiceError } from './core/index.ts';
+import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
@@ -32,10 +33,26 @@ export interface RunOptions {
   fromSavepoint?: string;
   /** Operators whose saved state to leave behind when the pipeline changed (default `$SLUICE_DROP_STATE`, comma-separated). */
   dropState?: string[];
+  /**
+   * Forget the app's committed offsets, state and checkpoints first (`sluice app reset`), so it
+   * reads its input from the earliest offsets with empty state; default `$SLUICE_FROM_BEGINNING` = '1'.
+   */
+  fromBeginning?: boolean;
 }
 
 export const FROM_SAVEPOINT_ENV = 'SLUICE_FROM_SAVEPOINT';
 export const DROP_STATE_ENV = 'SLUICE_DROP_STATE';
+export const FROM_BEGINNING_ENV = 'SLUICE_FROM_BEGINNING';
+
+/** `sluice:run`: an app's `run()` returned; `sluice run` prints its summary. */
+export const runChannel = channel('sluice:run');
+
+export interface RunEndEvent {
+  app: string;
+  summary: RunSummary;
+  /** The topics the app's sinks write to. */
+  outputs: string[];
+}
 
 type BackendFactory = (dataDir: string) => Promise<LogBackend>;
 let defaultBackend: BackendFactory | undefined;
@@ -88,6 +105,25 @@ export class Sluice extends AppBuilder {
    */
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
+    const { name, dataDir } = this.options;
+    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, excepted).
+    const embedded = this.#backend === undefined && defaultBackend === undefined;
+    const release = embedded ? claimApp(dataDir, name) : undefined;
+    try {
+      if (options.fromBeginning ?? process.env[FROM_BEGINNING_ENV] === '1') {
+        if (!embedded) throw new SluiceError('INVALID_ARGUMENT', `fromBeginning resets app '${name}' on the embedded log; on another backend, reset its consumer group '${name}' there`);
+        const { resetApp } = await import('./checkpoint/reset.ts');
+        await resetApp(dataDir, name);
+      }
+      const summary = await this.#run(options);
+      if (runChannel.hasSubscribers) runChannel.publish({ app: name, summary, outputs: this.graph.nodes.flatMap((n) => (n.kind === 'sink' ? [n.topic] : [])) } satisfies RunEndEvent);
+      return summary;
+    } finally {
+      release?.();
+    }
+  }
+
+  async #run(options: RunOptions): Promise<RunSummary> {
     const owned = this.#backend === undefined;
     const backend = this.#backend ?? (await openDefault(this.options.dataDir));
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
