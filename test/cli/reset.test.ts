@@ -26,7 +26,7 @@ void test('sluice run prints the run summary: records in, results out and where,
   await ok(dir, ['produce', 'events'], lines(input));
   const run = await sluice(dir, ['run', CLICKS]);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /^done clicks: 4 records in, 2 results out to clicks-per-url, (0 late, )?0 dead letters\n/);
+  assert.match(run.stderr, /^started [a-z]*\ndone clicks: 4 records in, 2 results out to clicks-per-url, (0 late, )?0 dead letters\n/);
   assert.match(run.stderr, /sluice consume clicks-per-url --from-beginning --timeout-ms 1000/);
   // Nothing new: said so, with the way to read the input again.
   const again = await sluice(dir, ['run', CLICKS, '--json']);
@@ -46,23 +46,23 @@ void test('app reset and run --from-beginning process the input again with empty
   await ok(dir, ['produce', 'input'], lines([{ k: 'a' }, { k: 'a' }, { k: 'a' }]));
   const first = await sluice(dir, ['run', COUNTER], BOUNDED);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /^done counter: 3 records in, 3 results out to counts/);
+  assert.match(first.stderr, /^started [a-z]*\ndone counter: 3 records in, 3 results out to counts/);
   assert.deepEqual(await counts(dir), [1, 2, 3]);
   assert.ok(existsSync(join(dir, 'state', 'counter')), 'the lmdb state is on disk');
 
   const second = await sluice(dir, ['run', COUNTER], BOUNDED);
-  assert.match(second.stderr, /^done counter: 0 records in.*\n {2}nothing new to read: .*--from-beginning.*sluice app reset counter/);
+  assert.match(second.stderr, /^started [a-z]*\ndone counter: 0 records in.*\n {2}nothing new to read: .*--from-beginning.*sluice app reset counter/);
 
   const replay = await sluice(dir, ['run', COUNTER, '--from-beginning'], BOUNDED);
   assert.equal(replay.code, 0, replay.stderr);
-  assert.match(replay.stderr, /^done counter: 3 records in, 3 results out/);
+  assert.match(replay.stderr, /^started [a-z]*\ndone counter: 3 records in, 3 results out/);
   assert.deepEqual(await counts(dir), [1, 2, 3, 1, 2, 3], 'the state started empty');
 
   const reset = JSON.parse(await ok(dir, ['app', 'reset', 'counter', '--json']));
   assert.deepEqual(reset, { app: 'counter', offsets: 1, checkpoints: false, state: true });
   assert.equal(existsSync(join(dir, 'state', 'counter')), false);
   const afterReset = await sluice(dir, ['run', COUNTER], BOUNDED);
-  assert.match(afterReset.stderr, /^done counter: 3 records in, 3 results out/);
+  assert.match(afterReset.stderr, /^started [a-z]*\ndone counter: 3 records in, 3 results out/);
   assert.deepEqual(await counts(dir), [1, 2, 3, 1, 2, 3, 1, 2, 3]);
 });
 
@@ -76,7 +76,7 @@ void test('app reset of a memory-state app deletes its checkpoints topic; --from
   const topics = JSON.parse(await ok(dir, ['topic', 'list', '--json'])) as Array<{ name: string }>;
   assert.ok(!topics.some((t) => t.name === 'clicks.checkpoints'));
   const rerun = await sluice(dir, ['run', CLICKS]);
-  assert.match(rerun.stderr, /^done clicks: 1 record in, 1 result out/);
+  assert.match(rerun.stderr, /^started [a-z]*\ndone clicks: 1 record in, 1 result out/);
   const both = await sluice(dir, ['run', CLICKS, '--from-beginning', '--from-savepoint', 'sp-1-1']);
   assert.equal(both.code, 1);
   assert.equal(both.stderr, 'error: --from-beginning and --from-savepoint each choose where to start: give one of them\n');

@@ -9,6 +9,7 @@ import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SluiceError } from '../../core/index.ts';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type RoundEvent, roundChannel } from '../../runtime/metrics-events.ts';
 import { DROP_STATE_ENV, FROM_BEGINNING_ENV, FROM_SAVEPOINT_ENV, type RunEndEvent, runChannel } from '../../sluice.ts';
 import { printJson } from '../format.ts';
 import { DATA_DIR_ENV, globalOptions } from '../options.ts';
@@ -76,11 +77,18 @@ Examples:
         if (json) void printJson(summaryJson(event as RunEndEvent));
         else process.stderr.write(summaryText(event as RunEndEvent));
       };
+      // The first round of a run says it started (its signal handlers are in place by then); then the probe is left alone.
+      const onFirstRound = (event: unknown): void => {
+        unsubscribe(roundChannel.name, onFirstRound);
+        process.stderr.write(`started ${(event as RoundEvent).job}\n`);
+      };
       subscribe(runChannel.name, onRunEnd);
+      subscribe(roundChannel.name, onFirstRound);
       try {
         await importPipeline(path);
       } finally {
         unsubscribe(runChannel.name, onRunEnd);
+        unsubscribe(roundChannel.name, onFirstRound);
         await server?.close();
       }
     });
