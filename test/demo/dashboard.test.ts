@@ -55,6 +55,10 @@ void test('the demo dashboard renders the graph and charts, with a live throughp
     await page.waitForFunction("document.querySelectorAll('#graph svg g.node').length >= 20", undefined, { timeout: 10_000 });
     assert.ok((await page.locator('#graph svg path').count()) >= 20);
     assert.equal(await page.locator('#graph g.node[data-op="clicks-per-page"]').count(), 1);
+    // Regression: the union of the fraud pipelines and its sink run in both inputs' stages, and were drawn twice.
+    const names = (await page.evaluate("[...document.querySelectorAll('#graph g.node')].map((g) => g.getAttribute('data-op'))")) as string[];
+    assert.deepEqual(names.filter((name, i) => names.indexOf(name) !== i), [], 'each operator is drawn once');
+    assert.equal(await page.locator('#graph g.node.sink', { hasText: 'fraud-alerts' }).count(), 1);
     // Four uPlot charts, with data.
     await page.waitForFunction("document.querySelectorAll('.uplot canvas').length >= 4", undefined, { timeout: 10_000 });
     const figure = async () => Number((await page.locator('#fig-in').innerText()).replace(/,/g, ''));
