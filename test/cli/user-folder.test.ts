@@ -5,7 +5,8 @@
  * resolves to the package installed in the folder's node_modules (`npm install <folder>` links it).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { jsonLines, ok, sluice, tempDataDir } from './helpers.ts';
@@ -80,4 +81,17 @@ throw new SluiceError('INVALID_ARGUMENT', 'wrong on purpose');
   const run = await sluice(undefined, ['run', 'check.ts', '--data-dir', dir], { cwd: dir });
   assert.equal(run.code, 1);
   assert.equal(run.stderr, 'error: wrong on purpose\n');
+});
+
+void test("the README's tsconfig type-checks the README program in a CommonJS folder against the shipped sources", { timeout: 180_000 }, async () => {
+  const dir = userFolder(NPM_INIT);
+  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const tsconfig = /### Type-checking against Sluice[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(tsconfig, 'the README shows a tsconfig');
+  writeFileSync(join(dir, 'tsconfig.json'), tsconfig);
+  mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
+  symlinkSync(join(PACKAGE_ROOT, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'), 'dir');
+  writeFileSync(join(dir, 'hello.ts'), readmeProgram('hello', true));
+  const tsc = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(tsc.status, 0, `tsc reported:\n${tsc.stdout}${tsc.stderr}`);
 });
