@@ -2,10 +2,11 @@
  * The app users create: the api-level builder plus what runs it (plan, runtime, backend).
  * It lives at the package root because it reaches every layer; `api/` never imports the runtime.
  */
+import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { isDiskFull, SluiceError } from './core/index.ts';
+import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
@@ -38,6 +39,11 @@ export interface RunOptions {
    * @example await app.run({ stopOnSignals: true });
    */
   stopOnSignals?: boolean;
+  /**
+   * Forget the app's committed offsets, state and checkpoints first (`sluice app reset`), so it
+   * reads its input from the earliest offsets with empty state (`sluice run --from-beginning`).
+   */
+  fromBeginning?: boolean;
 }
 
 /**
@@ -48,7 +54,7 @@ export interface RunOptions {
  */
 export interface Launcher {
   /** Defaults for every run: where to start from (`sluice run --from-savepoint`). */
-  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState'>;
+  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'>;
   /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
   started(app: { readonly name: string; stop(): void }): () => void;
 }
@@ -62,6 +68,16 @@ export function setLauncher(launcher: Launcher | undefined): void {
 
 function currentLauncher(): Launcher | undefined {
   return (globalThis as { [LAUNCHER]?: Launcher })[LAUNCHER];
+}
+
+/** `sluice:run`: an app's `run()` returned; `sluice run` prints its summary. */
+export const runChannel = channel('sluice:run');
+
+export interface RunEndEvent {
+  app: string;
+  summary: RunSummary;
+  /** The topics the app's sinks write to. */
+  outputs: string[];
 }
 
 type BackendFactory = (dataDir: string) => Promise<LogBackend>;
@@ -126,6 +142,25 @@ export class Sluice extends AppBuilder {
    */
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
+    const { name, dataDir } = this.options;
+    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, excepted).
+    const embedded = this.#backend === undefined && defaultBackend === undefined;
+    const release = embedded ? claimApp(dataDir, name) : undefined;
+    try {
+      if (options.fromBeginning ?? currentLauncher()?.runOptions.fromBeginning) {
+        if (!embedded) throw new SluiceError('INVALID_ARGUMENT', `fromBeginning resets app '${name}' on the embedded log; on another backend, reset its consumer group '${name}' there`);
+        const { resetApp } = await import('./checkpoint/reset.ts');
+        await resetApp(dataDir, name);
+      }
+      const summary = await this.#run(options);
+      if (runChannel.hasSubscribers) runChannel.publish({ app: name, summary, outputs: this.graph.nodes.flatMap((n) => (n.kind === 'sink' ? [n.topic] : [])) } satisfies RunEndEvent);
+      return summary;
+    } finally {
+      release?.();
+    }
+  }
+
+  async #run(options: RunOptions): Promise<RunSummary> {
     const launcher = currentLauncher();
     const owned = this.#backend === undefined;
     const backend = this.#backend ?? (await openDefault(this.options.dataDir));

@@ -1,6 +1,7 @@
 /**
  * What `sluice run` does around the module it loads, which the library leaves to it: start
- * from a savepoint (`--from-savepoint`, `--drop-state`, or their environment variables), and
+ * from a savepoint (`--from-savepoint`, `--drop-state`) or from the beginning (`--from-beginning`),
+ * or their environment variables, and
  * stop every unbounded app the module runs on SIGINT or SIGTERM, after a final checkpoint.
  * Outside a run (the module not yet running an app, or in a bounded run) a signal ends the
  * process as usual; exactly-once output loses nothing either way, the next run resumes from
@@ -13,10 +14,13 @@ import { setLauncher } from '../sluice.ts';
 export const FROM_SAVEPOINT_ENV = 'SLUICE_FROM_SAVEPOINT';
 /** Operators (comma-separated) whose saved state to leave behind when `--drop-state` is not given. */
 export const DROP_STATE_ENV = 'SLUICE_DROP_STATE';
+/** '1': reset the apps first and read their input again (`--from-beginning`). */
+export const FROM_BEGINNING_ENV = 'SLUICE_FROM_BEGINNING';
 
 export interface LaunchOptions {
   fromSavepoint?: string | undefined;
   dropState?: string | undefined;
+  fromBeginning?: boolean | undefined;
 }
 
 /** Runs `load` (the module's import) with the savepoint options and the signal handling in place. */
@@ -25,6 +29,10 @@ export async function launch(options: LaunchOptions, load: () => Promise<void>):
   const dropState = (options.dropState ?? process.env[DROP_STATE_ENV])?.split(',').filter(Boolean);
   if (dropState !== undefined && dropState.length > 0 && fromSavepoint === undefined) {
     throw new SluiceError('INVALID_ARGUMENT', '--drop-state goes with --from-savepoint ID');
+  }
+  const fromBeginning = options.fromBeginning ?? process.env[FROM_BEGINNING_ENV] === '1';
+  if (fromBeginning && fromSavepoint !== undefined) {
+    throw new SluiceError('INVALID_ARGUMENT', '--from-beginning and --from-savepoint each choose where to start: give one of them');
   }
   const running = new Set<{ stop(): void }>();
   let stopping = false;
@@ -46,7 +54,7 @@ export async function launch(options: LaunchOptions, load: () => Promise<void>):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   setLauncher({
-    runOptions: { ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined || dropState.length === 0 ? {} : { dropState }) },
+    runOptions: { ...(fromBeginning ? { fromBeginning } : {}), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined || dropState.length === 0 ? {} : { dropState }) },
     started(app) {
       running.add(app);
       if (stopping) app.stop();

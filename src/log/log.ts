@@ -309,6 +309,16 @@ export class Log {
     return this.meta.get<number>(['group', group, topic, partition]);
   }
 
+  /** Forgets every offset `group` committed (Kafka's `DeleteGroups`); returns how many there were. */
+  deleteGroupOffsets(group: string): number {
+    this.checkOpen();
+    return this.meta.locked(() => {
+      const keys = [...this.meta.range<number>(['group', group])].map((entry) => entry.key);
+      for (const key of keys) this.meta.remove(key);
+      return keys.length;
+    });
+  }
+
   committedOffsets(group: string): GroupOffset[] {
     return [...this.meta.range<number>(['group', group])].map(({ key, value }) => ({
       topic: key[2] as string,

@@ -186,7 +186,7 @@ void describe('sluice topic', { concurrency: 2 }, () => {
 
   void test('help lists every command with examples', async () => {
     const top = await ok(undefined, ['--help']);
-    for (const expected of ['topic', 'produce <topic>', 'consume [options] <topic>', '--data-dir <dir>', 'SLUICE_DATA_DIR', '--json', 'Examples:']) {
+    for (const expected of ['topic', 'produce [options] <topic>', 'app', 'consume [options] <topic>', '--data-dir <dir>', 'SLUICE_DATA_DIR', '--json', 'Examples:']) {
       assert.ok(top.includes(expected), `sluice --help mentions ${expected}`);
     }
     const create = await ok(undefined, ['topic', 'create', '--help']);
