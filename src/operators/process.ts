@@ -6,8 +6,7 @@
 import type { Element, Operator, Output } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
-import { type KeyTimes, DurableTimers } from './durable-timers.ts';
-import type { Timer } from './timers.ts';
+import { KeyedTimers, type KeyTimes, type Timer } from './keyed-timers.ts';
 
 /** The process function as this operator calls it (the api types it for users). */
 export interface KeyedProcessFunction {
@@ -31,6 +30,7 @@ export interface ProcessSnapshot {
   state: KeyedStateSnapshot;
   eventTimers: Timer[];
   processingTimers: Timer[];
+  /** Null in snapshots taken before infinities had one JSON encoding (core's marks). */
   watermark: number | null;
 }
 
@@ -44,8 +44,8 @@ export class ProcessOperator implements Operator {
   readonly #now: () => number;
   readonly #onError: RecordErrorHandler;
   readonly #state: KeyedStateStore;
-  readonly #eventTimers: DurableTimers;
-  readonly #processingTimers: DurableTimers;
+  readonly #eventTimers: KeyedTimers;
+  readonly #processingTimers: KeyedTimers;
   #watermark = Number.NEGATIVE_INFINITY;
   // The context is one object, re-pointed at each record or timer: no allocation per call.
   #key: unknown;
@@ -62,8 +62,8 @@ export class ProcessOperator implements Operator {
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? rethrow;
     this.#state = new KeyedStateStore(options.table ?? new MemoryTable(), this.#now);
-    this.#eventTimers = new DurableTimers(options.timerTables?.event);
-    this.#processingTimers = new DurableTimers(options.timerTables?.processing);
+    this.#eventTimers = new KeyedTimers(options.timerTables?.event);
+    this.#processingTimers = new KeyedTimers(options.timerTables?.processing);
     const self = this;
     const state = this.#state;
     const timers = {
@@ -145,7 +145,7 @@ export class ProcessOperator implements Operator {
     this.#fire(this.#processingTimers, now, 'processing', out);
   }
 
-  #fire(queue: DurableTimers, upTo: number, domain: 'event' | 'processing', out: Output): void {
+  #fire(queue: KeyedTimers, upTo: number, domain: 'event' | 'processing', out: Output): void {
     const onTimer = this.#fn.onTimer;
     if (onTimer === undefined) {
       while (queue.pollDue(upTo) !== undefined);
@@ -176,7 +176,7 @@ export class ProcessOperator implements Operator {
       // Durable timers are checkpointed with their keys in the state backend.
       eventTimers: this.#eventTimers.durable ? [] : this.#eventTimers.list(),
       processingTimers: this.#processingTimers.durable ? [] : this.#processingTimers.list(),
-      watermark: Number.isFinite(this.#watermark) ? this.#watermark : null,
+      watermark: this.#watermark,
     };
   }
 
@@ -187,6 +187,7 @@ export class ProcessOperator implements Operator {
     for (const t of s.processingTimers) this.#processingTimers.register(t.time, t.key);
     this.#eventTimers.reload();
     this.#processingTimers.reload();
+    // Snapshots taken before infinities had one JSON encoding wrote a watermark at -Infinity as null.
     this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
   }
 }

@@ -175,7 +175,7 @@ test('a fired session that a record grows is a new window: it fires when the wat
 
 test('session windows need aggregate.merge', () => {
   assert.throws(
-    () => new WindowOperator({ name: 's', window: Windows.session('30s'), aggregate: { init: () => 0, add: (a: number) => a + 1, result: (a: number) => a } }),
+    () => new WindowOperator({ name: 's', window: Windows.session('30s'), aggregate: { init: () => 0, add: (_k: unknown, _v: unknown, a: number) => a + 1, result: (a: number) => a } }),
     (e) => isSluiceError(e, 'INVALID_ARGUMENT') && /aggregate.merge/.test(e.message),
   );
 });
@@ -344,7 +344,7 @@ test('snapshot and restore mid-stream gives the same output, for every window ki
 test('a snapshot is a detached copy: later in-place changes to accumulators do not leak into it', () => {
   const mutable = {
     init: () => [] as number[],
-    add: (acc: number[], v: number) => {
+    add: (_key: unknown, v: number, acc: number[]) => {
       acc.push(v);
       return acc;
     },
@@ -366,7 +366,7 @@ test('state that cannot be checkpointed is reported with what to do', () => {
   const h = new Harness({
     name: 'fn-state',
     window: Windows.tumbling(10),
-    aggregate: { init: () => ({ f: () => 1 }), add: (acc: unknown) => acc, result: () => 0 },
+    aggregate: { init: () => ({ f: () => 1 }), add: (_k: unknown, _v: unknown, acc: unknown) => acc, result: () => 0 },
   }).feed([p.record(1, 1)]);
   assert.throws(() => h.op.snapshot(), (e) => isSluiceError(e, 'INVALID_ARGUMENT') && /plain data/.test(e.message));
 });
