@@ -5,6 +5,7 @@
  */
 import { SluiceError } from '../core/index.ts';
 import type { Element, Operator, Output } from '../operators/index.ts';
+import { type KeyIdValue, keyId } from '../state/index.ts';
 
 export interface StoredWindow<V = unknown> {
   key: unknown;
@@ -18,7 +19,8 @@ const RETAINED_PER_KEY = 10_000;
 
 export class WindowStoreView<V = unknown> {
   readonly name: string;
-  readonly #byKey = new Map<string, Map<string, StoredWindow<V>>>();
+  /** By the state backend's key identity, so keys `1` and `'1'` stay apart. */
+  readonly #byKey = new Map<KeyIdValue, Map<string, StoredWindow<V>>>();
 
   constructor(name: string) {
     this.name = name;
@@ -26,7 +28,7 @@ export class WindowStoreView<V = unknown> {
 
   /** Records an emitted result. */
   put(result: StoredWindow<V>): void {
-    const id = typeof result.key === 'string' ? result.key : JSON.stringify(result.key);
+    const id = keyId(result.key);
     let windows = this.#byKey.get(id);
     if (windows === undefined) this.#byKey.set(id, (windows = new Map()));
     const wid = `${result.start}:${result.end}`;
@@ -37,7 +39,7 @@ export class WindowStoreView<V = unknown> {
 
   /** A key's windows, by start; with `at`, only the window(s) containing that time. */
   get(key: unknown, at?: number): StoredWindow<V>[] {
-    const windows = this.#byKey.get(typeof key === 'string' ? key : JSON.stringify(key));
+    const windows = this.#byKey.get(keyId(key));
     const list = windows ? [...windows.values()] : [];
     return list.filter((w) => at === undefined || (w.start <= at && at < w.end)).sort((a, b) => a.start - b.start);
   }
