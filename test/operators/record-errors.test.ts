@@ -132,10 +132,12 @@ void test('the stateless operators pass on values that are not Promises, truthy 
   const out: unknown[] = [];
   const sink = { emit: (e: { value: unknown }) => out.push(e.value), side() {} };
   const batch = [{ value: 1, timestamp: 0, sourceWatermark: 0 }];
-  new MapOperator('m', () => ({ then: 1 }), onError).process(batch, sink);
+  // A value with a `then` that is not a function is no thenable.
+  const notThenable = JSON.parse('{"then":1}') as unknown;
+  new MapOperator('m', () => notThenable, onError).process(batch, sink);
   new FilterOperator('f', () => 'yes' as unknown as boolean, onError).process(batch, sink);
   new FlatMapOperator('fm', () => [], onError).process(batch, sink);
-  assert.deepEqual(out, [{ then: 1 }, 1]);
+  assert.deepEqual(out, [notThenable, 1]);
   assert.deepEqual(errors, []);
 });
 
