@@ -3,9 +3,10 @@
  * with that key's state and timers. Event-time timers fire when the operator's watermark
  * reaches them, processing-time timers when the clock does, in time order.
  */
+import { SluiceError } from '../core/errors.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
-import { type RecordErrorHandler, rethrow } from './record-error.ts';
+import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
 import { KeyedTimers, type KeyTimes, type Timer } from './keyed-timers.ts';
 
 /** The process function as this operator calls it (the api types it for users). */
@@ -130,9 +131,20 @@ export class ProcessOperator implements Operator {
       try {
         onTimer.call(this.#fn, timer.time, this.#ctx);
       } catch (error) {
-        this.#onError(undefined, error, this.name);
+        this.#timerFailed(timer, error);
       }
     }
+  }
+
+  /**
+   * onTimer threw: reported as a record of its own, `{ key, timer }` at the timer's time, so
+   * dead-letter mode writes it to the dead-letter topic and goes on, as a window that fails to fire.
+   */
+  #timerFailed(timer: Timer, cause: unknown): void {
+    const element: Element = { value: { key: timer.key, timer: timer.time }, timestamp: timer.time, key: timer.key, sourceWatermark: this.#sourceWatermark };
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const error = new SluiceError('USER_FUNCTION_FAILED', `onTimer of '${this.name}' threw for key ${describeKey(timer.key)} at timer ${timer.time}: ${message}`, { cause, operator: this.name });
+    this.#onError(element, error, this.name);
   }
 
   onWatermark(watermark: number, out: Output): number {
@@ -162,7 +174,7 @@ export class ProcessOperator implements Operator {
       try {
         onTimer.call(this.#fn, timer.time, this.#ctx);
       } catch (error) {
-        this.#onError(undefined, error, this.name);
+        this.#timerFailed(timer, error);
       }
     }
     this.#timeDomain = 'event';

@@ -5,7 +5,7 @@
 import { SluiceError } from '../core/errors.ts';
 import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element, Output } from './operator.ts';
-import type { RecordErrorHandler } from './record-error.ts';
+import { describeKey, type RecordErrorHandler } from './record-error.ts';
 import type { KeyedTable, KeyIdValue } from '../state/index.ts';
 
 /** What a window emits: `{ key, start, end, value }` (JSON in topics). */
@@ -105,14 +105,6 @@ export function userFailure(operator: string, element: Element | undefined, caus
     operator,
     ...(element?.source ? { position: element.source } : {}),
   });
-}
-
-function describeKey(key: unknown): string {
-  try {
-    return typeof key === 'string' ? `'${key}'` : String(JSON.stringify(key));
-  } catch {
-    return String(key);
-  }
 }
 
 /**

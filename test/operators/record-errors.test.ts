@@ -164,3 +164,31 @@ void test('keys 1 and "1" are counted apart: in windows, running counts and the 
   assert.deepEqual(store.get('1').map((w) => w.value), [1]);
   assert.equal(store.all().length, 2);
 });
+
+void test('a process function whose onTimer throws: the timer is dead-lettered, the other timers still fire', async () => {
+  const kit = new TestKit();
+  kit.input('logins', [{ user: 'ann', ts: 0 }, { user: 'bob', ts: 1000 }, { user: 'cy', ts: 2000 }], { timestamp: (e) => e.ts });
+  const app = kit.app({ name: 'timer-errs' });
+  app
+    .stream<{ user: string; ts: number }>('logins')
+    .keyBy((e) => e.user)
+    .process<string>(
+      {
+        processElement(e, ctx) {
+          ctx.timers.registerEventTime(e.ts + 60_000);
+        },
+        onTimer(_ts, ctx) {
+          if (ctx.key === 'bob') throw new Error('bob has no timeout');
+          ctx.emit(ctx.key);
+        },
+      },
+      { name: 'timeouts' },
+    )
+    .to('timed-out');
+  const summary = await app.run({ bounded: true });
+  assert.deepEqual(kit.output('timed-out'), ['ann', 'cy']);
+  assert.equal(summary.deadLetters, 1);
+  const [letter] = kit.deadLetters('timer-errs');
+  assert.deepEqual([letter.operator, letter.timestamp, letter.code], ['timeouts', 61_000, 'USER_FUNCTION_FAILED']);
+  assert.match(letter.error, /onTimer of 'timeouts' threw for key 'bob' at timer 61000: bob has no timeout/);
+});
