@@ -5,6 +5,7 @@
  * import { Sluice, Windows, Watermarks, TumblingWindow, MINUTES } from 'sluice';
  */
 export type {
+  AggregateOptions,
   AppOptions,
   EmitOption,
   Guarantee,

@@ -40,6 +40,15 @@ export interface WindowStageOptions extends StageOptions {
   queryable?: boolean;
 }
 
+/**
+ * Options of `aggregate(init, add, options)`: a stable name, and `merge`, which combines two
+ * accumulators (the earlier one first). Session windows need it: a record that bridges two
+ * sessions merges them. Hopping windows use it to aggregate each slice of time once.
+ */
+export interface AggregateOptions<A> extends WindowStageOptions {
+  merge?: (a: A, b: A) => A;
+}
+
 /** When a window emits: `'final'` (default) once it fires, or early updates before that. */
 export type EmitOption = 'final' | { everyRecords: number } | { every: Duration };
 
@@ -253,13 +262,23 @@ export class WindowedStream<K, T> {
   }
   /**
    * Folds each window: `init()` then `add(key, value, acc)` per record. With `queryable: true`
-   * it is also the store `name` (a name alone only names the stage).
+   * it is also the store `name` (a name alone only names the stage). Session windows need `merge`
+   * as well, to combine two sessions' accumulators.
    * @example
    * orders.keyBy((o) => o.customer).window(Windows.tumbling('1h'))
    *   .aggregate(() => 0, (key, order, total) => total + order.total, { name: 'hourly-order-totals', queryable: true });
+   * orders.keyBy((o) => o.customer).window(Windows.session('30m'))
+   *   .aggregate(() => 0, (key, order, total) => total + order.total, { merge: (a, b) => a + b, name: 'session-totals' });
    */
-  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: WindowStageOptions = {}): WindowResultStream<K, A> {
-    return this.#aggregate(aggregateSpec(init, add), options);
+  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: AggregateOptions<A> = {}): WindowResultStream<K, A> {
+    const spec = aggregateSpec(init, add, options);
+    if (this.#window.kind === 'session' && spec.merge === undefined) {
+      throw new SluiceError(
+        'INVALID_ARGUMENT',
+        "aggregate() on session windows needs a merge: a record that bridges two sessions merges their accumulators; write .aggregate(() => 0, (key, order, total) => total + order.total, { merge: (a, b) => a + b })",
+      );
+    }
+    return this.#aggregate(spec, options);
   }
 
   #aggregate<V>(aggregate: AggregateSpec, options: WindowStageOptions): WindowResultStream<K, V> {
@@ -311,10 +330,20 @@ function reduceSpec(fn: (a: any, b: any) => any): AggregateSpec {
   return { kind: 'reduce', fn };
 }
 
-function aggregateSpec(init: () => unknown, add: (key: any, value: any, acc: any) => unknown): AggregateSpec {
+function aggregateSpec(
+  init: () => unknown,
+  add: (key: any, value: any, acc: any) => unknown,
+  options: { merge?: unknown } = {},
+): AggregateSpec & { kind: 'aggregate' } {
   checkFunction(init, 'aggregate() init', '.aggregate(() => 0, (key, order, total) => total + order.total)');
   checkFunction(add, 'aggregate() add', '.aggregate(() => 0, (key, order, total) => total + order.total)');
-  return { kind: 'aggregate', init, add };
+  if (options === null || typeof options !== 'object') {
+    throw new SluiceError('INVALID_ARGUMENT', `aggregate() options must be an object, got ${String(options)}; write for example .aggregate(init, add, { name: 'hourly-order-totals' })`);
+  }
+  const { merge } = options;
+  if (merge === undefined) return { kind: 'aggregate', init, add };
+  checkFunction(merge, 'aggregate() merge', '.aggregate(() => 0, (key, order, total) => total + order.total, { merge: (a, b) => a + b })');
+  return { kind: 'aggregate', init, add, merge: merge as (a: any, b: any) => unknown };
 }
 
 function toEmitSpec(mode: EmitOption): EmitSpec {
