@@ -44,10 +44,31 @@ function windowShape(a: number, b: number): WindowShape {
   }
 }
 
-function windowNode(input: number, a: number, b: number, index: number): { node: GraphNode; kind: Kind } {
-  const window = windowShape(a, b);
+/** Rounds a time parameter up to a multiple of 5: with coarse input times, boundaries coincide often. */
+const coarse = (ms: number): number => Math.ceil(ms / 5) * 5;
+
+function coarseShape(w: WindowShape): WindowShape {
+  switch (w.kind) {
+    case 'tumbling':
+      return { ...w, size: coarse(w.size), offset: coarse(w.offset) % coarse(w.size) };
+    case 'hopping': {
+      const slide = coarse(w.slide);
+      return { ...w, size: Math.max(slide, coarse(w.size)), slide, offset: coarse(w.offset) % slide };
+    }
+    case 'session':
+      return { ...w, gap: coarse(w.gap) };
+    default:
+      return w;
+  }
+}
+
+/** A window stage from random bits; `timeOnly` leaves out count windows, `onGrid` forces the 5 ms grid. */
+function windowNode(input: number, a: number, b: number, index: number, options: { timeOnly?: boolean; onGrid?: boolean } = {}): { node: GraphNode; kind: Kind } {
+  const onGrid = options.onGrid || ((a >> 11) & 1) === 1;
+  const shape = windowShape(options.timeOnly ? a - (a % 5) + (a % 3) : a, b);
+  const window = onGrid ? coarseShape(shape) : shape;
   const counting = window.kind === 'countTumbling' || window.kind === 'countSliding';
-  const lateness = !counting && (a >> 3) % 3 === 0 ? 1 + ((a >> 5) % 40) : 0;
+  const lateness = !counting && (a >> 3) % 3 === 0 ? (onGrid ? coarse : (n: number) => n)(1 + ((a >> 5) % 40)) : 0;
   const lateTopic = !counting && (a >> 4) % 2 === 0 ? `late-${index}` : undefined;
   const aggs: WindowAgg[] = counting ? ['count', 'count', 'count', 'sum'] : window.kind === 'session' ? ['count', 'sum', 'max', 'reduce'] : ['count', 'sum', 'max', 'reduce', 'squares'];
   const node: GraphNode = { op: 'window', input, window, lateness, agg: pickOf(aggs, a >> 7), ...(lateTopic ? { lateTopic } : {}) };
@@ -127,8 +148,37 @@ export function graphFromSteps(sources: number, steps: Step[]): Graph {
 const stepArb = fc.record({ pick: fc.nat(1 << 12), op: fc.nat(1 << 12), a: fc.nat(1 << 12), b: fc.nat(1 << 12) });
 
 export const graphArb: fc.Arbitrary<Graph> = fc
-  .record({ sources: fc.integer({ min: 1, max: 2 }), steps: fc.array(stepArb, { minLength: 1, maxLength: 12 }) })
+  .record({ sources: fc.integer({ min: 1, max: 2 }), steps: fc.array(stepArb, { minLength: 1, maxLength: 14 }) })
   .map(({ sources, steps }) => graphFromSteps(sources, steps));
+
+/**
+ * Late data in keyed time windows: one source whose keys each stay in one partition, stateless
+ * stages that keep keys apart, a keyBy on the key, and 1-4 windows with lateness, some with
+ * allowed lateness and late side outputs. Each key's records reach its windows in log order, so
+ * the reference fixes every result, sessions included.
+ */
+export const lateGraphArb: fc.Arbitrary<Graph> = fc
+  .record({
+    pre: fc.array(fc.constantFrom<GraphNode['op'] & string>('map', 'filter'), { maxLength: 2 }),
+    fns: fc.array(fc.nat(1 << 12), { minLength: 2, maxLength: 2 }),
+    windows: fc.array(fc.record({ a: fc.nat(1 << 12), b: fc.nat(1 << 12) }), { minLength: 1, maxLength: 4 }),
+  })
+  .map(({ pre, fns, windows }) => {
+    const nodes: GraphNode[] = [{ op: 'source', topic: 'in-0' }];
+    pre.forEach((op, j) => {
+      const input = nodes.length - 1;
+      if (op === 'map') nodes.push({ op: 'map', input, fn: pickOf(['addV', 'negV', 'rekey'] as const, fns[j]) });
+      else nodes.push({ op: 'filter', input, fn: pickOf(['evenV', 'positiveV', 'notA'] as const, fns[j]) });
+    });
+    nodes.push({ op: 'keyBy', input: nodes.length - 1, fn: 'k' });
+    const keyed = nodes.length - 1;
+    for (const { a, b } of windows) {
+      const { node } = windowNode(keyed, a, b, nodes.length, { timeOnly: true, onGrid: true });
+      nodes.push(node);
+    }
+    for (let i = keyed + 1, n = nodes.length; i < n; i++) nodes.push({ op: 'sink', input: i, topic: `out-${i}` });
+    return { nodes };
+  });
 
 const KEY_NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
 
@@ -137,18 +187,24 @@ const KEY_NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
  * stays in one partition), event times out of order. Late-free input keeps every record within
  * the watermark bound of its partition (ts >= max seen - bound), so no window sees it late.
  */
-export function sourceArb(topic: string, firstId: number): fc.Arbitrary<SourceInput> {
+export function sourceArb(topic: string, firstId: number, options: { late?: boolean } = {}): fc.Arbitrary<SourceInput> {
   return fc
     .record({
       partitions: fc.integer({ min: 2, max: 4 }),
       bound: fc.integer({ min: 0, max: 30 }),
-      lateFree: fc.boolean(),
-      byKey: fc.boolean(),
-      raw: fc.array(fc.record({ p: fc.nat(3), k: fc.nat(KEY_NAMES.length - 1), v: fc.integer({ min: -20, max: 20 }), d: fc.integer({ min: -80, max: 25 }) }), { maxLength: 40 }),
+      lateFree: options.late ? fc.constant(false) : fc.boolean(),
+      byKey: options.late ? fc.constant(true) : fc.boolean(),
+      coarse: options.late ? fc.constant(true) : fc.boolean(),
+      // Late data: fewer keys, so each key's windows and sessions meet more records.
+      raw: fc.array(fc.record({ p: fc.nat(3), k: fc.nat(options.late ? 2 : KEY_NAMES.length - 1), v: fc.integer({ min: -20, max: 20 }), d: fc.integer({ min: -80, max: 25 }) }), { maxLength: 50 }),
     })
-    .map(({ partitions, bound, lateFree, byKey, raw }) => {
+    .map(({ partitions, bound: anyBound, lateFree, byKey, coarse, raw }) => {
+      // Coarse input: times and bound on a 5 ms grid, so records often sit exactly on window and watermark boundaries.
+      const grid = (ms: number) => (coarse ? ms - (ms % 5) : ms);
+      const bound = grid(anyBound);
       const maxSeen = new Map<number, number>();
-      const records = raw.map(({ p, k, v, d }, i) => {
+      const records = raw.map(({ p, k, v, d: anyD }, i) => {
+        const d = grid(anyD);
         const partition = (byKey ? k : p) % partitions;
         const max = maxSeen.get(partition);
         const ts = max === undefined ? 1000 + d : max + (lateFree ? Math.max(d, -bound) : d);

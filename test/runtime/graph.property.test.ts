@@ -8,9 +8,9 @@
  * topic is compared with the reference.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import fc from 'fast-check';
-import { graphArb, outputTopics, sourceArb } from './graph-arbitrary.ts';
+import { graphArb, lateGraphArb, outputTopics, sourceArb } from './graph-arbitrary.ts';
 import { describe, type Graph, type SourceInput } from './graph-model.ts';
 import { canonical, type Expectation, expectations, windowName } from './graph-reference.ts';
 import { type RunPlan, runGraph } from './graph-run.ts';
@@ -21,11 +21,12 @@ interface Case {
   plan: RunPlan;
 }
 
-const caseArb: fc.Arbitrary<Case> = graphArb.chain((graph) => {
+const caseArb = (graphs: fc.Arbitrary<Graph>, options: { late?: boolean } = {}): fc.Arbitrary<Case> =>
+  graphs.chain((graph) => {
   const topics = graph.nodes.flatMap((n) => (n.op === 'source' ? [n.topic] : []));
   return fc
     .record({
-      sources: fc.tuple(...topics.map((t, i) => sourceArb(t, i * 1000))),
+      sources: fc.tuple(...topics.map((t, i) => sourceArb(t, i * 1000, options))),
       batchSize: fc.integer({ min: 1, max: 20 }),
       cuts: fc.array(fc.nat(), { minLength: topics.length, maxLength: topics.length }),
     })
@@ -89,11 +90,11 @@ function check(topic: string, expected: Expectation, actual: unknown[]): void {
   }
 }
 
-void test('random pipeline graphs give what the reference interpreter gives, across batch sizes and a restore', async (t) => {
+async function property(t: TestContext, cases: fc.Arbitrary<Case>, numRuns: number): Promise<void> {
   let topics = 0;
   let checked = 0;
   await fc.assert(
-    fc.asyncProperty(caseArb, async ({ graph, sources, plan }) => {
+    fc.asyncProperty(cases, async ({ graph, sources, plan }) => {
       const want = expectations(graph, sources);
       const names = outputTopics(graph);
       const got = await runGraph(graph, sources, plan, names);
@@ -106,7 +107,7 @@ void test('random pipeline graphs give what the reference interpreter gives, acr
       }
     }),
     {
-      numRuns: 150,
+      numRuns,
       reporter: (details) => {
         if (!details.failed) return;
         const c = details.counterexample?.[0] as Case | undefined;
@@ -118,4 +119,8 @@ void test('random pipeline graphs give what the reference interpreter gives, acr
   t.diagnostic(`${checked} of ${topics} output topics checked against the reference`);
   // The reference leaves only topics whose contents depend on batching unchecked; they must stay few.
   assert.ok(checked >= topics * 0.8, `only ${checked} of ${topics} topics were checked`);
-});
+}
+
+void test('random pipeline graphs give what the reference interpreter gives, across batch sizes and a restore', (t) => property(t, caseArb(graphArb), 250));
+
+void test('late data in keyed time windows (each key in one partition) gives what the reference gives', (t) => property(t, caseArb(lateGraphArb, { late: true }), 200));
