@@ -17,11 +17,12 @@
  * - Window results are `{ key, start, end, value }` stamped end - 1. Count windows count by
  *   position within the key; full windows, plus the first incomplete one at the end if it
  *   holds a record no full window held.
- * - Order is promised per partition and per key in log order only. Where a key's records come
- *   from several partitions, the arrival order at a keyed operator depends on batching: the
- *   reference then fixes only what does not depend on it (a running count; a running
- *   aggregate's number of updates and last value; sessions when no record can be late), and
- *   marks the rest as not determined.
+ * - Order is promised per partition and per key in log order only, along one path of the
+ *   graph. Where a key's records come from several partitions, from several inputs of a union
+ *   (even copies of one record), or from several keys of an earlier keyBy, the arrival order at
+ *   a keyed operator depends on batching: the reference then fixes only what does not depend
+ *   on it (a running count; a running aggregate's number of updates and last value; sessions
+ *   when no record can be late), and marks the rest as not determined.
  */
 import { FILTERS, FLAT_MAPS, type Graph, KEYS, MAPS, processSplit, type Rec, reduceRecs, regroup, type SourceInput, type WindowAgg, type WindowShape } from './graph-model.ts';
 
@@ -49,6 +50,10 @@ interface Output {
   /** Windows: late items (undefined when not determined), finals, and whether each window emits once. */
   late?: Item[] | undefined;
   finals?: Map<string, unknown>;
+  /** Every window held, fired or not (a session emitted early may lie inside one). */
+  held?: Map<string, unknown>;
+  /** The operator watermark the node reached. */
+  watermark?: number;
   emitsOnce?: boolean;
   window?: WindowShape;
 }
@@ -65,8 +70,12 @@ export type Expectation =
   | { kind: 'bag'; values: unknown[]; endOrder: boolean }
   /** Running aggregate updates per key (`keyOf` the JSON of the result's key). */
   | { kind: 'rolling'; keys: Map<string, KeyUpdates> }
-  /** The last result emitted for each window `key|start|end`; sessions may also emit windows later merged away. */
-  | { kind: 'finals'; finals: Map<string, unknown>; session: boolean }
+  /**
+   * The last result emitted for each fired window `key|start|end`. A session may also have emitted a
+   * window later merged into one of `held`; a window past the watermark may have fired early
+   * (a late record whose own partition is ahead fires what that partition completed).
+   */
+  | { kind: 'finals'; finals: Map<string, unknown>; held: Map<string, unknown>; session: boolean; watermark: number }
   | { kind: 'unchecked' };
 
 /** JSON with object keys sorted: the identity of a value, whatever order its fields were written in. */
@@ -222,7 +231,7 @@ function timeWindows(shape: WindowShape, lateness: number, group: Item[]): { win
   return { windows: sessions, late };
 }
 
-function countWindows(shape: WindowShape & { kind: 'countTumbling' | 'countSliding' }, group: Item[]): Window[] {
+function countWindows(shape: WindowShape & { kind: 'countTumbling' | 'countSliding' }, group: Item[], ended: boolean): Window[] {
   const size = shape.size;
   const slide = shape.kind === 'countSliding' ? shape.slide : shape.size;
   const n = group.length;
@@ -233,11 +242,12 @@ function countWindows(shape: WindowShape & { kind: 'countTumbling' | 'countSlidi
     windows.push({ key: group[0].key, start, end: start + size, members: group.slice(start, start + size) });
     covered = start + size;
   }
-  if (start < n && covered < n) windows.push({ key: group[0].key, start, end: n, members: group.slice(start, n) });
+  if (ended && start < n && covered < n) windows.push({ key: group[0].key, start, end: n, members: group.slice(start, n) });
   return windows;
 }
 
-function window(items: Item[], node: Graph['nodes'][number] & { op: 'window' }, windowNode: number, inputDetermined: boolean): Output {
+/** The windows of a window node; only those with end <= `watermark` have fired (all at the end of a bounded run). */
+function window(items: Item[], node: Graph['nodes'][number] & { op: 'window' }, windowNode: number, inputDetermined: boolean, watermark: number): Output {
   const shape = node.window;
   const counting = shape.kind === 'countTumbling' || shape.kind === 'countSliding';
   const windows: Window[] = [];
@@ -248,7 +258,7 @@ function window(items: Item[], node: Graph['nodes'][number] & { op: 'window' }, 
       // Which records share a count window depends on arrival order; how many do not.
       const ordered = inLogOrder(group);
       if (ordered === undefined && node.agg !== 'count') determined = false;
-      windows.push(...countWindows(shape, ordered ?? group));
+      windows.push(...countWindows(shape, ordered ?? group, watermark === Number.POSITIVE_INFINITY));
       continue;
     }
     const result = timeWindows(shape, node.lateness, group);
@@ -261,9 +271,12 @@ function window(items: Item[], node: Graph['nodes'][number] & { op: 'window' }, 
     late?.push(...result.late);
   }
   const finals = new Map<string, unknown>();
+  const held = new Map<string, unknown>();
   const out: Item[] = [];
   windows.forEach((w, n) => {
     const value = { key: w.key, start: w.start, end: w.end, value: aggregate(node.agg, w.members.map((m) => m.value as Rec)) };
+    held.set(windowName(w.key, w.start, w.end), value);
+    if (!counting && w.end > watermark) return;
     finals.set(windowName(w.key, w.start, w.end), value);
     // On time for any later window: its watermark before the result is below `end`.
     out.push({ value, ts: w.end - 1, wb: Number.NEGATIVE_INFINITY, key: w.key, origin: `window${windowNode}/${n}`, seq: 0 });
@@ -274,15 +287,44 @@ function window(items: Item[], node: Graph['nodes'][number] & { op: 'window' }, 
     // With allowed lateness, how often a window re-fires depends on batching: only its final value is fixed.
     determined: determined && emitsOnce,
     late: determined ? late : undefined,
-    ...(determined ? { finals } : {}),
+    ...(determined ? { finals, held } : {}),
     emitsOnce,
     window: shape,
+    watermark,
   };
 }
 
-/** What every sink topic (and late topic) of the graph must hold. */
-export function expectations(graph: Graph, sources: SourceInput[]): Map<string, Expectation> {
+/**
+ * The watermark of each source after its records: the minimum over its partitions of
+ * max(event time) - bound, -Infinity while a partition has no record; +Infinity at the end of a bounded run.
+ */
+function sourceWatermarks(sources: SourceInput[], ended: boolean): Map<string, number> {
+  const marks = new Map<string, number>();
+  for (const s of sources) {
+    let min = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < s.partitions; p++) {
+      const times = s.records.filter((r) => r.partition === p).map((r) => r.rec.ts);
+      min = Math.min(min, times.length === 0 ? Number.NEGATIVE_INFINITY : Math.max(...times) - s.bound);
+    }
+    marks.set(s.topic, ended ? Number.POSITIVE_INFINITY : min);
+  }
+  return marks;
+}
+
+/**
+ * What every sink topic (and late topic) of the graph must hold after the input `sources`:
+ * at the end of a bounded run (`ended`), or once an unbounded run has processed it all, when each
+ * operator's watermark is the minimum over the source partitions upstream of it.
+ */
+export function expectations(graph: Graph, sources: SourceInput[], ended = true): Map<string, Expectation> {
   const outputs: Output[] = [];
+  const marks = sourceWatermarks(sources, ended);
+  // The operator watermark of each node: the minimum over the sources upstream of it.
+  const watermarks: number[] = [];
+  graph.nodes.forEach((node, i) => {
+    const inputs = node.op === 'source' ? [] : node.op === 'union' ? node.inputs : [node.input];
+    watermarks[i] = node.op === 'source' ? marks.get(node.topic)! : Math.min(...inputs.map((j) => watermarks[j]));
+  });
   const result = new Map<string, Expectation>();
   const stateless = (input: Output, f: (it: Item) => Item[]): Output => ({ items: input.items.flatMap(f), determined: input.determined });
   graph.nodes.forEach((node, i) => {
@@ -301,10 +343,18 @@ export function expectations(graph: Graph, sources: SourceInput[]): Map<string, 
         outputs[i] = stateless(outputs[node.input], (it) => FLAT_MAPS[node.fn](it.value as Rec).map((value, j) => ({ ...it, value, seq: it.seq * 4 + j })));
         break;
       case 'union':
-        outputs[i] = { items: node.inputs.flatMap((j) => outputs[j].items), determined: node.inputs.every((j) => outputs[j].determined) };
+        // No order between a union's inputs, even for records of one source record (a diamond).
+        outputs[i] = {
+          items: node.inputs.flatMap((j, n) => outputs[j].items.map((it) => ({ ...it, origin: `${it.origin}|union${i}.${n}` }))),
+          determined: node.inputs.every((j) => outputs[j].determined),
+        };
         break;
       case 'keyBy':
-        outputs[i] = stateless(outputs[node.input], (it) => [{ ...it, key: KEYS[node.fn](it.value as Rec) }]);
+        // Re-keying a keyed stream: records of one partition reach the new key's task from the
+        // tasks of their old keys, so order holds only among records of one old key.
+        outputs[i] = stateless(outputs[node.input], (it) => [
+          { ...it, key: KEYS[node.fn](it.value as Rec), origin: it.key === undefined ? it.origin : `${it.origin}|key${canonical(it.key)}` },
+        ]);
         break;
       case 'rolling': {
         const input = outputs[node.input];
@@ -312,7 +362,7 @@ export function expectations(graph: Graph, sources: SourceInput[]): Map<string, 
         break;
       }
       case 'window': {
-        const w = window(outputs[node.input].items, node, i, outputs[node.input].determined);
+        const w = window(outputs[node.input].items, node, i, outputs[node.input].determined, watermarks[i]);
         outputs[i] = w;
         if (node.lateTopic !== undefined) result.set(node.lateTopic, w.late === undefined ? { kind: 'unchecked' } : { kind: 'bag', values: w.late.map((it) => it.value), endOrder: false });
         break;
@@ -340,7 +390,8 @@ export function expectations(graph: Graph, sources: SourceInput[]): Map<string, 
         const from = graph.nodes[node.input];
         if (input.rolling !== undefined) result.set(node.topic, { kind: 'rolling', keys: input.rolling });
         else if (from.op === 'window' && !input.emitsOnce) {
-          result.set(node.topic, input.finals ? { kind: 'finals', finals: input.finals, session: from.window.kind === 'session' } : { kind: 'unchecked' });
+          const { finals, held, watermark } = input;
+          result.set(node.topic, finals && held ? { kind: 'finals', finals, held, session: from.window.kind === 'session', watermark: watermark! } : { kind: 'unchecked' });
         } else if (input.determined) result.set(node.topic, { kind: 'bag', values: input.items.map((it) => it.value), endOrder: from.op === 'window' });
         else result.set(node.topic, { kind: 'unchecked' });
         break;

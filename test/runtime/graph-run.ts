@@ -119,9 +119,18 @@ export interface RunPlan {
   cut: number[];
 }
 
-/** Every sink topic's values, in partition then offset order. */
-export async function runGraph(graph: Graph, sources: SourceInput[], plan: RunPlan, topics: string[]): Promise<Map<string, unknown[]>> {
+export interface GraphOutput {
+  /** What the topics held when the first run stopped (absent when it saw no input). */
+  first?: Map<string, unknown[]>;
+  /** What they hold at the end. */
+  last: Map<string, unknown[]>;
+}
+
+/** Every sink topic's values, in partition then offset order, after the first run and at the end. */
+export async function runGraph(graph: Graph, sources: SourceInput[], plan: RunPlan, topics: string[]): Promise<GraphOutput> {
   const kit = new TestKit();
+  const read = () => new Map(topics.map((t) => [t, kit.output(t)]));
+  let first: Map<string, unknown[]> | undefined;
   for (const s of sources) await kit.backend.ensureTopic(s.topic, s.partitions);
   const app = () => {
     const a = kit.app({ name: APP, checkpointInterval: 1 });
@@ -130,8 +139,8 @@ export async function runGraph(graph: Graph, sources: SourceInput[], plan: RunPl
   };
   if (plan.cut.some((c) => c > 0)) {
     for (const [i, s] of sources.entries()) await append(kit, s, 0, plan.cut[i]);
-    const first = app();
-    const running = first.run({ batchSize: plan.batchSize });
+    const app1 = app();
+    const running = app1.run({ batchSize: plan.batchSize });
     let failed: unknown;
     running.catch((error: unknown) => {
       failed = error;
@@ -144,10 +153,11 @@ export async function runGraph(graph: Graph, sources: SourceInput[], plan: RunPl
       kit.clock.advance(1);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    first.stop();
+    app1.stop();
     await running;
+    first = read();
   }
   for (const [i, s] of sources.entries()) await append(kit, s, plan.cut[i], s.records.length);
   await app().run({ bounded: true, batchSize: plan.batchSize });
-  return new Map(topics.map((t) => [t, kit.output(t)]));
+  return { ...(first ? { first } : {}), last: read() };
 }
