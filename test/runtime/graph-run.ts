@@ -4,7 +4,10 @@
  * (a checkpoint with live watermarks and open windows); a new app on the same log then restores
  * from that checkpoint and processes the rest in a bounded run.
  */
-import { type Duration, jsonCodec, type KeyedStream, type Sluice, type Stream, Windows, type WindowSpec } from '../../src/index.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Duration, type Guarantee, jsonCodec, type KeyedStream, type Sluice, type Stream, Windows, type WindowSpec } from '../../src/index.ts';
 import { TestKit } from '../../src/testing/index.ts';
 import { FILTERS, FLAT_MAPS, type Graph, type GraphNode, KEYS, MAPS, processSplit, type Rec, reduceRecs, regroup, type SourceInput, type WindowShape } from './graph-model.ts';
 
@@ -101,8 +104,11 @@ async function append(kit: TestKit, source: SourceInput, from: number, to: numbe
   await writer.close();
 }
 
-/** Steps of the manual clock and the event loop allowed for the first run to commit everything. */
-const MAX_WAIT_STEPS = 20_000;
+/**
+ * Steps of the manual clock allowed for the first run to commit everything: each step yields to
+ * the event loop's timers (the run waits for new data on one), so this is a hang guard, not a deadline.
+ */
+const MAX_WAIT_STEPS = 50_000;
 
 async function committedAll(kit: TestKit, sources: SourceInput[]): Promise<boolean> {
   for (const s of sources) {
@@ -115,6 +121,10 @@ async function committedAll(kit: TestKit, sources: SourceInput[]): Promise<boole
 
 export interface RunPlan {
   batchSize: number;
+  /** With a clean stop, every guarantee gives the same output. */
+  guarantee: Guarantee;
+  /** Keyed state on the heap (checkpointed into a topic) or in lmdb files (its own checkpoints). */
+  state: 'memory' | 'lmdb';
   /** Per source, how many of its records (in `records` order) the first, unbounded run sees. */
   cut: number[];
 }
@@ -129,11 +139,12 @@ export interface GraphOutput {
 /** Every sink topic's values, in partition then offset order, after the first run and at the end. */
 export async function runGraph(graph: Graph, sources: SourceInput[], plan: RunPlan, topics: string[]): Promise<GraphOutput> {
   const kit = new TestKit();
+  const dataDir = plan.state === 'lmdb' ? await mkdtemp(join(tmpdir(), 'sluice-graph-')) : undefined;
   const read = () => new Map(topics.map((t) => [t, kit.output(t)]));
   let first: Map<string, unknown[]> | undefined;
   for (const s of sources) await kit.backend.ensureTopic(s.topic, s.partitions);
   const app = () => {
-    const a = kit.app({ name: APP, checkpointInterval: 1 });
+    const a = kit.app({ name: APP, checkpointInterval: 1, guarantee: plan.guarantee, state: plan.state, ...(dataDir ? { dataDir } : {}) });
     build(a, graph, sources);
     return a;
   };
@@ -151,13 +162,17 @@ export async function runGraph(graph: Graph, sources: SourceInput[], plan: RunPl
       if (failed !== undefined) throw failed;
       if (++steps > MAX_WAIT_STEPS) throw new Error('the first run did not commit all its input');
       kit.clock.advance(1);
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     app1.stop();
     await running;
     first = read();
   }
   for (const [i, s] of sources.entries()) await append(kit, s, plan.cut[i], s.records.length);
-  await app().run({ bounded: true, batchSize: plan.batchSize });
+  try {
+    await app().run({ bounded: true, batchSize: plan.batchSize });
+  } finally {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
   return { ...(first ? { first } : {}), last: read() };
 }

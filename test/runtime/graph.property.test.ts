@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import fc from 'fast-check';
+import type { Guarantee } from '../../src/index.ts';
 import { graphArb, lateGraphArb, outputTopics, sourceArb } from './graph-arbitrary.ts';
 import { describe, type Graph, type SourceInput } from './graph-model.ts';
 import { canonical, type Expectation, expectations, windowName } from './graph-reference.ts';
@@ -28,12 +29,15 @@ const caseArb = (graphs: fc.Arbitrary<Graph>, options: { late?: boolean } = {}):
     .record({
       sources: fc.tuple(...topics.map((t, i) => sourceArb(t, i * 1000, options))),
       batchSize: fc.integer({ min: 1, max: 20 }),
+      guarantee: fc.constantFrom<Guarantee>('exactly-once', 'exactly-once', 'at-least-once', 'at-most-once'),
+      state: fc.constantFrom<'memory' | 'lmdb'>('memory', 'memory', 'memory', 'lmdb'),
       cuts: fc.array(fc.nat(), { minLength: topics.length, maxLength: topics.length }),
     })
-    .map(({ sources, batchSize, cuts }) => ({
+    .map(({ sources, batchSize, guarantee, state, cuts }) => ({
       graph,
       sources,
-      plan: { batchSize, cut: sources.map((s, i) => cuts[i] % (s.records.length + 1)) },
+      // lmdb state checkpoints exactly-once through the log's two-phase commit, which only the embedded log has.
+      plan: { batchSize, guarantee, state: guarantee === 'exactly-once' ? 'memory' : state, cut: sources.map((s, i) => cuts[i] % (s.records.length + 1)) },
     }));
 });
 
