@@ -4,9 +4,11 @@
  * changed in place, but only a following `set` makes the change part of the next checkpoint.
  */
 
-/** The id of a key in tables and maps: primitives as themselves, objects by their JSON. */
+/** The id of a key in tables and maps: primitives as themselves (-0 as 0), objects by their JSON. */
 export function keyId(key: unknown): string | number | boolean | null {
   if (key === undefined) return null;
+  // -0 and 0 are one key: Maps merge them, a durable table's key encoding would not.
+  if (key === 0) return 0;
   if (key !== null && typeof key === 'object') return `\u0000${JSON.stringify(key)}`;
   if (typeof key === 'bigint' || typeof key === 'symbol' || typeof key === 'function') return `\u0001${String(key)}`;
   return key as string | number | boolean | null;
