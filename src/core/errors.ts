@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'IO_FAILED',
   'DISK_FULL',
   'STATE_IN_USE',
+  'STATE_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

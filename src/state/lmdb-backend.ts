@@ -17,7 +17,7 @@ import { crc32c } from '@node-rs/crc32';
 import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { isProcessAlive, SELF_START, SluiceError } from '../core/index.ts';
-import type { StateBackend } from './backend.ts';
+import type { DurableStore, StateBackend } from './backend.ts';
 import type { KeyedTable, KeyIdValue } from './table.ts';
 
 const DELETED = Symbol('deleted');
@@ -32,7 +32,7 @@ export interface LmdbStateOptions {
   cacheEntries?: number;
 }
 
-export class LmdbStateBackend implements StateBackend {
+export class LmdbStateBackend implements StateBackend, DurableStore {
   readonly kind = 'lmdb';
   readonly dir: string;
   readonly #env: RootDatabase;
@@ -62,6 +62,15 @@ export class LmdbStateBackend implements StateBackend {
       releaseOwnership(dir);
       throw new SluiceError('CHECKPOINT_CORRUPT', `the state in '${dir}' cannot be opened; remove that directory to start without state`, { cause });
     }
+  }
+
+  /** The backend is its own durable store: tables and checkpoint record in one LMDB environment. */
+  get store(): DurableStore {
+    return this;
+  }
+
+  get location(): string {
+    return this.dir;
   }
 
   table<V>(scope: string): KeyedTable<V> {
