@@ -1,12 +1,14 @@
 /**
  * The test kit: pipelines on an in-memory log with several partitions and a manual clock.
- * Put input in, run the app (bounded, or unbounded and stopped), read the output back.
+ * Put input in, run the app (bounded, or unbounded and stopped), read the output back. A
+ * stepping kit (`new TestKit({ stepping: true })`) runs unbounded apps one round per `step()`,
+ * so tests wait on rounds, never on time.
  */
 import type { FetchedRecord, LogBackend, OutgoingRecord } from '../backend/index.ts';
 import { MemoryBackend } from '../backend/memory.ts';
 import { encodeKey } from '../operators/index.ts';
 import { fromUtf8, jsonCodec, jsonOrText, SluiceError, utf8 } from '../core/index.ts';
-import { type DeadLetter, WATERMARK_HEADER } from '../runtime/index.ts';
+import { type DeadLetter, driveJobsOn, type SteppedJob, WATERMARK_HEADER } from '../runtime/index.ts';
 import { Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
 import { ManualClock } from './clock.ts';
 
@@ -28,6 +30,19 @@ export interface OutputRecord<V = unknown> {
   value: V;
 }
 
+export interface TestKitOptions {
+  /** The manual clock's start, epoch ms (default 0). */
+  startTime?: number;
+  /**
+   * Unbounded runs advance only through `step()` and `runUntilIdle()` (default false: they run
+   * on their own, as in production).
+   */
+  stepping?: boolean;
+}
+
+/** Rounds `runUntilIdle()` runs before it gives up on an input that never drains. */
+const MAX_IDLE_ROUNDS = 100_000;
+
 /**
  * @example
  * const kit = new TestKit();
@@ -43,9 +58,48 @@ export class TestKit {
   /** Lines `print()` wrote, in order. */
   readonly printed: string[] = [];
   #spread = 0;
+  readonly #stepping: boolean;
+  /** Unbounded apps of a stepping kit, while they run. */
+  readonly #jobs = new Set<SteppedJob>();
 
-  constructor(options: { startTime?: number } = {}) {
+  constructor(options: TestKitOptions = {}) {
     this.clock = new ManualClock(options.startTime ?? 0);
+    this.#stepping = options.stepping ?? false;
+    if (this.#stepping) driveJobsOn(this.backend, { attach: (job) => this.#jobs.add(job), detach: (job) => this.#jobs.delete(job) });
+  }
+
+  /**
+   * One round of every app of this (stepping) kit running unbounded: read what the sources
+   * hold, process it, propagate watermarks, commit if the checkpoint interval is up on the
+   * kit's clock. Resolves whether anything moved.
+   * @example
+   * const kit = new TestKit({ stepping: true });
+   * const running = app.run();
+   * await kit.step();
+   * kit.clock.advance(1000);
+   * await kit.step(); // commits: the interval is up
+   * app.stop();
+   * await running;
+   */
+  async step(): Promise<boolean> {
+    const jobs = this.#running();
+    let moved = false;
+    for (const job of jobs) moved = (await job.step()) || moved;
+    return moved;
+  }
+
+  /** Rounds until no source has unread records and nothing is pending, then a commit: everything read is visible. */
+  async runUntilIdle(): Promise<void> {
+    for (let round = 0; await this.step(); round++) {
+      if (round === MAX_IDLE_ROUNDS) throw new SluiceError('PIPELINE_FAILED', `the apps of this kit still move after ${MAX_IDLE_ROUNDS} rounds: something keeps writing to their input`);
+    }
+    for (const job of this.#running()) await job.commit();
+  }
+
+  #running(): SteppedJob[] {
+    if (!this.#stepping) throw new SluiceError('INVALID_ARGUMENT', 'step() and runUntilIdle() drive a stepping kit: create it with new TestKit({ stepping: true })');
+    if (this.#jobs.size === 0) throw new SluiceError('INVALID_ARGUMENT', 'no app of this kit runs unbounded: start one with app.run() (without bounded) first');
+    return [...this.#jobs];
   }
 
   /** Appends values (as JSON) to a topic; without a key they are spread over the partitions round-robin. */
@@ -107,6 +161,7 @@ export class TestKit {
       // The kit owns the log: an app closing "its" backend must not close it.
       close: async () => undefined,
     };
+    if (this.#stepping) driveJobsOn(shared, { attach: (job) => this.#jobs.add(job), detach: (job) => this.#jobs.delete(job) });
     setDefaultBackend(async () => shared);
     return () => setDefaultBackend(undefined);
   }
