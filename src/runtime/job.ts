@@ -52,7 +52,7 @@ export interface RunSummary {
   records: number;
   /** Records sent to the dead-letter topic. */
   deadLetters: number;
-  /** Records dropped as late by windows (those sent to a late-data side output included). */
+  /** Records windows judged late in this run: dropped, or sent to a late-data side output. */
   late: number;
   /** Records written to sink topics (dead letters excluded). */
   written: number;
@@ -78,6 +78,8 @@ export class Job implements SteppedJob {
   #rounds: Rounds | undefined;
   #checkpointer: Checkpointer | undefined;
   #written = 0;
+  /** Late records the restored operators had counted before this run. */
+  #lateBefore = 0;
   #stopped = false;
   #wake: (() => void) | undefined;
   #steps: StepRequest[] = [];
@@ -141,6 +143,7 @@ export class Job implements SteppedJob {
       probe,
     );
     await this.#checkpointer.open();
+    this.#lateBefore = topology.late();
     probe.started(guarantee, checkpointIntervalMs); // metrics
   }
 
@@ -296,6 +299,6 @@ export class Job implements SteppedJob {
   }
 
   #summary(): RunSummary {
-    return { records: this.#rounds!.records, deadLetters: this.#errors.count, late: this.#topology!.late(), written: this.#written };
+    return { records: this.#rounds!.records, deadLetters: this.#errors.count, late: this.#topology!.late() - this.#lateBefore, written: this.#written };
   }
 }

@@ -8,8 +8,8 @@ import type { FetchedRecord, LogBackend, OutgoingRecord } from '../backend/index
 import { MemoryBackend } from '../backend/memory.ts';
 import { encodeKey } from '../operators/index.ts';
 import { fromUtf8, jsonCodec, jsonOrText, SluiceError, utf8 } from '../core/index.ts';
-import { type DeadLetter, driveJobsOn, type SteppedJob, WATERMARK_HEADER } from '../runtime/index.ts';
-import { Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
+import { type DeadLetter, driveJobsOn, type JobDriver, type RunSummary, type SteppedJob, WATERMARK_HEADER } from '../runtime/index.ts';
+import { type RunOptions, Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
 import { ManualClock } from './clock.ts';
 
 export interface InputOptions<T> {
@@ -61,11 +61,30 @@ export class TestKit {
   readonly #stepping: boolean;
   /** Unbounded apps of a stepping kit, while they run. */
   readonly #jobs = new Set<SteppedJob>();
+  /** Unbounded runs of this kit's apps started and not yet attached (they may still open state). */
+  #starting = 0;
+  #waiters: (() => void)[] = [];
 
   constructor(options: TestKitOptions = {}) {
     this.clock = new ManualClock(options.startTime ?? 0);
     this.#stepping = options.stepping ?? false;
-    if (this.#stepping) driveJobsOn(this.backend, { attach: (job) => this.#jobs.add(job), detach: (job) => this.#jobs.delete(job) });
+    if (this.#stepping) driveJobsOn(this.backend, this.#driver());
+  }
+
+  #driver(): JobDriver {
+    return {
+      attach: (job) => {
+        this.#jobs.add(job);
+        this.#notify();
+      },
+      detach: (job) => this.#jobs.delete(job),
+    };
+  }
+
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /**
@@ -82,7 +101,7 @@ export class TestKit {
    * await running;
    */
   async step(): Promise<boolean> {
-    const jobs = this.#running();
+    const jobs = await this.#running();
     let moved = false;
     for (const job of jobs) moved = (await job.step()) || moved;
     return moved;
@@ -93,11 +112,17 @@ export class TestKit {
     for (let round = 0; await this.step(); round++) {
       if (round === MAX_IDLE_ROUNDS) throw new SluiceError('PIPELINE_FAILED', `the apps of this kit still move after ${MAX_IDLE_ROUNDS} rounds: something keeps writing to their input`);
     }
-    for (const job of this.#running()) await job.commit();
+    for (const job of await this.#running()) await job.commit();
   }
 
-  #running(): SteppedJob[] {
+  /** The unbounded apps running now; waits for apps whose run() was called and that still open. */
+  async #running(): Promise<SteppedJob[]> {
     if (!this.#stepping) throw new SluiceError('INVALID_ARGUMENT', 'step() and runUntilIdle() drive a stepping kit: create it with new TestKit({ stepping: true })');
+    while (this.#jobs.size === 0 && this.#starting > 0) {
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+      });
+    }
     if (this.#jobs.size === 0) throw new SluiceError('INVALID_ARGUMENT', 'no app of this kit runs unbounded: start one with app.run() (without bounded) first');
     return [...this.#jobs];
   }
@@ -138,7 +163,33 @@ export class TestKit {
 
   /** An app on the kit's log and clock; `print()` output is collected in `printed`. */
   app(options: Omit<SluiceOptions, 'backend' | 'clock'>): Sluice {
-    return new Sluice({ print: (line) => this.printed.push(line), ...options, backend: this.backend, clock: this.clock.now });
+    const appOptions = { print: (line: string) => this.printed.push(line), ...options, backend: this.backend, clock: this.clock.now };
+    if (!this.#stepping) return new Sluice(appOptions);
+    const kit = this;
+    // A stepping kit knows an unbounded run is starting, so a step() asked for while it opens waits for it.
+    return new (class extends Sluice {
+      override async run(runOptions: RunOptions = {}): Promise<RunSummary> {
+        if (runOptions.bounded) return super.run(runOptions);
+        kit.#starting++;
+        let attached = false;
+        const before = kit.#jobs.size;
+        const running = super.run(runOptions);
+        attached = kit.#jobs.size > before;
+        if (attached) kit.#starting--;
+        else {
+          // Opening state first: the job attaches later (or the start fails).
+          const settle = (): void => {
+            if (attached) return;
+            attached = true;
+            kit.#starting--;
+            kit.#notify();
+          };
+          kit.#waiters.push(settle);
+          running.then(settle, settle);
+        }
+        return running;
+      }
+    })(appOptions);
   }
 
   /**
@@ -161,7 +212,7 @@ export class TestKit {
       // The kit owns the log: an app closing "its" backend must not close it.
       close: async () => undefined,
     };
-    if (this.#stepping) driveJobsOn(shared, { attach: (job) => this.#jobs.add(job), detach: (job) => this.#jobs.delete(job) });
+    if (this.#stepping) driveJobsOn(shared, this.#driver());
     setDefaultBackend(async () => shared);
     return () => setDefaultBackend(undefined);
   }

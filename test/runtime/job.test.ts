@@ -7,6 +7,7 @@ import { MemoryBackend } from '../../src/backend/memory.ts';
 import { jsonCodec } from '../../src/core/index.ts';
 import { Windows } from '../../src/index.ts';
 import { type ExchangeSpec, inProcessExchanges, Job } from '../../src/runtime/index.ts';
+import { TestKit } from '../../src/testing/index.ts';
 
 void test('a job runs with a supplied exchange factory, and checkpoints through any log writer', async () => {
   const backend = new MemoryBackend();
@@ -91,4 +92,24 @@ void test('a job runs with a supplied exchange factory, and checkpoints through 
   // Memory state travels in the same transaction: the job snapshot record.
   assert.equal(commits.at(-1)!.output.get('seams.checkpoints')?.length, 1);
   assert.deepEqual(await backend.committedOffsets('seams', 'words'), new Map([[0, 2], [1, 2], [2, 2]]));
+});
+
+void test('the run summary counts late records, in this run only', async () => {
+  const kit = new TestKit({ stepping: true });
+  kit.input('events', [{ ts: 20_000 }, { ts: 1000 }, { ts: 25_000 }, { ts: 2000 }]);
+  const build = () => {
+    const app = kit.app({ name: 'late', checkpointInterval: '1h' });
+    app.stream<{ ts: number }>('events', { timestamp: (e) => e.ts }).keyBy(() => 'k').window(Windows.tumbling('10s')).count().to('counts');
+    return app;
+  };
+  const app = build();
+  const running = app.run();
+  await kit.runUntilIdle();
+  app.stop();
+  const summary = await running;
+  assert.deepEqual({ records: summary.records, late: summary.late, deadLetters: summary.deadLetters }, { records: 4, late: 2, deadLetters: 0 });
+  // Restored from that checkpoint (watermark 25 s): one more late record, counted once.
+  kit.input('events', [{ ts: 3000 }, { ts: 26_000 }]);
+  const again = await build().run({ bounded: true });
+  assert.deepEqual({ records: again.records, late: again.late }, { records: 2, late: 1 });
 });
