@@ -16,7 +16,7 @@ import type { ExchangeFactory } from './exchange.ts';
 import { JobProbe } from './metrics.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { Rounds } from './rounds.ts';
-import { driverOf, type JobDriver, type SteppedJob } from './stepping.ts';
+import { driverOf, type JobDriver, StepQueue, type SteppedJob } from './stepping.ts';
 import { StoreRegistry } from './stores.ts';
 import { Topology } from './topology.ts';
 
@@ -58,12 +58,6 @@ export interface RunSummary {
   written: number;
 }
 
-interface StepRequest {
-  commit: boolean;
-  resolve: (moved: boolean) => void;
-  reject: (error: unknown) => void;
-}
-
 export class Job implements SteppedJob {
   readonly plan: PhysicalPlan;
   /** Named windowed aggregates, queryable while the job runs. */
@@ -82,7 +76,7 @@ export class Job implements SteppedJob {
   #lateBefore = 0;
   #stopped = false;
   #wake: (() => void) | undefined;
-  #steps: StepRequest[] = [];
+  readonly #steps = new StepQueue();
   /** Savepoints asked for (app.savepoint()), taken after the current round. */
   #savepoints: SavepointRequest[] = [];
 
@@ -155,7 +149,7 @@ export class Job implements SteppedJob {
   /** Processes what the sources hold now, fires every window, commits, and returns. */
   async runBounded(): Promise<RunSummary> {
     this.#driver?.detach(this);
-    this.#endSteps();
+    this.#steps.end();
     const rounds = this.#rounds!;
     const topology = this.#topology!;
     const checkpointer = this.#checkpointer!;
@@ -192,28 +186,12 @@ export class Job implements SteppedJob {
     return this.#summary();
   }
 
-  /** Serves step requests, one round (or commit) each, until `stop()`. */
+  /** Serves a test driver's steps, one round (or commit) each, until `stop()`. */
   async #runStepped(): Promise<void> {
     try {
-      while (!this.#stopped) {
-        const request = this.#steps.shift();
-        if (request === undefined) {
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-          this.#wake = undefined;
-          continue;
-        }
-        try {
-          request.resolve(request.commit ? (await this.#checkpointer!.maybeCommit(true), true) : await this.#round());
-        } catch (error) {
-          request.reject(error);
-          throw error;
-        }
-      }
+      await this.#steps.serve(() => this.#stopped, () => this.#round(), () => this.#checkpointer!.maybeCommit(true));
     } finally {
       this.#driver?.detach(this);
-      this.#endSteps();
     }
   }
 
@@ -243,16 +221,7 @@ export class Job implements SteppedJob {
   #request(commit: boolean): Promise<boolean> {
     if (this.#driver === undefined) return Promise.reject(new SluiceError('INVALID_ARGUMENT', `app '${this.name}' runs its rounds itself; step() drives apps of a stepping test kit (new TestKit({ stepping: true }))`));
     if (this.#stopped) return Promise.resolve(false);
-    return new Promise((resolve, reject) => {
-      this.#steps.push({ commit, resolve, reject });
-      this.#wake?.();
-    });
-  }
-
-  /** Step requests left when the run ends resolve as "nothing moved". */
-  #endSteps(): void {
-    for (const request of this.#steps) request.resolve(false);
-    this.#steps = [];
+    return this.#steps.request(commit);
   }
 
   /**
@@ -278,12 +247,12 @@ export class Job implements SteppedJob {
   stop(): void {
     this.#stopped = true;
     this.#wake?.();
+    this.#steps.wake();
   }
 
   async close(): Promise<void> {
     this.#driver?.detach(this);
-    for (const request of this.#steps) request.reject(new SluiceError('PIPELINE_FAILED', `app '${this.name}' stopped before the step`));
-    this.#steps = [];
+    this.#steps.reject(new SluiceError('PIPELINE_FAILED', `app '${this.name}' stopped before the step`));
     for (const w of this.#savepoints) w.reject(new SluiceError('PIPELINE_FAILED', `app '${this.name}' stopped before taking the savepoint`));
     this.#savepoints = [];
     this.#probe?.stopped(); // metrics
