@@ -19,10 +19,12 @@ export const ERROR_CODES = [
   'INVALID_PLAN',
   'STATE_INCOMPATIBLE',
   'CHECKPOINT_CORRUPT',
+  'STATE_CORRUPT',
   'IO_FAILED',
   'DISK_FULL',
   'STATE_IN_USE',
   'STATE_MISSING',
+  'ILLEGAL_GENERATION',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
