@@ -13,5 +13,7 @@ if (!strips) {
 // Caches the stripped and compiled modules across runs: a short command starts several times faster.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
+// Node strips no types under node_modules, where an installed Sluice lives: tsx loads it there.
+if (import.meta.url.includes('/node_modules/')) (await import('tsx/esm/api')).register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

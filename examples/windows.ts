@@ -1,4 +1,5 @@
-// DESIGN section 5, second block, as written; only the imports, the app and its two sources are added.
+// DESIGN section 5, second block; only the imports, the app and its two sources are added, and
+// `queryable: true`, which makes the named aggregate a queryable store (a name alone only names it).
 import { Sluice, Watermarks, Windows } from 'sluice';
 
 const app = new Sluice({ name: 'windows', dataDir: process.env.SLUICE_DATA_DIR ?? './.sluice' });
@@ -26,7 +27,7 @@ events.keyBy((e) => e.user).window(Windows.session('30s')).count().to('sessions'
 // Kafka Streams style aggregate, materialized as a named, queryable store
 orders.keyBy((o) => o.customer)
   .window(Windows.tumbling('1h'))
-  .aggregate(() => 0, (key, order, total) => total + order.total, { name: 'hourly-order-totals' })
+  .aggregate(() => 0, (key, order, total) => total + order.total, { name: 'hourly-order-totals', queryable: true })
   .map((r) => `Window: ${new Date(r.start).toISOString()} Total: $${r.value}`)
   .to('order-analytics-output');
 

@@ -1,10 +1,11 @@
 /**
  * The package entry: the app, the window, trigger and watermark builders, durations, and the
- * error type. Test helpers live in `sluice/testing`.
+ * error type. Test helpers (the test kit, `setDefaultBackend`) live in `sluice/testing`.
  * @example
  * import { Sluice, Windows, Watermarks, TumblingWindow, MINUTES } from 'sluice';
  */
 export type {
+  AggregateOptions,
   AppOptions,
   EmitOption,
   Guarantee,
@@ -19,11 +20,22 @@ export type {
   Timers,
   ValueState,
   WindowResult,
+  WindowStageOptions,
 } from './api/index.ts';
-export { KeyedStream, Stream, WindowedStream } from './api/index.ts';
+export { KeyedStream, Stream, WindowedStream, WindowResultStream } from './api/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';
-export { type RunOptions, Sluice, type SluiceOptions, setDefaultBackend } from './sluice.ts';
+export { type RunOptions, Sluice, type SluiceOptions } from './sluice.ts';
 export { HoppingWindow, SessionWindow, SlidingWindow, Triggers, TumblingWindow, Watermarks, Windows } from './time/index.ts';
-export type { WatermarkSpec, WindowSpec } from './time/index.ts';
+export type {
+  CountSlidingWindowSpec,
+  CountTumblingWindowSpec,
+  GlobalWindowSpec,
+  HoppingWindowSpec,
+  LookbackWindowSpec,
+  SessionWindowSpec,
+  TumblingWindowSpec,
+  WatermarkSpec,
+  WindowSpec,
+} from './time/index.ts';

@@ -2,12 +2,13 @@
  * The app users create: the api-level builder plus what runs it (plan, runtime, backend).
  * It lives at the package root because it reaches every layer; `api/` never imports the runtime.
  */
+import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { isDiskFull, SluiceError } from './core/index.ts';
+import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
-import { Job, type RunSummary, type WindowStoreView } from './runtime/index.ts';
+import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
@@ -25,31 +26,77 @@ export interface RunOptions {
   bounded?: boolean;
   /** Records per fetch from each partition (default 1000); results never depend on it. */
   batchSize?: number;
-  /**
-   * Start from this savepoint (an id from `app.savepoint()` or `sluice savepoint create`) instead
-   * of the last checkpoint; default `$SLUICE_FROM_SAVEPOINT` (set by `sluice run --from-savepoint`).
-   */
+  /** Start from this savepoint (an id from `app.savepoint()` or `sluice savepoint create`) instead of the last checkpoint. */
   fromSavepoint?: string;
-  /** Operators whose saved state to leave behind when the pipeline changed (default `$SLUICE_DROP_STATE`, comma-separated). */
+  /** Operators whose saved state to leave behind when the pipeline changed (with `fromSavepoint`). */
   dropState?: string[];
+  /**
+   * An unbounded run stops after a final checkpoint on SIGINT (Ctrl-C) or SIGTERM, as
+   * `app.stop()` does; default false, so a library user's own handlers stay in charge. For a
+   * program started with `node pipeline.ts`. Under `sluice run` the command handles signals for
+   * every app the module runs, and this option is not needed. A bounded run ignores it (a
+   * signal ends the process; the next run resumes from the last checkpoint).
+   * @example await app.run({ stopOnSignals: true });
+   */
+  stopOnSignals?: boolean;
+  /**
+   * Forget the app's committed offsets, state and checkpoints first (`sluice app reset`), so it
+   * reads its input from the earliest offsets with empty state (`sluice run --from-beginning`).
+   */
+  fromBeginning?: boolean;
 }
 
-export const FROM_SAVEPOINT_ENV = 'SLUICE_FROM_SAVEPOINT';
-export const DROP_STATE_ENV = 'SLUICE_DROP_STATE';
+/**
+ * The link between a launcher (`sluice run FILE`) and the apps of the module it loads: run
+ * options it adds, and the running apps it stops on a signal. It lives on `globalThis`, because
+ * the launcher loads the module through its own loader, so the module may hold a second copy of
+ * this file. Not part of the package's API.
+ */
+export interface Launcher {
+  /** Defaults for every run: where to start from (`sluice run --from-savepoint`). */
+  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'>;
+  /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
+  started(app: { readonly name: string; stop(): void }): () => void;
+}
+
+const LAUNCHER = Symbol.for('sluice.launcher');
+
+/** Installs (or, with `undefined`, removes) the launcher of this process. */
+export function setLauncher(launcher: Launcher | undefined): void {
+  (globalThis as { [LAUNCHER]?: Launcher })[LAUNCHER] = launcher;
+}
+
+function currentLauncher(): Launcher | undefined {
+  return (globalThis as { [LAUNCHER]?: Launcher })[LAUNCHER];
+}
+
+/** `sluice:run`: an app's `run()` returned; `sluice run` prints its summary. */
+export const runChannel = channel('sluice:run');
+
+export interface RunEndEvent {
+  app: string;
+  summary: RunSummary;
+  /** The topics the app's sinks write to. */
+  outputs: string[];
+}
 
 type BackendFactory = (dataDir: string) => Promise<LogBackend>;
 let defaultBackend: BackendFactory | undefined;
 
 /**
  * Sets how apps without a `backend` option open their log; `undefined` restores the default,
- * the embedded log in `dataDir`. The test kit uses it to run pipeline modules as written.
+ * the embedded log in `dataDir`. Exported by `sluice/testing`: the test kit uses it to run
+ * pipeline modules as written.
  */
 export function setDefaultBackend(factory: BackendFactory | undefined): void {
   defaultBackend = factory;
 }
 
 /**
- * A stream-processing app.
+ * A stream-processing app: its methods build the pipeline (a logical graph, nothing runs), and
+ * `run()` runs it. Process concerns stay with the caller: `run()` installs no signal handler
+ * unless asked (`stopOnSignals`) and reads no environment variable; `sluice run FILE` handles
+ * signals and `--from-savepoint` for the apps of the module it runs.
  * @example
  * const app = new Sluice({ name: 'clicks', dataDir: './.sluice' });
  * app.stream<{ url: string; action: string; ts: number }>('events', { timestamp: (e) => e.ts })
@@ -65,7 +112,8 @@ export class Sluice extends AppBuilder {
   readonly #clock: () => number;
   readonly #print: ((line: string) => void) | undefined;
   #job: Job | undefined;
-  #lastJob: Job | undefined;
+  /** The stores of the run in progress, once its job is open. */
+  #stores: StoreRegistry | undefined;
   #stopRequested = false;
 
   constructor(options: SluiceOptions) {
@@ -74,7 +122,10 @@ export class Sluice extends AppBuilder {
     this.#clock = options.clock ?? Date.now;
     this.#print = options.print;
     // metrics: announce the app, so `sluice run --ui` and dashboards find apps a module creates
-    if (appChannel.hasSubscribers) appChannel.publish({ name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain() } satisfies AppEvent);
+    if (appChannel.hasSubscribers) {
+      const event: AppEvent = { name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain(), stores: () => this.#storeNames(), store: (name) => this.store(name) };
+      appChannel.publish(event);
+    }
   }
 
   /** The physical plan as text: stages, their tasks, fused operators and exchanges. Runs nothing. */
@@ -84,15 +135,38 @@ export class Sluice extends AppBuilder {
 
   /**
    * Runs the pipeline. Bounded: until the input topics' current ends, then fires every window
-   * and returns. Otherwise until `stop()`, SIGINT or SIGTERM, then commits and returns.
+   * and returns. Otherwise until `stop()` (or a signal, with `stopOnSignals`), then commits and returns.
+   * @example
+   * process.once('SIGINT', () => app.stop()); // or: app.run({ stopOnSignals: true })
+   * const summary = await app.run();
    */
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
+    const { name, dataDir } = this.options;
+    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, excepted).
+    const embedded = this.#backend === undefined && defaultBackend === undefined;
+    const release = embedded ? claimApp(dataDir, name) : undefined;
+    try {
+      if (options.fromBeginning ?? currentLauncher()?.runOptions.fromBeginning) {
+        if (!embedded) throw new SluiceError('INVALID_ARGUMENT', `fromBeginning resets app '${name}' on the embedded log; on another backend, reset its consumer group '${name}' there`);
+        const { resetApp } = await import('./checkpoint/reset.ts');
+        await resetApp(dataDir, name);
+      }
+      const summary = await this.#run(options);
+      if (runChannel.hasSubscribers) runChannel.publish({ app: name, summary, outputs: this.graph.nodes.flatMap((n) => (n.kind === 'sink' ? [n.topic] : [])) } satisfies RunEndEvent);
+      return summary;
+    } finally {
+      release?.();
+    }
+  }
+
+  async #run(options: RunOptions): Promise<RunSummary> {
+    const launcher = currentLauncher();
     const owned = this.#backend === undefined;
     const backend = this.#backend ?? (await openDefault(this.options.dataDir));
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
-    const fromSavepoint = options.fromSavepoint ?? (process.env[FROM_SAVEPOINT_ENV] || undefined);
-    const dropState = options.dropState ?? (process.env[DROP_STATE_ENV]?.split(',').filter(Boolean) || undefined);
+    const fromSavepoint = options.fromSavepoint ?? launcher?.runOptions.fromSavepoint;
+    const dropState = options.dropState ?? launcher?.runOptions.dropState;
     const job = new Job({
       name: this.options.name,
       dataDir: this.options.dataDir,
@@ -109,11 +183,11 @@ export class Sluice extends AppBuilder {
       ...(this.#print === undefined ? {} : { print: this.#print }),
     });
     this.#job = job;
-    this.#lastJob = job;
-    const onSignal = (): void => job.stop();
+    const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const end of stopping) end();
+      // Before the state closes: store views refuse queries from now on.
+      this.#stores = undefined;
       this.#job = undefined;
       this.#stopRequested = false;
       // Close everything, in order, even if a step fails; report the first failure.
@@ -130,10 +204,11 @@ export class Sluice extends AppBuilder {
     let summary: RunSummary;
     try {
       await job.open();
+      this.#stores = job.stores;
       if (options.bounded) summary = await job.runBounded();
       else {
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
+        if (launcher !== undefined) stopping.push(launcher.started({ name: this.options.name, stop: () => job.stop() }));
+        else if (options.stopOnSignals === true) stopping.push(stopOnSignals(() => job.stop()));
         if (this.#stopRequested) job.stop();
         summary = await job.runUnbounded();
       }
@@ -155,15 +230,36 @@ export class Sluice extends AppBuilder {
   }
 
   /**
-   * The named store of a windowed aggregate: the latest result of each window, while the app
-   * runs and after it stopped.
+   * A queryable store: a windowed aggregate made queryable with `{ name, queryable: true }` or
+   * `.materialize(name)`, read from the operator's state while the app runs (see WindowStoreView).
+   * A name alone only names a stage.
    * @example
-   * app.store('hourly-order-totals').get('customer-42'); // [{ key, start, end, value }, ...]
+   * orders.keyBy((o) => o.customer).window(Windows.tumbling('1h'))
+   *   .aggregate(() => 0, (key, order, total) => total + order.total, { name: 'hourly-order-totals', queryable: true });
+   * const totals = app.store<number>('hourly-order-totals');
+   * // while app.run() runs, e.g. in an HTTP handler:
+   * totals.get('customer-42'); // [{ key, start, end, value }, ...]
    */
   store<V = unknown>(name: string): WindowStoreView<V> {
-    const job = this.#job ?? this.#lastJob;
-    if (job === undefined) throw new SluiceError('INVALID_ARGUMENT', `store '${name}' exists once the app runs; call app.run() first`);
-    return job.stores.get(name) as WindowStoreView<V>;
+    if (!this.#storeNames().includes(name)) {
+      const stores = this.#storeNames().map((n) => `'${n}'`);
+      const named = this.graph.nodes.find((n) => n.name === name);
+      const fix =
+        named?.kind === 'window'
+          ? `stage '${name}' is named, which only gives its state a stable name; add queryable: true to its options, or call .materialize('${name}') on its results`
+          : `make a windowed aggregate queryable with { name: '${name}', queryable: true } or .materialize('${name}')`;
+      throw new SluiceError('INVALID_ARGUMENT', `no store named '${name}' (stores: ${stores.join(', ') || 'none'}); ${fix}`);
+    }
+    return new WindowStoreView<V>(name, () => {
+      if (this.#stores === undefined) {
+        throw new SluiceError('STORE_UNAVAILABLE', `store '${name}' answers while app '${this.options.name}' runs: from when app.run() has restored its state until it returns`);
+      }
+      return this.#stores.operators(name);
+    });
+  }
+
+  #storeNames(): string[] {
+    return this.graph.nodes.flatMap((n) => (n.kind === 'window' && n.store !== undefined ? [n.store] : []));
   }
 
   /**
@@ -181,6 +277,21 @@ export class Sluice extends AppBuilder {
     this.#stopRequested = true;
     this.#job?.stop();
   }
+}
+
+/** Calls `stop` on the first SIGINT or SIGTERM (a second one ends the process as usual); returns the undo. */
+function stopOnSignals(stop: () => void): () => void {
+  const onSignal = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /** The app's on-disk state, `<dataDir>/state/<app>/` (loaded on first use: apps on memory state never load lmdb). */

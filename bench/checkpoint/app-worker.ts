@@ -35,7 +35,7 @@ const app = buildApp({
     if (c.stopAfterFirst) app.stop();
   },
 });
-const summary = await app.run();
+const summary = await app.run({ stopOnSignals: true });
 const endedAt = Date.now();
 const cpu = process.cpuUsage(cpuAtReady);
 const d = commits.stats.durations;

@@ -28,6 +28,12 @@ interface User {
   nextSession: number;
 }
 
+/** Shares of the events other than sensor readings (which come at a fixed 16 a second). */
+const SHARES = { clicks: 0.55, transactions: 0.17, 'server-metrics': 0.28 } as const;
+/** Clicks a session has on average (3 to 27), and the average gap between a user's sessions (35 to 95 s). */
+const CLICKS_PER_SESSION = 15;
+const SESSION_GAP_MS = 65_000;
+
 interface Card {
   id: string;
   country: string;
@@ -50,8 +56,14 @@ interface Out {
 export class DemoGenerator {
   readonly #log: Log;
   readonly #rate: number;
-  readonly #users: User[] = [];
+  /** Users in a session, and users between sessions. */
+  readonly #active: User[] = [];
+  readonly #resting: User[] = [];
+  /** Users whose gap is over, waiting for their next session. */
+  readonly #ready: User[] = [];
   readonly #cards: Card[] = [];
+  /** Fractions of an event carried to the next tick, so each topic gets its share exactly. */
+  readonly #carry: Record<keyof typeof SHARES, number> = { clicks: 0, transactions: 0, 'server-metrics': 0 };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #ticks = 0;
@@ -61,7 +73,12 @@ export class DemoGenerator {
   private constructor(log: Log, rate: number) {
     this.#log = log;
     this.#rate = rate;
-    for (let i = 0; i < 300; i++) this.#users.push({ id: `user-${i}`, left: 0, nextSession: Date.now() + Math.random() * 20_000 });
+    // Enough users that their sessions, with the gaps between them, supply the clicks the rate asks
+    // for (twice over, so there is always someone in a session): with a fixed 300 users the
+    // clicks were capped near 70 a second and a 1500/s demo ran at about 660/s.
+    const clicksPerSecond = Math.max(0, rate - SENSORS) * SHARES.clicks;
+    const users = Math.max(300, Math.ceil((2 * clicksPerSecond * SESSION_GAP_MS) / 1000 / CLICKS_PER_SESSION));
+    for (let i = 0; i < users; i++) this.#resting.push({ id: `user-${i}`, left: 0, nextSession: Date.now() + Math.random() * 20_000 });
     for (let i = 0; i < 400; i++) this.#cards.push({ id: `card-${1000 + i}`, country: pick(COUNTRIES), typical: 5 + Math.round(Math.random() ** 2 * 200) });
   }
 
@@ -88,15 +105,15 @@ export class DemoGenerator {
     await this.#log.close();
   }
 
-  /** One 100 ms batch across the four topics. */
-  async tick(): Promise<void> {
-    const now = Date.now();
-    const n = Math.max(4, Math.round(this.#rate / 10));
+  /** One 100 ms batch across the four topics: a tenth of the rate, sensor readings included. */
+  async tick(now = Date.now()): Promise<void> {
     this.#ticks++;
     const out: Record<keyof typeof TOPICS, Out[]> = { clicks: [], transactions: [], 'server-metrics': [], sensors: [] };
-    for (let i = 0; i < n * 0.55; i++) this.#click(now, out.clicks);
-    for (let i = 0; i < n * 0.15; i++) this.#transaction(now, out.transactions);
-    for (let i = 0; i < n * 0.25; i++) this.#response(now, out['server-metrics']);
+    const rest = Math.max(0, this.#rate - SENSORS) / 10;
+    this.#wake(now);
+    for (let i = this.#take('clicks', rest); i > 0; i--) this.#click(now, out.clicks);
+    for (let i = this.#take('transactions', rest); i > 0; i--) this.#transaction(now, out.transactions);
+    for (let i = this.#take('server-metrics', rest); i > 0; i--) this.#response(now, out['server-metrics']);
     this.#sensors(now, out.sensors);
     const producer = await this.#producer();
     for (const [topic, records] of Object.entries(out)) {
@@ -120,14 +137,40 @@ export class DemoGenerator {
     return now;
   }
 
+  /** Whole events of `topic`'s share this tick; the fraction left over goes to the next. */
+  #take(topic: keyof typeof SHARES, events: number): number {
+    this.#carry[topic] += events * SHARES[topic];
+    const whole = Math.floor(this.#carry[topic]);
+    this.#carry[topic] -= whole;
+    return whole;
+  }
+
+  /** Users whose gap between sessions is over become ready for the next one (once a tick, not per click). */
+  #wake(now: number): void {
+    for (let i = this.#resting.length - 1; i >= 0; i--) {
+      if (this.#resting[i].nextSession > now) continue;
+      this.#ready.push(this.#resting[i]);
+      this.#resting[i] = this.#resting[this.#resting.length - 1];
+      this.#resting.pop();
+    }
+  }
+
   #click(now: number, out: Out[]): void {
-    const idle = this.#users.filter((u) => u.left === 0 && u.nextSession <= now);
-    for (const u of idle.slice(0, 3)) u.left = 3 + Math.floor(Math.random() * 25);
-    const active = this.#users.filter((u) => u.left > 0);
-    if (active.length === 0) return;
-    const user = pick(active);
+    for (let k = 0; k < 3 && this.#ready.length > 0; k++) {
+      const u = this.#ready.pop()!;
+      u.left = 3 + Math.floor(Math.random() * 25);
+      this.#active.push(u);
+    }
+    if (this.#active.length === 0) return;
+    const at = Math.floor(Math.random() * this.#active.length);
+    const user = this.#active[at];
     user.left--;
-    if (user.left === 0) user.nextSession = now + 35_000 + Math.random() * 60_000;
+    if (user.left === 0) {
+      user.nextSession = now + 35_000 + Math.random() * 60_000;
+      this.#active[at] = this.#active[this.#active.length - 1];
+      this.#active.pop();
+      this.#resting.push(user);
+    }
     const p = page();
     const action = Math.random() < 0.35 ? 'click' : 'view';
     out.push({ key: encoder.encode(user.id), value: json({ user: user.id, page: p, action, ts: this.#eventTime(now) }), timestamp: now });

@@ -36,9 +36,9 @@ definePipelines(app);
 const shown = token ? `${server.url}/?token=${encodeURIComponent(token)}` : server.url;
 process.stdout.write(`Sluice demo: ${rate} events/s into ${dataDir}\nDashboard: ${shown}\nMetrics:   ${server.url}/metrics\nCtrl-C to stop.\n`);
 
-// app.run() stops on SIGINT/SIGTERM after a final commit; the generator and server stop after it.
+// SIGINT/SIGTERM stop app.run() after a final commit; the generator and server stop after it.
 try {
-  const summary = await app.run();
+  const summary = await app.run({ stopOnSignals: true });
   process.stdout.write(`\nstopped: ${summary.records} records read, ${summary.written} results written, ${summary.deadLetters} dead letters\n`);
 } finally {
   await generator.stop();

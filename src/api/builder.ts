@@ -10,6 +10,7 @@ type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'i
 export class GraphBuilder {
   readonly graph: LogicalGraph = { nodes: [] };
   readonly #names = new Set<string>();
+  readonly #stores = new Set<string>();
 
   /** Adds a node. Its name is the one given, else `<kind>-<id>`: deterministic from its position. */
   add(node: NewNode, name?: string): NodeId {
@@ -17,11 +18,28 @@ export class GraphBuilder {
     const finalName = name ?? `${node.kind}-${id}`;
     if (name !== undefined) checkName(name);
     if (this.#names.has(finalName)) {
-      throw new SluiceError('INVALID_ARGUMENT', `two stages are named '${finalName}'; give each stateful stage its own name`);
+      throw new SluiceError('INVALID_ARGUMENT', `two stages are named '${finalName}'; give each stage its own name`);
     }
+    if (this.#stores.has(finalName)) throw new SluiceError('INVALID_ARGUMENT', `'${finalName}' is the name of a queryable store; give the stage a name of its own`);
     this.#names.add(finalName);
     this.graph.nodes.push({ ...node, id, name: finalName } as LogicalNode);
     return id;
+  }
+
+  /** Makes the windowed aggregate `id` the queryable store `name` (a stage name, or a name of its own). */
+  materialize(id: NodeId, name: string): void {
+    checkName(name);
+    const node = this.graph.nodes[id];
+    if (node?.kind !== 'window') throw new SluiceError('INVALID_ARGUMENT', 'materialize() makes a windowed aggregate queryable; call it on the stream that .count(), .aggregate() and the like return');
+    if (node.store !== undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', `stage '${node.name}' is already the queryable store '${node.store}'; query it by that name, or materialize it once`);
+    }
+    if (this.#stores.has(name)) throw new SluiceError('INVALID_ARGUMENT', `two queryable stores are named '${name}'; give each its own name`);
+    if (name !== node.name && this.#names.has(name)) {
+      throw new SluiceError('INVALID_ARGUMENT', `'${name}' names another stage; name the store after this stage ('${node.name}') or give it a name no stage has`);
+    }
+    this.#stores.add(name);
+    node.store = name;
   }
 
   node(id: NodeId): LogicalNode {

@@ -16,7 +16,11 @@ export interface SourceTimeSpec {
   watermark: WatermarkSpec;
 }
 
-/** What a keyed aggregation computes: a closed set, plus user-defined `reduce` and `aggregate`. */
+/**
+ * What a keyed aggregation computes, as data: a closed set, plus user-defined `reduce` and
+ * `aggregate` (`merge` combines two accumulators; session windows need it). The operators build
+ * the aggregate function they run from it.
+ */
 export type AggregateSpec =
   | { kind: 'count' }
   | { kind: 'sum'; of: (value: any) => number }
@@ -25,7 +29,7 @@ export type AggregateSpec =
   | { kind: 'avg'; of: (value: any) => number }
   | { kind: 'collect'; of?: (value: any) => unknown }
   | { kind: 'reduce'; fn: (a: any, b: any) => any }
-  | { kind: 'aggregate'; init: () => unknown; add: (key: any, value: any, acc: any) => unknown };
+  | { kind: 'aggregate'; init: () => unknown; add: (key: any, value: any, acc: any) => unknown; merge?: (a: any, b: any) => unknown };
 
 /** A keyed process function (see `ProcessFunction` in api/process). */
 export interface ProcessSpec {
@@ -52,7 +56,7 @@ export type LogicalNode =
       lateness: LatenessSpec;
       emit: EmitSpec;
       aggregate: AggregateSpec;
-      /** Set when the user named the stage: its latest results are queryable while running. */
+      /** The queryable store it serves (`{ queryable: true }` or `.materialize(name)`); a stage name alone sets none. */
       store?: string;
     })
   | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })

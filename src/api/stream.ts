@@ -31,6 +31,24 @@ export interface StageOptions {
   name?: string;
 }
 
+/** Options of a windowed aggregate: a stable name, and whether it is a queryable store. */
+export interface WindowStageOptions extends StageOptions {
+  /**
+   * Serve this aggregate's windows as the store `name`: `app.store(name)` reads them from the
+   * operator's state while the app runs. Needs a `name`; the same as `.materialize(name)`.
+   */
+  queryable?: boolean;
+}
+
+/**
+ * Options of `aggregate(init, add, options)`: a stable name, and `merge`, which combines two
+ * accumulators (the earlier one first). Session windows need it: a record that bridges two
+ * sessions merges them. Hopping windows use it to aggregate each slice of time once.
+ */
+export interface AggregateOptions<A> extends WindowStageOptions {
+  merge?: (a: A, b: A) => A;
+}
+
 /** When a window emits: `'final'` (default) once it fires, or early updates before that. */
 export type EmitOption = 'final' | { everyRecords: number } | { every: Duration };
 
@@ -80,24 +98,33 @@ export class Stream<T> {
     return new KeyedStream(this.builder, this.builder.add({ kind: 'keyBy', input: this.nodeId, fn }, options.name));
   }
 
-  /** Merges streams of the same type. */
-  union(...others: Stream<T>[]): Stream<T> {
+  /**
+   * Merges streams of the same type; a last argument `{ name }` names the stage.
+   * @example clicks.union(taps, { name: 'all-clicks' })
+   */
+  union(...others: Stream<T>[]): Stream<T>;
+  union(...args: [...others: Stream<T>[], options: StageOptions]): Stream<T>;
+  union(...args: (Stream<T> | StageOptions)[]): Stream<T> {
+    const last = args.at(-1);
+    const options: StageOptions = last !== undefined && !(last instanceof Stream) ? last : {};
+    const others = last === options ? args.slice(0, -1) : args;
+    checkOptions(options, 'union()', "a.union(b, { name: 'all-clicks' })");
     for (const other of others) {
       if (!(other instanceof Stream) || other.builder !== this.builder) {
         throw new SluiceError('INVALID_ARGUMENT', 'union() takes streams of the same app; write a.union(b, c)');
       }
     }
-    const inputs = [this.nodeId, ...others.map((s) => s.nodeId)];
-    return new Stream(this.builder, this.builder.add({ kind: 'union', inputs }));
+    const inputs = [this.nodeId, ...(others as Stream<T>[]).map((s) => s.nodeId)];
+    return new Stream(this.builder, this.builder.add({ kind: 'union', inputs }, options.name));
   }
 
   /** The values a process function sent to `ctx.output(tag, value)`. */
-  sideOutput<U>(tag: string): Stream<U> {
+  sideOutput<U>(tag: string, options: StageOptions = {}): Stream<U> {
     checkName(tag);
     if (this.builder.node(this.nodeId).kind !== 'process') {
       throw new SluiceError('INVALID_ARGUMENT', `sideOutput('${tag}') reads a side output of process(); call it on the stream process() returns`);
     }
-    return new Stream(this.builder, this.builder.add({ kind: 'side', input: this.nodeId, tag }));
+    return new Stream(this.builder, this.builder.add({ kind: 'side', input: this.nodeId, tag }, options.name));
   }
 
   /** Writes each value to a topic (as JSON unless a codec is given), keyed by the key of the last keyed stage. */
@@ -107,9 +134,13 @@ export class Stream<T> {
     this.builder.add({ kind: 'sink', input: this.nodeId, topic, ...(codec ? { codec } : {}) }, options.name);
   }
 
-  /** Prints each value to stdout. */
-  print(prefix = ''): void {
-    this.builder.add({ kind: 'print', input: this.nodeId, prefix: String(prefix) });
+  /**
+   * Prints each value to stdout, after `prefix`.
+   * @example alerts.print('alert: ', { name: 'print-alerts' })
+   */
+  print(prefix = '', options: StageOptions = {}): void {
+    checkOptions(options, 'print()', "stream.print('alert: ', { name: 'print-alerts' })");
+    this.builder.add({ kind: 'print', input: this.nodeId, prefix: String(prefix) }, options.name);
   }
 }
 
@@ -157,6 +188,10 @@ export class KeyedStream<K, T> extends Stream<T> {
   }
 
   #rolling<R>(aggregate: AggregateSpec, options: StageOptions): Stream<R> {
+    checkOptions(options, 'a running aggregate', "{ name: 'counts-per-user' }");
+    if ('queryable' in options) {
+      throw new SluiceError('INVALID_ARGUMENT', "running aggregates (on a keyed stream, without a window) are not queryable stores; window them (.window(Windows.tumbling('1h')).aggregate(..., { name, queryable: true })) or read the topic they write");
+    }
     return new Stream(this.builder, this.builder.add({ kind: 'rolling', input: this.nodeId, aggregate }, options.name));
   }
 }
@@ -202,45 +237,86 @@ export class WindowedStream<K, T> {
     return new WindowedStream(this.#builder, this.#input, this.#window, this.#lateness, toEmitSpec(mode));
   }
 
-  count(options: StageOptions = {}): Stream<WindowResult<K, number>> {
+  count(options: WindowStageOptions = {}): WindowResultStream<K, number> {
     return this.#aggregate({ kind: 'count' }, options);
   }
-  sum(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+  sum(of: (value: T) => number, options: WindowStageOptions = {}): WindowResultStream<K, number> {
     return this.#aggregate(numeric('sum', of), options);
   }
-  min(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+  min(of: (value: T) => number, options: WindowStageOptions = {}): WindowResultStream<K, number> {
     return this.#aggregate(numeric('min', of), options);
   }
-  max(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+  max(of: (value: T) => number, options: WindowStageOptions = {}): WindowResultStream<K, number> {
     return this.#aggregate(numeric('max', of), options);
   }
-  avg(of: (value: T) => number, options: StageOptions = {}): Stream<WindowResult<K, number>> {
+  avg(of: (value: T) => number, options: WindowStageOptions = {}): WindowResultStream<K, number> {
     return this.#aggregate(numeric('avg', of), options);
   }
   /** The window's values (or `of(value)` of each) as a list, in arrival order: collect_list. */
-  collect<U = T>(of?: (value: T) => U, options: StageOptions = {}): Stream<WindowResult<K, U[]>> {
+  collect<U = T>(of?: (value: T) => U, options: WindowStageOptions = {}): WindowResultStream<K, U[]> {
     if (of !== undefined) checkFunction(of, 'collect()', '.collect((e) => e.page)');
     return this.#aggregate(of === undefined ? { kind: 'collect' } : { kind: 'collect', of }, options);
   }
-  reduce(fn: (a: T, b: T) => T, options: StageOptions = {}): Stream<WindowResult<K, T>> {
+  reduce(fn: (a: T, b: T) => T, options: WindowStageOptions = {}): WindowResultStream<K, T> {
     return this.#aggregate(reduceSpec(fn), options);
   }
-  /** Folds each window: `init()` then `add(key, value, acc)` per record. Named, it is a queryable store. */
-  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: StageOptions = {}): Stream<WindowResult<K, A>> {
-    return this.#aggregate(aggregateSpec(init, add), options);
+  /**
+   * Folds each window: `init()` then `add(key, value, acc)` per record. With `queryable: true`
+   * it is also the store `name` (a name alone only names the stage). Session windows need `merge`
+   * as well, to combine two sessions' accumulators.
+   * @example
+   * orders.keyBy((o) => o.customer).window(Windows.tumbling('1h'))
+   *   .aggregate(() => 0, (key, order, total) => total + order.total, { name: 'hourly-order-totals', queryable: true });
+   * orders.keyBy((o) => o.customer).window(Windows.session('30m'))
+   *   .aggregate(() => 0, (key, order, total) => total + order.total, { merge: (a, b) => a + b, name: 'session-totals' });
+   */
+  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: AggregateOptions<A> = {}): WindowResultStream<K, A> {
+    const spec = aggregateSpec(init, add, options);
+    if (this.#window.kind === 'session' && spec.merge === undefined) {
+      throw new SluiceError(
+        'INVALID_ARGUMENT',
+        "aggregate() on session windows needs a merge: a record that bridges two sessions merges their accumulators; write .aggregate(() => 0, (key, order, total) => total + order.total, { merge: (a, b) => a + b })",
+      );
+    }
+    return this.#aggregate(spec, options);
   }
 
-  #aggregate<R>(aggregate: AggregateSpec, options: StageOptions): Stream<R> {
-    const node = {
-      kind: 'window' as const,
-      input: this.#input,
-      window: this.#window,
-      lateness: this.#lateness,
-      emit: this.#emit,
-      aggregate,
-      ...(options.name === undefined ? {} : { store: options.name }),
-    };
-    return new Stream(this.#builder, this.#builder.add(node, options.name));
+  #aggregate<V>(aggregate: AggregateSpec, options: WindowStageOptions): WindowResultStream<K, V> {
+    checkOptions(options, 'a windowed aggregate', "{ name: 'hourly-order-totals', queryable: true }");
+    if (options.queryable !== undefined && typeof options.queryable !== 'boolean') {
+      throw new SluiceError('INVALID_ARGUMENT', `queryable must be true or false, got ${JSON.stringify(options.queryable)}; write { name: 'hourly-order-totals', queryable: true }`);
+    }
+    if (options.queryable === true && options.name === undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', "a queryable aggregate is queried by its name; write { name: 'hourly-order-totals', queryable: true }");
+    }
+    const node = { kind: 'window' as const, input: this.#input, window: this.#window, lateness: this.#lateness, emit: this.#emit, aggregate };
+    const id = this.#builder.add(node, options.name);
+    if (options.queryable === true) this.#builder.materialize(id, options.name!);
+    return new WindowResultStream<K, V>(this.#builder, id);
+  }
+}
+
+/**
+ * The results of a windowed aggregate, `{ key, start, end, value }` per window, which can be
+ * made a queryable store.
+ * @example
+ * events.keyBy((e) => e.url).window(Windows.tumbling('1m')).count().materialize('clicks-per-minute').to('clicks-per-minute');
+ */
+export class WindowResultStream<K, V> extends Stream<WindowResult<K, V>> {
+  /**
+   * Serves these windows as the store `name`: `app.store(name)` reads them from the window
+   * operator's state while the app runs (windows open, or fired and within allowed lateness).
+   * Returns this stream, to go on with.
+   */
+  materialize(name: string): WindowResultStream<K, V> {
+    this.builder.materialize(this.nodeId, name);
+    return this;
+  }
+}
+
+function checkOptions(options: unknown, what: string, example: string): void {
+  if (options === null || typeof options !== 'object' || options instanceof Stream) {
+    throw new SluiceError('INVALID_ARGUMENT', `${what} options must be an object; write for example ${example}`);
   }
 }
 
@@ -254,10 +330,20 @@ function reduceSpec(fn: (a: any, b: any) => any): AggregateSpec {
   return { kind: 'reduce', fn };
 }
 
-function aggregateSpec(init: () => unknown, add: (key: any, value: any, acc: any) => unknown): AggregateSpec {
+function aggregateSpec(
+  init: () => unknown,
+  add: (key: any, value: any, acc: any) => unknown,
+  options: { merge?: unknown } = {},
+): AggregateSpec & { kind: 'aggregate' } {
   checkFunction(init, 'aggregate() init', '.aggregate(() => 0, (key, order, total) => total + order.total)');
   checkFunction(add, 'aggregate() add', '.aggregate(() => 0, (key, order, total) => total + order.total)');
-  return { kind: 'aggregate', init, add };
+  if (options === null || typeof options !== 'object') {
+    throw new SluiceError('INVALID_ARGUMENT', `aggregate() options must be an object, got ${String(options)}; write for example .aggregate(init, add, { name: 'hourly-order-totals' })`);
+  }
+  const { merge } = options;
+  if (merge === undefined) return { kind: 'aggregate', init, add };
+  checkFunction(merge, 'aggregate() merge', '.aggregate(() => 0, (key, order, total) => total + order.total, { merge: (a, b) => a + b })');
+  return { kind: 'aggregate', init, add, merge: merge as (a: any, b: any) => unknown };
 }
 
 function toEmitSpec(mode: EmitOption): EmitSpec {

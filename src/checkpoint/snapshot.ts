@@ -1,9 +1,9 @@
 /**
  * The job snapshot: what a checkpoint holds besides the state backend's own tables — each
  * task's operator snapshots, each source partition's watermark generator and next offset, the
- * watermarks leaving each task — and its JSON encoding (infinities as marked strings).
+ * watermarks leaving each task — and its JSON encoding (infinities as core's marked strings).
  */
-import { fromUtf8, SluiceError, utf8 } from '../core/index.ts';
+import { fromUtf8, parseWithInfinities, SluiceError, stringifyWithInfinities, utf8 } from '../core/index.ts';
 
 /** One task's state: each operator's snapshot (null: none, or kept by a durable table) and forwarded watermark. */
 export interface TaskSnapshot {
@@ -36,26 +36,12 @@ export interface JobSnapshot {
   leaving: number[][];
 }
 
-// JSON has no infinities (watermarks start at -Infinity): write them as marked strings.
-const POS_INF = '\u0000+inf';
-const NEG_INF = '\u0000-inf';
-
 export function encodeSnapshot(snapshot: JobSnapshot): Uint8Array {
-  return utf8(
-    JSON.stringify(snapshot, (_key, value) => {
-      if (value === Number.POSITIVE_INFINITY) return POS_INF;
-      if (value === Number.NEGATIVE_INFINITY) return NEG_INF;
-      return value;
-    }),
-  );
+  return utf8(stringifyWithInfinities(snapshot));
 }
 
 export function decodeSnapshot(bytes: Uint8Array): JobSnapshot {
-  return JSON.parse(fromUtf8(bytes), (_key, value) => {
-    if (value === POS_INF) return Number.POSITIVE_INFINITY;
-    if (value === NEG_INF) return Number.NEGATIVE_INFINITY;
-    return value;
-  }) as JobSnapshot;
+  return parseWithInfinities(fromUtf8(bytes)) as JobSnapshot;
 }
 
 /** Refuses a snapshot taken by a pipeline of another shape, naming the first difference. */

@@ -47,15 +47,17 @@ Examples:
 
 /** Runs `sluice` with node-style `argv` (node, script, args...); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
     return 0;
   } catch (error) {
-    return reportError(error);
+    // Options are parsed before any action runs, so --verbose is known for every failure that matters.
+    return reportError(error, program.opts<{ verbose?: boolean }>().verbose === true);
   }
 }
 
-function reportError(error: unknown): number {
+function reportError(error: unknown, verbose: boolean): number {
   // Commander has already printed its message (or the help); only the exit code is left to pick.
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
   if (error instanceof CommandExit) {
@@ -63,13 +65,23 @@ function reportError(error: unknown): number {
     return error.exitCode;
   }
   const label = paint('red', 'error:', process.stderr);
-  if (isSluiceError(error) || isSystemError(error)) {
-    process.stderr.write(`${label} ${error.message}\n`);
-  } else {
-    // Anything else is a bug in Sluice: the stack is what a report needs.
-    process.stderr.write(`${label} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${label} ${message}\n`);
+  if (verbose) process.stderr.write(`${stackOf(error)}\n`);
+  else if (!isSluiceError(error) && !isSystemError(error)) {
+    // Not an error Sluice named: where it came from is what a report (or a fix) needs.
+    process.stderr.write('(run again with --verbose to see where it came from)\n');
   }
   return EXIT_FAILURE;
+}
+
+/** The stack of `error` and of each of its causes. */
+function stackOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(`${depth === 0 ? '' : 'caused by: '}${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
+  return parts.join('\n');
 }
 
 /** An operating-system error (ENOENT, EACCES, ...): its message says what failed. */

@@ -23,7 +23,8 @@ export function addGlobalOptions(program: Command): void {
     .addOption(
       new Option('--data-dir <dir>', 'the data directory holding the log').env(DATA_DIR_ENV).default(DEFAULT_DATA_DIR),
     )
-    .option('--json', 'print machine-readable JSON instead of text');
+    .option('--json', 'print machine-readable JSON instead of text')
+    .option('--verbose', 'on failure, print the stack of the error (and of its causes)');
 }
 
 export function globalOptions(command: Command): GlobalOptions {

@@ -25,6 +25,9 @@ export const ERROR_CODES = [
   'STATE_IN_USE',
   'STATE_MISSING',
   'ILLEGAL_GENERATION',
+  'STORE_UNAVAILABLE',
+  'APP_RUNNING',
+  'METADATA_CORRUPT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -71,6 +74,15 @@ export function isDiskFull(error: unknown): boolean {
   return false;
 }
 
+const CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/**
+ * Whether `error` is a Sluice error (with `code`, when given). Recognised by its code, not by
+ * `instanceof`: a module loaded twice (a pipeline loaded through a TypeScript loader) has a
+ * `SluiceError` class of its own.
+ */
 export function isSluiceError(error: unknown, code?: ErrorCode): error is SluiceError {
-  return error instanceof SluiceError && (code === undefined || error.code === code);
+  if (typeof error !== 'object' || error === null) return false;
+  const { code: own, message } = error as { code?: unknown; message?: unknown };
+  return typeof message === 'string' && typeof own === 'string' && CODES.has(own) && (code === undefined || own === code);
 }

@@ -5,6 +5,7 @@
 export * from './codec.ts';
 export * from './duration.ts';
 export * from './errors.ts';
+export * from './json-infinity.ts';
 export * from './murmur2.ts';
 export * from './record.ts';
 export * from './process-owner.ts';

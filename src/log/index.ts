@@ -12,4 +12,5 @@ export { type GroupOffset, Log, type LogOptions, type PartitionDescription, type
 export type { FsyncPolicy, TopicMeta } from './meta.ts';
 export type { Isolation, ReadOptions, ReadResult } from './partition.ts';
 export { type ProducedOffset, Producer } from './producer.ts';
-export type { TopicConfig } from './topic-config.ts';
+export type { SegmentDamage } from './partition-check.ts';
+export type { TopicChanges, TopicConfig } from './topic-config.ts';

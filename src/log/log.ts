@@ -19,11 +19,13 @@ import type { AppendResult, PendingBatch } from './append.ts';
 import { encodeBatch, readBatchHeader } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
 import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
-import { compactPartition, enforceRetention } from './maintenance.ts';
+import { type CompactOptions, compactPartition, enforceRetention } from './maintenance.ts';
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { Producer } from './producer.ts';
-import { type TopicConfig, topicMeta, validateTopicConfig } from './topic-config.ts';
+import { alterTopicLocked, type TopicChanges, type TopicConfig, topicMeta, validateTopicConfig } from './topic-config.ts';
+import { checkPartition, type SegmentDamage } from './partition-check.ts';
+import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentCache } from './segment-cache.ts';
 import type { SegmentFile } from './segment-files.ts';
 import { abortOrphansLocked, hasOrphans } from './transactions.ts';
 import { Waiters } from './waiters.ts';
@@ -50,6 +52,8 @@ export interface LogOptions {
   now?: () => number;
   /** How often this process runs retention, compaction and orphaned-transaction cleanup; 0 disables. */
   maintenanceIntervalMs?: number;
+  /** Most segments whose files this process keeps open at once, least recently used closed first (default 64). */
+  maxOpenSegments?: number;
 }
 
 export interface GroupOffset {
@@ -72,10 +76,12 @@ export class Log {
   private roundRobin = Math.floor(Math.random() * 1024);
   private closed = false;
   private readonly internals: LogInternals;
+  private readonly segmentCache: SegmentCache;
 
   private constructor(dataDir: string, options: LogOptions) {
     this.dataDir = dataDir;
     this.now = options.now ?? Date.now;
+    this.segmentCache = new SegmentCache(options.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS);
     const metaDir = join(dataDir, 'meta');
     mkdirSync(metaDir, { recursive: true });
     mkdirSync(join(dataDir, 'topics'), { recursive: true });
@@ -151,6 +157,20 @@ export class Log {
     });
     this.forget(name);
     rmSync(join(this.dataDir, 'topics', `${name}.${meta.id}`), { recursive: true, force: true });
+  }
+
+  /** Changes settings of an existing topic (retention); returns the new settings. */
+  alterTopic(name: string, changes: TopicChanges): TopicMeta {
+    this.checkOpen();
+    return this.meta.locked(() => alterTopicLocked(this.meta, name, changes));
+  }
+
+  /** Damage seen in a topic's files: missing or short segment files, and unless `verify` is false, unreadable batches. */
+  checkTopic(name: string, options: { verify?: boolean } = {}): SegmentDamage[] {
+    const meta = this.topic(name);
+    const damage: SegmentDamage[] = [];
+    for (let p = 0; p < meta.partitions; p++) damage.push(...checkPartition(this.partition(name, p), options.verify ?? true));
+    return damage;
   }
 
   listTopics(): TopicMeta[] {
@@ -289,6 +309,16 @@ export class Log {
     return this.meta.get<number>(['group', group, topic, partition]);
   }
 
+  /** Forgets every offset `group` committed (Kafka's `DeleteGroups`); returns how many there were. */
+  deleteGroupOffsets(group: string): number {
+    this.checkOpen();
+    return this.meta.locked(() => {
+      const keys = [...this.meta.range<number>(['group', group])].map((entry) => entry.key);
+      for (const key of keys) this.meta.remove(key);
+      return keys.length;
+    });
+  }
+
   committedOffsets(group: string): GroupOffset[] {
     return [...this.meta.range<number>(['group', group])].map(({ key, value }) => ({
       topic: key[2] as string,
@@ -300,13 +330,13 @@ export class Log {
   // ---- maintenance --------------------------------------------------------------------------
 
   /** Runs compaction on every partition of a compacted topic now. Returns bytes saved. */
-  compact(topic: string): number {
+  compact(topic: string, options: CompactOptions = {}): number {
     const meta = this.topic(topic);
     if (!meta.compact) {
       throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}' is not compacted; create it with --compact to compact it`);
     }
     let saved = 0;
-    for (let p = 0; p < meta.partitions; p++) saved += compactPartition(this.meta, this.partition(topic, p), this.now());
+    for (let p = 0; p < meta.partitions; p++) saved += compactPartition(this.meta, this.partition(topic, p), this.now(), options);
     return saved;
   }
 
@@ -366,7 +396,7 @@ export class Log {
     if (!Number.isInteger(index) || index < 0 || index >= entry.meta.partitions) return undefined;
     let partition = entry.partitions[index];
     if (!partition) {
-      const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta);
+      const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta, this.segmentCache);
       this.meta.locked(() => created.recoverLocked(), { flush: false });
       entry.partitions[index] = created;
       partition = created;

@@ -19,6 +19,7 @@
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { pack, unpack } from 'msgpackr';
+import { SluiceError } from '../core/index.ts';
 
 export type FsyncPolicy = 'batch' | 'interval' | 'never';
 
@@ -50,6 +51,8 @@ export interface SegmentMeta {
   generation: number;
   /** Whether compaction has cleaned this segment. */
   cleaned?: boolean;
+  /** The generation in the names of the segment's files (absent: named by base alone); see segment-files.ts. */
+  fileGeneration?: number;
 }
 
 export interface PartitionMeta {
@@ -107,12 +110,20 @@ export class MetaStore {
   private depth = 0;
   private synchronous: 'NORMAL' | 'FULL' = 'NORMAL';
 
+  private readonly path: string;
+
   constructor(dir: string) {
-    this.db = new DatabaseSync(join(dir, 'meta.sqlite'));
-    this.db.exec('PRAGMA busy_timeout = 60000');
-    this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+    this.path = join(dir, 'meta.sqlite');
+    this.db = new DatabaseSync(this.path);
+    try {
+      this.db.exec('PRAGMA busy_timeout = 60000');
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec('PRAGMA synchronous = NORMAL');
+      this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+    } catch (error) {
+      this.db.close();
+      throw metadataFailure(this.path, error);
+    }
     this.getStatement = this.db.prepare('SELECT v FROM kv WHERE k = ?');
     this.putStatement = this.db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
     this.removeStatement = this.db.prepare('DELETE FROM kv WHERE k = ?');
@@ -139,14 +150,19 @@ export class MetaStore {
       return result;
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
+      throw metadataFailure(this.path, error);
     } finally {
       this.depth--;
     }
   }
 
   get<T>(key: unknown[]): T | undefined {
-    const row = this.getStatement.get(JSON.stringify(key)) as { v: Uint8Array } | undefined;
+    let row: { v: Uint8Array } | undefined;
+    try {
+      row = this.getStatement.get(JSON.stringify(key)) as { v: Uint8Array } | undefined;
+    } catch (error) {
+      throw metadataFailure(this.path, error);
+    }
     return row ? (unpack(row.v) as T) : undefined;
   }
 
@@ -162,7 +178,12 @@ export class MetaStore {
   *range<T>(prefix: unknown[]): Iterable<{ key: unknown[]; value: T }> {
     // Keys under the prefix continue its JSON text with ',' — the next character is '-'.
     const text = JSON.stringify(prefix).slice(0, -1);
-    const rows = this.rangeStatement.all(`${text},`, `${text}-`) as Array<{ k: string; v: Uint8Array }>;
+    let rows: Array<{ k: string; v: Uint8Array }>;
+    try {
+      rows = this.rangeStatement.all(`${text},`, `${text}-`) as Array<{ k: string; v: Uint8Array }>;
+    } catch (error) {
+      throw metadataFailure(this.path, error);
+    }
     const entries = rows.map((row) => ({ key: JSON.parse(row.k) as unknown[], value: unpack(row.v) as T }));
     entries.sort((a, b) => compareKeys(a.key, b.key));
     yield* entries;
@@ -177,6 +198,29 @@ export class MetaStore {
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
   }
+}
+
+/** SQLite's primary result codes for a damaged file and for a failed read or write (extended codes carry them in the low byte). */
+const SQLITE_IOERR = 10;
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+/** SQLite's errors about the database file itself, as Sluice errors naming the file and what to do; others unchanged. */
+function metadataFailure(path: string, error: unknown): unknown {
+  const { errcode, message } = error as { errcode?: unknown; message?: unknown };
+  if (typeof errcode !== 'number' || error instanceof SluiceError) return error;
+  const primary = errcode & 0xff;
+  if (primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB) {
+    return new SluiceError(
+      'METADATA_CORRUPT',
+      `the log's metadata database ${path} is damaged (${String(message)}); stop every process using this data directory, then restore that file from a backup (SQLite's \`.recover\` may save part of it), or move the data directory away and start with a new one`,
+      { cause: error },
+    );
+  }
+  if (primary === SQLITE_IOERR) {
+    return new SluiceError('IO_FAILED', `reading or writing the log's metadata database ${path} failed (${String(message)}); check the disk (free space, \`dmesg\` for I/O errors) and try again`, { cause: error });
+  }
+  return error;
 }
 
 function compareKeys(a: unknown[], b: unknown[]): number {

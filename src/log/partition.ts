@@ -2,7 +2,8 @@
  * One partition as this process sees it: its segment files, appends under the metadata lock,
  * reads up to the committed end (or the last stable offset), and recovery of a torn tail.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SluiceError } from '../core/index.ts';
 import {
   type BatchHeader,
@@ -15,7 +16,9 @@ import {
   setBaseOffset,
 } from './format.ts';
 import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
-import { SegmentFile } from './segment-files.ts';
+import { removeUnnamedFiles } from './partition-files.ts';
+import { SegmentCache, type SegmentFiles } from './segment-cache.ts';
+import { SegmentFile, segmentFileName, warnIndexRebuilt } from './segment-files.ts';
 
 export type Isolation = 'read_committed' | 'read_uncommitted';
 
@@ -38,6 +41,14 @@ export interface AppendedBatch {
 }
 
 const DEFAULT_MAX_BYTES = 1 << 20;
+/** Reads that found the partition changed under them (compaction or retention elsewhere) start over this often. */
+const MAX_READ_ATTEMPTS = 5;
+
+/**
+ * A read found its view of the partition out of date (a segment file it names is gone, or an
+ * index was rebuilt): it starts over from fresh metadata. Never leaves this module.
+ */
+class StaleView extends Error {}
 
 export function partitionKey(topic: string, partition: number): unknown[] {
   return ['part', topic, partition];
@@ -55,14 +66,18 @@ export class Partition {
   readonly index: number;
   readonly dir: string;
   private readonly meta: MetaStore;
-  private readonly files = new Map<number, SegmentFile>();
+  private readonly files: SegmentFiles = new Map();
+  private readonly cache: SegmentCache;
   private readonly key: unknown[];
   /** nextOffset -> [segment base, generation, position]: sequential reads skip the index lookup. */
   private readonly hints = new Map<number, [number, number, number]>();
+  /** Segment count at the last read: when it changes, handles of segments gone are closed. */
+  private seenSegments = 0;
   private abortedVersion = -1;
   private aborted: AbortedRange[] = [];
 
-  constructor(topic: TopicMeta, index: number, dir: string, meta: MetaStore) {
+  constructor(topic: TopicMeta, index: number, dir: string, meta: MetaStore, cache: SegmentCache = new SegmentCache()) {
+    this.cache = cache;
     this.topic = topic;
     this.index = index;
     this.dir = dir;
@@ -82,7 +97,7 @@ export class Partition {
   /** Creates the partition's directory and first segment. Under the lock, at topic creation. */
   static initLocked(meta: MetaStore, topic: TopicMeta, index: number, dir: string, now: number): void {
     mkdirSync(dir, { recursive: true });
-    new SegmentFile(dir, 0, 0).close();
+    SegmentFile.open(dir, 0, 0, undefined, true)?.close();
     const state: PartitionMeta = {
       segments: [{ base: 0, next: 0, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 }],
       logStart: 0,
@@ -93,13 +108,49 @@ export class Partition {
     meta.put(partitionKey(topic.name, index), state);
   }
 
-  fileFor(segment: SegmentMeta): SegmentFile {
+  /**
+   * The open files of `segment` (from the cache of open segments). With `create`, a missing log
+   * file is made empty (a new active segment); otherwise a missing one means either that this
+   * view is out of date (reads start over) or, when the metadata still names it, damage.
+   */
+  fileFor(segment: SegmentMeta, create = false): SegmentFile {
     const cached = this.files.get(segment.base);
-    if (cached && cached.generation === segment.generation) return cached;
-    cached?.close();
-    const file = new SegmentFile(this.dir, segment.base, segment.generation);
-    this.files.set(segment.base, file);
+    if (cached && cached.generation === segment.generation) {
+      this.cache.touch(cached);
+      return cached;
+    }
+    if (cached) this.cache.remove(cached, this.files);
+    const file = SegmentFile.open(this.dir, segment.base, segment.generation, segment.fileGeneration, create);
+    if (!file) throw this.missingFile(segment);
+    this.cache.add(file, this.files);
     return file;
+  }
+
+  private missingFile(segment: SegmentMeta): Error {
+    const current = this.state().segments.find((s) => s.base === segment.base);
+    if (!current || current.generation !== segment.generation) return new StaleView();
+    return new SluiceError(
+      'CORRUPT_RECORD',
+      `segment file ${segmentPath(this.dir, segment)} of ${this.topic.name}/${this.index} is missing: offsets ${segment.base} to ${segment.next - 1} cannot be read; restore the file from a backup, or read on from offset ${segment.next}`,
+    );
+  }
+
+  /** Under the lock: closes the active segment (synced) and starts an empty one at the next offset. */
+  private roll(state: PartitionMeta, now: number): SegmentMeta {
+    this.fileFor(state.segments[state.segments.length - 1]).sync();
+    const active: SegmentMeta = { base: state.next, next: state.next, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 };
+    state.segments.push(active);
+    this.fileFor(active, true);
+    return active;
+  }
+
+  /** Under the lock: rolls the active segment when it holds records, so compaction can clean them. */
+  rollActiveLocked(now: number): boolean {
+    const state = this.state();
+    if (state.segments[state.segments.length - 1].bytes === 0) return false;
+    this.roll(state, now);
+    this.saveLocked(state);
+    return true;
   }
 
   /**
@@ -110,12 +161,9 @@ export class Partition {
     let active = state.segments[state.segments.length - 1];
     const tooBig = active.bytes > 0 && active.bytes + batch.length > this.topic.segmentBytes;
     const tooOld = active.bytes > 0 && now - active.createdAt >= this.topic.segmentMs;
-    if (tooBig || tooOld) {
-      this.fileFor(active).sync();
-      active = { base: state.next, next: state.next, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 };
-      state.segments.push(active);
-    }
-    const file = this.fileFor(active);
+    if (tooBig || tooOld) active = this.roll(state, now);
+    // Never recreate a file that holds committed records: appending to an empty one would hide the loss.
+    const file = this.fileFor(active, active.bytes === 0);
     file.prepareAppend(active.bytes);
     const baseOffset = state.next;
     setBaseOffset(batch, baseOffset);
@@ -142,9 +190,13 @@ export class Partition {
    */
   recoverLocked(): void {
     const state = this.state();
-    for (const segment of state.segments.slice(0, -1)) this.fileFor(segment).repairIndexes(segment.bytes);
+    removeUnnamedFiles(this.dir, state);
+    for (const segment of state.segments.slice(0, -1)) {
+      // A missing closed segment is left for reads and `describe` to report; the rest stays usable.
+      if (existsSync(segmentPath(this.dir, segment))) this.fileFor(segment).repairIndexes(segment.bytes);
+    }
     const active = state.segments[state.segments.length - 1];
-    const file = this.fileFor(active);
+    const file = this.fileFor(active, true);
     const size = file.size();
     if (size > active.bytes) file.truncate(active.bytes);
     file.repairIndexes(Math.min(size, active.bytes));
@@ -180,7 +232,25 @@ export class Partition {
 
   /** Reads records from `offset`. Corrupt data inside the committed log is an error naming file and position. */
   read(offset: number, options: ReadOptions = {}): ReadResult {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.readOnce(offset, options);
+      } catch (error) {
+        if (!(error instanceof StaleView)) throw error;
+        if (attempt >= MAX_READ_ATTEMPTS) {
+          throw new SluiceError('IO_FAILED', `${this.topic.name}/${this.index} kept changing while being read at offset ${offset}; try again`);
+        }
+      }
+    }
+  }
+
+  private readOnce(offset: number, options: ReadOptions): ReadResult {
     const state = this.state();
+    if (state.segments.length !== this.seenSegments) {
+      // Compaction or retention (perhaps in another process) removed segments: free their files now.
+      if (this.seenSegments > 0) this.dropStaleFiles(state);
+      this.seenSegments = state.segments.length;
+    }
     const committed = options.isolation === 'read_committed';
     const end = committed ? lastStableOffset(state) : state.next;
     if (offset < state.logStart) {
@@ -200,23 +270,31 @@ export class Partition {
     while (segmentIndex < state.segments.length && next < end && records.length < maxRecords && bytesRead < maxBytes) {
       const segment = state.segments[segmentIndex];
       const file = this.fileFor(segment);
-      let pos = this.startPosition(file, segment, next);
+      let { position: pos, baseOffset: indexed } = this.startPosition(file, segment, next);
       while (pos < segment.bytes && next < end && records.length < maxRecords && bytesRead < maxBytes) {
         const wanted = Math.min(segment.bytes - pos, Math.max(maxBytes - bytesRead, 64 * 1024));
         const chunk = file.read(pos, wanted);
-        if (chunk.length < wanted) this.corrupt(file, pos + chunk.length, 'the file is shorter than the committed log');
+        if (chunk.length < wanted) this.corrupt(file, segment, pos + chunk.length, 'the file is shorter than the committed log');
         let at = 0;
+        if (indexed >= 0) {
+          // The index is derived data: where it disagrees with the segment, rebuild it and start over.
+          const first = readBatchHeader(chunk, 0, chunk.length);
+          if (!first.ok || first.header.baseOffset !== indexed) {
+            this.indexDamaged(file, segment, `it points offset ${indexed} at byte ${pos}, where ${first.ok ? `offset ${first.header.baseOffset} starts` : 'no batch starts'}`);
+          }
+          indexed = -1;
+        }
         while (at < chunk.length && next < end && records.length < maxRecords) {
           const check = readBatchHeader(chunk, at, chunk.length - at);
-          if (!check.ok && (chunk.length - at >= 60 || pos + chunk.length >= segment.bytes)) this.corrupt(file, pos + at, check.reason);
+          if (!check.ok && (chunk.length - at >= 60 || pos + chunk.length >= segment.bytes)) this.corrupt(file, segment, pos + at, check.reason);
           if (!check.ok) break;
           const header = check.header;
           if (at + header.length > chunk.length) {
             if (at === 0) {
               // A batch larger than the chunk: read it whole.
               const whole = file.read(pos, header.length);
-              if (whole.length < header.length) this.corrupt(file, pos, 'batch runs past the end of the file');
-              if (!batchCrcValid(whole, 0, header.length)) this.corrupt(file, pos, 'CRC32C mismatch');
+              if (whole.length < header.length) this.corrupt(file, segment, pos, 'batch runs past the end of the file');
+              if (!batchCrcValid(whole, 0, header.length)) this.corrupt(file, segment, pos, 'CRC32C mismatch');
               if (header.baseOffset >= end) break;
               this.takeBatch(whole, 0, header, next, end, committed, records, maxRecords - records.length);
               next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
@@ -225,7 +303,7 @@ export class Partition {
             }
             break;
           }
-          if (!batchCrcValid(chunk, at, header.length)) this.corrupt(file, pos + at, 'CRC32C mismatch');
+          if (!batchCrcValid(chunk, at, header.length)) this.corrupt(file, segment, pos + at, 'CRC32C mismatch');
           if (header.baseOffset >= end) break;
           this.takeBatch(chunk, at, header, next, end, committed, records, maxRecords - records.length);
           next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
@@ -264,18 +342,33 @@ export class Partition {
     decodeRecords(buffer, at, header, into, from, end, limit);
   }
 
-  private corrupt(file: SegmentFile, position: number, reason: string): never {
+  private corrupt(file: SegmentFile, segment: SegmentMeta, position: number, reason: string): never {
     throw new SluiceError(
       'CORRUPT_RECORD',
-      `corrupt batch in ${file.logPath} at byte ${position} (${reason}); the segment was damaged on disk — restore it from a copy or delete the topic`,
+      `corrupt batch in ${file.logPath} at byte ${position} (${reason}): the segment file was damaged on disk, so offsets up to ${segment.next - 1} in it may not be readable; restore the file from a backup, or read on from offset ${segment.next}`,
     );
   }
 
-  private startPosition(file: SegmentFile, segment: SegmentMeta, offset: number): number {
+  /** Where to start reading `offset` in `segment`, and the base offset the index promises there (-1 for none). */
+  private startPosition(file: SegmentFile, segment: SegmentMeta, offset: number): { position: number; baseOffset: number } {
     const hint = this.hints.get(offset);
-    if (hint && hint[0] === segment.base && hint[1] === segment.generation) return hint[2];
+    if (hint && hint[0] === segment.base && hint[1] === segment.generation) return { position: hint[2], baseOffset: -1 };
     file.loadIndexes(segment.bytes);
-    return file.lookup(offset);
+    if (file.indexDamage !== undefined) this.indexDamaged(file, segment, file.indexDamage);
+    return file.lookupEntry(offset);
+  }
+
+  /** Rebuilds the indexes of `segment` under the lock, says so, and starts the read over. */
+  private indexDamaged(file: SegmentFile, segment: SegmentMeta, why: string): never {
+    this.meta.locked(
+      () => {
+        const current = this.state().segments.find((s) => s.base === segment.base && s.generation === segment.generation);
+        if (current) file.rebuildIndexes(current.bytes);
+      },
+      { flush: false },
+    );
+    warnIndexRebuilt(file.logPath, why);
+    throw new StaleView();
   }
 
   private remember(next: number, segment: SegmentMeta, position: number): void {
@@ -319,21 +412,20 @@ export class Partition {
     return check.ok ? check.header.baseOffset : segment.base;
   }
 
-  /** Closes this process's file handles of segments no longer in the partition. */
+  /** Closes this process's file handles of segments no longer in the partition (or replaced by compaction). */
   dropStaleFiles(state: PartitionMeta): void {
-    const live = new Set(state.segments.map((s) => s.base));
-    for (const [base, file] of this.files) {
-      if (!live.has(base)) {
-        file.close();
-        this.files.delete(base);
-      }
-    }
+    const live = new Map(state.segments.map((s) => [s.base, s.generation]));
+    for (const [base, file] of this.files) if (live.get(base) !== file.generation) this.cache.remove(file, this.files);
   }
 
   close(): void {
-    for (const file of this.files.values()) file.close();
-    this.files.clear();
+    for (const file of [...this.files.values()]) this.cache.remove(file, this.files);
   }
+}
+
+/** The path of a segment's log file. */
+export function segmentPath(dir: string, segment: SegmentMeta): string {
+  return join(dir, segmentFileName(segment.base, segment.fileGeneration, 'log'));
 }
 
 /** Index of the segment holding `offset` (the last whose base is <= offset; the first if none). */

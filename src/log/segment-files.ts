@@ -1,24 +1,56 @@
 /**
  * Segment files of one partition and their sparse indexes.
  *
- * Files, named by the segment's base offset (20 digits):
+ * Files, named by the segment's base offset (20 digits) and, once compaction has rewritten it,
+ * the generation of its file (`<base>.g<generation>.<ext>`), so a rewritten segment never
+ * replaces a file in place: the metadata commit switches from the old files to the new ones.
  * - `<base>.log`: record batches back to back (see format.ts).
  * - `<base>.index`: the sparse offset index, 8-byte entries `u32 relativeOffset | u32 position`,
  *   one at the first batch and then one per `INDEX_INTERVAL_BYTES` of log.
  * - `<base>.timeindex`: the time index, 12-byte entries `f64 maxTimestampSoFar | u32 relativeOffset`,
  *   added with offset index entries when the maximum timestamp grew.
  * Index entries pointing at or past a segment's committed bytes are ignored (a writer killed
- * mid-append) and cut by the next writer. A missing index is rebuilt by scanning its segment.
+ * mid-append) and cut by the next writer. Indexes are derived data: a missing one is rebuilt by
+ * scanning its segment, and so is one that disagrees with the segment (see `rebuildIndexes`).
  */
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { SluiceError } from '../core/index.ts';
 import { BATCH_HEADER_SIZE, batchCrcValid, readBatchHeader } from './format.ts';
 
 export const INDEX_INTERVAL_BYTES = 4096;
 
+export type SegmentExt = 'log' | 'index' | 'timeindex';
+
 export function segmentName(base: number): string {
   return String(base).padStart(20, '0');
+}
+
+/**
+ * The file name of a segment's log or index: generation 0 files (never rewritten, or rewritten
+ * before names carried generations) are named by base alone.
+ */
+export function segmentFileName(base: number, fileGeneration: number | undefined, ext: SegmentExt): string {
+  return fileGeneration ? `${segmentName(base)}.g${fileGeneration}.${ext}` : `${segmentName(base)}.${ext}`;
+}
+
+const SEGMENT_FILE = /^(\d{20})(?:\.g(\d+))?\.(log|index|timeindex)$/;
+
+/** The base, file generation and kind of a segment file's name, or undefined for other names. */
+export function parseSegmentFileName(name: string): { base: number; fileGeneration: number; ext: SegmentExt } | undefined {
+  const match = SEGMENT_FILE.exec(name);
+  if (!match) return undefined;
+  return { base: Number(match[1]), fileGeneration: match[2] === undefined ? 0 : Number(match[2]), ext: match[3] as SegmentExt };
 }
 
 /** One segment's open file and in-memory copy of its indexes, as this process knows them. */
@@ -37,18 +69,42 @@ export class SegmentFile {
   private readonly timeIndexFd: number;
   /** Committed bytes as of this process's last append or repair: equal to the metadata's when nobody else wrote since. */
   private knownBytes = -1;
+  /** Written by this process since its last sync: closing it syncs first, so no promised sync is skipped. */
+  private unsynced = false;
+  /** Asynchronous syncs in flight: the descriptor stays open until they finish. */
+  private syncing = 0;
+  private closeWanted = false;
+  closed = false;
+  /** Set when the index files were found inconsistent with themselves: they need `rebuildIndexes`. */
+  indexDamage: string | undefined;
 
-  constructor(dir: string, base: number, generation: number) {
+  /**
+   * Opens the files of segment `base` (whose file carries `fileGeneration`); with `create`, an
+   * empty log file is made when missing. Returns undefined when the log file does not exist.
+   */
+  static open(dir: string, base: number, generation: number, fileGeneration: number | undefined, create = false): SegmentFile | undefined {
+    const logPath = join(dir, segmentFileName(base, fileGeneration, 'log'));
+    let fd: number;
+    try {
+      fd = openSync(logPath, create ? (existsSync(logPath) ? 'r+' : 'w+') : 'r+');
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !create) return undefined;
+      throw new SluiceError('IO_FAILED', `cannot open segment ${logPath}: ${(cause as Error).message}`, { cause });
+    }
+    return new SegmentFile(dir, base, generation, fileGeneration, logPath, fd);
+  }
+
+  private constructor(dir: string, base: number, generation: number, fileGeneration: number | undefined, logPath: string, fd: number) {
     this.base = base;
     this.generation = generation;
-    const name = segmentName(base);
-    this.logPath = join(dir, `${name}.log`);
+    this.logPath = logPath;
+    this.fd = fd;
     try {
-      this.fd = openOrCreate(this.logPath);
-      this.indexFd = openOrCreate(join(dir, `${name}.index`));
-      this.timeIndexFd = openOrCreate(join(dir, `${name}.timeindex`));
+      this.indexFd = openOrCreate(join(dir, segmentFileName(base, fileGeneration, 'index')));
+      this.timeIndexFd = openOrCreate(join(dir, segmentFileName(base, fileGeneration, 'timeindex')));
     } catch (cause) {
-      throw new SluiceError('IO_FAILED', `cannot open segment ${this.logPath}: ${(cause as Error).message}`, { cause });
+      closeSync(fd);
+      throw new SluiceError('IO_FAILED', `cannot open the indexes of segment ${logPath}: ${(cause as Error).message}`, { cause });
     }
   }
 
@@ -57,6 +113,7 @@ export class SegmentFile {
   }
 
   read(position: number, length: number): Uint8Array {
+    if (this.closed) throw new SluiceError('IO_FAILED', `segment ${this.logPath} was read after it was closed`);
     const buffer = new Uint8Array(length);
     let done = 0;
     while (done < length) {
@@ -83,6 +140,7 @@ export class SegmentFile {
     let done = 0;
     while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
     this.knownBytes = position + bytes.length;
+    this.unsynced = true;
   }
 
   /**
@@ -97,10 +155,16 @@ export class SegmentFile {
       readSync(this.indexFd, bytes, 0, bytes.length, known * 8);
       const view = new DataView(bytes.buffer);
       for (let i = 0; i < count; i++) {
+        const relative = view.getUint32(i * 8);
         const position = view.getUint32(i * 8 + 4);
+        if (position >= committedBytes) break; // a dead writer's entries past the committed end
         const last = this.positions.length > 0 ? this.positions[this.positions.length - 1] : -1;
-        if (position >= committedBytes || position <= last) break;
-        this.offsets.push(view.getUint32(i * 8));
+        const lastRelative = this.offsets.length > 0 ? this.offsets[this.offsets.length - 1] : -1;
+        if (position <= last || relative <= lastRelative || (last < 0 && position !== 0)) {
+          this.indexDamage ??= `offset index entry ${known + i} is out of order`;
+          break;
+        }
+        this.offsets.push(relative);
         this.positions.push(position);
       }
     }
@@ -113,8 +177,17 @@ export class SegmentFile {
       const lastRelative = this.offsets.length > 0 ? this.offsets[this.offsets.length - 1] : -1;
       for (let i = 0; i < timeCount; i++) {
         const relative = view.getUint32(i * 12 + 8);
-        if (relative > lastRelative) break;
-        this.times.push(view.getFloat64(i * 12));
+        const time = view.getFloat64(i * 12);
+        const previousTime = this.times.length > 0 ? this.times[this.times.length - 1] : Number.NEGATIVE_INFINITY;
+        const previousRelative = this.timeOffsets.length > 0 ? this.timeOffsets[this.timeOffsets.length - 1] : -1;
+        // Entries ascend in both fields; anything else is a dead writer's leftover or damage.
+        if (relative > lastRelative) break; // goes with an offset entry past the committed end
+        // Entries ascend in both fields, each with an offset index entry; anything else is damage.
+        if (relative <= previousRelative || !(time > previousTime) || this.lookupEntry(this.base + relative).baseOffset !== this.base + relative) {
+          this.indexDamage ??= `time index entry ${knownTimes + i} is inconsistent`;
+          break;
+        }
+        this.times.push(time);
         this.timeOffsets.push(relative);
       }
     }
@@ -126,6 +199,21 @@ export class SegmentFile {
    */
   repairIndexes(committedBytes: number): void {
     this.loadIndexes(committedBytes);
+    // Repairs and recovery scan on from the last entry: it must point where it says.
+    if (this.indexDamage === undefined && this.offsets.length > 0) {
+      const position = this.positions[this.positions.length - 1];
+      const expected = this.base + this.offsets[this.offsets.length - 1];
+      const head = this.read(position, BATCH_HEADER_SIZE);
+      const check = readBatchHeader(head, 0, head.length);
+      if (!check.ok || check.header.baseOffset !== expected) {
+        this.indexDamage = `the last offset index entry points offset ${expected} at byte ${position}, where ${check.ok ? `offset ${check.header.baseOffset} starts` : 'no batch starts'}`;
+      }
+    }
+    if (this.indexDamage !== undefined) {
+      warnIndexRebuilt(this.logPath, this.indexDamage);
+      this.rebuildIndexes(committedBytes);
+      return;
+    }
     ftruncateSync(this.indexFd, this.offsets.length * 8);
     ftruncateSync(this.timeIndexFd, this.times.length * 12);
     const from = this.positions.length > 0 ? this.positions[this.positions.length - 1] : 0;
@@ -219,20 +307,45 @@ export class SegmentFile {
 
   /** The position of the last indexed batch starting at or before `offset`. */
   lookup(offset: number): number {
+    return this.lookupEntry(offset).position;
+  }
+
+  /**
+   * The last index entry at or before `offset`: the position of a batch and the base offset the
+   * index says it has (-1 when no entry applies and the position is the segment's start), so a
+   * reader can check the index against the batch it finds there.
+   */
+  lookupEntry(offset: number): { position: number; baseOffset: number } {
     const relative = offset - this.base;
     let lo = 0;
     let hi = this.offsets.length - 1;
-    let found = 0;
+    let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       if (this.offsets[mid] <= relative) {
-        found = this.positions[mid];
+        found = mid;
         lo = mid + 1;
       } else {
         hi = mid - 1;
       }
     }
-    return found;
+    return found < 0 ? { position: 0, baseOffset: -1 } : { position: this.positions[found], baseOffset: this.base + this.offsets[found] };
+  }
+
+  /**
+   * Under the write lock: throws both indexes away and rebuilds them by scanning the segment's
+   * committed bytes (an index that disagrees with its segment is damaged; the segment is the truth).
+   */
+  rebuildIndexes(committedBytes: number): void {
+    this.offsets = [];
+    this.positions = [];
+    this.times = [];
+    this.timeOffsets = [];
+    this.indexDamage = undefined;
+    ftruncateSync(this.indexFd, 0);
+    ftruncateSync(this.timeIndexFd, 0);
+    this.scan(0, committedBytes, false, true);
+    this.knownBytes = committedBytes;
   }
 
   /** A position at or before the first batch that may hold a record with timestamp >= `timestamp`. */
@@ -246,15 +359,49 @@ export class SegmentFile {
   }
 
   sync(): void {
+    if (this.closed) return; // closing synced what this process wrote
     // fdatasync is enough: the committed size lives in the metadata, not in the inode.
+    this.unsynced = false;
     fdatasyncSync(this.fd);
   }
 
+  /** fdatasync off the main thread; the descriptor stays open until it completes. */
+  syncAsync(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.unsynced = false;
+    this.syncing++;
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(this.fd, (error) => {
+        this.syncing--;
+        if (this.closeWanted && this.syncing === 0) this.closeNow();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  /** Closes the files (after syncing what this process wrote and did not sync yet). */
   close(): void {
+    if (this.closed) return;
+    if (this.unsynced) {
+      this.unsynced = false;
+      fdatasyncSync(this.fd);
+    }
+    this.closed = true;
+    if (this.syncing > 0) this.closeWanted = true;
+    else this.closeNow();
+  }
+
+  private closeNow(): void {
     closeSync(this.fd);
     closeSync(this.indexFd);
     closeSync(this.timeIndexFd);
   }
+}
+
+/** Index damage is repaired, never fatal, but said: it may point at a failing disk. */
+export function warnIndexRebuilt(logPath: string, why: string): void {
+  process.emitWarning(`the indexes of ${logPath} were damaged (${why}); rebuilt them from the segment`, { code: 'SLUICE_INDEX_REBUILT' });
 }
 
 function openOrCreate(path: string): number {

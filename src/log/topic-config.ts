@@ -1,6 +1,6 @@
 /** A topic's settings as users give them: validated at once, with Kafka-like defaults. */
 import { SluiceError } from '../core/index.ts';
-import type { FsyncPolicy, TopicMeta } from './meta.ts';
+import type { FsyncPolicy, MetaStore, TopicMeta } from './meta.ts';
 
 export interface TopicConfig {
   partitions: number;
@@ -65,4 +65,25 @@ export function topicMeta(name: string, config: TopicConfig, id: number, now: nu
     fsyncIntervalMs: config.fsyncIntervalMs ?? 1000,
     createdAt: now,
   };
+}
+
+/** Settings `alterTopic` may change on an existing topic. */
+export type TopicChanges = Pick<TopicConfig, 'retentionMs' | 'retentionBytes'>;
+
+/** Under the lock: applies `changes` to topic `name`'s stored settings and returns them. */
+export function alterTopicLocked(meta: MetaStore, name: string, changes: TopicChanges): TopicMeta {
+  const current = meta.get<TopicMeta>(['topic', name]);
+  if (!current) {
+    throw new SluiceError('TOPIC_NOT_FOUND', `topic '${name}' does not exist; create it with \`sluice topic create ${name} --partitions N\``);
+  }
+  const known = new Set(['retentionMs', 'retentionBytes']);
+  for (const field of Object.keys(changes)) {
+    if (!known.has(field)) throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': ${field} cannot be changed; retentionMs and retentionBytes can`);
+  }
+  validateTopicConfig(name, { partitions: current.partitions, ...changes });
+  const altered: TopicMeta = { ...current };
+  if (changes.retentionMs !== undefined) altered.retentionMs = changes.retentionMs;
+  if (changes.retentionBytes !== undefined) altered.retentionBytes = changes.retentionBytes;
+  meta.put(['topic', name], altered);
+  return altered;
 }

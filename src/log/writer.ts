@@ -3,14 +3,10 @@
  * flight are appended together under one lock and made durable by one fsync, so concurrent
  * producers share the cost of a sync instead of paying one each.
  */
-import { fdatasync } from 'node:fs';
-import { promisify } from 'node:util';
 import { type AppendResult, appendBatchesLocked, type PendingBatch } from './append.ts';
 import type { MetaStore } from './meta.ts';
 import type { Partition } from './partition.ts';
 import type { SegmentFile } from './segment-files.ts';
-
-const fdatasyncAsync = promisify(fdatasync);
 
 interface Entry {
   batch: PendingBatch;
@@ -77,7 +73,7 @@ export class PartitionWriter {
           continue;
         }
         // Acknowledge in order, each group once its own fsync and every earlier one completed.
-        const synced = this.partition.topic.fsync === 'batch' ? Promise.all(files.map((file) => fdatasyncAsync(file.fd))) : Promise.resolve([]);
+        const synced = this.partition.topic.fsync === 'batch' ? Promise.all(files.map((file) => file.syncAsync())) : Promise.resolve([]);
         const done = Promise.all([previous, synced]).then(
           () => {
             for (let i = 0; i < group.length; i++) group[i].resolve(results[i]);

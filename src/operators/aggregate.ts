@@ -2,28 +2,21 @@
  * Running (non-windowed) aggregates per key, Kafka Streams' `groupByKey().aggregate()`: each
  * record updates its key's accumulator and emits the new result `{ key, value }` (update mode).
  */
+import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
 
-/** An aggregate as the operators run it. */
-export interface AggregateFn {
-  init(): any;
-  add(acc: any, value: any, key: unknown): any;
-  merge?(a: any, b: any): any;
-  result(acc: any): unknown;
-}
-
 /**
- * @example new RollingAggregateOperator('count-3', { init: () => 0, add: (n) => n + 1, result: (n) => n })
+ * @example new RollingAggregateOperator('count-3', aggregates.count())
  */
 export class RollingAggregateOperator implements Operator {
   readonly name: string;
-  readonly #fn: AggregateFn;
+  readonly #fn: AggregateFunction;
   readonly #onError: RecordErrorHandler;
   readonly #accs: KeyedTable<{ key: unknown; acc: unknown }>;
 
-  constructor(name: string, fn: AggregateFn, onError: RecordErrorHandler = rethrow, table: KeyedTable<{ key: unknown; acc: unknown }> = new MemoryTable()) {
+  constructor(name: string, fn: AggregateFunction, onError: RecordErrorHandler = rethrow, table: KeyedTable<{ key: unknown; acc: unknown }> = new MemoryTable()) {
     this.name = name;
     this.#fn = fn;
     this.#onError = onError;
@@ -38,7 +31,7 @@ export class RollingAggregateOperator implements Operator {
       let entry = this.#accs.get(id);
       let value: unknown;
       try {
-        const acc = fn.add(entry === undefined ? fn.init() : entry.acc, element.value, element.key);
+        const acc = fn.add(element.key, element.value, entry === undefined ? fn.init() : entry.acc);
         if (entry === undefined) entry = { key: element.key, acc };
         else entry.acc = acc;
         this.#accs.set(id, entry);

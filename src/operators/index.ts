@@ -4,10 +4,11 @@
  * Each implements `process` over a batch and only the hooks it needs.
  */
 export * from './aggregate.ts';
+export * from './aggregate-function.ts';
 export * from './operator.ts';
 export * from './process.ts';
 export * from './record-error.ts';
 export * from './sink.ts';
 export * from './stateless.ts';
-export * from './timers.ts';
-export * from './durable-timers.ts';
+export * from './keyed-timers.ts';
+export * from './timer-queue.ts';

@@ -3,11 +3,11 @@
  * with that key's state and timers. Event-time timers fire when the operator's watermark
  * reaches them, processing-time timers when the clock does, in time order.
  */
+import { SluiceError } from '../core/errors.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
-import { type RecordErrorHandler, rethrow } from './record-error.ts';
-import { type KeyTimes, DurableTimers } from './durable-timers.ts';
-import type { Timer } from './timers.ts';
+import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
+import { KeyedTimers, type KeyTimes, type Timer } from './keyed-timers.ts';
 
 /** The process function as this operator calls it (the api types it for users). */
 export interface KeyedProcessFunction {
@@ -31,6 +31,7 @@ export interface ProcessSnapshot {
   state: KeyedStateSnapshot;
   eventTimers: Timer[];
   processingTimers: Timer[];
+  /** Null in snapshots taken before infinities had one JSON encoding (core's marks). */
   watermark: number | null;
 }
 
@@ -44,8 +45,8 @@ export class ProcessOperator implements Operator {
   readonly #now: () => number;
   readonly #onError: RecordErrorHandler;
   readonly #state: KeyedStateStore;
-  readonly #eventTimers: DurableTimers;
-  readonly #processingTimers: DurableTimers;
+  readonly #eventTimers: KeyedTimers;
+  readonly #processingTimers: KeyedTimers;
   #watermark = Number.NEGATIVE_INFINITY;
   // The context is one object, re-pointed at each record or timer: no allocation per call.
   #key: unknown;
@@ -62,8 +63,8 @@ export class ProcessOperator implements Operator {
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? rethrow;
     this.#state = new KeyedStateStore(options.table ?? new MemoryTable(), this.#now);
-    this.#eventTimers = new DurableTimers(options.timerTables?.event);
-    this.#processingTimers = new DurableTimers(options.timerTables?.processing);
+    this.#eventTimers = new KeyedTimers(options.timerTables?.event);
+    this.#processingTimers = new KeyedTimers(options.timerTables?.processing);
     const self = this;
     const state = this.#state;
     const timers = {
@@ -130,9 +131,20 @@ export class ProcessOperator implements Operator {
       try {
         onTimer.call(this.#fn, timer.time, this.#ctx);
       } catch (error) {
-        this.#onError(undefined, error, this.name);
+        this.#timerFailed(timer, error);
       }
     }
+  }
+
+  /**
+   * onTimer threw: reported as a record of its own, `{ key, timer }` at the timer's time, so
+   * dead-letter mode writes it to the dead-letter topic and goes on, as a window that fails to fire.
+   */
+  #timerFailed(timer: Timer, cause: unknown): void {
+    const element: Element = { value: { key: timer.key, timer: timer.time }, timestamp: timer.time, key: timer.key, sourceWatermark: this.#sourceWatermark };
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const error = new SluiceError('USER_FUNCTION_FAILED', `onTimer of '${this.name}' threw for key ${describeKey(timer.key)} at timer ${timer.time}: ${message}`, { cause, operator: this.name });
+    this.#onError(element, error, this.name);
   }
 
   onWatermark(watermark: number, out: Output): number {
@@ -145,7 +157,7 @@ export class ProcessOperator implements Operator {
     this.#fire(this.#processingTimers, now, 'processing', out);
   }
 
-  #fire(queue: DurableTimers, upTo: number, domain: 'event' | 'processing', out: Output): void {
+  #fire(queue: KeyedTimers, upTo: number, domain: 'event' | 'processing', out: Output): void {
     const onTimer = this.#fn.onTimer;
     if (onTimer === undefined) {
       while (queue.pollDue(upTo) !== undefined);
@@ -162,7 +174,7 @@ export class ProcessOperator implements Operator {
       try {
         onTimer.call(this.#fn, timer.time, this.#ctx);
       } catch (error) {
-        this.#onError(undefined, error, this.name);
+        this.#timerFailed(timer, error);
       }
     }
     this.#timeDomain = 'event';
@@ -176,7 +188,7 @@ export class ProcessOperator implements Operator {
       // Durable timers are checkpointed with their keys in the state backend.
       eventTimers: this.#eventTimers.durable ? [] : this.#eventTimers.list(),
       processingTimers: this.#processingTimers.durable ? [] : this.#processingTimers.list(),
-      watermark: Number.isFinite(this.#watermark) ? this.#watermark : null,
+      watermark: this.#watermark,
     };
   }
 
@@ -187,6 +199,7 @@ export class ProcessOperator implements Operator {
     for (const t of s.processingTimers) this.#processingTimers.register(t.time, t.key);
     this.#eventTimers.reload();
     this.#processingTimers.reload();
+    // Snapshots taken before infinities had one JSON encoding wrote a watermark at -Infinity as null.
     this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
   }
 }

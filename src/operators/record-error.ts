@@ -11,3 +11,12 @@ export type RecordErrorHandler = (element: Element | undefined, error: unknown, 
 export const rethrow: RecordErrorHandler = (_element, error) => {
   throw error;
 };
+
+/** A key as error messages show it: strings quoted, other keys as JSON (so 1 and '1' differ). */
+export function describeKey(key: unknown): string {
+  try {
+    return typeof key === 'string' ? `'${key}'` : String(JSON.stringify(key));
+  } catch {
+    return String(key);
+  }
+}

@@ -1,22 +1,12 @@
 /**
- * Pieces shared by the window engines: the aggregate contract, result shape, key identity,
- * and the emitter that turns fired windows into output elements.
+ * Pieces shared by the window engines: result shape, key identity, and the emitter that turns
+ * fired windows into output elements and reports the ones user code failed to compute.
  */
 import { SluiceError } from '../core/errors.ts';
+import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element, Output } from './operator.ts';
+import { describeKey, type RecordErrorHandler } from './record-error.ts';
 import type { KeyedTable, KeyIdValue } from '../state/index.ts';
-
-/**
- * Incremental aggregation: one accumulator per window and key. `merge` is needed by session
- * windows (merging sessions merges their accumulators). Accumulators go into checkpoints, so
- * they must be plain data (structured-cloneable, and JSON-able when state is stored as JSON).
- */
-export interface WindowAggregate<V = unknown, A = unknown, R = unknown> {
-  init(): A;
-  add(acc: A, value: V, key: unknown): A;
-  merge?(a: A, b: A): A;
-  result(acc: A): R;
-}
 
 /** What a window emits: `{ key, start, end, value }` (JSON in topics). */
 export interface WindowResult<R = unknown> {
@@ -43,15 +33,29 @@ export class Emitter {
   lateRecords = 0;
   emitted = 0;
   private readonly lateSideOutput: string | undefined;
+  private readonly operator: string;
+  private readonly onError: RecordErrorHandler;
 
-  constructor(lateSideOutput: string | undefined) {
+  constructor(operator: string, lateSideOutput: string | undefined, onError: RecordErrorHandler) {
+    this.operator = operator;
     this.lateSideOutput = lateSideOutput;
+    this.onError = onError;
   }
 
   /** Emits one window result. `timestamp` defaults to `end - 1`, the last instant of the window. */
   result(key: unknown, start: number, end: number, value: unknown, timestamp = end - 1): void {
     this.emitted++;
     this.out!.emit({ value: { key, start, end, value }, timestamp, key, sourceWatermark: this.forwarded });
+  }
+
+  /**
+   * User code threw while computing a fired window's value (its aggregate's result, merge or
+   * add): the window is reported to the error handler as a record of its own, `{ key, start,
+   * end }` at `timestamp`, so dead-letter mode writes it to the dead-letter topic and goes on.
+   */
+  failed(key: unknown, start: number, end: number, cause: unknown, timestamp = end - 1): void {
+    const element: Element = { value: { key, start, end }, timestamp, key, sourceWatermark: this.forwarded };
+    this.onError(element, userFailure(this.operator, undefined, cause, `window [${start}, ${end}) of key ${describeKey(key)}`), this.operator);
   }
 
   /** A record that contributes to no window: counted, and sent to the late side output when one is set. */
@@ -63,7 +67,7 @@ export class Emitter {
 
 /** Shared settings every engine reads. */
 export interface EngineContext {
-  readonly aggregate: WindowAggregate;
+  readonly aggregate: AggregateFunction;
   readonly emitter: Emitter;
   /** Allowed lateness in ms (0 for processing-time windows, which cannot see late records). */
   readonly latenessMs: number;
@@ -91,10 +95,10 @@ export interface WindowEngine {
   restore(state: unknown, progress: number): void;
 }
 
-/** Runs user code, turning its exceptions into USER_FUNCTION_FAILED errors that name the operator and record. */
-export function userFailure(operator: string, element: Element | undefined, cause: unknown): SluiceError {
+/** User code's exception as a USER_FUNCTION_FAILED error that names the operator and the record, or `what` failed. */
+export function userFailure(operator: string, element: Element | undefined, cause: unknown, what?: string): SluiceError {
   if (cause instanceof SluiceError) return cause;
-  const where = element?.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : '';
+  const where = element?.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : what === undefined ? '' : ` computing ${what}`;
   const message = cause instanceof Error ? cause.message : String(cause);
   return new SluiceError('USER_FUNCTION_FAILED', `window aggregate of '${operator}' threw${where}: ${message}`, {
     cause,
@@ -103,13 +107,10 @@ export function userFailure(operator: string, element: Element | undefined, caus
   });
 }
 
-/** A number in a snapshot: JSON has no infinities, so they are stored as the strings `'inf'` and `'-inf'`. */
-export type JsonNumber = number | 'inf' | '-inf';
-
-export function toJsonNumber(n: number): JsonNumber {
-  return n === Number.POSITIVE_INFINITY ? 'inf' : n === Number.NEGATIVE_INFINITY ? '-inf' : n;
-}
-
-export function fromJsonNumber(n: JsonNumber): number {
-  return n === 'inf' ? Number.POSITIVE_INFINITY : n === '-inf' ? Number.NEGATIVE_INFINITY : n;
+/**
+ * A number as snapshots before the one JSON encoding (core's infinity marks) held it: `'inf'`
+ * and `'-inf'` for infinities. Restores read both, so older checkpoints and savepoints restore.
+ */
+export function savedNumber(n: number | string): number {
+  return n === 'inf' ? Number.POSITIVE_INFINITY : n === '-inf' ? Number.NEGATIVE_INFINITY : (n as number);
 }

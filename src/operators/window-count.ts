@@ -46,14 +46,17 @@ export class CountWindowEngine implements WindowEngine {
   add(element: Element, key: unknown, ts: number): void {
     const id = keyId(key);
     const kc = this.keys.get(id) ?? { key, next: 0, open: [], covered: 0 };
-    this.keys.set(id, kc);
     const { aggregate } = this.ctx;
-    const position = kc.next++;
-    if (position % this.slide === 0) kc.open.push({ start: position, acc: aggregate.init(), maxTs: ts });
+    const position = kc.next;
+    // The new window's accumulator first: an aggregate that throws on this record leaves the key as it was.
+    const opened = position % this.slide === 0 ? { start: position, acc: aggregate.add(key, element.value, aggregate.init()), maxTs: ts } : undefined;
     for (const w of kc.open) {
-      w.acc = aggregate.add(w.acc, element.value, key);
+      w.acc = aggregate.add(key, element.value, w.acc);
       if (ts > w.maxTs) w.maxTs = ts;
     }
+    if (opened !== undefined) kc.open.push(opened);
+    kc.next = position + 1;
+    this.keys.set(id, kc);
     const first = kc.open[0];
     if (first.start + this.size - 1 === position) {
       kc.open.shift();
@@ -63,7 +66,14 @@ export class CountWindowEngine implements WindowEngine {
   }
 
   private emit(kc: KeyCounts, w: CountWindow, end: number): void {
-    this.ctx.emitter.result(kc.key, w.start, end, this.ctx.aggregate.result(w.acc), w.maxTs);
+    let value: unknown;
+    try {
+      value = this.ctx.aggregate.result(w.acc);
+    } catch (cause) {
+      this.ctx.emitter.failed(kc.key, w.start, end, cause, w.maxTs);
+      return;
+    }
+    this.ctx.emitter.result(kc.key, w.start, end, value, w.maxTs);
   }
 
   advance(progress: number): void {

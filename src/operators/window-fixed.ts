@@ -113,11 +113,11 @@ export class FixedWindowEngine extends TableWindowEngine {
     const paneStart = alignedStart(ts, this.paneMs, this.offsetMs % this.paneMs);
     const pane = panes.get(paneStart);
     if (pane !== undefined) {
-      panes.set(paneStart, aggregate.add(pane, element.value, key));
+      panes.set(paneStart, aggregate.add(key, element.value, pane));
       return;
     }
     // A new pane: make sure its windows exist so they fire (they do if any earlier pane of theirs did).
-    panes.set(paneStart, aggregate.add(aggregate.init(), element.value, key));
+    panes.set(paneStart, aggregate.add(key, element.value, aggregate.init()));
     for (const target of hoppingWindows(ts, this.sizeMs, this.slideMs, this.offsetMs)) {
       if (this.table.find(kw, target.start, target.end) === undefined) {
         this.table.insert(kw, { start: target.start, end: target.end, acc: undefined, fired: false, since: 0 });
@@ -146,7 +146,7 @@ export class FixedWindowEngine extends TableWindowEngine {
         w = { start: target.start, end: target.end, acc: undefined, fired: false, since: 0 };
         table.insert(kw, w);
       }
-      w.acc = aggregate.add(w.acc === undefined ? aggregate.init() : w.acc, element.value, key);
+      w.acc = aggregate.add(key, element.value, w.acc === undefined ? aggregate.init() : w.acc);
       table.contributed(kw, w, completeAt);
     }
     table.schedule(kw);

@@ -9,14 +9,7 @@ import { GLOBAL_END, GLOBAL_START } from '../time/assigners.ts';
 import type { TriggerSpec } from '../time/window-spec.ts';
 import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
 import type { Element } from './operator.ts';
-import {
-  type EngineContext,
-  fromJsonNumber,
-  type JsonNumber,
-  toJsonNumber,
-  type WindowEngine,
-  type WindowResult,
-} from './window-common.ts';
+import { type EngineContext, savedNumber, type WindowEngine, type WindowResult } from './window-common.ts';
 
 interface KeyGlobal {
   key: unknown;
@@ -27,7 +20,8 @@ interface KeyGlobal {
 }
 
 interface GlobalSnapshot {
-  progress: JsonNumber;
+  /** A number (`'-inf'` in snapshots taken before infinities had one JSON encoding). */
+  progress: number;
   /** Null when a durable table checkpoints the keys itself. */
   keys: KeyGlobal[] | null;
   /** Ids of the keys changed since their last emission, in the order they changed. */
@@ -53,7 +47,7 @@ export class GlobalWindowEngine implements WindowEngine {
     const id = keyId(key);
     let kg = this.keys.get(id);
     if (kg === undefined) kg = { key, acc: this.ctx.aggregate.init(), since: 0, maxTs: ts };
-    kg.acc = this.ctx.aggregate.add(kg.acc, element.value, key);
+    kg.acc = this.ctx.aggregate.add(key, element.value, kg.acc);
     if (ts > kg.maxTs) kg.maxTs = ts;
     kg.since++;
     if (this.trigger.kind === 'count' && kg.since >= this.trigger.every) this.emit(id, kg);
@@ -64,7 +58,14 @@ export class GlobalWindowEngine implements WindowEngine {
   private emit(id: KeyIdValue, kg: KeyGlobal): void {
     kg.since = 0;
     this.dirty.delete(id);
-    this.ctx.emitter.result(kg.key, GLOBAL_START, GLOBAL_END, this.ctx.aggregate.result(kg.acc), kg.maxTs);
+    let value: unknown;
+    try {
+      value = this.ctx.aggregate.result(kg.acc);
+    } catch (cause) {
+      this.ctx.emitter.failed(kg.key, GLOBAL_START, GLOBAL_END, cause, kg.maxTs);
+      return;
+    }
+    this.ctx.emitter.result(kg.key, GLOBAL_START, GLOBAL_END, value, kg.maxTs);
   }
 
   private emitDirty(): void {
@@ -99,12 +100,12 @@ export class GlobalWindowEngine implements WindowEngine {
 
   snapshot(): GlobalSnapshot {
     const keys = this.keys.durable ? null : [...this.keys.entries()].map(([, kg]) => kg);
-    return { progress: toJsonNumber(this.progress), keys, dirty: [...this.dirty] };
+    return { progress: this.progress, keys, dirty: [...this.dirty] };
   }
 
   restore(state: unknown): void {
     const s = state as GlobalSnapshot;
-    this.progress = fromJsonNumber(s.progress);
+    this.progress = savedNumber(s.progress);
     for (const kg of s.keys ?? []) this.keys.set(keyId(kg.key), { ...kg });
     this.dirty = new Set(s.dirty);
   }

@@ -50,7 +50,7 @@ export class SessionWindowEngine extends TableWindowEngine {
     if (merging.length === 1) {
       // The common case: the record falls in or extends one session; update it in place.
       session = merging[0];
-      session.acc = aggregate.add(session.acc, element.value, key);
+      session.acc = aggregate.add(key, element.value, session.acc);
       if (session.start !== start || session.end !== end) {
         // A grown session is a new window: its earlier results stand, it fires again.
         session.fired = false;
@@ -67,7 +67,7 @@ export class SessionWindowEngine extends TableWindowEngine {
         if (i > 0) acc = this.merge(acc, byStart[i].acc);
         if (!byStart[i].fired) since += byStart[i].since;
       }
-      acc = aggregate.add(acc, element.value, key);
+      acc = aggregate.add(key, element.value, acc);
       for (const w of merging) table.remove(kw, w);
       session = { start, end, acc, fired: false, since };
       table.insert(kw, session);

@@ -7,15 +7,18 @@
  */
 import { slidingWindow } from '../time/assigners.ts';
 import type { Element } from './operator.ts';
-import { type EngineContext, fromJsonNumber, type JsonNumber, toJsonNumber } from './window-common.ts';
+import { type EngineContext, savedNumber } from './window-common.ts';
 import { type KeyWindows, type OpenWindow, WindowTable } from './window-state.ts';
 import { TableWindowEngine } from './window-table-engine.ts';
 
 interface Buffered {
   ts: number;
   value: unknown;
-  /** The record contributes only to windows ending after this (`W_before - allowedLateness`). */
-  cutoff: JsonNumber;
+  /**
+   * The record contributes only to windows ending after this (`W_before - allowedLateness`).
+   * State written before infinities had one JSON encoding holds `'-inf'`/`'inf'` here.
+   */
+  cutoff: number;
 }
 
 export class SlidingWindowEngine extends TableWindowEngine {
@@ -38,7 +41,8 @@ export class SlidingWindowEngine extends TableWindowEngine {
     const { aggregate } = this.ctx;
     let acc = aggregate.init();
     for (const r of kw.extra as Buffered[]) {
-      if (r.ts >= w.start && r.ts < w.end && w.end > fromJsonNumber(r.cutoff)) acc = aggregate.add(acc, r.value, kw.key);
+      if (typeof r.cutoff !== 'number') r.cutoff = savedNumber(r.cutoff);
+      if (r.ts >= w.start && r.ts < w.end && w.end > r.cutoff) acc = aggregate.add(kw.key, r.value, acc);
     }
     return aggregate.result(acc);
   }
@@ -70,7 +74,7 @@ export class SlidingWindowEngine extends TableWindowEngine {
     const opens = accepts(own.end) && table.find(kw, own.start, own.end) === undefined;
     if ((opens && own.end <= wBefore) || (targets.length > 0 && targets[0].end <= wBefore)) table.catchUp(kw, wBefore);
     const buffer = (kw.extra as Buffered[] | undefined) ?? [];
-    buffer.push({ ts, value: element.value, cutoff: toJsonNumber(wBefore - lateness) });
+    buffer.push({ ts, value: element.value, cutoff: wBefore - lateness });
     kw.extra = buffer;
     kw.extraUntil = Math.min(kw.extraUntil, this.holdUntil(ts));
     const completeAt = Math.max(wBefore, table.progress);

@@ -8,16 +8,9 @@
  * them out of the snapshot. Only the timers (one per key with work pending) stay in the heap;
  * a restore from a durable table rebuilds them with one scan.
  */
-import {
-  type EngineContext,
-  fromJsonNumber,
-  type JsonNumber,
-  type KeyId,
-  toJsonNumber,
-  type WindowResult,
-} from './window-common.ts';
+import { type EngineContext, type KeyId, savedNumber, type WindowResult } from './window-common.ts';
 import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
-import { TimerQueue } from './window-timers.ts';
+import { TimerQueue } from './timer-queue.ts';
 
 export interface OpenWindow {
   start: number;
@@ -65,7 +58,8 @@ export interface KeyWindowsSnapshot {
   key: unknown;
   windows: { start: number; end: number; acc: unknown; fired: boolean; since: number }[];
   extra: unknown;
-  extraUntil: JsonNumber;
+  /** A number; snapshots taken before infinities had one JSON encoding hold `'inf'` here. */
+  extraUntil: number;
 }
 
 export class WindowTable {
@@ -159,7 +153,15 @@ export class WindowTable {
   private update(kw: KeyWindows, w: OpenWindow): void {
     w.since = 0;
     if (this.durable) this.keys.set(kw.id, kw);
-    this.ctx.emitter.result(kw.key, w.start, w.end, this.hooks.valueOf(kw, w));
+    let value: unknown;
+    try {
+      value = this.hooks.valueOf(kw, w);
+    } catch (cause) {
+      // User code failed on this window: report it and go on firing the others.
+      this.ctx.emitter.failed(kw.key, w.start, w.end, cause);
+      return;
+    }
+    this.ctx.emitter.result(kw.key, w.start, w.end, value);
   }
 
   /** Early-interval firing: an update for every window that changed since its last emission. */
@@ -226,7 +228,7 @@ export class WindowTable {
       key: kw.key,
       windows: kw.windows.map(({ start, end, acc, fired, since }) => ({ start, end, acc, fired, since })),
       extra: kw.extra === undefined || !this.hooks.saveExtra ? kw.extra : this.hooks.saveExtra(kw.extra),
-      extraUntil: toJsonNumber(kw.extraUntil),
+      extraUntil: kw.extraUntil,
     }));
   }
 
@@ -244,7 +246,7 @@ export class WindowTable {
       // Fired windows no longer kept ended at or before `progress`, which callers check as well.
       for (const w of kw.windows) if (w.fired && w.end > kw.firedUpTo) kw.firedUpTo = w.end;
       kw.extra = s.extra === undefined || !this.hooks.loadExtra ? s.extra : this.hooks.loadExtra(s.extra);
-      kw.extraUntil = fromJsonNumber(s.extraUntil);
+      kw.extraUntil = savedNumber(s.extraUntil);
       if (this.trackDirty && kw.windows.some((w) => !w.fired && w.since > 0)) this.dirty.add(kw.id);
       this.schedule(kw);
     }

@@ -21,24 +21,16 @@
  *   window: TumblingWindow.of(5, MINUTES),
  *   lateness: { allowedLatenessMs: 0 },
  *   emit: { kind: 'final' },
- *   aggregate: { init: () => 0, add: (n) => n + 1, result: (n) => n },
+ *   aggregate: aggregates.count(),
  * });
  */
 import { SluiceError } from '../core/errors.ts';
 import { alignedStart } from '../time/assigners.ts';
 import type { EmitSpec, LatenessSpec, TimeDomain, WindowSpec } from '../time/window-spec.ts';
+import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element, Operator, Output } from './operator.ts';
-import {
-  type EngineContext,
-  Emitter,
-  fromJsonNumber,
-  type JsonNumber,
-  toJsonNumber,
-  userFailure,
-  type WindowAggregate,
-  type WindowEngine,
-  type WindowResult,
-} from './window-common.ts';
+import { type RecordErrorHandler, rethrow } from './record-error.ts';
+import { type EngineContext, Emitter, savedNumber, userFailure, type WindowEngine, type WindowResult } from './window-common.ts';
 import { CountWindowEngine } from './window-count.ts';
 import { FixedWindowEngine } from './window-fixed.ts';
 import { GlobalWindowEngine } from './window-global.ts';
@@ -46,7 +38,7 @@ import { SessionWindowEngine } from './window-session.ts';
 import { SlidingWindowEngine } from './window-sliding.ts';
 import type { KeyedTable } from '../state/index.ts';
 
-export type { WindowAggregate, WindowResult } from './window-common.ts';
+export type { WindowResult } from './window-common.ts';
 
 export interface WindowOperatorConfig<V = unknown, A = unknown, R = unknown> {
   /** Stable name: state and checkpoints are keyed by it. */
@@ -56,22 +48,30 @@ export interface WindowOperatorConfig<V = unknown, A = unknown, R = unknown> {
   lateness?: LatenessSpec;
   /** Default: `{ kind: 'final' }`. Early firings apply to time windows only. */
   emit?: EmitSpec;
-  aggregate: WindowAggregate<V, A, R>;
+  aggregate: AggregateFunction<any, V, A, R>;
+  /**
+   * Where a record whose aggregate throws, or a window whose value user code fails to compute,
+   * is reported (the runtime's dead-letter or fail handler). Default: rethrow.
+   */
+  onError?: RecordErrorHandler;
   /** Processing-time clock (epoch ms) for processing-time windows. Default `Date.now`. */
   clock?: () => number;
   /** Where time-based windows keep each key's windows (default the heap; the lmdb backend gives a durable table). */
   table?: KeyedTable<unknown> | undefined;
 }
 
-/** What `snapshot()` returns: plain data, JSON-safe when the keys and accumulators are. */
+/**
+ * What `snapshot()` returns: plain data, with infinities as numbers (JSON writes them with
+ * core's infinity marks). Snapshots taken before that held `'inf'`/`'-inf'`; restore reads both.
+ */
 export interface WindowOperatorSnapshot {
   version: 1;
   name: string;
   window: WindowSpec['kind'];
-  watermark: JsonNumber;
-  progress: JsonNumber;
+  watermark: number;
+  progress: number;
   lateRecords: number;
-  nextEarlyAt: JsonNumber;
+  nextEarlyAt: number;
   engine: unknown;
 }
 
@@ -87,6 +87,7 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
   private readonly emitter: Emitter;
   private readonly engine: WindowEngine;
   private readonly earlyIntervalMs: number;
+  private readonly onError: RecordErrorHandler;
   private watermark = Number.NEGATIVE_INFINITY;
   /** The engine's time: the watermark, or the processing time reached for processing-time windows. */
   private progress = Number.NEGATIVE_INFINITY;
@@ -116,15 +117,16 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
     }
     const agg = config.aggregate;
     if (!agg || typeof agg.init !== 'function' || typeof agg.add !== 'function' || typeof agg.result !== 'function') {
-      throw invalid('aggregate needs init(), add(acc, value, key) and result(acc) functions');
+      throw invalid('aggregate needs init(), add(key, value, acc) and result(acc) functions');
     }
     if (spec.kind === 'session' && typeof agg.merge !== 'function') {
-      throw invalid('session windows merge their accumulators: give aggregate.merge(a, b) as well');
+      throw invalid('session windows merge their accumulators when a record joins two sessions: give aggregate.merge(a, b) as well');
     }
     this.earlyIntervalMs = emit.kind === 'early-interval' ? emit.everyMs : 0;
-    this.emitter = new Emitter(lateness.lateSideOutput);
+    this.onError = config.onError ?? rethrow;
+    this.emitter = new Emitter(this.name, lateness.lateSideOutput, this.onError);
     const ctx: EngineContext = {
-      aggregate: agg as WindowAggregate,
+      aggregate: agg as AggregateFunction,
       emitter: this.emitter,
       // Processing time never goes back, so processing-time windows see no late records.
       latenessMs: this.domain === 'processing' ? 0 : lateness.allowedLatenessMs,
@@ -192,16 +194,19 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
     for (const element of batch) {
       const ts = processing ? this.clock() : element.timestamp;
       if (typeof ts !== 'number' || Number.isNaN(ts)) {
-        throw new SluiceError('INVALID_RECORD', `window '${this.name}': record time must be epoch milliseconds, got ${String(ts)}; check the stream's timestamp extractor`, {
+        const error = new SluiceError('INVALID_RECORD', `window '${this.name}': record time must be epoch milliseconds, got ${String(ts)}; check the stream's timestamp extractor`, {
           operator: this.name,
           ...(element.source ? { position: element.source } : {}),
         });
+        this.onError(element, error, this.name);
+        continue;
       }
       const wBefore = processing ? Number.NEGATIVE_INFINITY : (element.sourceWatermark ?? Number.NEGATIVE_INFINITY);
       try {
         this.engine.add(element, element.key, ts, wBefore);
       } catch (cause) {
-        throw userFailure(this.name, element, cause);
+        // The aggregate threw on this record (windows that fire meanwhile report their own failures).
+        this.onError(element, userFailure(this.name, element, cause), this.name);
       }
     }
   }
@@ -219,22 +224,15 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
     this.begin(out);
     if (this.domain === 'processing') this.advance(now);
     if (this.earlyIntervalMs > 0 && now >= this.nextEarlyAt) {
-      this.guard(() => this.engine.emitEarly());
+      this.engine.emitEarly();
       this.nextEarlyAt = alignedStart(now, this.earlyIntervalMs, 0) + this.earlyIntervalMs;
     }
   }
 
+  /** Fires what `progress` completes; a window user code fails on goes to the error handler (see Emitter.failed). */
   private advance(progress: number): void {
     if (progress > this.progress) this.progress = progress;
-    this.guard(() => this.engine.advance(progress));
-  }
-
-  private guard(run: () => void): void {
-    try {
-      run();
-    } catch (cause) {
-      throw userFailure(this.name, undefined, cause);
-    }
+    this.engine.advance(progress);
   }
 
   snapshot(): WindowOperatorSnapshot {
@@ -255,10 +253,10 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
       version: 1,
       name: this.name,
       window: this.spec.kind,
-      watermark: toJsonNumber(this.watermark),
-      progress: toJsonNumber(this.progress),
+      watermark: this.watermark,
+      progress: this.progress,
       lateRecords: this.emitter.lateRecords,
-      nextEarlyAt: toJsonNumber(this.nextEarlyAt),
+      nextEarlyAt: this.nextEarlyAt,
       engine: this.engine.snapshot(),
     });
   }
@@ -273,9 +271,9 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
       );
     }
     const copy = structuredClone(s);
-    this.watermark = fromJsonNumber(copy.watermark);
-    this.progress = fromJsonNumber(copy.progress);
-    this.nextEarlyAt = fromJsonNumber(copy.nextEarlyAt);
+    this.watermark = savedNumber(copy.watermark);
+    this.progress = savedNumber(copy.progress);
+    this.nextEarlyAt = savedNumber(copy.nextEarlyAt);
     this.emitter.lateRecords = copy.lateRecords;
     this.engine.restore(copy.engine, this.progress);
   }

@@ -28,6 +28,10 @@ export interface AppEvent {
   dataDir: string;
   /** The physical plan as text (`app.explain()`). */
   explain(): string;
+  /** Names of its queryable stores (`{ queryable: true }`, `.materialize(name)`). */
+  stores?(): string[];
+  /** A queryable store (`app.store(name)`): answers while the app runs, else throws STORE_UNAVAILABLE. */
+  store?(name: string): { get(key: unknown, at?: number): unknown[]; all(): unknown[] };
 }
 
 export interface PlanOperator {

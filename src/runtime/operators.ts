@@ -2,8 +2,10 @@
  * Builds the running operator for each node of a stage. Sources and keyBy entries are
  * identities here: decoding happens in the source partition, keying in the exchange.
  */
-import type { LogicalNode } from '../api/index.ts';
+import type { AggregateSpec, LogicalNode } from '../api/index.ts';
 import {
+  type AggregateFunction,
+  aggregates,
   FilterOperator,
   FlatMapOperator,
   IdentityOperator,
@@ -17,9 +19,8 @@ import {
   TopicSinkOperator,
 } from '../operators/index.ts';
 import { WindowOperator } from '../operators/window.ts';
-import { aggregateFunction } from '../plan/index.ts';
 import type { KeyedTable } from '../state/index.ts';
-import { materialize, type StoreRegistry } from './stores.ts';
+import type { StoreRegistry } from './stores.ts';
 
 export interface OperatorEnv {
   stores: StoreRegistry;
@@ -51,10 +52,13 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         lateness: node.lateness,
         emit: node.emit,
         aggregate: aggregateFunction(node.aggregate),
+        onError: env.onError,
         clock: env.clock,
         table: env.table?.('windows'),
-      }) as Operator;
-      return node.store === undefined ? op : materialize(op, env.stores.view(node.store));
+      });
+      // A queryable store answers from this operator's state (one per task).
+      if (node.store !== undefined) env.stores.register(node.store, op);
+      return op as Operator;
     }
     case 'rolling':
       return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError, env.table?.('accumulators'));
@@ -70,5 +74,27 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
       return new PrintOperator(node.name, node.prefix, env.print);
+  }
+}
+
+/** The aggregate function the operators run for what the graph describes. */
+function aggregateFunction(spec: AggregateSpec): AggregateFunction {
+  switch (spec.kind) {
+    case 'count':
+      return aggregates.count();
+    case 'sum':
+      return aggregates.sum(spec.of);
+    case 'min':
+      return aggregates.min(spec.of);
+    case 'max':
+      return aggregates.max(spec.of);
+    case 'avg':
+      return aggregates.avg(spec.of);
+    case 'collect':
+      return aggregates.collect(spec.of);
+    case 'reduce':
+      return aggregates.reduce(spec.fn);
+    case 'aggregate':
+      return aggregates.fold(spec.init, spec.add, spec.merge);
   }
 }

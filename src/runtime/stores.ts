@@ -1,11 +1,12 @@
 /**
- * Queryable stores: the latest result of every window of a named windowed aggregate, readable
- * while the app runs (Kafka Streams' interactive queries on a window store). The view follows
- * what the operator emits, so early and late re-firings replace earlier values.
+ * Queryable stores (Kafka Streams' interactive queries on a window store): a windowed aggregate
+ * made queryable (`{ queryable: true }` or `.materialize(name)`) answers from the window
+ * operator's own state, in every task of its stage. That state is what checkpoints hold, so a
+ * restarted app answers as it left off; it holds each window until its end plus the allowed
+ * lateness (the retention of a Kafka Streams window store: size plus grace), no copy, no cap.
+ * Queries run between rounds of the job (JavaScript runs one thing at a time), so they see the
+ * state as of a whole round.
  */
-import { SluiceError } from '../core/index.ts';
-import type { Element, Operator, Output } from '../operators/index.ts';
-
 export interface StoredWindow<V = unknown> {
   key: unknown;
   start: number;
@@ -13,80 +14,65 @@ export interface StoredWindow<V = unknown> {
   value: V;
 }
 
-/** Windows kept per key; the oldest go first. */
-const RETAINED_PER_KEY = 10_000;
+/** What a store reads in one task: the window operator's `query` (see operators/window.ts). */
+export interface QueryableWindows {
+  readonly name: string;
+  query(...args: [key: unknown] | []): StoredWindow[];
+}
 
+/**
+ * A queryable store, as `app.store(name)` returns it: the windows the operator holds (open, or
+ * fired and still within allowed lateness) with their current values, while the app runs.
+ * @example
+ * const totals = app.store<number>('hourly-order-totals');
+ * totals.get('c1');                  // every window of key 'c1', by start
+ * totals.get('c1', Date.now());      // the window(s) holding that time
+ * totals.all();                      // every key's windows
+ */
 export class WindowStoreView<V = unknown> {
   readonly name: string;
-  readonly #byKey = new Map<string, Map<string, StoredWindow<V>>>();
+  /** The operator of each task of the stage, in the run in progress (throws when none runs). */
+  readonly #tasks: () => readonly QueryableWindows[];
 
-  constructor(name: string) {
+  constructor(name: string, tasks: () => readonly QueryableWindows[]) {
     this.name = name;
+    this.#tasks = tasks;
   }
 
-  /** Records an emitted result. */
-  put(result: StoredWindow<V>): void {
-    const id = typeof result.key === 'string' ? result.key : JSON.stringify(result.key);
-    let windows = this.#byKey.get(id);
-    if (windows === undefined) this.#byKey.set(id, (windows = new Map()));
-    const wid = `${result.start}:${result.end}`;
-    windows.delete(wid);
-    windows.set(wid, { key: result.key, start: result.start, end: result.end, value: result.value });
-    if (windows.size > RETAINED_PER_KEY) windows.delete(windows.keys().next().value!);
-  }
-
-  /** A key's windows, by start; with `at`, only the window(s) containing that time. */
+  /** A key's windows, by start; with `at`, only the window(s) holding that time (`start <= at < end`). */
   get(key: unknown, at?: number): StoredWindow<V>[] {
-    const windows = this.#byKey.get(typeof key === 'string' ? key : JSON.stringify(key));
-    const list = windows ? [...windows.values()] : [];
-    return list.filter((w) => at === undefined || (w.start <= at && at < w.end)).sort((a, b) => a.start - b.start);
+    const found: StoredWindow<V>[] = [];
+    // The key lives in one task (the exchange routes it there); asking each is a table lookup.
+    for (const task of this.#tasks()) for (const w of task.query(key)) if (at === undefined || (w.start <= at && at < w.end)) found.push(copy(w));
+    return found.sort((a, b) => a.start - b.start || a.end - b.end);
   }
 
-  /** Every key's windows. */
+  /** Every key's windows, by start (a scan of the whole state: on lmdb it reads the table from disk). */
   all(): StoredWindow<V>[] {
-    const out: StoredWindow<V>[] = [];
-    for (const windows of this.#byKey.values()) out.push(...windows.values());
-    return out.sort((a, b) => a.start - b.start || String(a.key).localeCompare(String(b.key)));
+    const found: StoredWindow<V>[] = [];
+    for (const task of this.#tasks()) for (const w of task.query()) found.push(copy(w));
+    return found.sort((a, b) => a.start - b.start || a.end - b.end || String(a.key).localeCompare(String(b.key)));
   }
 }
 
-/** Wraps a windowed operator so every result it emits also updates the store. */
-export function materialize(op: Operator, view: WindowStoreView): Operator {
-  const tap = (out: Output): Output => ({
-    emit: (element: Element) => {
-      view.put(element.value as StoredWindow);
-      out.emit(element);
-    },
-    side: (tag, element) => out.side(tag, element),
-  });
-  const wrapped: Operator = {
-    name: op.name,
-    process: (batch, out) => op.process(batch, tap(out)),
-  };
-  if (op.onWatermark) wrapped.onWatermark = (w, out) => op.onWatermark!(w, tap(out));
-  if (op.onProcessingTime) wrapped.onProcessingTime = (now, out) => op.onProcessingTime!(now, tap(out));
-  if (op.snapshot) wrapped.snapshot = () => op.snapshot!();
-  if (op.restore) wrapped.restore = (s) => op.restore!(s);
-  // metrics: the late-record count stays visible through the wrapper
-  if ('lateRecords' in op) Object.defineProperty(wrapped, 'lateRecords', { get: () => (op as { lateRecords: number }).lateRecords });
-  return wrapped;
+/** A result of its own: a caller changing it must not change the operator's accumulator. */
+function copy<V>(w: StoredWindow): StoredWindow<V> {
+  return { key: structuredClone(w.key), start: w.start, end: w.end, value: structuredClone(w.value) as V };
 }
 
+/** The window operators behind each queryable store of one job run. */
 export class StoreRegistry {
-  readonly #views = new Map<string, WindowStoreView>();
+  readonly #operators = new Map<string, QueryableWindows[]>();
 
-  view(name: string): WindowStoreView {
-    let view = this.#views.get(name);
-    if (view === undefined) this.#views.set(name, (view = new WindowStoreView(name)));
-    return view;
+  /** Makes a task's window operator answer for store `name`. */
+  register(name: string, operator: QueryableWindows): void {
+    const list = this.#operators.get(name);
+    if (list === undefined) this.#operators.set(name, [operator]);
+    else list.push(operator);
   }
 
-  get(name: string): WindowStoreView {
-    const view = this.#views.get(name);
-    if (view === undefined) {
-      const known = [...this.#views.keys()].map((n) => `'${n}'`).join(', ') || 'none';
-      throw new SluiceError('INVALID_ARGUMENT', `no store named '${name}' (stores: ${known}); name a windowed aggregate with { name } to query it`);
-    }
-    return view;
+  /** The operators answering for `name`, one per task. */
+  operators(name: string): readonly QueryableWindows[] {
+    return this.#operators.get(name) ?? [];
   }
 }

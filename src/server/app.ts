@@ -1,5 +1,6 @@
 /**
- * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON), `/events` (server-sent
+ * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON, with the queryable stores of
+ * running apps at `/api/apps/APP/stores/STORE`), `/events` (server-sent
  * events, a snapshot every second) and the dashboard: one static page with vanilla JS and
  * uPlot, served as files (no build step).
  */
@@ -10,6 +11,7 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import type { Collector } from './collector.ts';
+import { queryStore } from './results.ts';
 
 const require = createRequire(import.meta.url);
 const UPLOT_DIR = require.resolve('uplot').replace(/uPlot\.cjs\.js$/, '');
@@ -78,6 +80,10 @@ export function createApp(options: AppOptions): Hono {
   app.get('/api/jobs/:name', (c) => {
     const job = collector.snapshot().jobs.find((j) => j.name === c.req.param('name'));
     return job === undefined ? c.json({ error: `no job named '${c.req.param('name')}'` }, 404) : c.json(job);
+  });
+  app.get('/api/apps/:app/stores/:store', (c) => {
+    const { status, body } = queryStore(collector.app(c.req.param('app')), c.req.param('app'), c.req.param('store'), c.req.query());
+    return c.json(body, status);
   });
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {

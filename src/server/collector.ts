@@ -121,6 +121,11 @@ export class Collector {
     this.#apps.push(e);
   }
 
+  /** The app of that name announced last (a module may build an app again under the same name). */
+  app(name: string): AppEvent | undefined {
+    return this.#apps.findLast((a) => a.name === name);
+  }
+
   /** The apps seen, with their plans as text (or why there is none yet). */
   apps(): { name: string; dataDir: string; explain: string }[] {
     return this.#apps.map((a) => {

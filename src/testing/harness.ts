@@ -2,7 +2,7 @@
  * A harness for one operator, as Flink's KeyedOneInputStreamOperatorTestHarness: feed records
  * and watermarks, move processing time, collect main and side output, snapshot and restore.
  */
-import { SluiceError } from '../core/index.ts';
+import { parseWithInfinities, SluiceError, stringifyWithInfinities } from '../core/index.ts';
 import type { Element, Operator, Output } from '../operators/index.ts';
 import { ManualClock } from './clock.ts';
 
@@ -86,7 +86,7 @@ export class OperatorHarness<I = unknown, O = unknown> {
   snapshot(): unknown {
     if (!this.operator.snapshot) throw new SluiceError('INVALID_ARGUMENT', `operator '${this.operator.name}' keeps no state to snapshot`);
     // Through JSON, as a checkpoint stores it.
-    return JSON.parse(JSON.stringify(this.operator.snapshot()));
+    return parseWithInfinities(stringifyWithInfinities(this.operator.snapshot()));
   }
 
   /** A harness over a fresh operator restored from `snapshot`. */

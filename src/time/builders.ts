@@ -1,11 +1,35 @@
 /**
  * The user-facing builders. Each returns plain data (a WindowSpec, TriggerSpec or WatermarkSpec)
  * and validates at once, with a message that says what to write instead.
+ *
+ * "Sliding" means two things in the systems users come from, and both spellings are kept:
+ * - `SlidingWindow.of(size, slide)` is Flink's `SlidingEventTimeWindows`: windows of `size` on a
+ *   fixed grid, one starting every `slide`. That is a hopping window, and it returns a
+ *   `HoppingWindowSpec`, the same value as `Windows.hopping(size, slide)`.
+ * - `Windows.sliding(lookback)` is Kafka Streams' `SlidingWindows` (and SQL's `RANGE ... PRECEDING`):
+ *   each record opens the window of its key's records in the `lookback` before it. It returns a
+ *   `LookbackWindowSpec` (kind `'sliding'`).
+ * Each builder's return type names its kind, so the two cannot be taken for each other.
  */
 import { type Duration, toMillis } from '../core/duration.ts';
 import { SluiceError } from '../core/errors.ts';
 import type { WatermarkSpec } from './watermarks.ts';
 import type { TimeDomain, TriggerSpec, WindowSpec } from './window-spec.ts';
+
+/** Fixed, non-overlapping windows (`Windows.tumbling`, `TumblingWindow.of`). */
+export type TumblingWindowSpec = Extract<WindowSpec, { kind: 'tumbling' }>;
+/** Windows of a size on a fixed grid, one starting every slide (`Windows.hopping`, `HoppingWindow.of`, and Flink's spelling `SlidingWindow.of`). */
+export type HoppingWindowSpec = Extract<WindowSpec, { kind: 'hopping' }>;
+/** Per-record lookback windows (`Windows.sliding`): not on a grid, and not what `SlidingWindow.of` builds. */
+export type LookbackWindowSpec = Extract<WindowSpec, { kind: 'sliding' }>;
+/** Session windows (`Windows.session`, `SessionWindow.withGap`). */
+export type SessionWindowSpec = Extract<WindowSpec, { kind: 'session' }>;
+/** One window per key over all time, with a trigger (`Windows.global`). */
+export type GlobalWindowSpec = Extract<WindowSpec, { kind: 'global' }>;
+/** Windows of a number of records (`Windows.countTumbling`). */
+export type CountTumblingWindowSpec = Extract<WindowSpec, { kind: 'count-tumbling' }>;
+/** Windows of a number of records, one starting every `slide` records (`Windows.countSliding`). */
+export type CountSlidingWindowSpec = Extract<WindowSpec, { kind: 'count-sliding' }>;
 
 export interface TimeWindowOptions {
   /** Shifts the window grid from the epoch, e.g. `'15m'` for hourly windows at :15. Must be smaller than the size (or slide). */
@@ -42,7 +66,7 @@ function offsetMs(options: TimeWindowOptions | undefined, gridMs: number, what: 
   return ms;
 }
 
-function hopping(sizeMs: number, slideMs: number, options: TimeWindowOptions | undefined): WindowSpec {
+function hopping(sizeMs: number, slideMs: number, options: TimeWindowOptions | undefined): HoppingWindowSpec {
   if (slideMs > sizeMs) {
     throw invalid(
       `hopping window slide (${slideMs} ms) is larger than its size (${sizeMs} ms), so some records would fall in no window; use a slide <= size, or tumbling windows of the size`,
@@ -58,25 +82,28 @@ export const Windows = {
    * @example Windows.tumbling('1m') // per-minute windows
    * @example Windows.tumbling('1h', { offset: '15m', time: 'processing' })
    */
-  tumbling(size: Duration, options?: TimeWindowOptions): WindowSpec {
+  tumbling(size: Duration, options?: TimeWindowOptions): TumblingWindowSpec {
     const sizeMs = positiveMs(size, 'tumbling window size', "'1m'");
     return { kind: 'tumbling', sizeMs, offsetMs: offsetMs(options, sizeMs, 'tumbling window'), time: domain(options?.time) };
   },
 
   /**
-   * Overlapping windows of `size` starting every `slide` (Flink's sliding event-time windows).
+   * Overlapping windows of `size` starting every `slide`, on a fixed grid: what Flink calls
+   * sliding windows (`SlidingWindow.of` is the same). Not `Windows.sliding`, which is per record.
    * @example Windows.hopping('1m', '20s') // each record is in 3 windows
    */
-  hopping(size: Duration, slide: Duration, options?: TimeWindowOptions): WindowSpec {
+  hopping(size: Duration, slide: Duration, options?: TimeWindowOptions): HoppingWindowSpec {
     return hopping(positiveMs(size, 'hopping window size', "'1m'"), positiveMs(slide, 'hopping window slide', "'20s'"), options);
   },
 
   /**
-   * Per-record lookback: each record opens the window `[ts - lookback, ts]` over its key's records.
-   * For windows on a fixed grid, use `Windows.hopping`.
-   * @example Windows.sliding('10s')
+   * Per-record lookback (Kafka Streams' sliding windows): each record opens the window
+   * `[ts - lookback, ts]` over its key's records, so a result follows every record. This is not
+   * Flink's sliding window: for windows of a size on a fixed grid every slide, use
+   * `Windows.hopping(size, slide)` (or its Flink spelling `SlidingWindow.of(size, slide, unit)`).
+   * @example Windows.sliding('10s') // per record: its key's records of the 10 s before it
    */
-  sliding(lookback: Duration, options?: { time?: TimeDomain }): WindowSpec {
+  sliding(lookback: Duration, options?: { time?: TimeDomain }): LookbackWindowSpec {
     return { kind: 'sliding', lookbackMs: positiveMs(lookback, 'sliding window lookback', "'10s'"), time: domain(options?.time) };
   },
 
@@ -84,7 +111,7 @@ export const Windows = {
    * Session windows: a record's own window is `[ts, ts + gap)`; overlapping windows of a key merge.
    * @example Windows.session('30s')
    */
-  session(gap: Duration, options?: { time?: TimeDomain }): WindowSpec {
+  session(gap: Duration, options?: { time?: TimeDomain }): SessionWindowSpec {
     return { kind: 'session', gapMs: positiveMs(gap, 'session gap', "'30s'"), time: domain(options?.time) };
   },
 
@@ -92,7 +119,7 @@ export const Windows = {
    * One window per key over all time, emitting per its trigger and once more when the input ends.
    * @example Windows.global(Triggers.count(100))
    */
-  global(trigger: TriggerSpec): WindowSpec {
+  global(trigger: TriggerSpec): GlobalWindowSpec {
     return { kind: 'global', trigger: validateTrigger(trigger) };
   },
 
@@ -100,7 +127,7 @@ export const Windows = {
    * Windows of `size` records per key; a partial last window fires when the input ends.
    * @example Windows.countTumbling(3) // over 1..10 sums to 6, 15, 24, 10
    */
-  countTumbling(size: number): WindowSpec {
+  countTumbling(size: number): CountTumblingWindowSpec {
     return { kind: 'count-tumbling', size: positiveInt(size, 'count window size') };
   },
 
@@ -109,7 +136,7 @@ export const Windows = {
    * (plus, when the input ends, the first incomplete one if it holds records no fired window held).
    * @example Windows.countSliding(3, 1) // over 1..10 sums to 6, 9, 12, ..., 27
    */
-  countSliding(size: number, slide: number): WindowSpec {
+  countSliding(size: number, slide: number): CountSlidingWindowSpec {
     positiveInt(size, 'count window size');
     positiveInt(slide, 'count window slide');
     if (slide > size) {
@@ -192,7 +219,7 @@ export const TumblingWindow = {
    * @example TumblingWindow.of(5, MINUTES)
    * @example TumblingWindow.of('5m')
    */
-  of(size: Duration, unit?: number): WindowSpec {
+  of(size: Duration, unit?: number): TumblingWindowSpec {
     const sizeMs = unitMs(size, unit, 'tumbling window size', '5, MINUTES');
     return { kind: 'tumbling', sizeMs, offsetMs: 0, time: 'event' };
   },
@@ -201,18 +228,24 @@ export const TumblingWindow = {
 /** Flink-style spelling of hopping windows. */
 export const HoppingWindow = {
   /** @example HoppingWindow.of(10, 2, SECONDS) */
-  of(size: Duration, slide: Duration, unit?: number): WindowSpec {
+  of(size: Duration, slide: Duration, unit?: number): HoppingWindowSpec {
     return hopping(unitMs(size, unit, 'hopping window size', '10, SECONDS'), unitMs(slide, unit, 'hopping window slide', '2, SECONDS'), undefined);
   },
 };
 
 /**
- * Flink's `SlidingEventTimeWindows`: size and slide on a fixed grid, the same as `HoppingWindow`.
- * For per-record lookback windows use `Windows.sliding`.
+ * Flink's spelling, kept for code written for Flink: `SlidingWindow.of` is Flink's
+ * `SlidingEventTimeWindows.of(size, slide)`, windows of `size` on a fixed grid, one starting every
+ * `slide`. Those are hopping windows: it returns a `HoppingWindowSpec`, equal to
+ * `Windows.hopping(size, slide)`. It is not `Windows.sliding(lookback)`, the per-record lookback
+ * window (a `LookbackWindowSpec`).
  */
 export const SlidingWindow = {
-  /** @example SlidingWindow.of(10, 2, SECONDS) */
-  of(size: Duration, slide: Duration, unit?: number): WindowSpec {
+  /**
+   * Hopping windows of `size`, one every `slide`, in Flink's spelling.
+   * @example SlidingWindow.of(10, 2, SECONDS) // the same as Windows.hopping('10s', '2s')
+   */
+  of(size: Duration, slide: Duration, unit?: number): HoppingWindowSpec {
     return HoppingWindow.of(size, slide, unit);
   },
 };
@@ -223,7 +256,7 @@ export const SessionWindow = {
    * @example SessionWindow.withGap(30, SECONDS)
    * @example SessionWindow.withGap('30s')
    */
-  withGap(gap: Duration, unit?: number): WindowSpec {
+  withGap(gap: Duration, unit?: number): SessionWindowSpec {
     const gapMs = unitMs(gap, unit, 'session gap', '30, SECONDS');
     return { kind: 'session', gapMs, time: 'event' };
   },

@@ -21,8 +21,30 @@ void test('a window needs a key, an aggregate needs a window or a key: wrong pip
   // Results are typed: key and value.
   const counts = events.keyBy((e) => e.url).window(Windows.tumbling('1m')).count();
   counts.map((r) => r.key.toUpperCase() + r.value.toFixed(0) + r.start + r.end);
-  const totals = events.keyBy((e) => e.url.length).window(Windows.session('30s')).aggregate(() => ({ n: 0 }), (key, e, acc) => ({ n: acc.n + key + e.ts }));
+  const totals = events
+    .keyBy((e) => e.url.length)
+    .window(Windows.session('30s'))
+    .aggregate(() => ({ n: 0 }), (key, e, acc) => ({ n: acc.n + key + e.ts }), { merge: (a, b) => ({ n: a.n + b.n }) });
   totals.map((r) => r.value.n + r.key);
+  // @ts-expect-error merge combines two accumulators of the aggregate's type
+  events.keyBy((e) => e.url).window(Windows.session('30s')).aggregate(() => 0, (_key, _e, acc) => acc + 1, { merge: (a: string) => a });
+});
+
+void test('a session aggregate without a merge fails where it is written, saying what to write', () => {
+  const sessions = app().stream<Click>('events').keyBy((e) => e.url).window(Windows.session('30s'));
+  assert.throws(
+    () => sessions.aggregate(() => 0, (_key, _e, n) => n + 1, { name: 'session-counts' }),
+    (error: unknown) => isSluiceError(error, 'INVALID_ARGUMENT') && /session windows needs a merge.*\{ merge: \(a, b\) => a \+ b \}/.test(error.message),
+  );
+  assert.throws(() => sessions.aggregate(() => 0, (_key, _e, n) => n + 1, { merge: 'sum' as never }), /aggregate\(\) merge expects a function/);
+  assert.throws(() => sessions.aggregate(() => 0, (_key, _e, n) => n + 1, 'totals' as never), /options must be an object.*\{ name: 'hourly-order-totals' \}/);
+  // Built-in aggregates merge themselves; the spellings with and without options stay valid.
+  sessions.count();
+  sessions.reduce((a) => a);
+  sessions.aggregate(() => 0, (_key, _e, n) => n + 1, { merge: (a, b) => a + b, name: 'session-counts' });
+  const hourly = app().stream<{ customer: string; total: number }>('orders').keyBy((o) => o.customer).window(Windows.tumbling('1h'));
+  hourly.aggregate(() => 0, (_key, order, total) => total + order.total, { name: 'hourly-order-totals' });
+  hourly.aggregate(() => 0, (_key, order, total) => total + order.total);
 });
 
 void test('builders reject bad arguments at once, saying what to write instead', () => {
@@ -82,7 +104,7 @@ void test('stages get stable names from their position unless named, and the gra
     lateness: { allowedLatenessMs: 30_000, lateSideOutput: 'late-events' },
     emit: { kind: 'early-count', every: 10 },
     aggregate: { kind: 'aggregate', init: 'fn', add: 'fn' },
-    store: 'clicks-per-url',
+    // A name alone is a stable state name, not a queryable store (queryable: true makes one).
     id: 3,
     name: 'clicks-per-url',
   });

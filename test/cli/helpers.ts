@@ -32,9 +32,9 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
 const closed = new WeakMap<ChildProcessWithoutNullStreams, Promise<number | null>>();
 
 /** Starts `sluice ...args` with `--data-dir dataDir` (when given). */
-export function start(dataDir: string | undefined, args: readonly string[], env: Record<string, string | undefined> = {}): ChildProcessWithoutNullStreams {
+export function start(dataDir: string | undefined, args: readonly string[], env: Record<string, string | undefined> = {}, cwd?: string): ChildProcessWithoutNullStreams {
   const full = dataDir === undefined ? [...args] : [...args, '--data-dir', dataDir];
-  const child = spawn(process.execPath, [BIN, ...full], { env: childEnv(env) });
+  const child = spawn(process.execPath, [BIN, ...full], { env: childEnv(env), ...(cwd === undefined ? {} : { cwd }) });
   // Listen from the start: a quick child may be gone before the test gets round to waiting.
   closed.set(
     child,
@@ -52,9 +52,9 @@ export function exitCode(child: ChildProcessWithoutNullStreams): Promise<number 
 export async function sluice(
   dataDir: string | undefined,
   args: readonly string[],
-  options: { input?: string; env?: Record<string, string | undefined> } = {},
+  options: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<Result> {
-  const child = start(dataDir, args, options.env);
+  const child = start(dataDir, args, options.env, options.cwd);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -93,12 +93,19 @@ void describe('sluice produce and consume', { concurrency: 2 }, () => {
     assert.equal(described.partitions[0].nextOffset, 2 + badFields.length, 'each run wrote its good first line');
   });
 
-  void test('produce into a missing topic fails without reading', async () => {
+  void test('produce creates a missing topic, as the missing-source message promises', async () => {
     const dir = tempDataDir();
     await ok(dir, ['topic', 'create', 'other', '--partitions', '1']);
-    const result = await sluice(dir, ['produce', 'missing'], { input: '1\n' });
-    assert.equal(result.code, 1);
-    assert.equal(result.stderr, "error: topic 'missing' does not exist; create it with `sluice topic create missing --partitions N`\n");
+    const result = await sluice(dir, ['produce', 'missing', '--partitions', '2'], { input: '{"key":"a","value":1}\n{"key":"b","value":2}\n' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^created topic 'missing' with 2 partitions/);
+    const described = JSON.parse(await ok(dir, ['topic', 'describe', 'missing', '--json']));
+    assert.equal(described.partitions.length, 2);
+    assert.equal(jsonLines(await ok(dir, ['consume', 'missing', '--from-beginning', '--timeout-ms', '300'])).length, 2);
+    // An existing topic is used as it is, and nothing is said.
+    const again = await sluice(dir, ['produce', 'missing'], { input: '3\n' });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, '');
   });
 
   void test('--from-timestamp, --offset with --partition, --max, and starting at the end', async () => {

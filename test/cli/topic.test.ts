@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ok, sluice, tempDataDir } from './helpers.ts';
@@ -64,6 +64,73 @@ void describe('sluice topic', { concurrency: 2 }, () => {
     assert.equal(refused.stderr, "error: topic 'plain' is not compacted; create it with --compact to compact it\n");
   });
 
+  void test('--segment-bytes makes small segments; alter changes retention; compact covers the active segment (regression: it saved 0 B)', async () => {
+    const dir = tempDataDir();
+    await ok(dir, ['topic', 'create', 'small', '--partitions', '1', '--compact', '--segment-bytes', '512']);
+    const [meta] = JSON.parse(await ok(dir, ['topic', 'list', '--json'])) as Array<{ segmentBytes: number }>;
+    assert.equal(meta.segmentBytes, 512);
+    // produce writes a batch per 1000 lines, and a segment rolls between batches.
+    const lines = Array.from({ length: 12_000 }, (_, i) => JSON.stringify({ key: `k${i % 4}`, value: i })).join('\n');
+    await ok(dir, ['produce', 'small'], `${lines}\n`);
+    const before = JSON.parse(await ok(dir, ['topic', 'describe', 'small', '--json']));
+    assert.ok(before.partitions[0].segments >= 12, 'records roll into many small segments');
+    assert.deepEqual(before.damage, []);
+    const compacted = JSON.parse(await ok(dir, ['topic', 'compact', 'small', '--json']));
+    assert.ok(compacted.savedBytes > 0);
+    const after = JSON.parse(await ok(dir, ['topic', 'describe', 'small', '--json']));
+    assert.ok(after.partitions[0].segments <= 3, `emptied segments merged away (${after.partitions[0].segments} left)`);
+    const consumed = (await ok(dir, ['consume', 'small', '--from-beginning', '--timeout-ms', '200'])).trim().split('\n');
+    assert.deepEqual(
+      consumed.map((line) => JSON.parse(line).value),
+      [11_996, 11_997, 11_998, 11_999],
+    );
+
+    // Compaction on a topic whose records all sit in its active segment.
+    await ok(dir, ['topic', 'create', 'table', '--partitions', '1', '--compact']);
+    await ok(dir, ['produce', 'table'], '{"key":"a","value":1}\n{"key":"a","value":2}\n{"key":"a","value":3}\n');
+    assert.ok(JSON.parse(await ok(dir, ['topic', 'compact', 'table', '--json'])).savedBytes > 0);
+
+    await ok(dir, ['topic', 'create', 'events', '--partitions', '1', '--segment-bytes', '1024']);
+    await ok(dir, ['produce', 'events'], `${Array.from({ length: 5000 }, (_, i) => JSON.stringify({ value: `event-${i}` })).join('\n')}\n`);
+    const full = JSON.parse(await ok(dir, ['topic', 'describe', 'events', '--json'])).partitions[0];
+    const altered = await ok(dir, ['topic', 'alter', 'events', '--retention-bytes', '4096']);
+    assert.match(altered, /^altered topic events \(.*retention bytes 4\.0 KiB.*\); retention deleted \d+ segments\n$/);
+    const trimmed = JSON.parse(await ok(dir, ['topic', 'describe', 'events', '--json'])).partitions[0];
+    assert.ok(trimmed.firstOffset > full.firstOffset && trimmed.sizeBytes < full.sizeBytes, 'the new retention freed space at once');
+    assert.equal(trimmed.nextOffset, full.nextOffset);
+    const json = JSON.parse(await ok(dir, ['topic', 'alter', 'events', '--retention-ms', '7d', '--json']));
+    assert.deepEqual([json.config.retentionMs, json.config.retentionBytes], [604_800_000, 4096]);
+    const nothing = await sluice(dir, ['topic', 'alter', 'events']);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /nothing to change for topic 'events': give --retention-ms and\/or --retention-bytes/);
+    assert.equal((await sluice(dir, ['topic', 'alter', 'missing', '--retention-ms', '1'])).code, 1);
+  });
+
+  void test('describe reports damage it can see instead of healthy numbers', async () => {
+    const dir = tempDataDir();
+    await ok(dir, ['topic', 'create', 'events', '--partitions', '1', '--segment-bytes', '1024']);
+    await ok(dir, ['produce', 'events'], `${Array.from({ length: 4000 }, (_, i) => JSON.stringify({ value: `event-${i}` })).join('\n')}\n`);
+    const [topicDir] = readdirSync(join(dir, 'topics'));
+    const partitionDir = join(dir, 'topics', topicDir, '0');
+    const logs = readdirSync(partitionDir).filter((f) => f.endsWith('.log')).sort();
+    rmSync(join(partitionDir, logs[1]));
+    const fd = openSync(join(partitionDir, logs[2]), 'r+');
+    writeSync(fd, Buffer.from('XX'), 0, 2, 100);
+    closeSync(fd);
+    const text = await sluice(dir, ['topic', 'describe', 'events']);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /damaged: 2 segments/);
+    assert.match(text.stdout, /partition 0, offsets \d+ to \d+: the segment file is missing/);
+    assert.match(text.stdout, /partition 0, offsets \d+ to \d+: unreadable batch at byte \d+/);
+    const json = JSON.parse((await sluice(dir, ['topic', 'describe', 'events', '--json'])).stdout);
+    assert.equal(json.damage.length, 2);
+    const quick = JSON.parse((await sluice(dir, ['topic', 'describe', 'events', '--json', '--no-verify'])).stdout);
+    assert.deepEqual(
+      quick.damage.map((d: { problem: string }) => d.problem),
+      ['the segment file is missing'],
+    );
+  });
+
   void test('errors are one line on stderr with exit code 1, usage errors exit 2', async () => {
     const dir = tempDataDir();
     await ok(dir, ['topic', 'create', 'events', '--partitions', '1']);
@@ -119,11 +186,11 @@ void describe('sluice topic', { concurrency: 2 }, () => {
 
   void test('help lists every command with examples', async () => {
     const top = await ok(undefined, ['--help']);
-    for (const expected of ['topic', 'produce <topic>', 'consume [options] <topic>', '--data-dir <dir>', 'SLUICE_DATA_DIR', '--json', 'Examples:']) {
+    for (const expected of ['topic', 'produce [options] <topic>', 'app', 'consume [options] <topic>', '--data-dir <dir>', 'SLUICE_DATA_DIR', '--json', 'Examples:']) {
       assert.ok(top.includes(expected), `sluice --help mentions ${expected}`);
     }
     const create = await ok(undefined, ['topic', 'create', '--help']);
-    for (const expected of ['--partitions <n>', '--compact', '--retention-ms <ms>', '--retention-bytes <bytes>', '--fsync <policy>', 'Global Options:', 'Examples:']) {
+    for (const expected of ['--partitions <n>', '--compact', '--retention-ms <ms>', '--retention-bytes <bytes>', '--segment-bytes <bytes>', '--fsync <policy>', 'Global Options:', 'Examples:']) {
       assert.ok(create.includes(expected), `topic create --help mentions ${expected}`);
     }
     const produce = await ok(undefined, ['produce', '--help']);

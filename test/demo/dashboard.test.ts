@@ -52,13 +52,20 @@ void test('the demo dashboard renders the graph and charts, with a live throughp
     await page.goto(url, { timeout: 10_000 });
 
     // The pipeline graph: one box per operator of the demo's plan, edges between them.
-    await page.waitForFunction("document.querySelectorAll('#graph svg g.node').length >= 20", undefined, { timeout: 10_000 });
+    // Waits go through locators: the dashboard's Content Security Policy refuses evaluated strings.
+    await page.locator('#graph svg g.node').nth(19).waitFor({ timeout: 10_000 });
     assert.ok((await page.locator('#graph svg path').count()) >= 20);
     assert.equal(await page.locator('#graph g.node[data-op="clicks-per-page"]').count(), 1);
+    // Regression: the union of the fraud pipelines and its sink run in both inputs' stages, and were drawn twice.
+    const boxes = page.locator('#graph g.node');
+    const names: Array<string | null> = [];
+    for (let i = 0, n = await boxes.count(); i < n; i++) names.push(await boxes.nth(i).getAttribute('data-op'));
+    assert.deepEqual(names.filter((name, i) => names.indexOf(name) !== i), [], 'each operator is drawn once');
+    assert.equal(await page.locator('#graph g.node.sink', { hasText: 'fraud-alerts' }).count(), 1);
     // Four uPlot charts, with data.
-    await page.waitForFunction("document.querySelectorAll('.uplot canvas').length >= 4", undefined, { timeout: 10_000 });
+    await page.locator('.uplot canvas').nth(3).waitFor({ timeout: 10_000 });
     const figure = async () => Number((await page.locator('#fig-in').innerText()).replace(/,/g, ''));
-    await page.waitForFunction("Number(document.getElementById('fig-in').textContent.replace(/,/g, '')) > 0", undefined, { timeout: 10_000 });
+    await page.locator('#fig-in', { hasText: /[1-9]/ }).waitFor({ timeout: 10_000 });
     const first = await figure();
     const seen = new Set([first]);
     for (let i = 0; i < 8 && seen.size < 2; i++) {
@@ -69,7 +76,7 @@ void test('the demo dashboard renders the graph and charts, with a live throughp
     assert.ok(seen.size >= 2, `the throughput figure stayed at ${first}`);
     assert.equal(await page.locator('#status').innerText(), 'live');
     // Give the first 10 s windows time to fire, so the screenshot shows results (bounded: not asserted).
-    await page.waitForFunction("document.querySelectorAll('#top li').length > 0", undefined, { timeout: 14_000 }).catch(() => undefined);
+    await page.locator('#top li').first().waitFor({ timeout: 14_000 }).catch(() => undefined);
     assert.deepEqual(errors, [], 'no script errors on the page');
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-artifacts/dashboard.png'), fullPage: true });

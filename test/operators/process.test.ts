@@ -122,7 +122,7 @@ void test('list and map state; a name used as two kinds is rejected with a hint'
 });
 
 void test('running aggregates emit the updated result per key for every record, and restore', () => {
-  const sum = { init: () => 0, add: (acc: number, v: number) => acc + v, result: (acc: number) => acc };
+  const sum = { init: () => 0, add: (_key: unknown, v: number, acc: number) => acc + v, result: (acc: number) => acc };
   const h = new OperatorHarness(new RollingAggregateOperator('sum', sum));
   h.processBatch([1, 2, 3].map((value, i) => ({ value, timestamp: i, key: i % 2 === 0 ? 'even' : 'odd' })));
   assert.deepEqual(h.values(), [

@@ -4,6 +4,7 @@
  * restore. Source partitions compute each record's `sourceWatermark` with the real
  * bounded-out-of-orderness generator, record by record.
  */
+import { parseWithInfinities, stringifyWithInfinities } from '../../src/core/index.ts';
 import type { Element, Output } from '../../src/operators/operator.ts';
 import { WindowOperator, type WindowOperatorConfig, type WindowResult } from '../../src/operators/window.ts';
 import { BoundedOutOfOrderness } from '../../src/time/index.ts';
@@ -61,7 +62,7 @@ export class Harness {
 
   /** Replaces the operator by a fresh one restored from a JSON round trip of a snapshot. */
   restart(): this {
-    const saved = JSON.parse(JSON.stringify(this.op.snapshot()));
+    const saved = parseWithInfinities(stringifyWithInfinities(this.op.snapshot()));
     this.op = new WindowOperator(this.config);
     this.op.restore(saved);
     return this;
@@ -89,14 +90,14 @@ export class Partition {
 
 export const sum = {
   init: () => 0,
-  add: (acc: number, v: number) => acc + v,
+  add: (_key: unknown, v: number, acc: number) => acc + v,
   merge: (a: number, b: number) => a + b,
   result: (acc: number) => acc,
 };
 
 export const count = {
   init: () => 0,
-  add: (acc: number) => acc + 1,
+  add: (_key: unknown, _v: unknown, acc: number) => acc + 1,
   merge: (a: number, b: number) => a + b,
   result: (acc: number) => acc,
 };
@@ -104,7 +105,7 @@ export const count = {
 /** Collects values in arrival order: an order-sensitive aggregate. */
 export const collect = {
   init: (): unknown[] => [],
-  add: (acc: unknown[], v: unknown) => [...acc, v],
+  add: (_key: unknown, v: unknown, acc: unknown[]) => [...acc, v],
   merge: (a: unknown[], b: unknown[]) => [...a, ...b],
   result: (acc: unknown[]) => acc,
 };

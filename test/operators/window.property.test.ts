@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { parseWithInfinities, stringifyWithInfinities } from '../../src/core/index.ts';
 import type { Element, Output } from '../../src/operators/operator.ts';
 import { WindowOperator, type WindowResult } from '../../src/operators/window.ts';
 import type { EmitSpec, WindowSpec } from '../../src/time/window-spec.ts';
@@ -92,7 +93,7 @@ interface Run {
 
 const collectIds = {
   init: (): number[] => [],
-  add: (acc: number[], v: number) => [...acc, v],
+  add: (_key: unknown, v: number, acc: number[]) => [...acc, v],
   merge: (a: number[], b: number[]) => [...a, ...b],
   result: (acc: number[]) => acc,
 };
@@ -133,7 +134,7 @@ function run(input: Input, batchSizes: number[], restartAt = -1): Run {
     i += size;
     op.process(batch, out);
     if (b === restartAt) {
-      const saved = JSON.parse(JSON.stringify(op.snapshot()));
+      const saved = parseWithInfinities(stringifyWithInfinities(op.snapshot()));
       op = new WindowOperator(config);
       op.restore(saved);
     }

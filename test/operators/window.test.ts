@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isSluiceError, MINUTES } from '../../src/core/index.ts';
 import { WindowOperator } from '../../src/operators/window.ts';
-import { Triggers, TumblingWindow, Windows } from '../../src/time/index.ts';
+import { Triggers, TumblingWindow, type WindowSpec, Windows } from '../../src/time/index.ts';
 import { collect, count, Harness, Partition, sum } from './window-harness.ts';
 
 const oneToTen = (p = new Partition(0)) => Array.from({ length: 10 }, (_, i) => p.record(i + 1, i + 1));
@@ -175,7 +175,7 @@ test('a fired session that a record grows is a new window: it fires when the wat
 
 test('session windows need aggregate.merge', () => {
   assert.throws(
-    () => new WindowOperator({ name: 's', window: Windows.session('30s'), aggregate: { init: () => 0, add: (a: number) => a + 1, result: (a: number) => a } }),
+    () => new WindowOperator({ name: 's', window: Windows.session('30s'), aggregate: { init: () => 0, add: (_k: unknown, _v: unknown, a: number) => a + 1, result: (a: number) => a } }),
     (e) => isSluiceError(e, 'INVALID_ARGUMENT') && /aggregate.merge/.test(e.message),
   );
 });
@@ -344,7 +344,7 @@ test('snapshot and restore mid-stream gives the same output, for every window ki
 test('a snapshot is a detached copy: later in-place changes to accumulators do not leak into it', () => {
   const mutable = {
     init: () => [] as number[],
-    add: (acc: number[], v: number) => {
+    add: (_key: unknown, v: number, acc: number[]) => {
       acc.push(v);
       return acc;
     },
@@ -366,7 +366,7 @@ test('state that cannot be checkpointed is reported with what to do', () => {
   const h = new Harness({
     name: 'fn-state',
     window: Windows.tumbling(10),
-    aggregate: { init: () => ({ f: () => 1 }), add: (acc: unknown) => acc, result: () => 0 },
+    aggregate: { init: () => ({ f: () => 1 }), add: (_k: unknown, _v: unknown, acc: unknown) => acc, result: () => 0 },
   }).feed([p.record(1, 1)]);
   assert.throws(() => h.op.snapshot(), (e) => isSluiceError(e, 'INVALID_ARGUMENT') && /plain data/.test(e.message));
 });
@@ -385,4 +385,24 @@ test('query returns the current value of the windows held, per key or for all ke
   assert.deepEqual(counts.op.query('k'), [{ key: 'k', start: 3, end: 4, value: 4 }]);
   const global = new Harness({ name: 'qg', window: Windows.global(Triggers.count(100)), aggregate: sum }).feed(oneToTen());
   assert.equal(global.op.query('k')[0].value, 55);
+});
+
+test('snapshots written before infinities had one JSON encoding (\'inf\' strings) still restore', () => {
+  // Taken by the previous release: two records of key 'k' at times 1 and 3, before any watermark.
+  const old = {
+    sliding: '{"version":1,"name":"w","window":"sliding","watermark":"-inf","progress":"-inf","lateRecords":0,"nextEarlyAt":"-inf","engine":[{"key":"k","windows":[{"start":-9,"end":2,"acc":null,"fired":false,"since":1},{"start":-7,"end":4,"acc":null,"fired":false,"since":1}],"extra":[{"ts":1,"value":1,"cutoff":"-inf"},{"ts":3,"value":2,"cutoff":1}],"extraUntil":12}]}',
+    session: '{"version":1,"name":"w","window":"session","watermark":"-inf","progress":"-inf","lateRecords":0,"nextEarlyAt":"-inf","engine":[{"key":"k","windows":[{"start":1,"end":8,"acc":3,"fired":false,"since":2}],"extraUntil":"inf"}]}',
+  };
+  const fired = (window: WindowSpec, saved: string) => {
+    const op = new WindowOperator({ name: 'w', window, aggregate: sum });
+    op.restore(JSON.parse(saved));
+    const out: unknown[] = [];
+    op.onWatermark(Infinity, { emit: (e) => out.push([e.value.start, e.value.end, e.value.value]), side() {} });
+    return out;
+  };
+  assert.deepEqual(fired(Windows.sliding(10), old.sliding), [
+    [-9, 2, 1],
+    [-7, 4, 3],
+  ]);
+  assert.deepEqual(fired(Windows.session(5), old.session), [[1, 8, 3]]);
 });

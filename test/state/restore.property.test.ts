@@ -40,7 +40,7 @@ const families: [string, Make][] = [
         },
       }),
   ],
-  ['rolling', (table) => new RollingAggregateOperator('r', { init: () => 0, add: (acc: number, e: Input) => acc + e.v, result: (acc: number) => acc }, undefined, table?.('accumulators'))],
+  ['rolling', (table) => new RollingAggregateOperator('r', { init: () => 0, add: (_key: unknown, e: Input, acc: number) => acc + e.v, result: (acc: number) => acc }, undefined, table?.('accumulators'))],
   ...(
     [
       ['tumbling window', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }],
@@ -57,7 +57,7 @@ const families: [string, Make][] = [
         name: 'w',
         window,
         lateness: { allowedLatenessMs: 30, lateSideOutput: 'late' },
-        aggregate: { init: () => [] as number[], add: (acc: number[], e: Input) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
+        aggregate: { init: () => [] as number[], add: (_key: unknown, e: Input, acc: number[]) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
         table: table?.('windows'),
       }) as Operator,
   ]),

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isSluiceError, MINUTES, SECONDS } from '../../src/core/index.ts';
 import {
+  type HoppingWindowSpec,
   HoppingWindow,
+  type LookbackWindowSpec,
   SessionWindow,
   SlidingWindow,
   Triggers,
@@ -47,6 +49,21 @@ test('Flink-style spellings', () => {
   assert.deepEqual(SlidingWindow.of(10, 2, SECONDS), Windows.hopping('10s', '2s'), "Flink's sliding windows are hopping windows");
   assert.deepEqual(SessionWindow.withGap(30, SECONDS), Windows.session('30s'));
   assert.deepEqual(SessionWindow.withGap('30s'), Windows.session('30s'));
+});
+
+test("one meaning of sliding: SlidingWindow.of is a hopping window, Windows.sliding a lookback, and the types keep them apart", () => {
+  const flink: HoppingWindowSpec = SlidingWindow.of(10, 2, SECONDS);
+  const lookback: LookbackWindowSpec = Windows.sliding('10s');
+  assert.equal(flink.kind, 'hopping');
+  assert.equal(lookback.kind, 'sliding');
+  // @ts-expect-error SlidingWindow.of builds hopping windows, not per-record lookback windows
+  const wrong: LookbackWindowSpec = SlidingWindow.of(10, 2, SECONDS);
+  // @ts-expect-error Windows.sliding is a lookback, not a window on a grid
+  const alsoWrong: HoppingWindowSpec = Windows.sliding('10s');
+  assert.notEqual(wrong.kind, alsoWrong.kind);
+  // Every builder's type names its kind; all of them are still WindowSpecs for .window().
+  const kinds: string[] = [Windows.tumbling('1m').kind, Windows.hopping('1m', '20s').kind, Windows.session('1m').kind, Windows.global(Triggers.count(1)).kind, Windows.countTumbling(2).kind, Windows.countSliding(2, 1).kind];
+  assert.deepEqual(kinds, ['tumbling', 'hopping', 'session', 'global', 'count-tumbling', 'count-sliding']);
 });
 
 test('watermark builders', () => {

@@ -3,6 +3,7 @@
  * options, help and action) to the program; a new command is one more entry in `registrars`.
  */
 import type { Command } from 'commander';
+import { registerApp } from './app.ts';
 import { registerConsume } from './consume.ts';
 import { registerProduce } from './produce.ts';
 import { registerRun } from './run.ts';
@@ -13,4 +14,4 @@ import { registerTopic } from './topic.ts';
 export type CommandRegistrar = (program: Command) => void;
 
 /** In the order `sluice --help` lists them. */
-export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSavepoint];
+export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSavepoint, registerApp];

@@ -1,11 +1,11 @@
 /** `sluice produce TOPIC`: JSON lines from stdin into a topic, written in chunks. */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { partitionForKey, SluiceError } from '../../core/index.ts';
+import { isSluiceError, partitionForKey, SluiceError } from '../../core/index.ts';
 import type { Log, ProduceRecord } from '../../log/index.ts';
 import { CommandExit, signalExitCode } from '../exit.ts';
 import { paint, printJson, table, write } from '../format.ts';
-import { withLog } from '../options.ts';
+import { integer, withLog } from '../options.ts';
 import { LineError, parseRecordLine } from '../records.ts';
 
 /** A chunk is written by one produce call: big enough for speed, small enough that an error loses little. */
@@ -23,7 +23,8 @@ export function registerProduce(program: Command): void {
   program
     .command('produce')
     .description('write JSON lines from stdin to a topic, one record per line')
-    .argument('<topic>', 'the topic to write to')
+    .argument('<topic>', 'the topic to write to; created when missing')
+    .option('-p, --partitions <n>', 'partitions of the topic when this command creates it', integer(1), 1)
     .addHelpText(
       'after',
       `
@@ -43,20 +44,37 @@ number; the lines before it stay written, as they do on SIGINT or SIGTERM (exit 
 Records are written in chunks of up to ${CHUNK_RECORDS} lines or 1 MiB (line by line when stdin is
 a terminal). At the end a summary (records per partition) is printed.
 
+A missing topic is created first (as Kafka's auto-create does), with --partitions partitions
+(default 1), and said so on stderr; use \`sluice topic create\` for other settings.
+
 Examples:
   $ echo '{"key":"user-1","value":{"page":"/home"}}' | sluice produce events
+  $ sluice produce orders --partitions 3 < orders.jsonl
   $ printf '1\\n2\\n3\\n' | sluice produce numbers
   $ sluice produce events --json < events.jsonl`,
     )
-    .action(async (topic: string, _options: object, command: Command) => {
+    .action(async (topic: string, options: { partitions: number }, command: Command) => {
       await withLog(command, async (log, { json }) => {
+        createIfMissing(log, topic, options.partitions);
         const { summary, failure, interrupted } = await produceLines(log, topic);
         if (json) await printJson(summary);
         else await write(summaryText(summary));
         if (failure) throw failure;
         if (interrupted) throw new CommandExit(`interrupted by ${interrupted}; ${written(summary.records)}`, signalExitCode(interrupted));
-      });
+      }, true);
     });
+}
+
+/** Auto-create: a missing topic is created with `partitions` partitions, and the user told so. */
+function createIfMissing(log: Log, topic: string, partitions: number): void {
+  if (log.listTopics().some((t) => t.name === topic)) return;
+  try {
+    log.createTopic(topic, { partitions });
+  } catch (error) {
+    if (isSluiceError(error, 'TOPIC_EXISTS')) return; // another process created it meanwhile
+    throw error;
+  }
+  process.stderr.write(`created topic '${topic}' with ${partitions} partition${partitions === 1 ? '' : 's'} (\`sluice topic create\` sets other options)\n`);
 }
 
 interface Outcome {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { EmbeddedBackend } from '../../backend/embedded.ts';
 import { listSavepoints, savepointTime } from '../../checkpoint/index.ts';
-import { jsonCodec, SluiceError } from '../../core/index.ts';
+import { jsonCodec, runningApp, SluiceError } from '../../core/index.ts';
 import { controlTopic, safeDecode } from '../../runtime/control.ts';
 import { paint, printJson, write } from '../format.ts';
 import { globalOptions, integer, withLog } from '../options.ts';
@@ -22,11 +22,15 @@ export function registerSavepoint(program: Command): void {
     .option('--timeout-ms <ms>', 'how long to wait for the app to answer', integer(1), 30_000)
     .addHelpText('after', '\nExamples:\n  $ sluice savepoint create clicks\n  $ sluice run pipeline.ts --from-savepoint sp-1764570000000-42')
     .action(async (app: string, options: { timeoutMs: number }, command: Command) => {
-      await withLog(command, async (log, { json }) => {
+      await withLog(command, async (log, { dataDir, json }) => {
         const backend = EmbeddedBackend.wrap(log);
         const topic = controlTopic(app);
         if (!log.listTopics().some((t) => t.name === topic)) {
           throw new SluiceError('INVALID_ARGUMENT', `app '${app}' has never run in this data directory (no topic '${topic}'); start it with \`sluice run FILE\``);
+        }
+        // Savepoints are taken by the running app: without one, nobody would ever answer.
+        if (runningApp(dataDir, app) === undefined) {
+          throw new SluiceError('INVALID_ARGUMENT', `no process runs app '${app}' in ${dataDir}; savepoints are taken while it runs: start it with \`sluice run FILE\`, then ask again`);
         }
         let [offset] = await backend.endOffsets(topic);
         const request = randomUUID();

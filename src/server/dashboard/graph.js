@@ -28,16 +28,31 @@ function kindOf(op) {
 
 /** Builds the SVG for a job's plan; returns an object whose update(rates, slow) refreshes numbers. */
 function renderGraph(container, stages) {
+  // One box per logical operator: an operator after a union runs in each input's stage (the
+  // physical plan copies it there), so its copies share the box, keyed by the operator's name.
   const nodes = new Map();
-  const edges = [];
-  for (const stage of stages) {
-    for (const op of stage.ops) nodes.set(`${stage.id}.${op.index}`, { id: `${stage.id}.${op.index}`, op, stage, inputs: [] });
-  }
+  /** Box id -> the `stage.index` of each physical copy, whose rates add up. */
+  const copies = new Map();
+  const idOf = new Map();
   for (const stage of stages) {
     for (const op of stage.ops) {
-      const from = `${stage.id}.${op.index}`;
-      for (const j of op.next) edges.push({ from, to: `${stage.id}.${j}`, exchange: false });
-      for (const t of op.exchanges) edges.push({ from, to: `${t}.0`, exchange: true });
+      const physical = `${stage.id}.${op.index}`;
+      idOf.set(physical, op.name);
+      if (!nodes.has(op.name)) nodes.set(op.name, { id: op.name, op, stage, inputs: [] });
+      copies.set(op.name, [...(copies.get(op.name) ?? []), physical]);
+    }
+  }
+  const edges = [];
+  const edgeKeys = new Set();
+  const addEdge = (from, to, exchange) => {
+    if (to === undefined || edgeKeys.has(`${from}>${to}`)) return;
+    edgeKeys.add(`${from}>${to}`);
+    edges.push({ from, to, exchange });
+  };
+  for (const stage of stages) {
+    for (const op of stage.ops) {
+      for (const j of op.next) addEdge(op.name, idOf.get(`${stage.id}.${j}`), false);
+      for (const t of op.exchanges) addEdge(op.name, idOf.get(`${t}.0`), true);
     }
   }
   for (const e of edges) nodes.get(e.to)?.inputs.push(e.from);
@@ -112,7 +127,7 @@ function renderGraph(container, stages) {
   }
   return {
     update(rates, slowName) {
-      for (const [id, text] of rateText) text.textContent = `${formatRate(rates[id] ?? 0)}/s`;
+      for (const [id, text] of rateText) text.textContent = `${formatRate(copies.get(id).reduce((sum, physical) => sum + (rates[physical] ?? 0), 0))}/s`;
       for (const [id, g] of boxes) g.classList.toggle('slow', slowName !== null && nodes.get(id).op.name === slowName);
     },
   };

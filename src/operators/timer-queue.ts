@@ -1,11 +1,18 @@
 /**
- * A min-queue of (time, key) timers for the window engines: each key keeps one live timer at
- * the next time it has work (a window end to fire, or end + lateness to drop state). Stale
- * entries are skipped on pop, which is cheaper than removing them from the heap. Ties on time
- * break by the key's sequence number (its creation order), so keys fire in the same order in a
- * run and in a run restored from a snapshot.
+ * The timer queue of every operator: a min-heap of (time, seq, key id) entries, in parallel
+ * arrays (no object per timer). Ties on time break by `seq`, which the caller chooses so firing
+ * order is the same in a run and in a run restored from a snapshot: the window engines pass the
+ * key's creation order, keyed timers their registration order. The queue never removes an
+ * entry early: callers skip entries that went stale (a window key whose timer moved, a deleted
+ * timer) when they pop them, which is cheaper than deleting from the heap.
+ * @example
+ * const q = new TimerQueue();
+ * q.push(60_000, 0, keyId('k'));
+ * while (q.size > 0 && q.peek() <= watermark) fire(q.pop());
  */
-import type { KeyId } from './window-common.ts';
+import type { KeyIdValue } from '../state/index.ts';
+
+type KeyId = KeyIdValue;
 
 export class TimerQueue {
   private times: number[] = [];
@@ -42,6 +49,11 @@ export class TimerQueue {
   /** The earliest time queued, or +Infinity. */
   peek(): number {
     return this.times.length > 0 ? this.times[0] : Number.POSITIVE_INFINITY;
+  }
+
+  /** The `seq` of the earliest entry; call only when `size > 0`. */
+  peekSeq(): number {
+    return this.seqs[0];
   }
 
   /** Removes the earliest timer and returns its key; call only when `size > 0`. */
