@@ -53,7 +53,7 @@ export function checkShape(app: string, saved: string[][], current: string[][]):
       if (before[i] !== now[i]) {
         throw new SluiceError(
           'STATE_INCOMPATIBLE',
-          `the checkpoint of '${app}' was taken by a different pipeline: stage ${stage} had operator '${before[i] ?? '(none)'}' where it now has '${now[i] ?? '(none)'}'; restore needs the same operators, or remove the app's checkpoints to start without state`,
+          `the checkpoint of '${app}' was taken by a different pipeline: stage ${stage} had operator '${before[i] ?? '(none)'}' where it now has '${now[i] ?? '(none)'}'; restore needs the same operators: start from a savepoint (it matches state by operator name), or reset the app (sluice app reset ${app}) to process its input again without state`,
         );
       }
     }

@@ -1,33 +1,31 @@
 /**
  * Checkpoints of the memory state backend: every commit writes the whole job snapshot as one
- * record to the compacted topic `<app>.checkpoints`, in the same step as the round's output and
- * consumed offsets (for exactly-once, in the same log transaction). Records alternate between
+ * record to the compacted topic `<app>.checkpoints`, at the coordinator's `state` step (for
+ * exactly-once, in the same log transaction as the round's output and consumed offsets). Records alternate between
  * two keys, so compaction keeps the last two checkpoints: when the last one cannot be read,
  * recovery falls back to the one before it, with a warning that the output committed after it
  * may be written again.
  *
  * Limit: the state is written whole at every commit; use the lmdb backend for large state.
  */
-import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
+import type { LogBackend } from '../backend/index.ts';
 import { SluiceError, utf8 } from '../core/index.ts';
-import type { CommitStep } from './commit.ts';
+import type { CheckpointWrite, StatePersistence } from './coordinator.ts';
 import { decodeSnapshot, encodeSnapshot, type JobSnapshot } from './snapshot.ts';
-import type { CheckpointStore } from './store.ts';
 
 export function checkpointTopic(app: string): string {
   return `${app}.checkpoints`;
 }
 
-export class TopicCheckpoints implements CheckpointStore {
+export class TopicCheckpoints implements StatePersistence {
+  readonly twoPhase = false;
   readonly #backend: LogBackend;
   readonly #app: string;
-  readonly #commit: CommitStep;
   readonly #warn: (message: string) => void;
 
-  constructor(backend: LogBackend, app: string, commit: CommitStep, warn: (message: string) => void) {
+  constructor(backend: LogBackend, app: string, warn: (message: string) => void) {
     this.#backend = backend;
     this.#app = app;
-    this.#commit = commit;
     this.#warn = warn;
   }
 
@@ -67,16 +65,15 @@ export class TopicCheckpoints implements CheckpointStore {
     return undefined;
   }
 
-  async commit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number): Promise<void> {
-    output.set(checkpointTopic(this.#app), [{ key: utf8(`${this.#app}#${snapshot.id % 2}`), value: encodeSnapshot(snapshot), timestamp: now, partition: 0 }]);
-    await this.#commit.commit(output, offsets);
+  async stage(write: CheckpointWrite): Promise<void> {
+    const { snapshot, now } = write;
+    await write.send(checkpointTopic(this.#app), [{ key: utf8(`${this.#app}#${snapshot.id % 2}`), value: encodeSnapshot(snapshot), timestamp: now, partition: 0 }]);
   }
 
-  send(output: Map<string, OutgoingRecord[]>): Promise<void> {
-    return this.#commit.commit(output, []);
-  }
+  /** Heap state starts empty by itself; the last record stays (a later start reads it). */
+  startEmpty(): void {}
 
-  close(): Promise<void> {
-    return this.#commit.close();
+  tables(): [string, Iterable<[unknown, unknown]>][] {
+    return [];
   }
 }

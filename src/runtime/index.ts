@@ -1,7 +1,9 @@
 /**
- * runtime: tasks running fused operator chains per input partition, in-process exchanges at
- * keyBy, watermark propagation, error routing to the dead-letter topic; each commit hands
- * output, source offsets and the job snapshot to the checkpoint store (src/checkpoint).
+ * runtime: a job is a topology (stages, each a StageRuntime owning its tasks, source partitions,
+ * upstream frontiers and leaving watermarks; exchanges at keyBy), rounds over it (fetch, fused
+ * operator chains, watermark propagation) and a checkpointer (when and what to checkpoint;
+ * savepoints) that hands each checkpoint to the coordinator in src/checkpoint. Also error
+ * routing to the dead-letter topic, metrics events, and stepping for tests.
  */
 export * from './errors.ts';
 export * from './exchange.ts';
@@ -10,5 +12,7 @@ export * from './metrics-events.ts';
 export * from './operators.ts';
 export * from './output-buffer.ts';
 export * from './source.ts';
+export * from './stage.ts';
+export * from './stepping.ts';
 export * from './stores.ts';
 export * from './task.ts';

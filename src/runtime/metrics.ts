@@ -5,7 +5,6 @@
  */
 import type { LogBackend, OutgoingRecord } from '../backend/index.ts';
 import { explainPlan, type PhysicalPlan } from '../plan/index.ts';
-import type { WatermarkTracker } from '../time/index.ts';
 import {
   type CommitEvent,
   commitChannel,
@@ -19,17 +18,13 @@ import {
   type StageWatermark,
 } from './metrics-events.ts';
 import type { SourcePartition } from './source.ts';
-import type { Task } from './task.ts';
+import type { StageRuntime } from './stage.ts';
 
 /** What the probe reads of a job; the job hands over its own structures, nothing is copied. */
 export interface ProbeView {
   name: string;
   plan: PhysicalPlan;
-  tasks: Task[][];
-  sources: SourcePartition[][];
-  upstreams: { stage: number; tracker: WatermarkTracker }[][];
-  /** The watermark each task last forwarded through its exchanges. */
-  leaving: number[][];
+  stages: readonly StageRuntime[];
   deadLetters(): number;
   written(): number;
 }
@@ -52,8 +47,8 @@ export class JobProbe {
 
   started(guarantee: string, checkpointIntervalMs: number): void {
     if (!jobChannel.hasSubscribers) return;
-    const { plan, tasks, name } = this.#view;
-    const event: JobEvent = { type: 'start', job: name, time: this.#clock(), guarantee, checkpointIntervalMs, stages: describeStages(plan, tasks), explain: explainPlan(plan, (s) => tasks[s].length) };
+    const { plan, stages, name } = this.#view;
+    const event: JobEvent = { type: 'start', job: name, time: this.#clock(), guarantee, checkpointIntervalMs, stages: describeStages(plan, stages), explain: explainPlan(plan, (s) => stages[s].tasks.length) };
     jobChannel.publish(event);
   }
 
@@ -116,7 +111,7 @@ export class JobProbe {
     for (const [topic, records] of output) written[topic] = records.length;
     const lag: CommitEvent['lag'] = [];
     if (error === undefined) {
-      for (const list of this.#view.sources) {
+      for (const { sources: list } of this.#view.stages) {
         if (list.length === 0) continue;
         const ends = await backend.endOffsets(list[0].topic);
         for (const s of list) lag.push({ topic: s.topic, partition: s.partition, records: Math.max(0, ends[s.partition] - s.offset) });
@@ -139,8 +134,8 @@ export class JobProbe {
 
   #sources(): RoundEvent['sources'] {
     const out: RoundEvent['sources'] = [];
-    for (const list of this.#view.sources) {
-      for (const s of list) {
+    for (const { sources } of this.#view.stages) {
+      for (const s of sources) {
         const snap = s.generator.snapshot();
         out.push({ topic: s.topic, partition: s.partition, read: this.#read.get(`${s.topic}/${s.partition}`) ?? 0, offset: s.offset, watermark: s.generator.watermark, maxEventTime: snap.maxSeen });
       }
@@ -155,7 +150,7 @@ export class JobProbe {
         let inCount = 0;
         let outCount = 0;
         let busyMs = 0;
-        for (const task of this.#view.tasks[stage.id]) {
+        for (const task of this.#view.stages[stage.id].tasks) {
           inCount += task.counters.in[index];
           outCount += task.counters.out[index];
           busyMs += task.counters.busyMs[index];
@@ -167,39 +162,32 @@ export class JobProbe {
   }
 
   #stages(): StageWatermark[] {
-    const { plan, upstreams, sources, leaving } = this.#view;
     const out: StageWatermark[] = [];
-    for (const stage of plan.stages) {
-      const ups = upstreams[stage.id];
-      if (ups.length === 0) continue;
+    for (const stage of this.#view.stages) {
+      if (stage.upstreams.length === 0) continue;
       const inputs: StageWatermark['inputs'] = [];
-      let watermark = Number.POSITIVE_INFINITY;
-      for (const u of ups) {
-        watermark = Math.min(watermark, u.tracker.current());
-        const marks = sources[u.stage].length > 0 ? sources[u.stage].map((s) => s.generator.watermark) : leaving[u.stage];
-        for (let partition = 0; partition < marks.length; partition++) inputs.push({ stage: u.stage, partition, watermark: marks[partition], idle: u.tracker.isIdle(partition) });
+      for (const u of stage.upstreams) {
+        for (let partition = 0; partition < u.stage.tasks.length; partition++) inputs.push({ stage: u.stage.id, partition, watermark: u.stage.partitionWatermark(partition), idle: u.frontier.isIdle(partition) });
       }
-      out.push({ stage: stage.id, watermark, inputs });
+      out.push({ stage: stage.id, watermark: stage.inputWatermark(), inputs });
     }
     return out;
   }
 
   #late(): number {
     let late = 0;
-    for (const list of this.#view.tasks) {
-      for (const task of list) for (const op of task.operators()) late += (op as { lateRecords?: number }).lateRecords ?? 0;
-    }
+    for (const stage of this.#view.stages) late += stage.late();
     return late;
   }
 }
 
-function describeStages(plan: PhysicalPlan, tasks: Task[][]): PlanStage[] {
+function describeStages(plan: PhysicalPlan, stages: readonly StageRuntime[]): PlanStage[] {
   const explained = explainPlan(plan).split('\n');
   return plan.stages.map((stage) => ({
     id: stage.id,
     ...(stage.entry.kind === 'source' ? { topic: stage.entry.topic } : {}),
     upstream: stage.upstream,
-    tasks: tasks[stage.id].length,
+    tasks: stages[stage.id].tasks.length,
     ops: stage.ops.map((op, index) => {
       // explainPlan prints `  name: detail[ -> exchange ...]`; reuse its wording rather than a second describer.
       const line = explained.find((l) => l.startsWith(`  ${op.node.name}: `)) ?? '';

@@ -7,6 +7,7 @@ import { isSluiceError } from '../core/index.ts';
 import type { Element, Operator, Output, RecordErrorHandler } from '../operators/index.ts';
 import type { TaskSnapshot } from '../checkpoint/index.ts';
 import type { Stage } from '../plan/index.ts';
+import { Frontier } from '../time/index.ts';
 import type { ElementQueue, Exchange } from './exchange.ts';
 import { roundChannel } from './metrics-events.ts';
 
@@ -15,8 +16,10 @@ interface OpSlot {
   next: number[];
   side: Map<string, number[]>;
   exchanges: Exchange[];
-  /** Operators feeding this one inside the task, for watermark minimums. */
+  /** Operators feeding this one inside the task (the first operator is fed by the task's input). */
   inputs: number[];
+  /** The operator's input watermark: over `inputs` (and, for the first, the task's input first). */
+  frontier: Frontier;
   buffer: Element[];
   sideBuffers: Map<string, Element[]>;
   output: Output;
@@ -38,13 +41,19 @@ export class Task implements ElementQueue {
     this.stage = stage;
     this.index = index;
     this.#onError = onError;
+    const inputs: number[][] = stage.ops.map(() => []);
+    stage.ops.forEach((physical, i) => {
+      for (const j of physical.next) inputs[j].push(i);
+      for (const list of physical.side.values()) for (const j of list) inputs[j].push(i);
+    });
     this.#slots = stage.ops.map((physical, i) => {
       const slot: OpSlot = {
         op: ops[i],
         next: physical.next,
         side: physical.side,
         exchanges: [],
-        inputs: [],
+        inputs: inputs[i],
+        frontier: inputFrontier(i, inputs[i].length),
         buffer: [],
         sideBuffers: new Map(),
         output: {
@@ -60,10 +69,6 @@ export class Task implements ElementQueue {
       return slot;
     });
     this.counters = { in: ops.map(() => 0), out: ops.map(() => 0), busyMs: ops.map(() => 0) };
-    this.#slots.forEach((slot, i) => {
-      for (const j of slot.next) this.#slots[j].inputs.push(i);
-      for (const list of slot.side.values()) for (const j of list) this.#slots[j].inputs.push(i);
-    });
   }
 
   /** The task's state for a checkpoint: each operator's snapshot and the watermark it forwarded. */
@@ -122,8 +127,11 @@ export class Task implements ElementQueue {
     let leaving = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.#slots.length; i++) {
       const slot = this.#slots[i];
-      let input = i === 0 ? watermark : Number.POSITIVE_INFINITY;
-      for (const j of slot.inputs) input = Math.min(input, this.#slots[j].watermark);
+      const { frontier, inputs } = slot;
+      const first = i === 0 ? 1 : 0;
+      if (first === 1) frontier.advance(0, watermark);
+      for (let k = 0; k < inputs.length; k++) frontier.advance(first + k, this.#slots[inputs[k]].watermark);
+      const input = frontier.current();
       if (input > slot.watermark) {
         const t0 = roundChannel.hasSubscribers ? performance.now() : -1; // metrics: window firing time
         const forwarded = slot.op.onWatermark ? slot.op.onWatermark(input, slot.output) : input;
@@ -196,6 +204,14 @@ export class Task implements ElementQueue {
     for (const j of next) this.#run(j, elements);
     for (const exchange of exchanges) exchange.send(elements);
   }
+}
+
+/** Operator `i`'s input frontier: the first operator's input 0 is the task's input watermark. */
+function inputFrontier(i: number, inputs: number): Frontier {
+  const frontier = new Frontier(Math.max(1, inputs + (i === 0 ? 1 : 0)));
+  // An operator nothing feeds (none in a well-formed plan) never holds a watermark back.
+  if (i > 0 && inputs === 0) frontier.end(0);
+  return frontier;
 }
 
 function samePosition(element: Element, position: { topic: string; partition: number; offset: number }): boolean {

@@ -20,7 +20,7 @@ import { crc32c } from '@node-rs/crc32';
 import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { isProcessAlive, SELF_START, SluiceError } from '../core/index.ts';
-import type { StateBackend } from './backend.ts';
+import type { DurableStore, StateBackend } from './backend.ts';
 import { checkLmdbFile } from './lmdb-file.ts';
 import type { KeyedTable, KeyIdValue } from './table.ts';
 
@@ -39,7 +39,7 @@ export interface LmdbStateOptions {
   cacheEntries?: number;
 }
 
-export class LmdbStateBackend implements StateBackend {
+export class LmdbStateBackend implements StateBackend, DurableStore {
   readonly kind = 'lmdb';
   readonly dir: string;
   readonly #env: RootDatabase;
@@ -75,6 +75,15 @@ export class LmdbStateBackend implements StateBackend {
       if (cause instanceof SluiceError) throw cause;
       throw new SluiceError('STATE_CORRUPT', `the state in '${dir}' cannot be opened. ${DAMAGE_ADVICE}`, { cause });
     }
+  }
+
+  /** The backend is its own durable store: tables and checkpoint record in one LMDB environment. */
+  get store(): DurableStore {
+    return this;
+  }
+
+  get location(): string {
+    return this.dir;
   }
 
   /** A fresh environment gets the current format; one written without value checksums is refused, not misread. */

@@ -1,13 +1,15 @@
 /**
  * The test kit: pipelines on an in-memory log with several partitions and a manual clock.
- * Put input in, run the app (bounded, or unbounded and stopped), read the output back.
+ * Put input in, run the app (bounded, or unbounded and stopped), read the output back. A
+ * stepping kit (`new TestKit({ stepping: true })`) runs unbounded apps one round per `step()`,
+ * so tests wait on rounds, never on time.
  */
 import type { FetchedRecord, LogBackend, OutgoingRecord } from '../backend/index.ts';
 import { MemoryBackend } from '../backend/memory.ts';
 import { encodeKey } from '../operators/index.ts';
 import { fromUtf8, jsonCodec, jsonOrText, SluiceError, utf8 } from '../core/index.ts';
-import { type DeadLetter, WATERMARK_HEADER } from '../runtime/index.ts';
-import { Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
+import { type DeadLetter, driveJobsOn, type JobDriver, type RunSummary, type SteppedJob, WATERMARK_HEADER } from '../runtime/index.ts';
+import { type RunOptions, Sluice, type SluiceOptions, setDefaultBackend } from '../sluice.ts';
 import { ManualClock } from './clock.ts';
 
 export interface InputOptions<T> {
@@ -28,6 +30,19 @@ export interface OutputRecord<V = unknown> {
   value: V;
 }
 
+export interface TestKitOptions {
+  /** The manual clock's start, epoch ms (default 0). */
+  startTime?: number;
+  /**
+   * Unbounded runs advance only through `step()` and `runUntilIdle()` (default false: they run
+   * on their own, as in production).
+   */
+  stepping?: boolean;
+}
+
+/** Rounds `runUntilIdle()` runs before it gives up on an input that never drains. */
+const MAX_IDLE_ROUNDS = 100_000;
+
 /**
  * @example
  * const kit = new TestKit();
@@ -43,9 +58,73 @@ export class TestKit {
   /** Lines `print()` wrote, in order. */
   readonly printed: string[] = [];
   #spread = 0;
+  readonly #stepping: boolean;
+  /** Unbounded apps of a stepping kit, while they run. */
+  readonly #jobs = new Set<SteppedJob>();
+  /** Unbounded runs of this kit's apps started and not yet attached (they may still open state). */
+  #starting = 0;
+  #waiters: (() => void)[] = [];
 
-  constructor(options: { startTime?: number } = {}) {
+  constructor(options: TestKitOptions = {}) {
     this.clock = new ManualClock(options.startTime ?? 0);
+    this.#stepping = options.stepping ?? false;
+    if (this.#stepping) driveJobsOn(this.backend, this.#driver());
+  }
+
+  #driver(): JobDriver {
+    return {
+      attach: (job) => {
+        this.#jobs.add(job);
+        this.#notify();
+      },
+      detach: (job) => this.#jobs.delete(job),
+    };
+  }
+
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * One round of every app of this (stepping) kit running unbounded: read what the sources
+   * hold, process it, propagate watermarks, commit if the checkpoint interval is up on the
+   * kit's clock. Resolves whether anything moved.
+   * @example
+   * const kit = new TestKit({ stepping: true });
+   * const running = app.run();
+   * await kit.step();
+   * kit.clock.advance(1000);
+   * await kit.step(); // commits: the interval is up
+   * app.stop();
+   * await running;
+   */
+  async step(): Promise<boolean> {
+    const jobs = await this.#running();
+    let moved = false;
+    for (const job of jobs) moved = (await job.step()) || moved;
+    return moved;
+  }
+
+  /** Rounds until no source has unread records and nothing is pending, then a commit: everything read is visible. */
+  async runUntilIdle(): Promise<void> {
+    for (let round = 0; await this.step(); round++) {
+      if (round === MAX_IDLE_ROUNDS) throw new SluiceError('PIPELINE_FAILED', `the apps of this kit still move after ${MAX_IDLE_ROUNDS} rounds: something keeps writing to their input`);
+    }
+    for (const job of await this.#running()) await job.commit();
+  }
+
+  /** The unbounded apps running now; waits for apps whose run() was called and that still open. */
+  async #running(): Promise<SteppedJob[]> {
+    if (!this.#stepping) throw new SluiceError('INVALID_ARGUMENT', 'step() and runUntilIdle() drive a stepping kit: create it with new TestKit({ stepping: true })');
+    while (this.#jobs.size === 0 && this.#starting > 0) {
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+      });
+    }
+    if (this.#jobs.size === 0) throw new SluiceError('INVALID_ARGUMENT', 'no app of this kit runs unbounded: start one with app.run() (without bounded) first');
+    return [...this.#jobs];
   }
 
   /** Appends values (as JSON) to a topic; without a key they are spread over the partitions round-robin. */
@@ -84,7 +163,33 @@ export class TestKit {
 
   /** An app on the kit's log and clock; `print()` output is collected in `printed`. */
   app(options: Omit<SluiceOptions, 'backend' | 'clock'>): Sluice {
-    return new Sluice({ print: (line) => this.printed.push(line), ...options, backend: this.backend, clock: this.clock.now });
+    const appOptions = { print: (line: string) => this.printed.push(line), ...options, backend: this.backend, clock: this.clock.now };
+    if (!this.#stepping) return new Sluice(appOptions);
+    const kit = this;
+    // A stepping kit knows an unbounded run is starting, so a step() asked for while it opens waits for it.
+    return new (class extends Sluice {
+      override async run(runOptions: RunOptions = {}): Promise<RunSummary> {
+        if (runOptions.bounded) return super.run(runOptions);
+        kit.#starting++;
+        let attached = false;
+        const before = kit.#jobs.size;
+        const running = super.run(runOptions);
+        attached = kit.#jobs.size > before;
+        if (attached) kit.#starting--;
+        else {
+          // Opening state first: the job attaches later (or the start fails).
+          const settle = (): void => {
+            if (attached) return;
+            attached = true;
+            kit.#starting--;
+            kit.#notify();
+          };
+          kit.#waiters.push(settle);
+          running.then(settle, settle);
+        }
+        return running;
+      }
+    })(appOptions);
   }
 
   /**
@@ -107,6 +212,7 @@ export class TestKit {
       // The kit owns the log: an app closing "its" backend must not close it.
       close: async () => undefined,
     };
+    if (this.#stepping) driveJobsOn(shared, this.#driver());
     setDefaultBackend(async () => shared);
     return () => setDefaultBackend(undefined);
   }

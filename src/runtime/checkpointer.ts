@@ -1,0 +1,223 @@
+/**
+ * The job's checkpointer: when to checkpoint (every interval, when output or changed state
+ * grows large, on demand), what a checkpoint holds (the job snapshot of every stage), and
+ * where a job starts from (its last checkpoint, a savepoint, or nothing — refused when the
+ * group already consumed input a stateful pipeline's state depended on). How a checkpoint
+ * becomes durable is the coordinator's (src/checkpoint/coordinator.ts). Savepoints are
+ * served here too, asked for by `Job.savepoint()` or the control topic.
+ */
+import type { Guarantee } from '../api/index.ts';
+import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
+import { CheckpointCoordinator, type JobSnapshot, listSavepoints, readSavepoint, stateShape, statePersistence, writeSavepoint } from '../checkpoint/index.ts';
+import { SluiceError } from '../core/index.ts';
+import type { StateBackend } from '../state/index.ts';
+import { ControlChannel } from './control.ts';
+import type { JobProbe } from './metrics.ts';
+import type { OutputBuffer } from './output-buffer.ts';
+import { operatorNames, restoreCheckpoint, restoreSavepoint } from './restore.ts';
+import type { Topology } from './topology.ts';
+
+/** Changed state entries that make the job checkpoint before its interval is up (bounds lmdb's write-back). */
+const MAX_PENDING_STATE = 200_000;
+/** Buffered output records that make the job checkpoint before its interval is up. */
+const MAX_PENDING_OUTPUT = 50_000;
+
+export interface CheckpointerOptions {
+  name: string;
+  guarantee: Guarantee;
+  checkpointIntervalMs: number;
+  clock: () => number;
+  warn: (message: string) => void;
+  /** Where savepoints are kept; without it there are none (and no control topic). */
+  dataDir?: string;
+  fromSavepoint?: string;
+  dropState?: string[];
+}
+
+export interface SavepointRequest {
+  resolve: (id: string) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Checkpointer {
+  readonly #options: CheckpointerOptions;
+  readonly #topology: Topology;
+  readonly #backend: LogBackend;
+  readonly #state: StateBackend;
+  readonly #buffer: OutputBuffer;
+  readonly #probe: JobProbe;
+  #coordinator: CheckpointCoordinator | undefined;
+  #control: ControlChannel | undefined;
+  #checkpointId = 0;
+  #lastCommit = 0;
+  #committedPosition = -1;
+  /** metrics: at-least-once output written ahead of the checkpoint, reported with it. */
+  readonly #sentEarly = new Map<string, OutgoingRecord[]>();
+  /** A bounded run fired everything at watermark +Infinity: its last checkpoint is final. */
+  ended = false;
+
+  constructor(options: CheckpointerOptions, topology: Topology, backend: LogBackend, state: StateBackend, buffer: OutputBuffer, probe: JobProbe) {
+    this.#options = options;
+    this.#topology = topology;
+    this.#backend = backend;
+    this.#state = state;
+    this.#buffer = buffer;
+    this.#probe = probe;
+  }
+
+  /** Opens the coordinator, settles what a crash left, and restores the job's state. */
+  async open(): Promise<void> {
+    const { name, guarantee, warn } = this.#options;
+    let warned = false;
+    const persistence = statePersistence(this.#state, this.#backend, name, (message) => {
+      warned = true;
+      warn(message);
+    });
+    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence });
+    const saved = await this.#coordinator.recover();
+    this.#checkpointId = saved?.id ?? 0;
+    const parts = { name, plan: this.#topology.plan, stages: this.#topology.stages, state: this.#state };
+    if (this.#options.fromSavepoint !== undefined) {
+      if (this.#options.dataDir === undefined) throw new SluiceError('INVALID_ARGUMENT', 'savepoints need a dataDir');
+      const savepoint = readSavepoint(this.#options.dataDir, name, this.#options.fromSavepoint);
+      this.#coordinator.startEmpty();
+      restoreSavepoint(parts, savepoint, this.#options.dropState ?? []);
+    } else if (saved !== undefined && !saved.final) {
+      if (!warned) this.#warnIfOlder(saved);
+      restoreCheckpoint(parts, saved);
+    } else if (saved !== undefined) {
+      // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
+      // from the committed offsets with empty state (its watermarks would make every record late).
+      this.#coordinator.startEmpty(saved);
+    } else {
+      this.#refuseLostState();
+      this.#coordinator.startEmpty();
+    }
+    if (this.#options.dataDir !== undefined) {
+      this.#control = new ControlChannel(this.#backend, name);
+      await this.#control.open();
+    }
+    this.#lastCommit = this.#options.clock();
+  }
+
+  /** No checkpoint, but the group consumed input: the state that input built is gone, and starting empty would give wrong results. */
+  #refuseLostState(): void {
+    if (!this.#topology.stateful) return;
+    const consumed: string[] = [];
+    for (const [topic, partitions] of this.#topology.committed) for (const [partition, offset] of partitions) if (offset > 0) consumed.push(`${topic}/${partition}:${offset}`);
+    if (consumed.length === 0) return;
+    const { name, dataDir } = this.#options;
+    const savepoints = dataDir === undefined ? [] : listSavepoints(dataDir, name);
+    throw new SluiceError(
+      'STATE_MISSING',
+      `app '${name}' has committed input up to ${consumed.join(', ')} (topic/partition:offset) but no state (${this.#state.store ? `nothing in '${this.#state.store.location}'` : `no checkpoint in topic '${name}.checkpoints'`}); start from a savepoint (sluice run FILE --from-savepoint ID${savepoints.length > 0 ? `; it has ${savepoints.join(', ')}` : ''}) or reset it (sluice app reset ${name}) to process its input again`,
+    );
+  }
+
+  /** The group committed past the restored checkpoint: a later one was lost (a truncated checkpoint topic, say). */
+  #warnIfOlder(saved: JobSnapshot): void {
+    for (const stage of this.#topology.stages) {
+      for (const source of stage.sources) {
+        const restored = saved.sources[stage.id]?.[source.partition]?.offset;
+        const committed = this.#topology.committed.get(source.topic)?.get(source.partition);
+        if (restored === undefined || committed === undefined || committed <= restored) continue;
+        this.#options.warn(`the group of '${this.#options.name}' committed ${source.topic}/${source.partition} up to offset ${committed}, but the last checkpoint that can be read (checkpoint ${saved.id}) stops at ${restored}; restoring it: output committed after it may be written again`);
+        return;
+      }
+    }
+  }
+
+  /** Commits when the interval is up (or output or changed state grew large), or now with `force`. */
+  async maybeCommit(force: boolean): Promise<void> {
+    const coordinator = this.#coordinator!;
+    const now = this.#options.clock();
+    // at-least-once: output is visible at once, not at the checkpoint (a crash may repeat it).
+    if (this.#options.guarantee === 'at-least-once' && this.#buffer.size > 0) {
+      const early = this.#buffer.drain();
+      await coordinator.sendEarly(early);
+      if (this.#probe.active) appendAll(this.#sentEarly, early); // metrics
+    }
+    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < MAX_PENDING_OUTPUT && this.#state.pending < MAX_PENDING_STATE) return;
+    this.#lastCommit = now;
+    // Nothing read and nothing to write since the last commit: no empty transaction.
+    const position = this.#topology.position();
+    if (this.#buffer.size === 0 && position === this.#committedPosition) return;
+    const offsets = this.#topology.offsets();
+    const output = this.#buffer.drain();
+    // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
+    const t0 = performance.now(); // metrics: a checkpoint's time includes taking the snapshot
+    const snapshot = this.snapshot(this.#checkpointId + 1);
+    if (!this.#probe.active) await coordinator.commit(output, offsets, snapshot, now);
+    else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
+    this.#checkpointId = snapshot.id;
+    this.#committedPosition = position;
+  }
+
+  /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
+  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number, t0: number): Promise<void> {
+    // at-least-once output sent ahead of this checkpoint is reported with it.
+    const reported = new Map(this.#sentEarly);
+    this.#sentEarly.clear();
+    appendAll(reported, output);
+    try {
+      await this.#coordinator!.commit(output, offsets, snapshot, now);
+    } catch (error) {
+      await this.#probe.committed(this.#backend, reported, performance.now() - t0, error);
+      throw error;
+    }
+    await this.#probe.committed(this.#backend, reported, performance.now() - t0);
+  }
+
+  /** The job snapshot: every stage's task snapshots, source positions and leaving watermarks. */
+  snapshot(id: number): JobSnapshot {
+    const { plan, stages } = this.#topology;
+    return {
+      version: 1,
+      id,
+      final: this.ended,
+      shape: operatorNames(plan),
+      stateShapes: plan.stages.map((stage) => stage.ops.map((op) => stateShape(op.node))),
+      tasks: stages.map((stage) => stage.snapshotTasks()),
+      sources: stages.map((stage) => stage.snapshotSources()),
+      leaving: stages.map((stage) => [...stage.leaving]),
+    };
+  }
+
+  /** Takes the savepoints asked for since the last round (`waiting`, and requests on the control topic). */
+  async serveSavepoints(waiting: SavepointRequest[]): Promise<void> {
+    const control = (await this.#control?.requests(this.#options.clock())) ?? [];
+    if (waiting.length === 0 && control.length === 0) return;
+    let id: string | undefined;
+    let failure: unknown;
+    try {
+      // The savepoint is the state as of a commit: commit what this round did first.
+      await this.maybeCommit(true);
+      const durable = this.#coordinator!.tables();
+      const snapshot = { ...this.snapshot(this.#checkpointId), tableScopes: durable.map(([scope]) => scope) };
+      id = writeSavepoint(this.#options.dataDir!, this.#options.name, snapshot, durable, this.#options.clock());
+    } catch (error) {
+      failure = error;
+    }
+    for (const request of control) {
+      await this.#control!.reply(id === undefined ? { type: 'savepoint-failed', request, error: String(failure instanceof Error ? failure.message : failure) } : { type: 'savepoint-done', request, id });
+    }
+    for (const w of waiting) {
+      if (id === undefined) w.reject(failure);
+      else w.resolve(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#control?.close();
+    await this.#coordinator?.close();
+  }
+}
+
+/** Adds `more`'s records to `into`, topic by topic (metrics of early at-least-once output). */
+function appendAll(into: Map<string, OutgoingRecord[]>, more: Map<string, OutgoingRecord[]>): void {
+  for (const [topic, records] of more) {
+    const list = into.get(topic);
+    if (list === undefined) into.set(topic, [...records]);
+    else for (const record of records) list.push(record);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The round loop's one step: read one batch from every source partition that has not ended
+ * (LogBackend.fetch, all partitions at once), run each batch through its task, then move
+ * watermarks through the stages in order and advance processing time. And the wait between
+ * rounds: for new data on any partition, without polling.
+ */
+import type { LogBackend } from '../backend/index.ts';
+import type { JobProbe } from './metrics.ts';
+import type { SourcePartition } from './source.ts';
+import type { StageRuntime } from './stage.ts';
+import type { Topology } from './topology.ts';
+
+export class Rounds {
+  readonly #topology: Topology;
+  readonly #backend: LogBackend;
+  readonly #probe: JobProbe;
+  readonly #clock: () => number;
+  readonly #batchSize: number;
+  /** Source records read so far. */
+  records = 0;
+
+  constructor(topology: Topology, backend: LogBackend, probe: JobProbe, clock: () => number, batchSize: number) {
+    this.#topology = topology;
+    this.#backend = backend;
+    this.#probe = probe;
+    this.#clock = clock;
+    this.#batchSize = batchSize;
+  }
+
+  /** Bounded runs: each partition ends at its current end offset; one with nothing to read ends at once. */
+  async bound(): Promise<void> {
+    for (const stage of this.#topology.stages) {
+      if (stage.sources.length === 0) continue;
+      const ends = await this.#backend.endOffsets(stage.sources[0].topic);
+      for (const source of stage.sources) {
+        source.end = ends[source.partition];
+        // A partition with nothing to read ends at once, so it never holds the watermark back.
+        if (source.done) {
+          source.generator.end();
+          stage.activity(source.partition);
+        }
+      }
+    }
+  }
+
+  /** Whether every source partition reached its end (bounded runs). */
+  get done(): boolean {
+    for (const { source } of this.#topology.sources()) if (!source.done) return false;
+    return true;
+  }
+
+  /** Reads and processes one batch per source partition; returns the number of records read. */
+  async round(): Promise<number> {
+    const batchSize = this.#batchSize;
+    const pending: { stage: StageRuntime; source: SourcePartition }[] = [];
+    for (const entry of this.#topology.sources()) if (!entry.source.done) pending.push(entry);
+    const fetched = await Promise.all(pending.map(({ source: s }) => this.#backend.fetch(s.topic, s.partition, s.offset, Math.min(batchSize, s.end - s.offset))));
+    let read = 0;
+    pending.forEach(({ stage, source }, i) => {
+      const { records, nextOffset } = fetched[i];
+      source.offset = nextOffset;
+      read += records.length;
+      this.#probe.fetched(source, records.length, records[0]?.timestamp); // metrics
+      stage.tasks[source.partition].push(source.toElements(records));
+      if (source.done) source.generator.end();
+      if (records.length > 0 || source.done) stage.activity(source.partition);
+    });
+    this.records += read;
+    const topology = this.#topology;
+    topology.propagate();
+    const now = this.#clock();
+    for (const task of topology.timed) task.advanceProcessingTime(now);
+    if (topology.timed.length > 0) topology.propagate();
+    this.#probe.round(); // metrics
+    return read;
+  }
+
+  /** Waits until any partition has data past its position, `stop` resolves, or `timeoutMs` passes. */
+  async waitForData(timeoutMs: number, stop: Promise<void>): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const { source: s } of this.#topology.sources()) waits.push(this.#backend.waitForData(s.topic, s.partition, s.offset, timeoutMs));
+    // Any partition with new data (or the stop) ends the wait: waiting for all would add up to a timeout of latency.
+    await Promise.race([...waits, stop]);
+  }
+}

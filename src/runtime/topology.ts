@@ -1,0 +1,161 @@
+/**
+ * The job's topology: from the physical plan, a StageRuntime per stage with a task per
+ * partition, the exchanges between them, the frontiers over each stage's upstream partitions,
+ * and the source partitions positioned at the group's committed offsets.
+ */
+import type { LogBackend, TopicPartitionOffset } from '../backend/index.ts';
+import { stateShape } from '../checkpoint/index.ts';
+import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
+import type { RecordErrorHandler } from '../operators/index.ts';
+import type { PhysicalPlan, Stage } from '../plan/index.ts';
+import type { StateBackend } from '../state/index.ts';
+import { type ExchangeFactory, inProcessExchanges } from './exchange.ts';
+import { buildOperator, type OperatorEnv } from './operators.ts';
+import { SourcePartition } from './source.ts';
+import { StageRuntime } from './stage.ts';
+import { Task } from './task.ts';
+
+export interface TopologyOptions {
+  /** The app's name: its consumer group. */
+  name: string;
+  plan: PhysicalPlan;
+  backend: LogBackend;
+  state: StateBackend;
+  /** What operators are built with, less their tables (scoped here by operator and task). */
+  env: Omit<OperatorEnv, 'table'>;
+  onError: RecordErrorHandler;
+  /** The dead-letter topic, created with the sink topics. */
+  deadLetterTopic: string;
+  clock: () => number;
+  codec?: Codec;
+  exchanges?: ExchangeFactory;
+}
+
+export class Topology {
+  readonly plan: PhysicalPlan;
+  readonly stages: readonly StageRuntime[];
+  /** Tasks with processing-time operators, advanced by the clock every round. */
+  readonly timed: readonly Task[];
+  /** Per source topic, the partitions the group had committed when the job opened. */
+  readonly committed: ReadonlyMap<string, ReadonlyMap<number, number>>;
+
+  private constructor(plan: PhysicalPlan, stages: StageRuntime[], timed: Task[], committed: Map<string, Map<number, number>>) {
+    this.plan = plan;
+    this.stages = stages;
+    this.timed = timed;
+    this.committed = committed;
+  }
+
+  /** Creates sink topics, tasks and exchanges, and positions every source at the group's committed offset. */
+  static async open(options: TopologyOptions): Promise<Topology> {
+    const { plan, backend } = options;
+    const counts = new Map<number, number>();
+    for (const stage of plan.stages) {
+      if (stage.entry.kind !== 'source') continue;
+      try {
+        counts.set(stage.id, await backend.partitions(stage.entry.topic));
+      } catch (cause) {
+        throw new SluiceError('TOPIC_NOT_FOUND', `source topic '${stage.entry.topic}' does not exist; create it (sluice topic create ${stage.entry.topic} --partitions 3) or produce to it first`, { cause });
+      }
+    }
+    const keyPartitions = Math.max(1, ...counts.values());
+    for (const topic of plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions);
+    await backend.ensureTopic(options.deadLetterTopic, 1);
+    const timed: Task[] = [];
+    const committed = new Map<string, Map<number, number>>();
+    const stages: StageRuntime[] = [];
+    for (const stage of plan.stages) {
+      const n = counts.get(stage.id) ?? keyPartitions;
+      const tasks: Task[] = [];
+      for (let i = 0; i < n; i++) {
+        // Tables are scoped by operator name and task: a restarted or changed pipeline finds them.
+        const ops = stage.ops.map((op) => buildOperator(op.node, { ...options.env, table: (kind: string) => options.state.table(`${op.node.name}/${kind}/${i}`) }));
+        const task = new Task(stage, i, ops, options.onError);
+        if (ops.some((op) => op.onProcessingTime)) timed.push(task);
+        tasks.push(task);
+      }
+      stages.push(new StageRuntime(stage, tasks, await openSources(options, stage, n, committed)));
+    }
+    for (const stage of plan.stages) connect(options, stage, stages);
+    for (const stage of stages) {
+      for (const upstream of stage.plan.upstream) {
+        const entry = plan.stages[upstream].entry;
+        const idleTimeoutMs = entry.kind === 'source' ? entry.time.watermark.idleTimeoutMs : undefined;
+        stage.readFrom(stages[upstream], idleTimeoutMs === undefined ? {} : { idleTimeoutMs, clock: options.clock });
+      }
+    }
+    return new Topology(plan, stages, timed, committed);
+  }
+
+  /** Every source partition, stage by stage. */
+  *sources(): Iterable<{ stage: StageRuntime; source: SourcePartition }> {
+    for (const stage of this.stages) for (const source of stage.sources) yield { stage, source };
+  }
+
+  /** Sum of the read positions, to tell whether a round moved. */
+  position(): number {
+    let sum = 0;
+    for (const { source } of this.sources()) sum += source.offset;
+    return sum;
+  }
+
+  /** Every source partition's next offset, for the commit. */
+  offsets(): TopicPartitionOffset[] {
+    const offsets: TopicPartitionOffset[] = [];
+    for (const { source } of this.sources()) offsets.push({ topic: source.topic, partition: source.partition, offset: source.offset });
+    return offsets;
+  }
+
+  /** Drains exchanges and moves watermarks through the stages, in order. */
+  propagate(): void {
+    for (const stage of this.stages) stage.advance();
+  }
+
+  /** Whether some task holds exchanged input not processed yet. */
+  get hasPending(): boolean {
+    return this.stages.some((stage) => stage.hasPending);
+  }
+
+  /** Records dropped as late, over every stage. */
+  late(): number {
+    let late = 0;
+    for (const stage of this.stages) late += stage.late();
+    return late;
+  }
+
+  /** Whether any operator keeps state a restart must find (windows, rolling aggregates, process functions). */
+  get stateful(): boolean {
+    return this.plan.stages.some((stage) => stage.ops.some((op) => {
+      const shape = stateShape(op.node);
+      return shape !== null && shape !== 'source';
+    }));
+  }
+}
+
+function connect(options: TopologyOptions, stage: Stage, stages: StageRuntime[]): void {
+  stage.ops.forEach((op, index) => {
+    for (const target of op.exchanges) {
+      const entry = options.plan.stages[target].entry;
+      if (entry.kind !== 'keyBy') continue;
+      for (const task of stages[stage.id].tasks) {
+        const factory = options.exchanges ?? inProcessExchanges;
+        task.connect(index, factory({ name: entry.name, keyFn: entry.fn, targets: [...stages[target].tasks], onError: options.onError }));
+      }
+    }
+  });
+}
+
+async function openSources(options: TopologyOptions, stage: Stage, n: number, committedOut: Map<string, Map<number, number>>): Promise<SourcePartition[]> {
+  const entry = stage.entry;
+  if (entry.kind !== 'source') return [];
+  const { backend } = options;
+  const start = await backend.startOffsets(entry.topic);
+  const committed = await backend.committedOffsets(options.name, entry.topic);
+  committedOut.set(entry.topic, committed);
+  const sources: SourcePartition[] = [];
+  for (let p = 0; p < n; p++) {
+    const offset = Math.max(committed.get(p) ?? start[p], start[p]);
+    sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? options.codec ?? jsonCodec, entry.name, options.onError));
+  }
+  return sources;
+}
