@@ -141,7 +141,7 @@ void test('the stateless operators pass on values that are not Promises, truthy 
   assert.deepEqual(errors, []);
 });
 
-void test('keys 1 and "1" are counted apart: in windows, running counts and the queryable store', async () => {
+void test('keys 1 and "1" are counted apart: in windows and running counts', async () => {
   const kit = new TestKit();
   kit.input('events', [{ k: 1 }, { k: '1' }, { k: 1 }], { timestamp: () => 0 });
   const app = kit.app({ name: 'key-types' });
@@ -159,10 +159,32 @@ void test('keys 1 and "1" are counted apart: in windows, running counts and the 
     ['1', 1],
     [1, 2],
   ]);
+});
+
+void test('keys 1 and "1" are apart in a queryable store read while the app runs', async () => {
+  const kit = new TestKit({ stepping: true });
+  kit.input('events', [{ k: 1 }, { k: '1' }, { k: 1 }], { timestamp: () => 0 });
+  const app = kit.app({ name: 'key-types-store' });
+  app
+    .stream<{ k: number | string }>('events')
+    .keyBy((e) => e.k)
+    .window(Windows.tumbling('1m'))
+    .count({ name: 'per-key', queryable: true })
+    .to('windowed');
+  const running = app.run();
+  await kit.runUntilIdle();
   const store = app.store<number>('per-key');
-  assert.deepEqual(store.get(1).map((w) => w.value), [2]);
-  assert.deepEqual(store.get('1').map((w) => w.value), [1]);
+  assert.deepEqual(
+    store.get(1).map((w) => w.value),
+    [2],
+  );
+  assert.deepEqual(
+    store.get('1').map((w) => w.value),
+    [1],
+  );
   assert.equal(store.all().length, 2);
+  app.stop();
+  await running;
 });
 
 void test('a process function whose onTimer throws: the timer is dead-lettered, the other timers still fire', async () => {
