@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import type { Collector } from './collector.ts';
 
@@ -28,6 +29,11 @@ export interface AppOptions {
   collector: Collector;
   /** When set, every request must carry it: `Authorization: Bearer T` or `?token=T`. */
   token?: string;
+  /**
+   * Without a token, the Host headers answered (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`):
+   * a page on another site that rebinds its DNS name to 127.0.0.1 sends its own name, and is refused.
+   */
+  allowedHosts?: ReadonlySet<string>;
   /** Milliseconds between server-sent snapshots (default 1000). */
   eventIntervalMs?: number;
 }
@@ -35,6 +41,25 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Hono {
   const { collector, token } = options;
   const app = new Hono();
+  app.use(
+    '*',
+    secureHeaders({
+      // The dashboard loads only its own files; uPlot sets inline styles on its canvas.
+      contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], frameAncestors: ["'none'"] },
+      crossOriginResourcePolicy: 'same-origin',
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  const { allowedHosts } = options;
+  if (allowedHosts !== undefined) {
+    app.use('*', async (c, next) => {
+      const host = c.req.header('host');
+      if (host === undefined || !allowedHosts.has(host.toLowerCase())) {
+        return c.text(`421 Misdirected Request: this server answers only ${[...allowedHosts].join(', ')}\n`, 421);
+      }
+      await next();
+    });
+  }
   if (token !== undefined) {
     app.use('*', async (c, next) => {
       const header = c.req.header('authorization');

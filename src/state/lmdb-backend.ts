@@ -5,7 +5,10 @@
  * entries); `checkpoint()` writes every table's changes and the job's checkpoint record in one
  * LMDB write transaction, so what is on disk is always exactly one complete checkpoint.
  *
- * On disk: values are msgpack (structured clone, so Maps, Sets, Dates and cycles survive).
+ * On disk: each value is `[crc32c u32 BE][msgpack bytes]` (structured clone, so Maps, Sets,
+ * Dates and cycles survive); a value whose checksum fails is refused (STATE_CORRUPT, naming the
+ * table and key) instead of being counted on. Key `format` of `\u0000meta` holds the layout
+ * version (2: checksummed values), so state written without checksums is not misread as damage.
  * Table ids LMDB cannot store as they are (null, booleans) are tagged strings, and ids over 500
  * characters are stored by their SHA-256. The checkpoint record is `[crc32c, bytes]` under key `checkpoint` of database
  * `\u0000meta`, so a damaged record is detected rather than trusted.
@@ -18,12 +21,16 @@ import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lm
 import { Packr } from 'msgpackr';
 import { isProcessAlive, SELF_START, SluiceError } from '../core/index.ts';
 import type { StateBackend } from './backend.ts';
+import { checkLmdbFile } from './lmdb-file.ts';
 import type { KeyedTable, KeyIdValue } from './table.ts';
 
 const DELETED = Symbol('deleted');
 /** Structured clone: Maps, Sets, Dates and shared references round-trip. */
 const VALUES = new Packr({ structuredClone: true });
 const META_DB = '\u0000meta';
+/** The on-disk layout: 2 = values framed with a CRC32C. */
+const FORMAT = 2;
+const DAMAGE_ADVICE = 'Restore the app from its last savepoint (sluice savepoint list APP, then sluice run FILE --from-savepoint ID), or reset it to reprocess its input (sluice app reset APP)';
 /** LMDB keys are at most 1978 bytes here: longer ids are stored under their SHA-256 (entries() then yields that). */
 const MAX_KEY_CHARS = 500;
 
@@ -55,20 +62,39 @@ export class LmdbStateBackend implements StateBackend {
   static open(dir: string, options: LmdbStateOptions = {}): LmdbStateBackend {
     mkdirSync(dir, { recursive: true });
     claimOwnership(dir);
+    let env: RootDatabase | undefined;
     try {
-      const env = open({ path: join(dir, 'state.mdb'), maxDbs: 10_000, encoder: VALUES });
-      return new LmdbStateBackend(dir, env, options);
+      checkLmdbFile(join(dir, 'state.mdb'), DAMAGE_ADVICE);
+      env = open({ path: join(dir, 'state.mdb'), maxDbs: 10_000, encoder: VALUES });
+      const backend = new LmdbStateBackend(dir, env, options);
+      backend.#checkFormat();
+      return backend;
     } catch (cause) {
+      void env?.close();
       releaseOwnership(dir);
-      throw new SluiceError('CHECKPOINT_CORRUPT', `the state in '${dir}' cannot be opened; remove that directory to start without state`, { cause });
+      if (cause instanceof SluiceError) throw cause;
+      throw new SluiceError('STATE_CORRUPT', `the state in '${dir}' cannot be opened. ${DAMAGE_ADVICE}`, { cause });
     }
+  }
+
+  /** A fresh environment gets the current format; one written without value checksums is refused, not misread. */
+  #checkFormat(): void {
+    const format = this.#meta.get('format') as Buffer | undefined;
+    if (format !== undefined && format.length === 4 && format.readUInt32BE(0) === FORMAT) return;
+    const hasTables = [...(this.#env.getKeys() as Iterable<string>)].some((name) => name !== META_DB);
+    if (format !== undefined || hasTables) {
+      throw new SluiceError('STATE_INCOMPATIBLE', `the state in '${this.dir}' was written by another version of Sluice (format ${format === undefined ? 1 : format.toString('hex')}, this one reads ${FORMAT}). ${DAMAGE_ADVICE}`);
+    }
+    const mark = Buffer.alloc(4);
+    mark.writeUInt32BE(FORMAT, 0);
+    this.#meta.putSync('format', mark);
   }
 
   table<V>(scope: string): KeyedTable<V> {
     let table = this.#tables.get(scope);
     if (table === undefined) {
-      // Named databases do not inherit the environment's encoder.
-      table = new LmdbTable(this.#env.openDB({ name: scope, encoder: VALUES } as DatabaseOptions & { name: string }), this.#cacheEntries);
+      // Values are framed with their checksum by the table itself, so the database stores bytes.
+      table = new LmdbTable(this.#env.openDB({ name: scope, encoding: 'binary' } as DatabaseOptions & { name: string }), scope, this.#cacheEntries);
       this.#tables.set(scope, table);
     }
     return table as KeyedTable<V>;
@@ -132,6 +158,9 @@ export class LmdbStateBackend implements StateBackend {
         this.#env.openDB({ name }).clearSync();
       }
       this.#meta.clearSync();
+      const mark = Buffer.alloc(4);
+      mark.writeUInt32BE(FORMAT, 0);
+      this.#meta.putSync('format', mark);
     });
     for (const table of this.#tables.values()) table.discard();
   }
@@ -150,15 +179,28 @@ export class LmdbStateBackend implements StateBackend {
 class LmdbTable<V> implements KeyedTable<V> {
   readonly durable = true;
   readonly #db: Database;
+  readonly #scope: string;
   readonly #cacheEntries: number;
   /** Changes since the last checkpoint: the new value, or DELETED. */
   #dirty = new Map<KeyIdValue, V | typeof DELETED>();
   /** Clean entries recently read, oldest first. */
   readonly #cache = new Map<KeyIdValue, V>();
 
-  constructor(db: Database, cacheEntries: number) {
+  constructor(db: Database, scope: string, cacheEntries: number) {
     this.#db = db;
+    this.#scope = scope;
     this.#cacheEntries = cacheEntries;
+  }
+
+  /** The stored value of `id`, its checksum checked. */
+  #decode(id: KeyIdValue, stored: Buffer): V {
+    const body = stored.subarray(4);
+    if (stored.length < 4 || stored.readUInt32BE(0) !== crc32c(body)) {
+      const slash = this.#scope.indexOf('/');
+      const operator = slash < 0 ? this.#scope : this.#scope.slice(0, slash);
+      throw new SluiceError('STATE_CORRUPT', `the state of operator '${operator}' (table '${this.#scope}') for key ${JSON.stringify(id)} fails its checksum: the state file is damaged and that value cannot be trusted. ${DAMAGE_ADVICE}`, { operator });
+    }
+    return VALUES.unpack(body) as V;
   }
 
   get pending(): number {
@@ -170,9 +212,11 @@ class LmdbTable<V> implements KeyedTable<V> {
     if (dirty !== undefined) return dirty === DELETED ? undefined : dirty;
     const cached = this.#cache.get(id);
     if (cached !== undefined) return cached;
-    const stored = this.#db.get(toLmdbKey(id)) as V | undefined;
-    if (stored !== undefined) this.#remember(id, stored);
-    return stored;
+    const stored = this.#db.get(toLmdbKey(id)) as Buffer | undefined;
+    if (stored === undefined) return undefined;
+    const value = this.#decode(id, stored);
+    this.#remember(id, value);
+    return value;
   }
 
   set(id: KeyIdValue, value: V): void {
@@ -188,7 +232,7 @@ class LmdbTable<V> implements KeyedTable<V> {
   *entries(): Iterable<[KeyIdValue, V]> {
     for (const { key, value } of this.#db.getRange()) {
       const id = fromLmdbKey(key as string | number);
-      if (!this.#dirty.has(id)) yield [id, value as V];
+      if (!this.#dirty.has(id)) yield [id, this.#decode(id, value as Buffer)];
     }
     for (const [id, value] of this.#dirty) if (value !== DELETED) yield [id, value];
   }
@@ -202,7 +246,7 @@ class LmdbTable<V> implements KeyedTable<V> {
       if (out.length === limit) break;
       const dirty = this.#dirty.get(id);
       if (dirty === DELETED) continue;
-      out.push([id, (dirty ?? value) as V]);
+      out.push([id, dirty ?? this.#decode(id, value as Buffer)]);
     }
     return out;
   }
@@ -216,7 +260,7 @@ class LmdbTable<V> implements KeyedTable<V> {
   flushInTransaction(): void {
     for (const [id, value] of this.#dirty) {
       if (value === DELETED) this.#db.removeSync(toLmdbKey(id));
-      else this.#db.putSync(toLmdbKey(id), value);
+      else this.#db.putSync(toLmdbKey(id), frame(value));
     }
   }
 
@@ -231,6 +275,15 @@ class LmdbTable<V> implements KeyedTable<V> {
     this.#dirty.clear();
     this.#cache.clear();
   }
+}
+
+/** `[crc32c u32 BE][msgpack]`: the stored form of a value. */
+function frame(value: unknown): Buffer {
+  const body = VALUES.pack(value);
+  const framed = Buffer.allocUnsafe(4 + body.length);
+  framed.writeUInt32BE(crc32c(body), 0);
+  body.copy(framed, 4);
+  return framed;
 }
 
 interface Owner {

@@ -65,7 +65,7 @@ async function startUi(ui: string | true, host: string | undefined, token: strin
   const port = ui === true ? DEFAULT_PORT : Number(ui);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SluiceError('INVALID_ARGUMENT', `--ui ${String(ui)}: give a port number, such as --ui 7070`);
   const secret = token ?? process.env[TOKEN_ENV];
-  const server = await startServer({ port, ...(host === undefined ? {} : { host }), ...(secret ? { token: secret } : {}) });
+  const server = await startServer({ port, portOption: '--ui', ...(host === undefined ? {} : { host }), ...(secret ? { token: secret } : {}) });
   process.stderr.write(`dashboard: ${server.url}${secret ? '/?token=<token>' : ''}  metrics: ${server.url}/metrics\n`);
   return server;
 }
