@@ -112,6 +112,21 @@ export function transactionContract(suite: ContractSuite): void {
       await plain.close();
     });
 
+  suite.test('last stable offset: an abort releases a read_committed waiter and the plain records behind the aborted range', async ({ backend }) => {
+    await backend.ensureTopic('t', 1);
+    const plain = await backend.openWriter();
+    const writer = await backend.openWriter({ transactionalId: 'app' });
+    await writer.beginTransaction();
+    await writer.send('t', [rec('gone', { partition: 0 })]);
+    await plain.send('t', [rec('behind', { partition: 0 })]);
+    const waiting = backend.waitForData('t', 0, 0, 60_000);
+    await writer.abortTransaction();
+    await within(waiting, 'a read_committed waiter held by an open transaction was not woken by its abort');
+    assert.deepEqual(await committedText(backend, 't', 0), ['behind']);
+    await writer.close();
+    await plain.close();
+  });
+
   suite.test('closing a writer aborts its open transaction', async ({ backend }) => {
       await backend.ensureTopic('t', 1);
       const writer = await backend.openWriter({ transactionalId: 'app' });
