@@ -27,14 +27,14 @@ export interface ContractSuite {
 }
 
 /**
- * A suite on `open`. `knownBugs` maps a test title to why this backend fails it today: the test
+ * A suite on `open`. `knownFailures` maps a test title to why this backend fails it today: the test
  * still runs and is reported as a todo (failing) instead of being left out.
  */
-export function contractSuite(open: OpenBackend, knownBugs: Readonly<Record<string, string>> = {}): ContractSuite {
+export function contractSuite(open: OpenBackend, knownFailures: Readonly<Record<string, string>> = {}): ContractSuite {
   return {
     test(title, body) {
-      const bug = knownBugs[title];
-      void test(title, bug === undefined ? {} : { todo: `KNOWN BUG: ${bug}` }, async (t) => {
+      const bug = knownFailures[title];
+      void test(title, bug === undefined ? {} : { todo: `KNOWN FAILURE: ${bug}` }, async (t) => {
         const under = await open();
         try {
           await body(under, t);

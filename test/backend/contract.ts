@@ -14,12 +14,12 @@ export type { BackendUnderTest } from './contract-helpers.ts';
 
 /**
  * Registers the whole contract for a backend; `open` gives a fresh, empty one per test.
- * `knownBugs` (test title -> what is wrong) marks tests the backend fails today as todo, so the
+ * `knownFailures` (test title -> what is wrong) marks tests the backend fails today as todo, so the
  * failure stays visible in every run without failing it.
  */
-export function backendContract(name: string, open: () => Promise<BackendUnderTest>, knownBugs: Readonly<Record<string, string>> = {}): void {
+export function backendContract(name: string, open: () => Promise<BackendUnderTest>, knownFailures: Readonly<Record<string, string>> = {}): void {
   void describe(`LogBackend contract: ${name}`, () => {
-    const suite = contractSuite(open, knownBugs);
+    const suite = contractSuite(open, knownFailures);
     logContract(suite);
     transactionContract(suite);
     preparedContract(suite);
