@@ -3,8 +3,15 @@
  * hand each batch of lines to the caller, and when every partition is drained wait for new data
  * on all of them at once (the log wakes us; no polling). With a group, positions are committed
  * periodically and when the loop stops.
+ *
+ * With a group and no `--partition`, the consumer is a member of the group (see log/groups.ts):
+ * the members share the topic's partitions, and partitions move between them as members come
+ * and go. With `--partition` it reads just that partition and commits for the group (Kafka's
+ * manual assignment).
  */
-import type { Isolation, Log } from '../log/index.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isSluiceError } from '../core/index.ts';
+import { type GroupAssignment, type Isolation, type Log, partitionKey } from '../log/index.ts';
 import { recordToJsonLine } from './records.ts';
 
 export type StartAt =
@@ -29,12 +36,18 @@ export interface ConsumeOptions {
   signal: AbortSignal;
   /** How often a following consumer commits its group's positions. */
   commitIntervalMs?: number;
+  /** A group member that stops heartbeating for this long loses its partitions (default 10 s). */
+  sessionTimeoutMs?: number;
+  /** Where notices go (a partition moved, the member rejoined). */
+  warn?: (message: string) => void;
   /** Receives the JSON lines of a batch, newline-terminated; resolves when they are written. */
   output: (lines: string) => Promise<void>;
 }
 
 const READ_RECORDS = 1000;
 const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+/** How often a group member renews its session and picks up partitions that moved to it. */
+const HEARTBEAT_MS = 300;
 /**
  * The longest single wait before reading again. The log's watcher can miss a wakeup from another
  * process (its file event may arrive before that process's commit is visible), so a follower
@@ -46,23 +59,33 @@ const RECHECK_MS = 500;
 /** Runs until `max`, `timeoutMs` or the signal stops it; returns how many records it printed. */
 export async function consume(log: Log, options: ConsumeOptions): Promise<number> {
   const { topic, isolation, signal } = options;
-  const partitions = options.partition === undefined ? [...Array(log.topic(topic).partitions).keys()] : [options.partition];
-  const positions = new Map(partitions.map((p) => [p, startOffset(log, options, p)]));
-  const committed = new Map(positions);
+  const positions = new Map<number, number>();
+  const committed = new Map<number, number>();
+  const take = (partition: number) => {
+    const offset = startOffset(log, options, partition);
+    positions.set(partition, offset);
+    committed.set(partition, options.group === undefined ? offset : (log.committedOffset(options.group, topic, partition) ?? -1));
+  };
+  const member = options.group !== undefined && options.partition === undefined ? new Membership(log, options) : undefined;
+  if (member === undefined) {
+    for (const p of options.partition === undefined ? [...Array(log.topic(topic).partitions).keys()] : [options.partition]) take(p);
+  } else {
+    member.apply(member.join(), positions, committed, take);
+  }
   const max = options.max ?? Number.POSITIVE_INFINITY;
   const commitInterval = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   let printed = 0;
   let lastRecordAt = Date.now();
   let lastCommitAt = Date.now();
+  let lastHeartbeatAt = Date.now();
 
   const commit = () => {
     if (options.group === undefined) return;
-    const moved = partitions.filter((p) => positions.get(p) !== committed.get(p));
+    const moved = [...positions.keys()].filter((p) => positions.get(p) !== committed.get(p));
     if (moved.length > 0) {
-      log.commitOffsets(
-        options.group,
-        moved.map((partition) => ({ topic, partition, offset: positions.get(partition)! })),
-      );
+      const offsets = moved.map((partition) => ({ topic, partition, offset: positions.get(partition)! }));
+      if (member === undefined) log.commitOffsets(options.group, offsets);
+      else if (!member.commit(offsets)) return member.apply(member.join(), positions, committed, take);
       for (const p of moved) committed.set(p, positions.get(p)!);
     }
     lastCommitAt = Date.now();
@@ -70,8 +93,12 @@ export async function consume(log: Log, options: ConsumeOptions): Promise<number
 
   try {
     while (!signal.aborted && printed < max) {
+      if (member !== undefined && Date.now() - lastHeartbeatAt >= HEARTBEAT_MS) {
+        member.apply(member.heartbeat(positions), positions, committed, take);
+        lastHeartbeatAt = Date.now();
+      }
       let progressed = false;
-      for (const partition of partitions) {
+      for (const partition of positions.keys()) {
         if (printed >= max || signal.aborted) break;
         const from = positions.get(partition)!;
         const remaining = max - printed;
@@ -96,12 +123,78 @@ export async function consume(log: Log, options: ConsumeOptions): Promise<number
       const waitMs = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : lastRecordAt + options.timeoutMs - Date.now();
       if (waitMs <= 0) break;
       commit(); // idle: a good moment to make the group's position durable
-      await waitForAny(log, options, partitions, positions, Math.min(waitMs, RECHECK_MS));
+      // A member must heartbeat on time even when its partitions are quiet (or it owns none yet).
+      const wait = Math.min(waitMs, member === undefined ? RECHECK_MS : HEARTBEAT_MS);
+      if (positions.size === 0) await delay(wait, undefined, { signal }).catch(() => undefined);
+      else await waitForAny(log, options, [...positions.keys()], positions, wait);
     }
   } finally {
-    commit();
+    if (member === undefined) commit();
+    else member.leave(positions);
   }
   return printed;
+}
+
+/** This consumer as a member of its group: join, heartbeat, commit as owner, leave. */
+class Membership {
+  readonly #log: Log;
+  readonly #options: ConsumeOptions;
+  readonly #group: string;
+  #memberId = '';
+
+  constructor(log: Log, options: ConsumeOptions) {
+    this.#log = log;
+    this.#options = options;
+    this.#group = options.group!;
+  }
+
+  join(): GroupAssignment {
+    const assignment = this.#log.joinGroup(this.#group, [this.#options.topic], this.#options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: this.#options.sessionTimeoutMs });
+    this.#memberId = assignment.memberId;
+    return assignment;
+  }
+
+  /** Renews the session, handing over what moved; a member the group dropped rejoins. */
+  heartbeat(positions: ReadonlyMap<number, number>): GroupAssignment {
+    try {
+      return this.#log.groupHeartbeat(this.#group, this.#memberId, this.#keyed(positions));
+    } catch (error) {
+      if (!isSluiceError(error, 'ILLEGAL_GENERATION')) throw error;
+      this.#options.warn?.(`group '${this.#group}': this member's session ran out; rejoining (records since its last commit may be read again)`);
+      return this.join();
+    }
+  }
+
+  /** Commits as the owner; false when the group moved on without this member (it must rejoin). */
+  commit(offsets: { topic: string; partition: number; offset: number }[]): boolean {
+    try {
+      this.#log.commitMemberOffsets(this.#group, this.#memberId, offsets);
+      return true;
+    } catch (error) {
+      if (!isSluiceError(error, 'ILLEGAL_GENERATION')) throw error;
+      this.#options.warn?.(`group '${this.#group}': a commit was refused (${error.message}); rejoining`);
+      return false;
+    }
+  }
+
+  leave(positions: ReadonlyMap<number, number>): void {
+    this.#log.leaveGroup(this.#group, this.#memberId, this.#keyed(positions));
+  }
+
+  /** Makes `positions` match the partitions the assignment owns: dropped ones go, new ones start at the group's offset. */
+  apply(assignment: GroupAssignment, positions: Map<number, number>, committed: Map<number, number>, take: (partition: number) => void): void {
+    const owned = new Set(assignment.owned.filter((tp) => tp.topic === this.#options.topic).map((tp) => tp.partition));
+    for (const p of [...positions.keys()]) {
+      if (owned.has(p)) continue;
+      positions.delete(p);
+      committed.delete(p);
+    }
+    for (const p of owned) if (!positions.has(p)) take(p);
+  }
+
+  #keyed(positions: ReadonlyMap<number, number>): Map<string, number> {
+    return new Map([...positions].map(([p, offset]) => [partitionKey(this.#options.topic, p), offset]));
+  }
 }
 
 function startOffset(log: Log, options: ConsumeOptions, partition: number): number {

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'IO_FAILED',
   'DISK_FULL',
   'STATE_IN_USE',
+  'ILLEGAL_GENERATION',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

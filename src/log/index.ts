@@ -6,6 +6,7 @@
  */
 export type { AppendResult } from './append.ts';
 export type { BatchRecord } from './format.ts';
+export { type GroupAssignment, type GroupMember, type JoinOptions, partitionKey, type TopicPartition } from './groups.ts';
 export type { ProduceRecord } from './internals.ts';
 export { type GroupOffset, Log, type LogOptions, type PartitionDescription, type TopicDescription } from './log.ts';
 export type { FsyncPolicy, TopicMeta } from './meta.ts';

@@ -18,6 +18,7 @@ import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
 import type { AppendResult, PendingBatch } from './append.ts';
 import { encodeBatch, readBatchHeader } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
+import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
 import { compactPartition, enforceRetention } from './maintenance.ts';
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
@@ -245,6 +246,45 @@ export class Log {
     });
   }
 
+  /**
+   * Joins a consumer group as a member sharing the partitions of `topics` with the group's
+   * other members (see groups.ts); heartbeat with `groupHeartbeat`, leave with `leaveGroup`.
+   */
+  joinGroup(group: string, topics: readonly string[], options: JoinOptions = {}): GroupAssignment {
+    this.checkOpen();
+    for (const topic of topics) this.topic(topic);
+    return joinGroup(this.groupContext(), group, topics, options);
+  }
+
+  /** Renews the member's session and hands partitions over; `positions` by `partitionKey(topic, partition)`. */
+  groupHeartbeat(group: string, memberId: string, positions: ReadonlyMap<string, number>): GroupAssignment {
+    this.checkOpen();
+    return heartbeat(this.groupContext(), group, memberId, positions);
+  }
+
+  /** Commits offsets as a member: only for partitions it owns (ILLEGAL_GENERATION otherwise). */
+  commitMemberOffsets(group: string, memberId: string, offsets: readonly GroupOffset[]): void {
+    this.checkOpen();
+    commitAsMember(this.groupContext(), group, memberId, offsets);
+  }
+
+  leaveGroup(group: string, memberId: string, positions: ReadonlyMap<string, number>): void {
+    this.checkOpen();
+    leaveGroup(this.groupContext(), group, memberId, positions);
+  }
+
+  groupMembers(group: string): GroupMember[] {
+    return groupMembers(this.groupContext(), group);
+  }
+
+  groupOwners(group: string): { topic: string; partition: number; memberId: string }[] {
+    return groupOwners(this.groupContext(), group);
+  }
+
+  private groupContext() {
+    return { meta: this.meta, now: () => this.now(), partitions: (topic: string) => this.topic(topic).partitions };
+  }
+
   committedOffset(group: string, topic: string, partition: number): number | undefined {
     return this.meta.get<number>(['group', group, topic, partition]);
   }
@@ -361,10 +401,11 @@ export class Log {
   private route(topic: string, records: readonly ProduceRecord[]): Map<number, LogRecord[]> {
     const meta = this.topic(topic);
     const groups = new Map<number, LogRecord[]>();
-    const unkeyed = this.roundRobin++ % meta.partitions;
     records.forEach((record, i) => {
       let partition = record.partition;
-      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : unkeyed;
+      // Unkeyed records rotate record by record: a call still appends one batch per partition, and
+      // a pipeline's unkeyed output (one call per checkpoint) spreads over the topic instead of filling one partition.
+      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : this.roundRobin++ % meta.partitions;
       if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
         throw new SluiceError(
           'PARTITION_NOT_FOUND',

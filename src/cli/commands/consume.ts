@@ -13,6 +13,7 @@ interface ConsumeFlags {
   partition?: number;
   max?: number;
   timeoutMs?: number;
+  sessionTimeoutMs?: number;
   isolation: Isolation;
 }
 
@@ -21,7 +22,8 @@ export function registerConsume(program: Command): void {
     .command('consume')
     .description('print records of a topic as JSON lines')
     .argument('<topic>', 'the topic to read')
-    .option('-g, --group <group>', "consumer group: start from its committed offsets (earliest when none) and commit what was printed")
+    .option('-g, --group <group>', "consumer group: share the topic's partitions with the group's other members, start from its committed offsets (earliest when none) and commit what was printed")
+    .option('--session-timeout-ms <ms>', 'with --group: a member silent for this long (a hung process) loses its partitions to the others (default 10000)', integer(100))
     .addOption(new Option('--from-beginning', 'start at the first offset of each partition').conflicts(['offset', 'fromTimestamp']))
     .addOption(new Option('--offset <n>', 'start at this offset in each partition read').argParser(integer(0)).conflicts(['fromTimestamp']))
     .option('--from-timestamp <ms>', 'start at the first record with a timestamp at or after this epoch millisecond', integer(0))
@@ -45,6 +47,14 @@ Where it starts: without --group or a start option, at the end (only new records
 --from-beginning, --offset or --from-timestamp where they say; with --group alone, at the group's
 committed offsets (earliest when it has none). A start option overrides the group's offsets, and
 the group still commits.
+
+Groups: consumers started with the same --group share the topic's partitions, as Kafka's do
+(the range rule: each member reads a contiguous run of partitions). When a member joins or
+leaves, partitions move once their previous owner has committed its position, so nothing is
+read twice; when a member dies (killed, or silent for --session-timeout-ms), its partitions go
+to the others from the group's last commit, so records it printed after that commit are read
+again (at least once). With --partition, the consumer reads that partition alone and commits for
+the group without joining it.
 
 When it stops: after --max records, or when no new record came for --timeout-ms; otherwise it
 follows the topic until SIGINT or SIGTERM. With --group it commits what it printed every second
@@ -78,7 +88,9 @@ Examples:
             partition: flags.partition,
             max: flags.max,
             timeoutMs: flags.timeoutMs,
+            sessionTimeoutMs: flags.sessionTimeoutMs,
             isolation: flags.isolation,
+            warn: (message) => process.stderr.write(`sluice: ${message}\n`),
             signal: stop.signal,
             output: async (lines) => {
               if (broken) return;
