@@ -46,8 +46,8 @@ export interface LatencyResult {
 class TimedBackend extends MemoryBackend {
   readonly visibleAt: number[] = [];
 
-  override appendSync(topic: string, records: OutgoingRecord[], txn: Parameters<MemoryBackend['appendSync']>[2], cursor: { next: number }): void {
-    super.appendSync(topic, records, txn, cursor);
+  override appendSync(topic: string, records: readonly OutgoingRecord[], txn: Parameters<MemoryBackend['appendSync']>[2]): void {
+    super.appendSync(topic, records, txn);
     if (topic === OUTPUT_TOPIC) {
       if (txn !== null) throw new Error('latency runs use at-least-once: output must be readable when appended');
       const now = performance.now();
@@ -122,7 +122,7 @@ export async function measureLatency(query: NexmarkQuery, input: Input, options:
       if (dueCount > produced) {
         const records = [];
         for (let i = produced; i < dueCount; i++) records.push({ key: null, value: input.values[i], timestamp: input.events[i].dateTime, partition: 0 });
-        backend.appendSync(INPUT_TOPIC, records, null, { next: 0 });
+        backend.appendSync(INPUT_TOPIC, records, null);
         produced = dueCount;
       }
       if (produced >= count) resolve();

@@ -45,7 +45,7 @@ export function loadInput(input: Input, backend = new MemoryBackend()): MemoryBa
   for (let i = 0; i < input.values.length; i += chunk) {
     const records = [];
     for (let j = i; j < Math.min(i + chunk, input.values.length); j++) records.push({ key: null, value: input.values[j], timestamp: input.events[j].dateTime, partition: 0 });
-    backend.appendSync(INPUT_TOPIC, records, null, { next: 0 });
+    backend.appendSync(INPUT_TOPIC, records, null);
   }
   return backend;
 }

@@ -1,10 +1,13 @@
 /**
- * A real LogBackend held in memory: topics of partitions with offsets, transactions with
- * read_committed visibility and producer fencing, and consumer-group offsets. The test kit
- * runs pipelines on it; nothing survives the process.
+ * A real LogBackend held in memory, held to the same contract as the embedded log
+ * (test/backend/contract.ts): topics of partitions with offsets, transactions whose commit and
+ * abort markers take an offset as Kafka's do, read_committed visibility up to the last stable
+ * offset, producer fencing, prepared (two-phase) transactions, and consumer-group offsets. The
+ * test kit runs pipelines on it; nothing survives the process.
  */
 import { partitionForKey, SluiceError } from '../core/index.ts';
 import type {
+  BackendRecord,
   BackendWriter,
   FetchedRecord,
   FetchResult,
@@ -14,23 +17,34 @@ import type {
 } from './types.ts';
 
 export interface Txn {
-  state: 'open' | 'committed' | 'aborted';
-  /** Records written per partition, to release the last stable offset at the end. */
-  counts: Map<Partition, number>;
+  readonly id: string;
+  readonly transactionalId: string;
+  readonly epoch: number;
+  /** `prepared` outlives the writer that prepared it, for the next writer with its id to decide. */
+  state: 'open' | 'prepared' | 'committed' | 'aborted';
+  /** Offsets that apply if and only if it commits, per group, in the order sent. */
+  offsets: Map<string, TopicPartitionOffset[]>;
+  /** Partitions written, each with the transaction's first offset there. */
+  first: Map<Partition, number>;
 }
 
 export interface Entry {
   record: FetchedRecord;
   /** The transaction that wrote it; null for plain appends. */
   txn: Txn | null;
+  /** A commit or abort marker: takes an offset, never read. */
+  control: boolean;
 }
 
 export interface Partition {
   entries: Entry[];
-  /** Entries of open transactions hold back the last stable offset. */
-  openEntries: number;
+  /** Transactions not yet ended that wrote here, with their first offset: they hold back the last stable offset. */
+  open: Map<Txn, number>;
   waiters: Set<() => void>;
 }
+
+/** The same names the embedded log accepts, so a test cannot pass here with a topic the real log refuses. */
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /**
  * The in-memory backend.
@@ -45,23 +59,32 @@ export class MemoryBackend implements LogBackend {
   readonly #topics = new Map<string, Partition[]>();
   readonly #groups = new Map<string, Map<string, Map<number, number>>>();
   readonly #epochs = new Map<string, number>();
-  readonly #openTxns = new Map<string, Txn>();
+  /** Per transactional id, its transaction not yet ended (open or prepared). */
+  readonly #pending = new Map<string, Txn>();
+  #txnCounter = 0;
+  #roundRobin = 0;
   #closed = false;
 
-  async ensureTopic(topic: string, partitions = 1): Promise<number> {
+  async ensureTopic(topic: string, partitions = 1, _options: { compact?: boolean } = {}): Promise<number> {
     return this.createTopicSync(topic, partitions);
   }
 
   /** Synchronous topic creation for test setup. */
   createTopicSync(topic: string, partitions = 1): number {
     this.#checkOpen();
+    if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+      throw new SluiceError(
+        'INVALID_TOPIC_NAME',
+        `'${topic}' is not a valid topic name: use 1 to 249 letters, digits, '.', '_' or '-' (and not '.' or '..')`,
+      );
+    }
     const existing = this.#topics.get(topic);
     if (existing) return existing.length;
     if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}': partitions must be a positive integer, got ${partitions}`);
+      throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}': partitions must be an integer of at least 1, got ${partitions}`);
     }
     const list: Partition[] = [];
-    for (let i = 0; i < partitions; i++) list.push({ entries: [], openEntries: 0, waiters: new Set() });
+    for (let i = 0; i < partitions; i++) list.push({ entries: [], open: new Map(), waiters: new Set() });
     this.#topics.set(topic, list);
     return partitions;
   }
@@ -94,21 +117,23 @@ export class MemoryBackend implements LogBackend {
   fetchSync(topic: string, partition: number, offset: number, maxRecords: number): FetchResult {
     const p = this.#partition(topic, partition);
     const end = lastStableOffset(p);
-    if (offset < 0 || offset > p.entries.length) {
+    if (!Number.isInteger(offset) || offset < 0 || offset > p.entries.length) {
       throw new SluiceError('OFFSET_OUT_OF_RANGE', `${topic}/${partition}: offset ${offset} is outside [0, ${p.entries.length}]`);
     }
     const records: FetchedRecord[] = [];
     let next = offset;
     while (next < end && records.length < maxRecords) {
       const entry = p.entries[next++];
-      if (entry.txn === null || entry.txn.state === 'committed') records.push(entry.record);
+      if (!entry.control && (entry.txn === null || entry.txn.state === 'committed')) records.push(entry.record);
     }
     return { records, nextOffset: next };
   }
 
-  /** Every record a read_uncommitted reader would see, for inspecting partial output. */
+  /** Every record a read_uncommitted reader sees (open and aborted transactions' records too), for inspecting partial output. */
   readUncommitted(topic: string, partition: number): FetchedRecord[] {
-    return this.#partition(topic, partition).entries.filter((e) => e.txn?.state !== 'aborted').map((e) => e.record);
+    return this.#partition(topic, partition)
+      .entries.filter((e) => !e.control)
+      .map((e) => e.record);
   }
 
   waitForData(topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
@@ -130,21 +155,23 @@ export class MemoryBackend implements LogBackend {
   }
 
   async commitOffsets(group: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    this.#checkOpen();
+    checkGroup(group);
     this.#applyOffsets(group, offsets);
   }
 
   async openWriter(options: { transactionalId?: string } = {}): Promise<BackendWriter> {
     this.#checkOpen();
     const id = options.transactionalId;
-    let epoch = 0;
-    if (id !== undefined) {
-      epoch = (this.#epochs.get(id) ?? -1) + 1;
-      this.#epochs.set(id, epoch);
-      // Opening a writer fences the previous one and aborts what it left open, as Kafka's initTransactions does.
-      const open = this.#openTxns.get(id);
-      if (open) this.endTxnSync(open, false, new Map());
-    }
-    return new MemoryWriter(this, id, epoch);
+    if (id === undefined) return new MemoryWriter(this, undefined, 0, undefined);
+    if (!id) throw new SluiceError('INVALID_ARGUMENT', 'transactionalId must be a non-empty string');
+    const epoch = (this.#epochs.get(id) ?? -1) + 1;
+    this.#epochs.set(id, epoch);
+    // Opening a writer fences the previous one and aborts what it left open, as Kafka's
+    // initTransactions does; a prepared transaction is kept for the new writer to decide.
+    const left = this.#pending.get(id);
+    if (left?.state === 'open') this.endTxnSync(left, false);
+    return new MemoryWriter(this, id, epoch, left?.state === 'prepared' ? left : undefined);
   }
 
   async close(): Promise<void> {
@@ -152,59 +179,66 @@ export class MemoryBackend implements LogBackend {
     for (const list of this.#topics.values()) for (const p of list) this.#wake(p);
   }
 
-  /** Appends records (inside `txn` when given); returns nothing, as a produce acknowledgement. */
-  appendSync(topic: string, records: OutgoingRecord[], txn: Txn | null, cursor: { next: number }): void {
+  /** Appends records (inside `txn` when given); checks every record's partition before appending any. */
+  appendSync(topic: string, records: readonly OutgoingRecord[], txn: Txn | null): void {
     this.#checkOpen();
     const list = this.#topic(topic);
+    // Unkeyed records of one call go to one partition, the next call's to the next, as the embedded log does.
+    const unkeyed = this.#roundRobin++ % list.length;
+    const targets = new Array<Partition>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const index = r.partition ?? (r.key !== null ? partitionForKey(r.key, list.length) : unkeyed);
+      if (!Number.isInteger(index) || index < 0 || index >= list.length) {
+        throw new SluiceError('PARTITION_NOT_FOUND', `record ${i}: topic '${topic}' has partitions 0 to ${list.length - 1}, not ${index}`);
+      }
+      targets[i] = list[index];
+    }
     const touched = new Set<Partition>();
-    for (const r of records) {
-      let index: number;
-      if (r.partition !== undefined) {
-        index = r.partition;
-        if (!Number.isInteger(index) || index < 0 || index >= list.length) {
-          throw new SluiceError('PARTITION_NOT_FOUND', `topic '${topic}' has ${list.length} partitions; partition ${index} does not exist`);
-        }
-      } else if (r.key !== null) {
-        index = partitionForKey(r.key, list.length);
-      } else {
-        index = cursor.next++ % list.length;
+    for (let i = 0; i < records.length; i++) {
+      const p = targets[i];
+      const offset = p.entries.length;
+      if (txn !== null && !touched.has(p) && !txn.first.has(p)) {
+        txn.first.set(p, offset);
+        p.open.set(txn, offset);
       }
-      const p = list[index];
-      const stored: FetchedRecord = { key: r.key, value: r.value, timestamp: r.timestamp, offset: p.entries.length };
-      if (r.headers !== undefined) stored.headers = r.headers;
-      p.entries.push({ record: stored, txn });
-      if (txn !== null) {
-        p.openEntries++;
-        txn.counts.set(p, (txn.counts.get(p) ?? 0) + 1);
-      }
+      p.entries.push({ record: stored(records[i], offset), txn, control: false });
       touched.add(p);
     }
     if (txn === null) for (const p of touched) this.#wake(p);
   }
 
-  /** Ends a transaction: its records become visible (or are skipped) and its offsets apply. */
-  endTxnSync(txn: Txn, commit: boolean, offsets: Map<string, TopicPartitionOffset[]>): void {
-    if (txn.state !== 'open') return;
-    txn.state = commit ? 'committed' : 'aborted';
-    for (const [p, count] of txn.counts) {
-      p.openEntries -= count;
-      this.#wake(p);
-    }
-    for (const [id, open] of this.#openTxns) if (open === txn) this.#openTxns.delete(id);
-    if (commit) for (const [group, list] of offsets) this.#applyOffsets(group, list);
+  beginTxnSync(transactionalId: string, epoch: number): Txn {
+    const txn: Txn = {
+      id: `${transactionalId}.${epoch}.${this.#txnCounter++}`,
+      transactionalId,
+      epoch,
+      state: 'open',
+      offsets: new Map(),
+      first: new Map(),
+    };
+    this.#pending.set(transactionalId, txn);
+    return txn;
   }
 
-  beginTxnSync(transactionalId: string): Txn {
-    const txn: Txn = { state: 'open', counts: new Map() };
-    this.#openTxns.set(transactionalId, txn);
-    return txn;
+  /** Ends a transaction: a marker in every partition it wrote, its records visible (or skipped), its offsets applied on commit. */
+  endTxnSync(txn: Txn, commit: boolean): void {
+    if (txn.state === 'committed' || txn.state === 'aborted') return;
+    txn.state = commit ? 'committed' : 'aborted';
+    for (const p of txn.first.keys()) {
+      p.entries.push({ record: { key: null, value: null, timestamp: Date.now(), offset: p.entries.length }, txn, control: true });
+      p.open.delete(txn);
+      this.#wake(p);
+    }
+    if (this.#pending.get(txn.transactionalId) === txn) this.#pending.delete(txn.transactionalId);
+    if (commit) for (const [group, list] of txn.offsets) this.#applyOffsets(group, list);
   }
 
   currentEpoch(transactionalId: string): number {
     return this.#epochs.get(transactionalId) ?? 0;
   }
 
-  #applyOffsets(group: string, offsets: TopicPartitionOffset[]): void {
+  #applyOffsets(group: string, offsets: readonly TopicPartitionOffset[]): void {
     let topics = this.#groups.get(group);
     if (!topics) this.#groups.set(group, (topics = new Map()));
     for (const { topic, partition, offset } of offsets) {
@@ -228,8 +262,8 @@ export class MemoryBackend implements LogBackend {
 
   #partition(topic: string, partition: number): Partition {
     const list = this.#topic(topic);
-    const p = list[partition];
-    if (!p) throw new SluiceError('PARTITION_NOT_FOUND', `topic '${topic}' has ${list.length} partitions; partition ${partition} does not exist`);
+    const p = Number.isInteger(partition) ? list[partition] : undefined;
+    if (!p) throw new SluiceError('PARTITION_NOT_FOUND', `topic '${topic}' has partitions 0 to ${list.length - 1}, not ${partition}`);
     return p;
   }
 
@@ -238,51 +272,77 @@ export class MemoryBackend implements LogBackend {
   }
 }
 
-/** The last stable offset: the first offset of an open transaction, else the end. */
+/** The last stable offset: the first offset of a transaction not yet ended, else the end. */
 function lastStableOffset(p: Partition): number {
-  if (p.openEntries === 0) return p.entries.length;
-  for (let i = 0; i < p.entries.length; i++) {
-    if (p.entries[i].txn?.state === 'open') return i;
-  }
-  return p.entries.length;
+  let lso = p.entries.length;
+  for (const first of p.open.values()) if (first < lso) lso = first;
+  return lso;
+}
+
+/**
+ * The stored record holds the caller's bytes, not a copy, and readers get the stored object
+ * itself: copying or freezing every record costs more than the rest of the backend together,
+ * and the test kit and the benchmarks run on it. So a sender must not reuse a buffer it sent,
+ * and a reader must not change what it fetched (the engine does neither).
+ */
+function stored(r: BackendRecord, offset: number): FetchedRecord {
+  return r.headers === undefined
+    ? { key: r.key, value: r.value, timestamp: r.timestamp, offset }
+    : { key: r.key, value: r.value, timestamp: r.timestamp, offset, headers: r.headers };
+}
+
+function checkGroup(group: string): void {
+  if (!group) throw new SluiceError('INVALID_ARGUMENT', 'a consumer group needs a non-empty name');
 }
 
 class MemoryWriter implements BackendWriter {
   readonly #backend: MemoryBackend;
   readonly #id: string | undefined;
   readonly #epoch: number;
-  readonly #cursor = { next: 0 };
   #txn: Txn | null = null;
-  #offsets = new Map<string, TopicPartitionOffset[]>();
+  /** A prepared transaction an earlier writer with this id left, until `completePrepared`. */
+  #left: Txn | undefined;
   #closed = false;
 
-  constructor(backend: MemoryBackend, id: string | undefined, epoch: number) {
+  constructor(backend: MemoryBackend, id: string | undefined, epoch: number, left: Txn | undefined) {
     this.#backend = backend;
     this.#id = id;
     this.#epoch = epoch;
+    this.#left = left;
+  }
+
+  get pendingPrepared(): string | undefined {
+    return this.#left?.id;
   }
 
   async send(topic: string, records: OutgoingRecord[]): Promise<void> {
     this.#check();
-    this.#backend.appendSync(topic, records, this.#txn, this.#cursor);
+    if (this.#id !== undefined && this.#txn === null) {
+      throw new SluiceError('INVALID_TXN_STATE', 'a transactional writer sends inside a transaction: call beginTransaction() first');
+    }
+    if (this.#txn?.state === 'prepared') throw new SluiceError('INVALID_TXN_STATE', `transaction ${this.#txn.id} is prepared; commit or abort it first`);
+    this.#backend.appendSync(topic, records, this.#txn);
   }
 
   async beginTransaction(): Promise<void> {
-    this.#check();
-    if (this.#id === undefined) {
-      throw new SluiceError('INVALID_TXN_STATE', 'this writer has no transactionalId; open it with openWriter({ transactionalId })');
-    }
-    if (this.#txn !== null) throw new SluiceError('INVALID_TXN_STATE', 'a transaction is already open; commit or abort it first');
-    this.#txn = this.#backend.beginTxnSync(this.#id);
-    this.#offsets = new Map();
+    const id = this.#transactional();
+    if (this.#left !== undefined) throw new SluiceError('INVALID_TXN_STATE', `transaction ${this.#left.id} is prepared; call completePrepared(commit) first`);
+    if (this.#txn !== null) throw new SluiceError('INVALID_TXN_STATE', `transactional id '${id}' already has an open transaction ${this.#txn.id}; commit or abort it first`);
+    this.#txn = this.#backend.beginTxnSync(id, this.#epoch);
   }
 
   async sendOffsetsToTransaction(group: string, offsets: TopicPartitionOffset[]): Promise<void> {
-    this.#check();
-    if (this.#txn === null) throw new SluiceError('INVALID_TXN_STATE', 'sendOffsetsToTransaction needs an open transaction; call beginTransaction() first');
-    const list = this.#offsets.get(group) ?? [];
+    const txn = this.#open('sendOffsetsToTransaction');
+    checkGroup(group);
+    const list = txn.offsets.get(group) ?? [];
     list.push(...offsets.map((o) => ({ ...o })));
-    this.#offsets.set(group, list);
+    txn.offsets.set(group, list);
+  }
+
+  async prepareTransaction(): Promise<string> {
+    const txn = this.#open('prepareTransaction');
+    txn.state = 'prepared';
+    return txn.id;
   }
 
   async commitTransaction(): Promise<void> {
@@ -293,16 +353,39 @@ class MemoryWriter implements BackendWriter {
     this.#end(false);
   }
 
+  async completePrepared(commit: boolean): Promise<void> {
+    this.#transactional();
+    if (this.#left === undefined) return;
+    this.#backend.endTxnSync(this.#left, commit);
+    this.#left = undefined;
+  }
+
   async close(): Promise<void> {
-    if (this.#txn !== null && !this.#fenced()) this.#end(false);
+    if (this.#closed) return;
+    // A prepared transaction outlives its writer: a checkpoint may name it, so only the next writer decides it.
+    if (this.#txn?.state === 'open' && !this.#fenced()) this.#backend.endTxnSync(this.#txn, false);
+    this.#txn = null;
     this.#closed = true;
   }
 
   #end(commit: boolean): void {
-    this.#check();
-    if (this.#txn === null) throw new SluiceError('INVALID_TXN_STATE', 'no transaction is open; call beginTransaction() first');
-    this.#backend.endTxnSync(this.#txn, commit, this.#offsets);
+    const txn = this.#open(commit ? 'commitTransaction' : 'abortTransaction');
+    this.#backend.endTxnSync(txn, commit);
     this.#txn = null;
+  }
+
+  #open(what: string): Txn {
+    const id = this.#transactional();
+    if (this.#txn === null) throw new SluiceError('INVALID_TXN_STATE', `transactional id '${id}' has no open transaction for ${what}; call beginTransaction() first`);
+    return this.#txn;
+  }
+
+  #transactional(): string {
+    this.#check();
+    if (this.#id === undefined) {
+      throw new SluiceError('INVALID_TXN_STATE', 'transactions need a writer opened with a transactionalId: openWriter({ transactionalId })');
+    }
+    return this.#id;
   }
 
   #fenced(): boolean {
@@ -312,10 +395,7 @@ class MemoryWriter implements BackendWriter {
   #check(): void {
     if (this.#closed) throw new SluiceError('LOG_CLOSED', 'this writer is closed');
     if (this.#fenced()) {
-      if (this.#txn !== null) {
-        this.#backend.endTxnSync(this.#txn, false, new Map());
-        this.#txn = null;
-      }
+      this.#txn = null; // the newer writer's openWriter aborted it already
       throw new SluiceError('PRODUCER_FENCED', `a newer writer with transactionalId '${this.#id}' was opened; this one is fenced`);
     }
   }

@@ -243,7 +243,7 @@ export class TestKit {
   }
 
   #flush(topic: string, records: OutgoingRecord[]): void {
-    this.backend.appendSync(topic, records, null, { next: 0 });
+    this.backend.appendSync(topic, records, null);
   }
 
   #readAll(topic: string, partition: number): FetchedRecord[] {

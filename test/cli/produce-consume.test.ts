@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { exitCode, jsonLines, lines, ok, sluice, sorted, start, tempDataDir } from './helpers.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from '../support/wait.ts';
+import { exitCode, jsonLines, lineCollector, lines, ok, sluice, sorted, start, tempDataDir } from './helpers.ts';
 
 void describe('sluice produce and consume', { concurrency: 2 }, () => {
   void test('round trip of keys, values, headers, timestamps and explicit partitions', async () => {
@@ -14,13 +16,14 @@ void describe('sluice produce and consume', { concurrency: 2 }, () => {
       { value: true, timestamp: 5_000, partition: 3 },
     ];
     const bare = '{"id":1,"key":"not an envelope"}\n17\n"just a string"\n[1,"two"]\nnull\n';
+    const beforeProduce = Date.now();
     const summary = JSON.parse(await ok(dir, ['produce', 'events', '--json'], `${lines(input)}\n${bare}`));
+    const afterProduce = Date.now();
     assert.equal(summary.topic, 'events');
     assert.equal(summary.records, 10);
     assert.equal(Object.values(summary.partitions as Record<string, number>).reduce((a, b) => a + b, 0), 10);
     assert.ok(summary.partitions['2'] >= 2 && summary.partitions['3'] >= 2 && summary.partitions['0'] >= 1);
 
-    const started = Date.now();
     const consumed = sorted(jsonLines(await ok(dir, ['consume', 'events', '--from-beginning', '--timeout-ms', '300'])));
     assert.equal(consumed.length, 10);
     const enveloped = consumed.filter((r) => r.timestamp <= 5_000);
@@ -44,7 +47,10 @@ void describe('sluice produce and consume', { concurrency: 2 }, () => {
       ],
     );
     assert.equal(new Set(bareRecords.map((r) => r.partition)).size, 1);
-    for (const record of bareRecords) assert.ok(record.timestamp > started - 60_000 && record.timestamp <= Date.now());
+    // Stamped while produce ran: between the clock readings taken before it started and after it ended.
+    for (const record of bareRecords) {
+      assert.ok(record.timestamp >= beforeProduce && record.timestamp <= afterProduce, `timestamp ${record.timestamp} is not within the produce run [${beforeProduce}, ${afterProduce}]`);
+    }
   });
 
   void test('keyed records land on murmur2(key) % partitions, as Kafka places them', async () => {
@@ -138,11 +144,23 @@ void describe('sluice produce and consume', { concurrency: 2 }, () => {
     const limited = jsonLines(await ok(dir, ['consume', 'ts', '--from-beginning', '--max', '3']));
     assert.equal(limited.length, 3);
 
-    // Like kafka-console-consumer: without a start option only new records are printed.
-    const began = Date.now();
-    const atEnd = await ok(dir, ['consume', 'ts', '--timeout-ms', '300']);
-    assert.equal(atEnd, '');
-    assert.ok(Date.now() - began >= 300, 'waited for the timeout');
+    // Like kafka-console-consumer: without a start option only new records are printed. With
+    // nothing new it ends by its timeout, printing nothing.
+    assert.equal(await ok(dir, ['consume', 'ts', '--timeout-ms', '300']), '');
+    // Started at the end, the first record it prints is one produced after it started (the
+    // old ones are at offsets 0-4); keep producing new ones until the consumer has positioned.
+    const consumer = start(dir, ['consume', 'ts', '--max', '1']);
+    const collected = lineCollector(consumer);
+    const first = collected.waitFor(1).then(() => true);
+    await waitUntil(async () => {
+      await ok(dir, ['produce', 'ts'], lines([{ value: 'new', timestamp: 9_000 }]));
+      return Promise.race([first, delay(100).then(() => false)]);
+    }, 'a consumer started at the end to print a record produced after it started');
+    assert.equal(await exitCode(consumer), 0);
+    assert.deepEqual(
+      collected.records.map((r) => [r.value, r.offset >= 5]),
+      [['new', true]],
+    );
   });
 
   void test('consume usage errors and missing things', async () => {
@@ -172,10 +190,10 @@ void test('SIGINT stops produce after writing every line it read', async () => {
   producer.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   // More than one chunk, so the first is written while stdin stays open.
   producer.stdin.write(lines(Array.from({ length: 1500 }, (_, i) => ({ value: i }))));
-  for (let described = 0; described < 1000; ) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    described = JSON.parse(await ok(dir, ['topic', 'describe', 'stream', '--json'])).partitions[0].nextOffset;
-  }
+  await waitUntil(
+    async () => JSON.parse(await ok(dir, ['topic', 'describe', 'stream', '--json'])).partitions[0].nextOffset >= 1000,
+    'produce to write its first 1000 records while stdin stays open',
+  );
   producer.kill('SIGINT');
   const code = await exitCode(producer);
   assert.equal(code, 130);

@@ -5,10 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Sluice, Windows } from '../../src/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { startServer } from '../../src/server/index.ts';
+import { waitUntil } from '../support/wait.ts';
 import { parsePrometheus, type Sample, total } from './prometheus-text.ts';
 
 const encoder = new TextEncoder();
@@ -20,13 +20,12 @@ async function scrape(url: string): Promise<Sample[]> {
   return parsePrometheus(await response.text());
 }
 
-async function until(url: string, check: (s: Sample[]) => boolean, what: string): Promise<Sample[]> {
-  for (let i = 0; i < 150; i++) {
+/** Scrapes until `check` holds; fails naming `what` after a generous bound. */
+function until(url: string, check: (s: Sample[]) => boolean, what: string): Promise<Sample[]> {
+  return waitUntil(async () => {
     const samples = await scrape(url);
-    if (check(samples)) return samples;
-    await sleep(40);
-  }
-  assert.fail(`timed out waiting for ${what}`);
+    return check(samples) && samples;
+  }, what);
 }
 
 void test('/metrics parses as Prometheus text and its counters grow while a pipeline runs', async () => {
@@ -55,6 +54,7 @@ void test('/metrics parses as Prometheus text and its counters grow while a pipe
       .window(Windows.tumbling('100ms'))
       .count()
       .to('counts');
+    const runStartedAt = Date.now();
     const running = app.run();
 
     await send(0, 200, [{ s: 's1', v: null, ts: t0 }]);
@@ -71,8 +71,13 @@ void test('/metrics parses as Prometheus text and its counters grow while a pipe
     assert.ok(total(second, 'sluice_latency_seconds_count', { ...job, stage: 'committed' }) > 0);
     assert.ok(total(second, 'sluice_latency_seconds_count', { ...job, stage: 'processed' }) > 0);
     assert.ok(total(second, 'sluice_checkpoint_duration_seconds_count', job) > total(first, 'sluice_checkpoint_duration_seconds_count', job));
+    // A unix time in seconds, of a checkpoint of this run: between its start and the scrape.
     const lastSuccess = total(second, 'sluice_checkpoint_last_success_timestamp', job);
-    assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 60, `last success ${lastSuccess} is a unix time in seconds`);
+    const scrapedBy = Date.now();
+    assert.ok(
+      lastSuccess >= Math.floor(runStartedAt / 1000) && lastSuccess <= Math.ceil(scrapedBy / 1000),
+      `last success ${lastSuccess} is not a unix time in seconds within the run [${runStartedAt / 1000}, ${scrapedBy / 1000}]`,
+    );
     assert.ok(second.some((s) => s.name === 'sluice_consumer_lag_records' && s.labels.topic === 'readings'));
     const watermarkLag = second.filter((s) => s.name === 'sluice_watermark_lag_seconds' && s.labels.topic === 'readings');
     assert.equal(watermarkLag.length, 2, 'one watermark lag per source partition');
