@@ -183,12 +183,11 @@ export class MemoryBackend implements LogBackend {
   appendSync(topic: string, records: readonly OutgoingRecord[], txn: Txn | null): void {
     this.#checkOpen();
     const list = this.#topic(topic);
-    // Unkeyed records of one call go to one partition, the next call's to the next, as the embedded log does.
-    const unkeyed = this.#roundRobin++ % list.length;
+    // Unkeyed records rotate record by record over the partitions, as the embedded log places them.
     const targets = new Array<Partition>(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
-      const index = r.partition ?? (r.key !== null ? partitionForKey(r.key, list.length) : unkeyed);
+      const index = r.partition ?? (r.key !== null ? partitionForKey(r.key, list.length) : this.#roundRobin++ % list.length);
       if (!Number.isInteger(index) || index < 0 || index >= list.length) {
         throw new SluiceError('PARTITION_NOT_FOUND', `record ${i}: topic '${topic}' has partitions 0 to ${list.length - 1}, not ${index}`);
       }

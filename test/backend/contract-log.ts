@@ -72,6 +72,16 @@ export function logContract(suite: ContractSuite): void {
       await writer.close();
     });
 
+  suite.test('append: unkeyed records of one send spread over every partition (a sink writes one send per checkpoint)', async ({ backend }) => {
+      await backend.ensureTopic('spread', 3);
+      const writer = await backend.openWriter();
+      await writer.send('spread', Array.from({ length: 300 }, (_, i) => rec(`u${i}`)));
+      const counts = [];
+      for (let p = 0; p < 3; p++) counts.push((await readCommitted(backend, 'spread', p)).records.length);
+      assert.deepEqual(counts, [100, 100, 100]);
+      await writer.close();
+    });
+
   suite.test('append: the log keeps its own copy of the bytes; a sender reusing its buffer changes nothing stored', async ({ backend }) => {
       await backend.ensureTopic('t', 1);
       const writer = await backend.openWriter();
