@@ -20,6 +20,8 @@ async function relayed(dir: string, n: number): Promise<void> {
 void test('a second instance of a running app is refused at once with APP_RUNNING naming the pid', { timeout: 120_000 }, async () => {
   const dir = tempDataDir();
   await ok(dir, ['topic', 'create', 'input', '--partitions', '2']);
+  // Created up front, so reading it never races the app creating it.
+  await ok(dir, ['topic', 'create', 'relayed', '--partitions', '2']);
   const first = start(dir, ['run', RELAY]);
   let firstErr = '';
   first.stderr.setEncoding('utf8').on('data', (chunk: string) => (firstErr += chunk));
@@ -51,6 +53,7 @@ void test('a second instance of a running app is refused at once with APP_RUNNIN
 void test("a killed instance's lock is taken over by the next run", { timeout: 120_000 }, async () => {
   const dir = tempDataDir();
   await ok(dir, ['topic', 'create', 'input', '--partitions', '1']);
+  await ok(dir, ['topic', 'create', 'relayed', '--partitions', '1']);
   const first = start(dir, ['run', RELAY]);
   await relayed(dir, 1);
   first.kill('SIGKILL');
