@@ -3,7 +3,9 @@
  * for one input partition: source stages start at a source (one task per topic partition),
  * keyed stages start at a keyBy (one task per key partition, fed by an exchange). Stateless
  * nodes after a union of different stages are instantiated in each of them; stateful nodes
- * always sit right after their keyBy, so each lives in exactly one stage.
+ * always sit right after their keyBy, so each lives in exactly one stage. A keyBy nothing reads
+ * is left out: a two-input operator re-keys its inputs itself, so the keyBy a user wrote before
+ * it (`a.keyBy(f).intervalJoin(...)`) must not become a stage that records are sent to and dropped.
  */
 import { inputsOf, type LogicalGraph, type LogicalNode, type NodeId } from '../api/index.ts';
 import { SluiceError } from '../core/index.ts';
@@ -46,9 +48,13 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput))) {
     throw new SluiceError('INVALID_PLAN', 'the pipeline writes nowhere; end each stream with .to(topic) or .print()');
   }
+  const live = liveNodes(graph);
   const consumers = new Map<NodeId, LogicalNode[]>();
-  for (const node of nodes) for (const input of inputsOf(node)) consumers.set(input, [...(consumers.get(input) ?? []), node]);
-  const entries = nodes.filter((n): n is LogicalNode & { kind: 'source' | 'keyBy' } => n.kind === 'source' || n.kind === 'keyBy');
+  for (const node of nodes) {
+    if (!live.has(node.id)) continue;
+    for (const input of inputsOf(node)) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  }
+  const entries = nodes.filter((n) => live.has(n.id)).filter((n): n is LogicalNode & { kind: 'source' | 'keyBy' } => n.kind === 'source' || n.kind === 'keyBy');
   const stageOfEntry = new Map<NodeId, number>(entries.map((e, i) => [e.id, i]));
   const stages: Stage[] = entries.map((entry, id) => ({ id, entry, ops: [], upstream: [] }));
   const sinkTopics = new Set<string>();
@@ -57,7 +63,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
     // Every node reachable from the entry without crossing a keyBy, in creation (topological) order.
     const members = new Set<NodeId>([stage.entry.id]);
     for (const node of nodes) {
-      if (node.id <= stage.entry.id || node.kind === 'keyBy' || node.kind === 'source') continue;
+      if (node.id <= stage.entry.id || node.kind === 'keyBy' || node.kind === 'source' || !live.has(node.id)) continue;
       if (inputsOf(node).some((i) => members.has(i))) members.add(node.id);
     }
     const ordered = [...members].sort((a, b) => a - b).map((id) => nodes[id]);
@@ -88,4 +94,13 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
     }
   }
   return { stages, sinkTopics: [...sinkTopics].sort() };
+}
+
+/**
+ * Every node except a keyBy nothing reads. Only those are dropped: any other node may act
+ * through its user function (a process that only logs), so it runs even if nothing reads it.
+ */
+function liveNodes(graph: LogicalGraph): Set<NodeId> {
+  const read = new Set<NodeId>(graph.nodes.flatMap((node) => inputsOf(node)));
+  return new Set(graph.nodes.filter((node) => node.kind !== 'keyBy' || read.has(node.id)).map((node) => node.id));
 }
