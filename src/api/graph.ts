@@ -64,7 +64,26 @@ export type LogicalNode =
   | (Base & { kind: 'union'; inputs: NodeId[] })
   | (Base & { kind: 'side'; input: NodeId; tag: string })
   | (Base & { kind: 'sink'; input: NodeId; topic: string; codec?: Codec })
-  | (Base & { kind: 'print'; input: NodeId; prefix: string });
+  | (Base & { kind: 'print'; input: NodeId; prefix: string })
+  | (Base & { kind: 'windowJoin'; input: NodeId; window: WindowSpec; lateness: LatenessSpec; fn: (left: any, right: any) => unknown; sides: JoinSides })
+  | (Base & { kind: 'intervalJoin'; input: NodeId; bounds: IntervalBounds; type: JoinType; lateness: LatenessSpec; fn: (left: any, right: any, ctx: any) => unknown; sides: JoinSides });
+
+/** The names of a join's two input stages (for explain and the dashboard). */
+export interface JoinSides {
+  left: string;
+  right: string;
+}
+
+/** An interval join's bounds: `left.ts + lowerMs <= right.ts <= left.ts + upperMs`, each bound inclusive unless marked. */
+export interface IntervalBounds {
+  lowerMs: number;
+  upperMs: number;
+  lowerExclusive: boolean;
+  upperExclusive: boolean;
+}
+
+/** Which unmatched records an interval join emits (with null for the other side): none, the left ones, or both sides'. */
+export type JoinType = 'inner' | 'left' | 'outer';
 
 export type NodeKind = LogicalNode['kind'];
 
@@ -82,7 +101,7 @@ export function inputsOf(node: LogicalNode): NodeId[] {
 
 /** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
 export function isStateful(node: LogicalNode): boolean {
-  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process';
+  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process' || node.kind === 'windowJoin' || node.kind === 'intervalJoin';
 }
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */

@@ -5,6 +5,7 @@
 export * from './app.ts';
 export * from './builder.ts';
 export * from './graph.ts';
+export * from './join.ts';
 export * from './options.ts';
 export * from './process.ts';
 export * from './stream.ts';

@@ -7,6 +7,7 @@ import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.
 import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
 import type { AggregateSpec, NodeId } from './graph.ts';
+import { IntervalJoin, type IntervalJoinOptions, JoinedStreams } from './join.ts';
 import type { ProcessFunction } from './process.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
 
@@ -47,6 +48,13 @@ export interface WindowStageOptions extends StageOptions {
  */
 export interface AggregateOptions<A> extends WindowStageOptions {
   merge?: (a: A, b: A) => A;
+}
+
+declare module './join.ts' {
+  /** Join results are Streams (see join.ts: it cannot import this file). */
+  interface JoinStreamTypes<O> {
+    stream: Stream<O>;
+  }
 }
 
 /** When a window emits: `'final'` (default) once it fires, or early updates before that. */
@@ -118,6 +126,19 @@ export class Stream<T> {
     return new Stream(this.builder, this.builder.add({ kind: 'union', inputs }, options.name));
   }
 
+  /**
+   * A window join with `other`: name the keys with `.where()` (this stream) and `.equalTo()`
+   * (`other`), then the windows and the function of each pair.
+   * @example
+   * impressions.join(clicks).where((i) => i.adId).equalTo((c) => c.adId).window(Windows.tumbling('1m')).apply((i, c) => ({ ad: i.adId, user: c.user }));
+   */
+  join<U>(other: Stream<U>): JoinedStreams<T, U> {
+    if (!(other instanceof Stream) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', 'join() takes a stream of the same app; write a.join(b).where((x) => x.k).equalTo((y) => y.k).window(...).apply((x, y) => ...)');
+    }
+    return new JoinedStreams<T, U>(this.builder, this.nodeId, other.nodeId, (id) => new Stream(this.builder, id));
+  }
+
   /** The values a process function sent to `ctx.output(tag, value)`. */
   sideOutput<U>(tag: string, options: StageOptions = {}): Stream<U> {
     checkName(tag);
@@ -162,6 +183,25 @@ export class KeyedStream<K, T> extends Stream<T> {
     }
     if (fn.onTimer !== undefined) checkFunction(fn.onTimer, 'process() onTimer', 'onTimer(timestamp, ctx) { ... }');
     return new Stream(this.builder, this.builder.add({ kind: 'process', input: this.nodeId, fn }, options.name));
+  }
+
+  /**
+   * An interval join with `other`, keyed by the same kind of key: pairs whose right record's
+   * time is within `.between(lower, upper)` of the left one's. `{ type: 'left' }` also emits
+   * each unmatched left record once with `null` for the right; `'outer'` both sides' unmatched.
+   * @example
+   * impressions.keyBy((i) => i.adId).intervalJoin(clicks.keyBy((c) => c.adId)).between('-10m', '10m')
+   *   .process((i, c) => ({ ad: i.adId, timeToClick: c.ts - i.ts }));
+   */
+  intervalJoin<U>(other: KeyedStream<K, U>, options?: { type?: 'inner' }): IntervalJoin<K, T, U>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options: { type: 'left' }): IntervalJoin<K, T, U | null>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options: { type: 'outer' }): IntervalJoin<K, T | null, U | null>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options?: IntervalJoinOptions): IntervalJoin<K, T | null, U | null>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options: IntervalJoinOptions = {}): IntervalJoin<K, T | null, U | null> {
+    if (!(other instanceof KeyedStream) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', 'intervalJoin() takes a keyed stream of the same app; write a.keyBy(f).intervalJoin(b.keyBy(g)).between(...)');
+    }
+    return new IntervalJoin(this.builder, this.nodeId, other.nodeId, options, (id) => new Stream(this.builder, id));
   }
 
   /** Running count per key: an update `{ key, value }` for every record. */

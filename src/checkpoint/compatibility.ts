@@ -18,6 +18,10 @@ export function stateShape(node: LogicalNode): string | null {
       return `rolling ${node.aggregate.kind}`;
     case 'process':
       return 'process';
+    case 'windowJoin':
+      return `window join ${JSON.stringify(node.window)}`;
+    case 'intervalJoin':
+      return `interval join ${node.type} ${JSON.stringify(node.bounds)}`;
     case 'source':
       return 'source';
     default:

@@ -17,6 +17,16 @@ function describeNode(node: LogicalNode): string {
     }
     case 'rolling':
       return `running ${node.aggregate.kind} per key`;
+    case 'windowJoin': {
+      const late = node.lateness.lateSideOutput ? `, late records to '${node.lateness.lateSideOutput}'` : '';
+      return `window join of '${node.sides.left}' (left) and '${node.sides.right}' (right), window ${JSON.stringify(node.window)}${late}`;
+    }
+    case 'intervalJoin': {
+      const b = node.bounds;
+      const late = node.lateness.lateSideOutput ? `, late records to '${node.lateness.lateSideOutput}'` : '';
+      const bounds = `left.ts ${b.lowerMs < 0 ? '-' : '+'} ${Math.abs(b.lowerMs)}ms ${b.lowerExclusive ? '<' : '<='} right.ts ${b.upperExclusive ? '<' : '<='} left.ts ${b.upperMs < 0 ? '-' : '+'} ${Math.abs(b.upperMs)}ms`;
+      return `interval join (${node.type}) of '${node.sides.left}' (left) and '${node.sides.right}' (right), ${bounds}${late}`;
+    }
     case 'sink':
       return `to '${node.topic}'`;
     case 'print':

@@ -38,14 +38,19 @@ export interface PhysicalPlan {
   sinkTopics: string[];
 }
 
+/** The topic a window or join writes its late records to, if any. */
+export function lateTopicOf(node: LogicalNode): string | undefined {
+  return node.kind === 'window' || node.kind === 'windowJoin' || node.kind === 'intervalJoin' ? node.lateness.lateSideOutput : undefined;
+}
+
 /** The tag under which a window operator emits late records, and the late-data sink's node. */
-export function lateSinkNode(window: LogicalNode & { kind: 'window' }, topic: string): LogicalNode {
+export function lateSinkNode(window: LogicalNode, topic: string): LogicalNode {
   return { kind: 'sink', id: -1 - window.id, name: `${window.name}.late`, input: window.id, topic };
 }
 
 export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const nodes = graph.nodes;
-  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput))) {
+  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || lateTopicOf(n) !== undefined)) {
     throw new SluiceError('INVALID_PLAN', 'the pipeline writes nowhere; end each stream with .to(topic) or .print()');
   }
   const live = liveNodes(graph);
@@ -85,8 +90,8 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
       const node = op.node;
       if (node.kind === 'sink') sinkTopics.add(node.topic);
-      if (node.kind === 'window' && node.lateness.lateSideOutput !== undefined) {
-        const topic = node.lateness.lateSideOutput;
+      const topic = lateTopicOf(node);
+      if (topic !== undefined) {
         sinkTopics.add(topic);
         stage.ops.push({ node: lateSinkNode(node, topic), next: [], side: new Map(), exchanges: [] });
         op.side.set(topic, [stage.ops.length - 1]);

@@ -18,6 +18,8 @@ import {
   RollingAggregateOperator,
   TopicSinkOperator,
 } from '../operators/index.ts';
+import { IntervalJoinOperator } from '../operators/join-interval.ts';
+import { WindowJoinOperator } from '../operators/join-window.ts';
 import { WindowOperator } from '../operators/window.ts';
 import type { KeyedTable } from '../state/index.ts';
 import type { StoreRegistry } from './stores.ts';
@@ -74,6 +76,22 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
       return new PrintOperator(node.name, node.prefix, env.print);
+    case 'windowJoin':
+      return new WindowJoinOperator({ name: node.name, window: node.window, lateness: node.lateness, fn: node.fn, onError: env.onError, table: env.table?.('windows') });
+    case 'intervalJoin': {
+      // Exclusive bounds narrow by one millisecond, as Flink's do.
+      const { lowerMs, upperMs, lowerExclusive, upperExclusive } = node.bounds;
+      return new IntervalJoinOperator({
+        name: node.name,
+        lowerMs: lowerMs + (lowerExclusive ? 1 : 0),
+        upperMs: upperMs - (upperExclusive ? 1 : 0),
+        type: node.type,
+        fn: node.fn,
+        onError: env.onError,
+        table: env.table?.('join'),
+        ...(node.lateness.lateSideOutput === undefined ? {} : { lateSideOutput: node.lateness.lateSideOutput }),
+      });
+    }
   }
 }
 
