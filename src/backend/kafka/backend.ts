@@ -12,7 +12,7 @@ import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTrans
 import { partitionForKey, SluiceError } from '../../core/index.ts';
 import type { BackendWriter, FetchResult, LogBackend, OutgoingRecord, TopicPartitionOffset } from '../types.ts';
 import { committedRecords } from './batches.ts';
-import { checkKafkaConfig, type KafkaConfig } from './config.ts';
+import { checkKafkaConfig, type KafkaConfig } from '../../core/index.ts';
 import { kafkaCall, kafkaError, kafkaErrorName } from './errors.ts';
 import { LongPollWaits } from './waits.ts';
 import { KafkaWriter, type WriterContext } from './writer.ts';
@@ -116,6 +116,13 @@ export class KafkaBackend implements LogBackend {
 
   async endOffsets(topic: string): Promise<number[]> {
     return this.#listOffsets(topic, LATEST);
+  }
+
+  /** Per partition, the first offset with a timestamp at or after `timestamp` (the end where there is none). */
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<number[]> {
+    const found = await this.#listOffsets(topic, BigInt(timestamp));
+    const end = await this.endOffsets(topic);
+    return found.map((offset, p) => (offset < 0 ? end[p] : offset));
   }
 
   /** Reads committed records; an offset deleted by retention continues from the log start (earliest reset). */

@@ -3,4 +3,4 @@
  * (topics, read_committed fetches, group offsets, transactional and plain writers).
  */
 export { KafkaBackend, type GroupMembership } from './backend.ts';
-export { checkKafkaConfig, type KafkaConfig, parseBrokers } from './config.ts';
+export { checkKafkaConfig, type KafkaConfig, parseBrokers } from '../../core/index.ts';

@@ -1,5 +1,5 @@
 /** How Sluice reaches a Kafka cluster: `new Sluice({ kafka: { brokers } })`, `--kafka HOST:PORT`, `SLUICE_KAFKA`. */
-import { SluiceError } from '../../core/index.ts';
+import { SluiceError } from './errors.ts';
 
 export interface KafkaConfig {
   /** Bootstrap brokers, `host:port` each. */
