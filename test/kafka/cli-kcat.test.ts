@@ -91,7 +91,7 @@ await app.run({ bounded: true });
     const k = `/p${i % 3}@${start}`;
     expected.set(k, (expected.get(k) ?? 0) + 1);
   }
-  const results = kcatRead(output).map((r) => ({ partition: r.partition, key: r.key, ...(JSON.parse(r.value) as { key: string; start: number; end: number; value: number }) }));
+  const results = kcatRead(output).map((r) => ({ partition: r.partition, ...(JSON.parse(r.value) as { key: string; start: number; end: number; value: number }) }));
   const got = new Map(results.map((r) => [`${r.key}@${r.start}`, r.value]));
   assert.equal(results.length, expected.size, 'each window once');
   assert.deepEqual(got, expected);
