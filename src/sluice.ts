@@ -6,7 +6,7 @@ import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
+import { claimApp, isDiskFull, type KafkaConfig, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
@@ -54,7 +54,7 @@ export interface RunOptions {
  */
 export interface Launcher {
   /** Defaults for every run: where to start from (`sluice run --from-savepoint`). */
-  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'>;
+  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'> & { kafka?: KafkaConfig };
   /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
   started(app: { readonly name: string; stop(): void }): () => void;
 }
@@ -143,8 +143,8 @@ export class Sluice extends AppBuilder {
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
     const { name, dataDir } = this.options;
-    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, excepted).
-    const embedded = this.#backend === undefined && defaultBackend === undefined;
+    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, and apps on Kafka excepted).
+    const embedded = this.#backend === undefined && defaultBackend === undefined && this.#kafka() === undefined;
     const release = embedded ? claimApp(dataDir, name) : undefined;
     try {
       if (options.fromBeginning ?? currentLauncher()?.runOptions.fromBeginning) {
@@ -163,7 +163,8 @@ export class Sluice extends AppBuilder {
   async #run(options: RunOptions): Promise<RunSummary> {
     const launcher = currentLauncher();
     const owned = this.#backend === undefined;
-    const backend = this.#backend ?? (await openDefault(this.options.dataDir));
+    const kafka = this.#kafka();
+    const backend = this.#backend ?? (kafka === undefined ? await openDefault(this.options.dataDir) : await openKafka(kafka));
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
     const fromSavepoint = options.fromSavepoint ?? launcher?.runOptions.fromSavepoint;
     const dropState = options.dropState ?? launcher?.runOptions.dropState;
@@ -220,6 +221,12 @@ export class Sluice extends AppBuilder {
     const closeError = await release();
     if (closeError !== undefined) throw this.#diskFull(closeError);
     return summary;
+  }
+
+  /** The Kafka cluster the app runs on: its own `kafka` option, else the launcher's (`sluice run --kafka`); none for an app given a backend. */
+  #kafka(): KafkaConfig | undefined {
+    if (this.#backend !== undefined) return undefined;
+    return this.options.kafka ?? currentLauncher()?.runOptions.kafka;
   }
 
   /** A full disk becomes DISK_FULL: the failed step never committed, so nothing committed is lost. */
@@ -298,6 +305,12 @@ function stopOnSignals(stop: () => void): () => void {
 async function openLmdbState(dataDir: string, app: string) {
   const { LmdbStateBackend } = await import('./state/lmdb-backend.ts');
   return LmdbStateBackend.open(join(dataDir, 'state', app));
+}
+
+/** The Kafka backend (loaded on first use: apps on the embedded log never load the Kafka client). */
+async function openKafka(config: KafkaConfig): Promise<LogBackend> {
+  const { KafkaBackend } = await import('./backend/kafka/index.ts');
+  return new KafkaBackend(config);
 }
 
 async function openDefault(dataDir: string): Promise<LogBackend> {
