@@ -16,6 +16,8 @@ export interface TableChange<K, V> {
   key: K;
   value: V | null;
   previous: V | null;
+  /** A versioned table's change: the version written, `[event time, row]` (it may be older than the current row). */
+  version?: [time: number, row: V | null];
 }
 
 /** What a table node is: its node, whether it keeps versions (and how long), and the name it is queried by (none: not materialized). */
@@ -63,7 +65,8 @@ export function tableFilterNode(builder: GraphBuilder, table: TableInfo, fn: (va
   const change = (c: TableChange<unknown, unknown>): TableChange<unknown, unknown>[] => {
     const value = keep(c.value, c.key);
     const previous = keep(c.previous, c.key);
-    return value === null && previous === null ? [] : [{ key: c.key, value, previous }];
+    const version = c.version === undefined ? {} : { version: [c.version[0], keep(c.version[1], c.key)] as [number, unknown] };
+    return value === null && previous === null && c.version === undefined ? [] : [{ key: c.key, value, previous, ...version }];
   };
   return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change }, name ?? `table-filter-${builder.graph.nodes.length}`));
 }
@@ -72,7 +75,9 @@ export function tableFilterNode(builder: GraphBuilder, table: TableInfo, fn: (va
 export function tableMapNode(builder: GraphBuilder, table: TableInfo, fn: (value: any, key: any) => unknown, name?: string): TableInfo {
   checkFunction(fn, 'mapValues()', '.mapValues((user) => user.name)');
   const map = (row: unknown, key: unknown): unknown => (row === null ? null : (fn(row, key) ?? null));
-  const change = (c: TableChange<unknown, unknown>): TableChange<unknown, unknown>[] => [{ key: c.key, value: map(c.value, c.key), previous: map(c.previous, c.key) }];
+  const change = (c: TableChange<unknown, unknown>): TableChange<unknown, unknown>[] => [
+    { key: c.key, value: map(c.value, c.key), previous: map(c.previous, c.key), ...(c.version === undefined ? {} : { version: [c.version[0], map(c.version[1], c.key)] as [number, unknown] }) },
+  ];
   return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change }, name ?? `table-map-${builder.graph.nodes.length}`));
 }
 

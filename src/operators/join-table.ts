@@ -84,11 +84,12 @@ export class StreamTableJoinOperator implements Operator {
       else entry.row = change.value;
     } else {
       const versions = (entry.versions ??= []);
-      const time = element.timestamp;
+      // A versioned table sends the version it wrote; another table's change is a version at its time.
+      const [time, row] = change.version ?? [element.timestamp, change.value];
       let at = versions.length;
       while (at > 0 && versions[at - 1][0] > time) at--;
-      if (at > 0 && versions[at - 1][0] === time) versions[at - 1] = [time, change.value];
-      else versions.splice(at, 0, [time, change.value]);
+      if (at > 0 && versions[at - 1][0] === time) versions[at - 1] = [time, row];
+      else versions.splice(at, 0, [time, row]);
       this.#prune(versions);
     }
     this.#save(id, entry);
@@ -130,6 +131,7 @@ export class StreamTableJoinOperator implements Operator {
     this.#watermark = watermark;
     if (this.#versionsMs === undefined) return watermark;
     const upTo = justBelow(watermark);
+    const touched = new Set<ReturnType<typeof keyId>>();
     for (let due = this.#due.pollDue(upTo); due !== undefined; due = this.#due.pollDue(upTo)) {
       const id = keyId(due.key);
       const entry = this.#state.get(id);
@@ -145,6 +147,13 @@ export class StreamTableJoinOperator implements Operator {
       }
       if (rest.length > 0) entry.held = rest;
       else delete entry.held;
+      this.#state.set(id, entry);
+      touched.add(id);
+    }
+    // Pruned once every due record joined: a record released later in this loop may need an older version.
+    for (const id of touched) {
+      const entry = this.#state.get(id);
+      if (entry === undefined) continue;
       if (entry.versions !== undefined) this.#prune(entry.versions);
       this.#save(id, entry);
     }

@@ -9,11 +9,17 @@
 import type { Element, Operator, Output } from './operator.ts';
 import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
 
-/** One change of a table: the key, its new row (null: deleted) and the row it replaced (null: none). */
+/**
+ * One change of a table: the key, its new row (null: deleted) and the row it replaced (null:
+ * none). A versioned table's changes also carry the version written (`[time, row]`): one that
+ * arrives after a later version leaves the current row as it was, and a join at event time
+ * still needs it.
+ */
 export interface Change<K = unknown, V = unknown> {
   key: K;
   value: V | null;
   previous: V | null;
+  version?: [time: number, row: V | null];
 }
 
 /** A version of a row: valid from `time` (event time, epoch ms) until the next version's. */
@@ -85,25 +91,25 @@ export class TableOperator implements Operator {
 
   /**
    * Inserts a version at its event time (a later record of the same time replaces it). The
-   * change carries the version and the one it follows in time, so a join downstream builds
-   * the same history whatever the arrival order.
+   * current row is the latest version by time; the change carries the version too, so a join
+   * downstream builds the same history whatever the arrival order.
    */
   #addVersion(key: unknown, time: number, row: unknown): Change | undefined {
     const id = keyId(key);
     const entry = this.#rows.get(id) ?? { key, value: null, versions: [] };
     const versions = entry.versions!;
+    const previous = entry.value;
     let at = versions.length;
     while (at > 0 && versions[at - 1][0] > time) at--;
-    const previous = at > 0 ? versions[at - 1][1] : null;
     if (at > 0 && versions[at - 1][0] === time) versions[at - 1] = [time, row];
     else versions.splice(at, 0, [time, row]);
-    if (previous === null && row === null && versions.length === 1) return undefined;
     this.#prune(versions);
     entry.value = versions[versions.length - 1][1];
     // A delete is kept as a version until it is older than the retention (an older version arriving late must not come back).
     if (versions.length === 1 && entry.value === null && versions[0][0] <= this.#watermark - this.#versionsMs!) this.#rows.delete(id);
     else this.#rows.set(id, entry);
-    return { key, value: row, previous };
+    // Every version goes on, even one that leaves the current row as it was: a join at event time needs it.
+    return { key, value: entry.value, previous, version: [time, row] };
   }
 
   /** Drops versions no longer valid at any time within the retention before the watermark. */
