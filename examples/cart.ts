@@ -2,6 +2,7 @@
 // cart into a table (queryable as `app.table('carts')` while the app runs) and written as a
 // compacted changelog. With CART_AS_OF (epoch ms or an ISO time) it replays up to that event
 // time only: the carts as they were then. Each run replays the whole history (fromBeginning).
+// Produce the events keyed by cart, so each cart's events stay in order in one partition.
 import { Sluice } from 'sluice';
 
 type CartEvent = { type: 'ItemAdded' | 'ItemRemoved'; cart: string; sku: string; qty: number; ts: number };
