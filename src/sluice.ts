@@ -24,6 +24,13 @@ export interface SluiceOptions extends AppOptions {
 export interface RunOptions {
   /** Process what the input topics hold now, fire every window, commit and return. */
   bounded?: boolean;
+  /**
+   * With `bounded`: stop each source partition at its first record with event time later than
+   * this (epoch ms; that record is the next run's first), and fire what is complete by then: the
+   * state as of a past time (event sourcing). Tables answer queries as of `until` while it runs.
+   * @example await app.run({ bounded: true, until: Date.parse('2026-03-01T12:00:00Z') });
+   */
+  until?: number;
   /** Records per fetch from each partition (default 1000); results never depend on it. */
   batchSize?: number;
   /** Start from this savepoint (an id from `app.savepoint()` or `sluice savepoint create`) instead of the last checkpoint. */
@@ -123,7 +130,15 @@ export class Sluice extends AppBuilder {
     this.#print = options.print;
     // metrics: announce the app, so `sluice run --ui` and dashboards find apps a module creates
     if (appChannel.hasSubscribers) {
-      const event: AppEvent = { name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain(), stores: () => this.#storeNames(), store: (name) => this.store(name) };
+      const event: AppEvent = {
+        name: this.options.name,
+        dataDir: this.options.dataDir,
+        explain: () => this.explain(),
+        stores: () => this.#storeNames(),
+        store: (name) => this.store(name),
+        tables: () => this.tableNames(),
+        table: (name) => this.table(name),
+      };
       appChannel.publish(event);
     }
   }
@@ -162,6 +177,9 @@ export class Sluice extends AppBuilder {
 
   async #run(options: RunOptions): Promise<RunSummary> {
     const launcher = currentLauncher();
+    if (options.until !== undefined && (options.bounded !== true || typeof options.until !== 'number' || !Number.isFinite(options.until))) {
+      throw new SluiceError('INVALID_ARGUMENT', `until: ${String(options.until)} must be an event time (epoch ms) of a bounded run; write app.run({ bounded: true, until: Date.parse('2026-03-01T12:00:00Z') })`);
+    }
     const owned = this.#backend === undefined;
     const kafka = this.#kafka();
     const backend = this.#backend ?? (kafka === undefined ? await openDefault(this.options.dataDir) : await openKafka(kafka));
@@ -187,8 +205,9 @@ export class Sluice extends AppBuilder {
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
       for (const end of stopping) end();
-      // Before the state closes: store views refuse queries from now on.
+      // Before the state closes: store views and tables refuse queries from now on.
       this.#stores = undefined;
+      this.builder.tables = undefined;
       this.#job = undefined;
       this.#stopRequested = false;
       // Close everything, in order, even if a step fails; report the first failure.
@@ -206,7 +225,8 @@ export class Sluice extends AppBuilder {
     try {
       await job.open();
       this.#stores = job.stores;
-      if (options.bounded) summary = await job.runBounded();
+      this.builder.tables = (name) => job.stores.tables(name);
+      if (options.bounded) summary = await job.runBounded(options.until);
       else {
         if (launcher !== undefined) stopping.push(launcher.started({ name: this.options.name, stop: () => job.stop() }));
         else if (options.stopOnSignals === true) stopping.push(stopOnSignals(() => job.stop()));

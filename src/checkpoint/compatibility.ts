@@ -18,6 +18,12 @@ export function stateShape(node: LogicalNode): string | null {
       return `rolling ${node.aggregate.kind}`;
     case 'process':
       return 'process';
+    case 'table':
+      return node.versionsMs === undefined ? 'table' : `table versions ${node.versionsMs}ms`;
+    case 'stream-table-join':
+      return `stream-table-join ${node.versionsMs === undefined ? 'latest' : `versions ${node.versionsMs}ms`}`;
+    case 'table-join':
+      return 'table-join';
     case 'source':
       return 'source';
     default:

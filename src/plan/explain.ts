@@ -16,9 +16,15 @@ function describeNode(node: LogicalNode): string {
       return `window ${JSON.stringify(node.window)} ${node.aggregate.kind} (lateness ${node.lateness.allowedLatenessMs}ms${late}, emit ${node.emit.kind})`;
     }
     case 'rolling':
-      return `running ${node.aggregate.kind} per key`;
+      return `running ${node.aggregate.kind} per key (a table, queryable as '${node.name}')`;
+    case 'table':
+      return `table${node.changelog ? ' from its topic (tombstones delete)' : ' of the latest record per key'}${node.versionsMs === undefined ? '' : `, versioned (${node.versionsMs}ms of history)`}, queryable as '${node.name}'`;
+    case 'stream-table-join':
+      return `stream-table ${node.join} join (${node.versionsMs === undefined ? 'the latest row, at processing time' : 'the version at each record\'s event time, after the watermark'})`;
+    case 'table-join':
+      return `table-table ${node.join} join on the key, queryable as '${node.name}'`;
     case 'sink':
-      return `to '${node.topic}'`;
+      return node.changelog ? `to '${node.topic}' (a changelog: rows as upserts, deletes as tombstones)` : `to '${node.topic}'`;
     case 'print':
       return 'print';
     case 'side':

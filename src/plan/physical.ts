@@ -36,6 +36,8 @@ export interface PhysicalPlan {
   stages: Stage[];
   /** Every topic a sink or late-data side output writes. */
   sinkTopics: string[];
+  /** The sink topics tables write their changelogs to (`table.to()`), created compacted. */
+  changelogTopics?: string[];
 }
 
 /** The tag under which a window operator emits late records, and the late-data sink's node. */
@@ -58,6 +60,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const stageOfEntry = new Map<NodeId, number>(entries.map((e, i) => [e.id, i]));
   const stages: Stage[] = entries.map((entry, id) => ({ id, entry, ops: [], upstream: [] }));
   const sinkTopics = new Set<string>();
+  const changelogTopics = new Set<string>();
 
   for (const stage of stages) {
     // Every node reachable from the entry without crossing a keyBy, in creation (topological) order.
@@ -85,6 +88,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
       const node = op.node;
       if (node.kind === 'sink') sinkTopics.add(node.topic);
+      if (node.kind === 'sink' && node.changelog) changelogTopics.add(node.topic);
       if (node.kind === 'window' && node.lateness.lateSideOutput !== undefined) {
         const topic = node.lateness.lateSideOutput;
         sinkTopics.add(topic);
@@ -93,7 +97,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
     }
   }
-  return { stages, sinkTopics: [...sinkTopics].sort() };
+  return { stages, sinkTopics: [...sinkTopics].sort(), ...(changelogTopics.size > 0 ? { changelogTopics: [...changelogTopics].sort() } : {}) };
 }
 
 /**
