@@ -17,12 +17,14 @@ export type {
   ProcessFunction,
   SourceOptions,
   StageOptions,
+  TableChange,
+  TableSourceOptions,
   Timers,
   ValueState,
   WindowResult,
   WindowStageOptions,
 } from './api/index.ts';
-export { KeyedStream, Stream, WindowedStream, WindowResultStream } from './api/index.ts';
+export { KeyedStream, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';

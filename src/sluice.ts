@@ -6,7 +6,7 @@ import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
+import { claimApp, isDiskFull, type KafkaConfig, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
@@ -24,6 +24,13 @@ export interface SluiceOptions extends AppOptions {
 export interface RunOptions {
   /** Process what the input topics hold now, fire every window, commit and return. */
   bounded?: boolean;
+  /**
+   * With `bounded`: stop each source partition at its first record with event time later than
+   * this (epoch ms; that record is the next run's first), and fire what is complete by then: the
+   * state as of a past time (event sourcing). Tables answer queries as of `until` while it runs.
+   * @example await app.run({ bounded: true, until: Date.parse('2026-03-01T12:00:00Z') });
+   */
+  until?: number;
   /** Records per fetch from each partition (default 1000); results never depend on it. */
   batchSize?: number;
   /** Start from this savepoint (an id from `app.savepoint()` or `sluice savepoint create`) instead of the last checkpoint. */
@@ -54,7 +61,7 @@ export interface RunOptions {
  */
 export interface Launcher {
   /** Defaults for every run: where to start from (`sluice run --from-savepoint`). */
-  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'>;
+  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'> & { kafka?: KafkaConfig };
   /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
   started(app: { readonly name: string; stop(): void }): () => void;
 }
@@ -123,7 +130,15 @@ export class Sluice extends AppBuilder {
     this.#print = options.print;
     // metrics: announce the app, so `sluice run --ui` and dashboards find apps a module creates
     if (appChannel.hasSubscribers) {
-      const event: AppEvent = { name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain(), stores: () => this.#storeNames(), store: (name) => this.store(name) };
+      const event: AppEvent = {
+        name: this.options.name,
+        dataDir: this.options.dataDir,
+        explain: () => this.explain(),
+        stores: () => this.#storeNames(),
+        store: (name) => this.store(name),
+        tables: () => this.tableNames(),
+        table: (name) => this.table(name),
+      };
       appChannel.publish(event);
     }
   }
@@ -143,8 +158,8 @@ export class Sluice extends AppBuilder {
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
     const { name, dataDir } = this.options;
-    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, excepted).
-    const embedded = this.#backend === undefined && defaultBackend === undefined;
+    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, and apps on Kafka excepted).
+    const embedded = this.#backend === undefined && defaultBackend === undefined && this.#kafka() === undefined;
     const release = embedded ? claimApp(dataDir, name) : undefined;
     try {
       if (options.fromBeginning ?? currentLauncher()?.runOptions.fromBeginning) {
@@ -162,8 +177,12 @@ export class Sluice extends AppBuilder {
 
   async #run(options: RunOptions): Promise<RunSummary> {
     const launcher = currentLauncher();
+    if (options.until !== undefined && (options.bounded !== true || typeof options.until !== 'number' || !Number.isFinite(options.until))) {
+      throw new SluiceError('INVALID_ARGUMENT', `until: ${String(options.until)} must be an event time (epoch ms) of a bounded run; write app.run({ bounded: true, until: Date.parse('2026-03-01T12:00:00Z') })`);
+    }
     const owned = this.#backend === undefined;
-    const backend = this.#backend ?? (await openDefault(this.options.dataDir));
+    const kafka = this.#kafka();
+    const backend = this.#backend ?? (kafka === undefined ? await openDefault(this.options.dataDir) : await openKafka(kafka));
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
     const fromSavepoint = options.fromSavepoint ?? launcher?.runOptions.fromSavepoint;
     const dropState = options.dropState ?? launcher?.runOptions.dropState;
@@ -186,8 +205,9 @@ export class Sluice extends AppBuilder {
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
       for (const end of stopping) end();
-      // Before the state closes: store views refuse queries from now on.
+      // Before the state closes: store views and tables refuse queries from now on.
       this.#stores = undefined;
+      this.builder.tables = undefined;
       this.#job = undefined;
       this.#stopRequested = false;
       // Close everything, in order, even if a step fails; report the first failure.
@@ -205,7 +225,8 @@ export class Sluice extends AppBuilder {
     try {
       await job.open();
       this.#stores = job.stores;
-      if (options.bounded) summary = await job.runBounded();
+      this.builder.tables = (name) => job.stores.tables(name);
+      if (options.bounded) summary = await job.runBounded(options.until);
       else {
         if (launcher !== undefined) stopping.push(launcher.started({ name: this.options.name, stop: () => job.stop() }));
         else if (options.stopOnSignals === true) stopping.push(stopOnSignals(() => job.stop()));
@@ -220,6 +241,12 @@ export class Sluice extends AppBuilder {
     const closeError = await release();
     if (closeError !== undefined) throw this.#diskFull(closeError);
     return summary;
+  }
+
+  /** The Kafka cluster the app runs on: its own `kafka` option, else the launcher's (`sluice run --kafka`); none for an app given a backend. */
+  #kafka(): KafkaConfig | undefined {
+    if (this.#backend !== undefined) return undefined;
+    return this.options.kafka ?? currentLauncher()?.runOptions.kafka;
   }
 
   /** A full disk becomes DISK_FULL: the failed step never committed, so nothing committed is lost. */
@@ -298,6 +325,12 @@ function stopOnSignals(stop: () => void): () => void {
 async function openLmdbState(dataDir: string, app: string) {
   const { LmdbStateBackend } = await import('./state/lmdb-backend.ts');
   return LmdbStateBackend.open(join(dataDir, 'state', app));
+}
+
+/** The Kafka backend (loaded on first use: apps on the embedded log never load the Kafka client). */
+async function openKafka(config: KafkaConfig): Promise<LogBackend> {
+  const { KafkaBackend } = await import('./backend/kafka/index.ts');
+  return new KafkaBackend(config);
 }
 
 async function openDefault(dataDir: string): Promise<LogBackend> {

@@ -9,5 +9,6 @@ export * from './join.ts';
 export * from './options.ts';
 export * from './process.ts';
 export * from './stream.ts';
+export * from './table-nodes.ts';
 export * from './two-input.ts';
 export * from './window-argument.ts';

@@ -36,6 +36,8 @@ export interface PhysicalPlan {
   stages: Stage[];
   /** Every topic a sink or late-data side output writes. */
   sinkTopics: string[];
+  /** The sink topics tables write their changelogs to (`table.to()`), created compacted. */
+  changelogTopics?: string[];
 }
 
 /** The topic a window or join writes its late records to, if any. */
@@ -63,6 +65,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const stageOfEntry = new Map<NodeId, number>(entries.map((e, i) => [e.id, i]));
   const stages: Stage[] = entries.map((entry, id) => ({ id, entry, ops: [], upstream: [] }));
   const sinkTopics = new Set<string>();
+  const changelogTopics = new Set<string>();
 
   for (const stage of stages) {
     // Every node reachable from the entry without crossing a keyBy, in creation (topological) order.
@@ -90,6 +93,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
       const node = op.node;
       if (node.kind === 'sink') sinkTopics.add(node.topic);
+      if (node.kind === 'sink' && node.changelog) changelogTopics.add(node.topic);
       const topic = lateTopicOf(node);
       if (topic !== undefined) {
         sinkTopics.add(topic);
@@ -98,7 +102,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
     }
   }
-  return { stages, sinkTopics: [...sinkTopics].sort() };
+  return { stages, sinkTopics: [...sinkTopics].sort(), ...(changelogTopics.size > 0 ? { changelogTopics: [...changelogTopics].sort() } : {}) };
 }
 
 /**

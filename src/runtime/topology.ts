@@ -59,7 +59,7 @@ export class Topology {
       }
     }
     const keyPartitions = Math.max(1, ...counts.values());
-    for (const topic of plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions);
+    for (const topic of plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions, plan.changelogTopics?.includes(topic) ? { compact: true } : {});
     await backend.ensureTopic(options.deadLetterTopic, 1);
     const timed: Task[] = [];
     const committed = new Map<string, Map<number, number>>();
@@ -155,7 +155,7 @@ async function openSources(options: TopologyOptions, stage: Stage, n: number, co
   const sources: SourcePartition[] = [];
   for (let p = 0; p < n; p++) {
     const offset = Math.max(committed.get(p) ?? start[p], start[p]);
-    sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? options.codec ?? jsonCodec, entry.name, options.onError));
+    sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? options.codec ?? jsonCodec, entry.name, options.onError, entry.changelog === true));
   }
   return sources;
 }
