@@ -95,3 +95,23 @@ void test('inputs with different key functions and partition counts meet: a wind
   assert.deepEqual(kit.records('windowed').map((r) => [r.value, r.timestamp]).sort(), [['a@1000-u1', T - 1], [`a@${T + 5}-u3`, 2 * T - 1]]);
   assert.deepEqual(kit.output('interval').sort(), ['a@1000-u1', 'a@1000-u3', `a@${T + 5}-u1`, `a@${T + 5}-u3`, 'b@2000-u2']);
 });
+
+void test('a keyed stream joins a stream as any stream does (a window join); a stream with a function is refused, naming both joins', async () => {
+  const kit = new TestKit();
+  kit.input('impressions', [{ adId: 'a', ts: 1000 }], { partitions: 2 });
+  kit.input('clicks', [{ ad: 'a', user: 'u1', ts: 2000 }], { partitions: 3 });
+  const app = kit.app({ name: 'keyed-join' });
+  const impressions = app.stream<Impression>('impressions', { timestamp: (i) => i.ts });
+  const clicks = app.stream<Click>('clicks', { timestamp: (c) => c.ts });
+  impressions
+    .keyBy((i) => i.adId)
+    .join(clicks)
+    .where((i) => i.adId)
+    .equalTo((c) => c.ad)
+    .window(Windows.tumbling('1m'))
+    .apply((i, c) => `${i.adId}-${c.user}`)
+    .to('windowed');
+  await app.run({ bounded: true });
+  assert.deepEqual(kit.output('windowed'), ['a-u1']);
+  assert.throws(() => impressions.keyBy((i) => i.adId).join(clicks as never, (() => 1) as never), /takes a table .* or a stream for a window join/);
+});
