@@ -32,6 +32,8 @@ export interface ViewDef {
   columns: Column[];
   /** The topic a materialized view writes its rows to (what readers of the view read). */
   topic?: string;
+  /** The columns identifying a row (see Relation.primaryKey): readers keep the last row per key. */
+  primaryKey?: string[];
   /** The script and statement it was declared in, to compile it into any app. */
   text: string;
   query: PgNode;

@@ -157,6 +157,13 @@ function coerce(a: Compiled, b: Compiled, text: string, at: number): [Compiled, 
   };
   if (a.type === 'timestamp' && b.constant && b.type === 'text') return [a, toTs(b)];
   if (b.type === 'timestamp' && a.constant && a.type === 'text') return [toTs(a), b];
+  // A number written as text (a query parameter, '42') compared with a number is that number, as Postgres types an unknown literal.
+  const toNumber = (c: Compiled): Compiled | undefined => {
+    const v = c.fn({});
+    return typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? constant(Number(v), /^-?\d+$/.test(v.trim()) ? 'bigint' : 'double') : undefined;
+  };
+  if ((a.type === 'bigint' || a.type === 'double') && b.constant && b.type === 'text') return [a, toNumber(b) ?? b];
+  if ((b.type === 'bigint' || b.type === 'double') && a.constant && a.type === 'text') return [toNumber(a) ?? a, b];
   return [a, b];
 }
 

@@ -12,6 +12,10 @@
  */
 export type { Definition, SinkDef, SourceDef, ViewDef } from './catalog.ts';
 export { excerptAt, positionOf, SqlError, type SqlPosition } from './errors.ts';
+export { splitStatements } from './lexer.ts';
 export { loadParser } from './pg.ts';
+export { endsStatement, parseScript, type Statement } from './statements.ts';
 export { type SessionOptions, SqlSession, type SqlResult, viewTopic } from './session.ts';
 export { type Column, exportRow, type Row, type SqlType, typeLabel } from './types.ts';
+export { startWireServer, type WireServer, type WireServerOptions } from './wire/server.ts';
+export type { ViewLog } from './wire/tables.ts';

@@ -397,6 +397,7 @@ function aggregate(
   if (starColumns) throw sqlError(text, locationOf(targets[0]), 'SELECT * cannot be grouped; list the GROUP BY columns and aggregates');
   const { columns, fns } = selectList(targets, scope, text, []);
   const out = build(columns, fns);
+  const primaryKey = primaryKeyOf(targets, columns, keyShapes, keyColumns, window !== undefined, tvf !== undefined);
   const having = s.havingClause === undefined ? undefined : compileExpr(s.havingClause, scope).fn;
   const keyOf: (row: Row) => unknown =
     keyFns.length === 0 ? () => null : keyFns.length === 1 ? keyFns[0]!.fn : (row) => keyFns.map((k) => k.fn(row));
@@ -408,12 +409,32 @@ function aggregate(
     if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; a GROUP BY without a window emits an update per input row');
     const rolling = keyed.aggregate(combined.init, combined.add, name ? { name } : {});
     const rows = rolling.flatMap((r: { key: unknown; value: unknown[] }) => finish({ k: partsOf(r.key), s: 0, e: 0, a: combined.results(r.value) }));
-    return { stream: rows, columns, latenessMs: input.latenessMs, name: name ?? input.name };
+    return { stream: rows, columns, latenessMs: input.latenessMs, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
   }
   let windowed = keyed.window(window.spec);
   const latenessMs = emit?.latenessMs ?? input.latenessMs;
   if (latenessMs > 0) windowed = windowed.allowedLateness(latenessMs);
   const results = windowed.aggregate(combined.init, combined.add, { merge: combined.merge, ...(name ? { name } : {}) });
   const rows = results.flatMap((r: WindowResult<unknown, unknown[]>) => finish({ k: partsOf(r.key), s: r.start, e: r.end, a: combined.results(r.value) }));
-  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name };
+  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
+}
+
+/** The output columns naming every GROUP BY key (and the window's start or end), if the select list has them all. */
+function primaryKeyOf(targets: PgNode[], columns: Column[], keyShapes: string[], keyColumns: (string | undefined)[], windowed: boolean, tvf: boolean): string[] | undefined {
+  const keys: (string | undefined)[] = keyShapes.map(() => undefined);
+  let bound: string | undefined;
+  targets.forEach((t, i) => {
+    const val = t.ResTarget?.val as PgNode | undefined;
+    if (val === undefined) return;
+    const name = columns[i]!.name;
+    const column = val.ColumnRef ? strings(val.ColumnRef.fields).at(-1) : undefined;
+    const k = keyShapes.indexOf(shapeOf(val));
+    const c = column === undefined ? -1 : keyColumns.indexOf(column);
+    if (k >= 0) keys[k] ??= name;
+    else if (c >= 0) keys[c] ??= name;
+    const fn = val.FuncCall ? strings(val.FuncCall.funcname).at(-1)!.toLowerCase() : undefined;
+    if ((fn !== undefined && /^(tumble|hop|session)_(start|end)$/.test(fn)) || (tvf && (column === 'window_start' || column === 'window_end'))) bound ??= name;
+  });
+  if (keys.some((k) => k === undefined) || (windowed && bound === undefined)) return undefined;
+  return [...(keys as string[]), ...(bound === undefined ? [] : [bound])];
 }

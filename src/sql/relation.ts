@@ -13,6 +13,12 @@ export interface Relation {
   rowtime?: string;
   /** Allowed lateness of windows over this relation, unless the query's EMIT clause says otherwise. */
   latenessMs: number;
+  /**
+   * The columns that identify a row of this relation's results: the GROUP BY keys (and the
+   * window's start or end) when the select list holds them all. A later row with the same
+   * values replaces an earlier one (an upsert); without it, the rows are an append-only log.
+   */
+  primaryKey?: string[];
   /** The name queries qualify columns with (`page_views.page`). */
   name: string;
 }

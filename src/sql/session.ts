@@ -30,6 +30,11 @@ export interface SessionOptions {
    * caller takes `stream` from the result); `sluice sql -f` prints them.
    */
   onQuery?: (stream: Stream<Row>, columns: Column[]) => void;
+  /**
+   * Record views and sinks without building their pipelines (materialized views write no
+   * topic, sinks nothing): what the interactive shell does, whose queries run one at a time.
+   */
+  definitionsOnly?: boolean;
 }
 
 /** The topic a materialized view writes its rows to: `<app>.view.<view>`. */
@@ -42,11 +47,13 @@ export class SqlSession {
   readonly #catalog = new Map<string, Definition>();
   readonly #binding: Binding;
   readonly #onQuery: SessionOptions['onQuery'];
+  readonly #definitionsOnly: boolean;
 
   constructor(app: AppBuilder, options: SessionOptions = {}) {
     this.app = app;
     this.#binding = new Binding(app, this.#catalog);
     this.#onQuery = options.onQuery;
+    this.#definitionsOnly = options.definitionsOnly ?? false;
   }
 
   /** The definitions, in the order they were made. */
@@ -83,10 +90,13 @@ export class SqlSession {
         const query = parseQuery(text, st.query);
         const def: ViewDef = { kind: 'view', name: st.name, materialized: st.materialized, columns: [], text, query, ...(st.query.emit ? { emit: st.query.emit } : {}) };
         // Compiled into a scratch app first: an error leaves the app's graph as it was.
-        def.columns = this.#scratch().relationFor(def).columns;
+        const checked = this.#scratch().relationFor(def);
+        def.columns = checked.columns;
+        if (checked.primaryKey) def.primaryKey = checked.primaryKey;
         if (st.materialized) def.topic = viewTopic(this.app.options.name, st.name);
         this.#catalog.set(st.name, def);
         if (!st.materialized) return { tag: 'CREATE VIEW', message: `view ${st.name}` };
+        if (this.#definitionsOnly) return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name}` };
         const relation = this.#binding.relation(st.name, st.nameAt, text);
         relation.stream.map((row: Row) => exportRow(row, relation.columns), { name: `${st.name}-rows` }).to(def.topic!, { name: `${st.name}-sink` });
         return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name} writes topic ${def.topic}`, stream: exported(relation) };
@@ -98,6 +108,11 @@ export class SqlSession {
           if (key === 'format' && value.value.toLowerCase() !== 'json') throw sqlError(text, value.at, `format '${value.value}' is not supported yet; sinks write JSON (format = 'json')`, 'SQL_UNSUPPORTED');
         }
         const topic = st.options.get('topic')?.value ?? st.name;
+        if (this.#definitionsOnly) {
+          this.#scratch().relation(st.from, st.fromAt, text);
+          this.#catalog.set(st.name, { kind: 'sink', name: st.name, from: st.from, topic });
+          return { tag: 'CREATE SINK', message: `sink ${st.name} of ${st.from} to topic ${topic}` };
+        }
         const relation = this.#binding.relation(st.from, st.fromAt, text);
         relation.stream.map((row: Row) => exportRow(row, relation.columns), { name: `${st.name}-rows` }).to(topic, { name: st.name });
         this.#catalog.set(st.name, { kind: 'sink', name: st.name, from: st.from, topic });
@@ -109,7 +124,7 @@ export class SqlSession {
           if (st.ifExists) return { tag: `DROP ${st.what.toUpperCase()}`, message: `no ${st.what} ${st.name}` };
           throw sqlError(text, st.nameAt, `there is no ${st.what} named ${st.name}`);
         }
-        if (def.kind === 'sink' || this.#binding.has(st.name)) {
+        if ((def.kind === 'sink' && !this.#definitionsOnly) || this.#binding.has(st.name)) {
           throw sqlError(text, st.nameAt, `${st.name} is already part of app ${this.app.options.name}'s pipeline, which cannot lose stages once built; leave it out of the script instead`, 'SQL_UNSUPPORTED');
         }
         const user = [...this.#catalog.values()].find((d) => (d.kind === 'sink' && d.from === st.name) || (d.kind === 'view' && JSON.stringify(d.query).includes(`"relname":"${st.name}"`)));
@@ -191,6 +206,10 @@ class QueryBinding {
 
   query(text: string, query: Parameters<typeof parseQuery>[1]): Relation {
     return compileQuery(parseQuery(text, query), { text, relation: (name, at) => this.#binding.relation(name, at, text) }, query.emit);
+  }
+
+  relation(name: string, at: number, text: string): Relation {
+    return this.#binding.relation(name, at, text);
   }
 
   relationFor(def: ViewDef): Relation {

@@ -5,7 +5,7 @@
  */
 import { sqlError, unsupported } from './errors.ts';
 import { intervalMs } from './interval.ts';
-import { splitStatements, type StatementText, type Token, TokenReader } from './lexer.ts';
+import { splitStatements, type StatementText, type Token, TokenReader, tokenize as splitStatementsTokens } from './lexer.ts';
 import { SUPPORTED_TYPES, type SqlType, typeNamed } from './types.ts';
 
 /** A query's text in the script, and its EMIT clause (blanked out for the Postgres parser). */
@@ -309,4 +309,21 @@ function drop(r: TokenReader): Statement {
   }
   const name = r.name(`the ${kind} name`);
   return end(r, { kind: 'drop', at, what: kind, name: name.value, nameAt: name.start, ifExists });
+}
+
+/** Whether `text` ends a statement: its last token is a semicolon outside parentheses (strings and comments closed). */
+export function endsStatement(text: string): boolean {
+  let tokens: Token[];
+  try {
+    tokens = splitStatementsTokens(text);
+  } catch {
+    return false;
+  }
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'symbol' && t.value === '(') depth++;
+    if (t.kind === 'symbol' && t.value === ')') depth--;
+  }
+  const last = tokens.at(-1);
+  return depth <= 0 && last !== undefined && last.kind === 'symbol' && last.value === ';';
 }
