@@ -35,7 +35,7 @@ export function errorText(error: unknown, where = ''): string {
   const label = paint('red', 'error:', process.stderr);
   if (isSluiceError(error) && 'excerpt' in error && 'reason' in error) {
     const e = error as unknown as { excerpt: string; reason: string; line: number; column: number };
-    return `${e.excerpt}\n${label} ${where}${where ? ':' : 'line '}${e.line}:${e.column}: ${e.reason}\n`;
+    return `${e.excerpt}\n${label} ${where ? `${where}:${e.line}:${e.column}` : `line ${e.line}, column ${e.column}`}: ${e.reason}\n`;
   }
   return `${label} ${error instanceof Error ? error.message : String(error)}\n`;
 }

@@ -120,6 +120,9 @@ async function runQuery(text: string, definitions: string[], name: string, optio
   const [result] = session.executeLoaded(text);
   await app.run({ bounded: true, fromBeginning: true });
   const columns = result?.columns?.map((c) => c.name) ?? [];
-  if (options.json) for (const row of rows) await printJson(row);
-  else await write(rowsTable(columns, rows));
+  // A grouped query's rows are updates: the table shows each key's last one.
+  const pk = result?.primaryKey;
+  const shown = pk === undefined ? rows : [...new Map(rows.map((r) => [JSON.stringify(pk.map((k) => r[k])), r])).values()];
+  if (options.json) for (const row of shown) await printJson(row);
+  else await write(rowsTable(columns, shown));
 }

@@ -248,7 +248,7 @@ function aExpr(n: PgNode, scope: Scope, at: number): Compiled {
     }
     case 'AEXPR_IN': {
       const l = compileExpr(n.lexpr, scope);
-      const items = (n.rexpr as PgNode[]).map((x) => coerce(l, compileExpr(x, scope), text, at)[1]);
+      const items = listItems(n.rexpr).map((x) => coerce(l, compileExpr(x, scope), text, at)[1]);
       const negate = op === '<>';
       return {
         fn: (row) => {
@@ -267,7 +267,7 @@ function aExpr(n: PgNode, scope: Scope, at: number): Compiled {
     }
     case 'AEXPR_BETWEEN':
     case 'AEXPR_NOT_BETWEEN': {
-      const [lo, hi] = n.rexpr as PgNode[];
+      const [lo, hi] = listItems(n.rexpr);
       const v = compileExpr(n.lexpr, scope);
       const ge = binary('>=', v, compileExpr(lo!, scope), text, at);
       const le = binary('<=', v, compileExpr(hi!, scope), text, at);
@@ -314,6 +314,11 @@ function aExpr(n: PgNode, scope: Scope, at: number): Compiled {
     default:
       throw unsupported(text, at, `this operator (${String(n.kind)}) is not supported`);
   }
+}
+
+/** The items of a `{ List: { items } }` node (IN lists, BETWEEN bounds), or of a plain array. */
+function listItems(node: PgNode): PgNode[] {
+  return Array.isArray(node) ? node : ((node.List?.items ?? []) as PgNode[]);
 }
 
 function boolExpr(n: PgNode, scope: Scope): Compiled {

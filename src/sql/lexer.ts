@@ -53,6 +53,11 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
       const start = i;
       while (i < to && /[0-9.eE]/.test(text[i]!)) i++;
       tokens.push({ kind: 'number', value: text.slice(start, i), start, end: i });
+    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
+      // A query parameter ($1), as Postgres clients send them.
+      const start = i++;
+      while (i < to && /[0-9]/.test(text[i]!)) i++;
+      tokens.push({ kind: 'symbol', value: text.slice(start, i), start, end: i });
     } else if (/[A-Za-z_]/.test(c)) {
       const start = i;
       while (i < to && /[A-Za-z0-9_$]/.test(text[i]!)) i++;

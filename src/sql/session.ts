@@ -22,6 +22,8 @@ export interface SqlResult {
   rows?: Row[];
   /** A query's rows (timestamps as ISO strings), for `.to(topic)` or `.print()`. */
   stream?: Stream<Row>;
+  /** The columns identifying a query's row: a later row with the same values updates the earlier one. */
+  primaryKey?: string[];
 }
 
 export interface SessionOptions {
@@ -162,7 +164,7 @@ export class SqlSession {
         const relation = new QueryBinding(this.#binding).query(text, st.query);
         const stream = exported(relation);
         this.#onQuery?.(stream, relation.columns);
-        return { tag: 'SELECT', message: `query of ${relation.columns.map((c) => c.name).join(', ')}`, columns: relation.columns, stream };
+        return { tag: 'SELECT', message: `query of ${relation.columns.map((c) => c.name).join(', ')}`, columns: relation.columns, stream, ...(relation.primaryKey ? { primaryKey: relation.primaryKey } : {}) };
       }
     }
   }

@@ -1,6 +1,6 @@
 /**
- * Postgres wire protocol v3 messages the server writes and the extended-protocol messages it
- * reads (startup, SSL refusal and authentication are pg-gateway's). Every backend message is a
+ * Postgres wire protocol v3 messages the server writes, and a reader for the messages it
+ * reads. After the startup message, every message is a
  * type byte, an int32 length (itself included) and its body; text format only.
  * See https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
@@ -66,6 +66,15 @@ export const noData = (): Buffer => message('n', Buffer.alloc(0));
 export const emptyQuery = (): Buffer => message('I', Buffer.alloc(0));
 export const readyForQuery = (status: 'I' | 'E' = 'I'): Buffer => message('Z', Buffer.from(status, 'latin1'));
 export const parameterDescription = (count: number): Buffer => message('t', Buffer.concat([int16(count), ...Array.from({ length: count }, () => int32(0))]));
+
+/** Authentication ('R'): 0 ok, 3 cleartext password requested. */
+export const authentication = (code: number): Buffer => message('R', int32(code));
+export const parameterStatus = (name: string, value: string): Buffer => message('S', Buffer.concat([cstring(name), cstring(value)]));
+
+/** A FATAL ErrorResponse, before the connection closes. */
+export function fatal(code: string, text: string): Buffer {
+  return message('E', Buffer.concat([Buffer.from('S'), cstring('FATAL'), Buffer.from('V'), cstring('FATAL'), Buffer.from('C'), cstring(code), Buffer.from('M'), cstring(text), Buffer.alloc(1)]));
+}
 
 /** ErrorResponse ('E') with severity, SQLSTATE code, message and, when known, the 1-based character position. */
 export function errorResponse(code: string, text: string, position?: number): Buffer {

@@ -1,27 +1,30 @@
 /**
  * The Postgres wire protocol server: psql, node `pg`, psycopg and JDBC connect and read the
- * materialized views of a running SQL app. pg-gateway does the startup, SSL refusal and
- * password exchange; this file answers the simple query protocol ('Q') and the extended one
- * (Parse, Bind, Describe, Execute, Close, Sync, Flush). Listens on loopback unless a password
- * is set.
+ * materialized views of a running SQL app. It answers the startup (SSL refused, no password on
+ * loopback, a cleartext password otherwise), the simple query protocol ('Q') and the extended
+ * one (Parse, Bind, Describe, Execute, Close, Sync, Flush). Written here rather than on
+ * pg-gateway, whose latest release (0.2.4) mis-frames a second message in one TCP chunk, which
+ * the extended protocol always sends.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { PostgresConnection } from 'pg-gateway';
 import { isSluiceError, SluiceError } from '../../core/index.ts';
 import { SqlError, sqlError } from '../errors.ts';
 import { splitStatements } from '../lexer.ts';
 import { loadParser, nodeKind, parseStatement } from '../pg.ts';
 import type { SqlSession } from '../session.ts';
 import {
+  authentication,
   bindComplete,
   closeComplete,
   commandComplete,
   dataRow,
   emptyQuery,
   errorResponse,
+  fatal,
   MessageReader,
   noData,
   parameterDescription,
+  parameterStatus,
   parseComplete,
   readyForQuery,
   rowDescription,
@@ -151,115 +154,177 @@ function serveConnection(socket: Socket, password: string | undefined, answer: (
   const portals = new Map<string, { text: string; params: (string | null)[]; answer?: Answer }>();
   /** After an error in the extended protocol, messages are skipped until Sync. */
   let failed = false;
-  const connection = new PostgresConnection(socket, {
-    serverVersion: '16.0',
-    authMode: password === undefined ? 'none' : 'cleartextPassword',
-    validateCredentials: (credentials) => credentials.authMode === 'cleartextPassword' && credentials.password === password,
-    async onMessage(data, state) {
-      if (!state.isAuthenticated) return false;
-      const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const type = String.fromCharCode(buffer[0]!);
-      const reader = new MessageReader(buffer);
-      if (type === 'X') return false;
-      if (type === 'S') {
-        failed = false;
-        socket.write(readyForQuery());
-        return true;
+  let phase: 'startup' | 'password' | 'ready' = 'startup';
+  let pending: Buffer = Buffer.alloc(0);
+  let chain = Promise.resolve();
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    // Whole messages, in order: startup messages have no type byte, the others one.
+    const messages: Buffer[] = [];
+    for (;;) {
+      const head = phase === 'startup' ? 0 : 1;
+      if (pending.length < head + 4) break;
+      const length = head + pending.readInt32BE(head);
+      if (length < head + 4 || length > 64 * 1024 * 1024) {
+        socket.destroy();
+        return;
       }
-      if (type === 'H') return true;
-      if (failed && 'PBDEC'.includes(type)) return true;
-      let text = '';
-      try {
-        switch (type) {
-          case 'Q': {
-            text = reader.cstring();
-            for (const a of await answer(text, [])) {
-              if (a.kind === 'empty') socket.write(emptyQuery());
-              else if (a.kind === 'command') socket.write(commandComplete(a.tag));
-              else {
-                sendRows(socket, a.result, true);
-                socket.write(commandComplete(a.tag));
-              }
-            }
-            socket.write(readyForQuery());
-            return true;
-          }
-          case 'P': {
-            const name = reader.cstring();
-            text = reader.cstring();
-            const count = Math.max(0, ...[...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
-            statements.set(name, { text, params: count });
-            socket.write(parseComplete());
-            return true;
-          }
-          case 'B': {
-            const portal = reader.cstring();
-            const statement = statements.get(reader.cstring());
-            if (statement === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Bind names a statement that was not prepared');
-            text = statement.text;
-            const formats = Array.from({ length: reader.int16() }, () => reader.int16());
-            const params = Array.from({ length: reader.int16() }, (_v, i) => {
-              const length = reader.int32();
-              if (length < 0) return null;
-              if ((formats.length === 1 ? formats[0] : formats[i]) === 1) throw new SluiceError('INVALID_ARGUMENT', 'binary parameters are not supported; send parameters as text');
-              return reader.bytes(length).toString('utf8');
-            });
-            const resultFormats = Array.from({ length: reader.int16() }, () => reader.int16());
-            if (resultFormats.some((f) => f === 1)) throw new SluiceError('INVALID_ARGUMENT', 'binary results are not supported; ask for text results');
-            portals.set(portal, { text, params });
-            socket.write(bindComplete());
-            return true;
-          }
-          case 'D': {
-            const what = reader.byte();
-            const name = reader.cstring();
-            if (what === 'S') {
-              const statement = statements.get(name);
-              if (statement === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Describe names a statement that was not prepared');
-              text = statement.text;
-              socket.write(parameterDescription(statement.params));
-              const [a] = await answer(text, Array.from({ length: statement.params }, () => null));
-              socket.write(a?.kind === 'rows' ? rowDescription(a.result.columns) : noData());
-              return true;
-            }
-            const portal = portals.get(name);
-            if (portal === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Describe names a portal that was not bound');
-            text = portal.text;
-            portal.answer = (await answer(text, portal.params))[0];
-            socket.write(portal.answer?.kind === 'rows' ? rowDescription(portal.answer.result.columns) : noData());
-            return true;
-          }
-          case 'E': {
-            const portal = portals.get(reader.cstring());
-            if (portal === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Execute names a portal that was not bound');
-            text = portal.text;
-            const a = portal.answer ?? (await answer(text, portal.params))[0]!;
-            portal.answer = undefined;
-            if (a.kind === 'empty') socket.write(emptyQuery());
-            else if (a.kind === 'command') socket.write(commandComplete(a.tag));
-            else {
-              sendRows(socket, a.result, false);
-              socket.write(commandComplete(a.tag));
-            }
-            return true;
-          }
-          case 'C': {
-            const what = reader.byte();
-            const name = reader.cstring();
-            (what === 'S' ? statements : portals).delete(name);
-            socket.write(closeComplete());
-            return true;
-          }
-          default:
-            return false;
-        }
-      } catch (error) {
-        socket.write(errorMessage(error, text));
-        if (type === 'Q') socket.write(readyForQuery());
-        else failed = true;
-        return true;
+      if (pending.length < length) break;
+      messages.push(pending.subarray(0, length));
+      pending = pending.subarray(length);
+      if (phase === 'startup') {
+        // A startup message decides how the next ones are framed, so it is handled before they are split.
+        const code = messages.at(-1)!.readInt32BE(4);
+        if (code === 80877103 || code === 80877104) socket.write('N'); // SSLRequest, GSSENCRequest: not offered
+        else if (code === 196608) {
+          startup(messages.at(-1)!);
+        } else socket.destroy(); // CancelRequest or an unknown protocol version
+        messages.pop();
       }
-    },
+    }
+    for (const m of messages) chain = chain
+        .then(() => handle(m))
+        .catch(() => {
+          socket.destroy();
+        });
   });
-  void connection;
+
+  const startup = (message: Buffer): void => {
+    if (password === undefined) ready();
+    else {
+      phase = 'password';
+      socket.write(authentication(3)); // AuthenticationCleartextPassword
+    }
+    void message;
+  };
+
+  const ready = (): void => {
+    phase = 'ready';
+    socket.write(authentication(0));
+    for (const [name, value] of Object.entries(PARAMETERS)) socket.write(parameterStatus(name, value));
+    socket.write(readyForQuery());
+  };
+
+  const handle = async (buffer: Buffer): Promise<void> => {
+    const type = String.fromCharCode(buffer[0]!);
+    const reader = new MessageReader(buffer);
+    if (phase === 'password') {
+      if (type === 'p' && reader.cstring() === password) ready();
+      else {
+        socket.write(fatal('28P01', 'password authentication failed'));
+        socket.end();
+      }
+      return;
+    }
+    if (type === 'X') {
+      socket.end();
+      return;
+    }
+    if (type === 'S') {
+      failed = false;
+      socket.write(readyForQuery());
+      return;
+    }
+    if (type === 'H') return;
+    if (failed && 'PBDEC'.includes(type)) return;
+    let text = '';
+    try {
+      switch (type) {
+        case 'Q': {
+          text = reader.cstring();
+          for (const a of await answer(text, [])) writeAnswer(socket, a, true);
+          socket.write(readyForQuery());
+          return;
+        }
+        case 'P': {
+          const name = reader.cstring();
+          text = reader.cstring();
+          const count = Math.max(0, ...[...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+          statements.set(name, { text, params: count });
+          socket.write(parseComplete());
+          return;
+        }
+        case 'B': {
+          const portal = reader.cstring();
+          const statement = statements.get(reader.cstring());
+          if (statement === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Bind names a statement that was not prepared');
+          text = statement.text;
+          const formats = Array.from({ length: reader.int16() }, () => reader.int16());
+          const params = Array.from({ length: reader.int16() }, (_v, i) => {
+            const length = reader.int32();
+            if (length < 0) return null;
+            if ((formats.length === 1 ? formats[0] : formats[i]) === 1) throw new SluiceError('INVALID_ARGUMENT', 'binary parameters are not supported; send parameters as text');
+            return reader.bytes(length).toString('utf8');
+          });
+          const resultFormats = Array.from({ length: reader.int16() }, () => reader.int16());
+          if (resultFormats.some((f) => f === 1)) throw new SluiceError('INVALID_ARGUMENT', 'binary results are not supported; ask for text results');
+          portals.set(portal, { text, params });
+          socket.write(bindComplete());
+          return;
+        }
+        case 'D': {
+          const what = reader.byte();
+          const name = reader.cstring();
+          if (what === 'S') {
+            const statement = statements.get(name);
+            if (statement === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Describe names a statement that was not prepared');
+            text = statement.text;
+            socket.write(parameterDescription(statement.params));
+            const [a] = await answer(text, Array.from({ length: statement.params }, () => null));
+            socket.write(a?.kind === 'rows' ? rowDescription(a.result.columns) : noData());
+            return;
+          }
+          const portal = portals.get(name);
+          if (portal === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Describe names a portal that was not bound');
+          text = portal.text;
+          portal.answer = (await answer(text, portal.params))[0];
+          socket.write(portal.answer?.kind === 'rows' ? rowDescription(portal.answer.result.columns) : noData());
+          return;
+        }
+        case 'E': {
+          const portal = portals.get(reader.cstring());
+          if (portal === undefined) throw new SluiceError('INVALID_ARGUMENT', 'Execute names a portal that was not bound');
+          text = portal.text;
+          const a = portal.answer ?? (await answer(text, portal.params))[0]!;
+          portal.answer = undefined;
+          writeAnswer(socket, a, false);
+          return;
+        }
+        case 'C': {
+          const what = reader.byte();
+          const name = reader.cstring();
+          (what === 'S' ? statements : portals).delete(name);
+          socket.write(closeComplete());
+          return;
+        }
+        default:
+          throw new SluiceError('INVALID_ARGUMENT', `message type '${type}' is not supported (function calls and COPY are not served)`);
+      }
+    } catch (error) {
+      socket.write(errorMessage(error, text));
+      if (type === 'Q') socket.write(readyForQuery());
+      else failed = true;
+    }
+  };
+}
+
+/** Parameters a server reports after startup (drivers read client_encoding, DateStyle and integer_datetimes). */
+const PARAMETERS: Record<string, string> = {
+  server_version: '16.0',
+  server_encoding: 'UTF8',
+  client_encoding: 'UTF8',
+  DateStyle: 'ISO, MDY',
+  TimeZone: 'UTC',
+  integer_datetimes: 'on',
+  standard_conforming_strings: 'on',
+  application_name: '',
+};
+
+function writeAnswer(socket: Socket, a: Answer, describe: boolean): void {
+  if (a.kind === 'empty') socket.write(emptyQuery());
+  else if (a.kind === 'command') socket.write(commandComplete(a.tag));
+  else {
+    sendRows(socket, a.result, describe);
+    socket.write(commandComplete(a.tag));
+  }
 }
