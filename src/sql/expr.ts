@@ -383,6 +383,7 @@ function funcCall(n: PgNode, node: PgNode, scope: Scope, at: number): Compiled {
   const handled = scope.call?.(name, node);
   if (handled !== undefined) return handled;
   if (n.over !== undefined) throw unsupported(scope.text, at, `${name}(...) OVER (...) is not supported; use GROUP BY with a window such as TUMBLE(ts, INTERVAL '1' MINUTE)`);
+  if (['count', 'sum', 'avg', 'min', 'max'].includes(name)) return callFunction(name, [], scope.text, at);
   if (n.agg_distinct || n.agg_star || n.agg_filter || n.agg_order) throw sqlError(scope.text, at, `${name}(...) is not an aggregate Sluice knows; aggregates are COUNT, SUM, AVG, MIN and MAX`);
   const args = ((n.args ?? []) as PgNode[]).map((a) => compileExpr(a, scope));
   return callFunction(name, args, scope.text, at);
