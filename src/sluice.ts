@@ -6,11 +6,17 @@ import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
+import { type Codec, claimApp, isDiskFull, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
 import type { SqlResult, SqlSession } from './sql/index.ts';
+
+/** Options of `app.sql(text, options)`. */
+export interface SqlOptions {
+  /** How a SQL source's or sink's topic values are encoded; default JSON. Given in the first `sql()` call. */
+  codec?: (topic: string) => Codec | undefined;
+}
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
 export interface SluiceOptions extends AppOptions {
@@ -154,12 +160,14 @@ export class Sluice extends AppBuilder {
    *   CREATE SINK views_out FROM views_per_minute WITH (topic = 'views-per-minute');`);
    * await app.run({ bounded: true });
    */
-  sql(text: string): Promise<SqlResult[]> {
+  sql(text: string, options: SqlOptions = {}): Promise<SqlResult[]> {
     const run = this.#sqlDone.then(async () => {
       if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is running; run its SQL before app.run()`);
       if (this.#sqlSession === undefined) {
         const { SqlSession } = await import('./sql/index.ts');
-        this.#sqlSession = new SqlSession(this);
+        this.#sqlSession = new SqlSession(this, options.codec === undefined ? {} : { codec: options.codec });
+      } else if (options.codec !== undefined) {
+        throw new SluiceError('INVALID_ARGUMENT', 'sql() takes its codec option in its first call, which starts the app\'s SQL session');
       }
       return this.#sqlSession.execute(text);
     });

@@ -4,7 +4,7 @@
  * so the same catalog can build the app that runs and scratch apps that EXPLAIN or answer one query.
  */
 import type { AppBuilder, Stream } from '../api/index.ts';
-import { SluiceError, toMillis } from '../core/index.ts';
+import { type Codec, SluiceError, toMillis } from '../core/index.ts';
 import { sqlError } from './errors.ts';
 import { intervalMs } from './interval.ts';
 import { type PgNode, parseStatement } from './pg.ts';
@@ -109,10 +109,17 @@ export class Binding {
   readonly app: AppBuilder;
   readonly #catalog: ReadonlyMap<string, Definition>;
   readonly #relations = new Map<string, Relation>();
+  readonly #codec: ((topic: string) => Codec | undefined) | undefined;
 
-  constructor(app: AppBuilder, catalog: ReadonlyMap<string, Definition>) {
+  constructor(app: AppBuilder, catalog: ReadonlyMap<string, Definition>, codec?: (topic: string) => Codec | undefined) {
     this.app = app;
     this.#catalog = catalog;
+    this.#codec = codec;
+  }
+
+  /** How `topic`'s values are encoded: the session's choice, else JSON (undefined). */
+  codec(topic: string): Codec | undefined {
+    return this.#codec?.(topic);
   }
 
   /** Whether a definition has become part of this app's graph. */
@@ -135,7 +142,9 @@ export class Binding {
 
   #source(def: SourceDef): Relation {
     const ts = def.timestamp;
+    const codec = this.codec(def.topic);
     const stream = this.app.stream<Record<string, unknown>>(def.topic, {
+      ...(codec === undefined ? {} : { codec: codec as Codec<Record<string, unknown>> }),
       ...(ts === undefined
         ? {}
         : {

@@ -4,6 +4,7 @@
  * DSL; nothing here runs anything). `app.sql(text)` and `sluice sql` both run sessions.
  */
 import { AppBuilder, type Stream } from '../api/index.ts';
+import type { Codec } from '../core/index.ts';
 import { explainPlan, physicalPlan } from '../plan/index.ts';
 import { Binding, type Definition, parseQuery, sourceDef, type ViewDef } from './catalog.ts';
 import { sqlError } from './errors.ts';
@@ -37,6 +38,8 @@ export interface SessionOptions {
    * topic, sinks nothing): what the interactive shell does, whose queries run one at a time.
    */
   definitionsOnly?: boolean;
+  /** How a topic's values are encoded, for sources and sinks; default JSON (undefined). */
+  codec?: (topic: string) => Codec | undefined;
 }
 
 /** The topic a materialized view writes its rows to: `<app>.view.<view>`. */
@@ -53,7 +56,7 @@ export class SqlSession {
 
   constructor(app: AppBuilder, options: SessionOptions = {}) {
     this.app = app;
-    this.#binding = new Binding(app, this.#catalog);
+    this.#binding = new Binding(app, this.#catalog, options.codec);
     this.#onQuery = options.onQuery;
     this.#definitionsOnly = options.definitionsOnly ?? false;
   }
@@ -116,7 +119,8 @@ export class SqlSession {
           return { tag: 'CREATE SINK', message: `sink ${st.name} of ${st.from} to topic ${topic}` };
         }
         const relation = this.#binding.relation(st.from, st.fromAt, text);
-        relation.stream.map((row: Row) => exportRow(row, relation.columns), { name: `${st.name}-rows` }).to(topic, { name: st.name });
+        const codec = this.#binding.codec(topic);
+        relation.stream.map((row: Row) => exportRow(row, relation.columns), { name: `${st.name}-rows` }).to(topic, { name: st.name, ...(codec ? { codec: codec as Codec<Row> } : {}) });
         this.#catalog.set(st.name, { kind: 'sink', name: st.name, from: st.from, topic });
         return { tag: 'CREATE SINK', message: `sink ${st.name} writes ${st.from} to topic ${topic}` };
       }

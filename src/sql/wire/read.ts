@@ -67,7 +67,7 @@ export function readQuery(text: string, select: PgNode, table: (name: string, at
   const fixed = select.whereClause === undefined ? new Map<string, unknown>() : equalities(select.whereClause, scope);
   const pk = view.def.primaryKey;
   let rows: Row[];
-  if (pk !== undefined && pk.every((k) => fixed.has(k))) {
+  if (pk?.every((k) => fixed.has(k))) {
     const row = view.lookup(pk.map((k) => coerceTo(fixed.get(k), types.get(k)!)));
     rows = row === undefined ? [] : [row];
   } else rows = view.rows();
