@@ -11,7 +11,7 @@ import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
 import type { Relation } from './relation.ts';
 import type { EmitClause, OptionValue, QueryText, SourceColumnDef } from './statements.ts';
-import { type Column, convert, parseTimestamp, type Row } from './types.ts';
+import { type Column, converter, parseTimestamp, type Row } from './types.ts';
 
 export interface SourceDef {
   kind: 'source';
@@ -158,11 +158,13 @@ export class Binding {
       ...(def.idleTimeoutMs === undefined ? {} : { idleTimeout: def.idleTimeoutMs }),
     });
     const columns = def.columns;
+    const names = columns.map((c) => c.name);
+    const converters = columns.map((c) => converter(c.type, `source ${def.name}, column ${c.name}`));
     const rows: Stream<Row> = stream.map(
       (value) => {
         if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `source ${def.name}: a record must be a JSON object with the columns ${columns.map((c) => c.name).join(', ')}, got ${JSON.stringify(value)}`);
         const row: Row = {};
-        for (const c of columns) row[c.name] = convert(field(value, c.name), c.type, `source ${def.name}, column ${c.name}`);
+        for (let i = 0; i < names.length; i++) row[names[i]!] = converters[i]!(field(value, names[i]!));
         return row;
       },
       { name: `${def.name}-columns` },

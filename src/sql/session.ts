@@ -12,7 +12,7 @@ import { loadParser } from './pg.ts';
 import { compileQuery } from './query.ts';
 import type { Relation } from './relation.ts';
 import { parseScript, type Statement } from './statements.ts';
-import { type Column, exportRow, type Row, typeLabel } from './types.ts';
+import { type Column, type Row, rowExporter, typeLabel } from './types.ts';
 
 /** What one statement did: a command tag (as Postgres names it), a message, and rows for SHOW, DESCRIBE and EXPLAIN. */
 export interface SqlResult {
@@ -103,7 +103,7 @@ export class SqlSession {
         if (!st.materialized) return { tag: 'CREATE VIEW', message: `view ${st.name}` };
         if (this.#definitionsOnly) return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name}` };
         const relation = this.#binding.relation(st.name, st.nameAt, text);
-        relation.stream.map((row: Row) => exportRow(row, relation.columns), { name: `${st.name}-rows` }).to(def.topic!, { name: `${st.name}-sink` });
+        relation.stream.map(rowExporter(relation.columns), { name: `${st.name}-rows` }).to(def.topic!, { name: `${st.name}-sink` });
         return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name} writes topic ${def.topic}`, stream: exported(relation) };
       }
       case 'create-sink': {
@@ -120,7 +120,7 @@ export class SqlSession {
         }
         const relation = this.#binding.relation(st.from, st.fromAt, text);
         const codec = this.#binding.codec(topic);
-        relation.stream.map((row: Row) => exportRow(row, relation.columns), { name: `${st.name}-rows` }).to(topic, { name: st.name, ...(codec ? { codec: codec as Codec<Row> } : {}) });
+        relation.stream.map(rowExporter(relation.columns), { name: `${st.name}-rows` }).to(topic, { name: st.name, ...(codec ? { codec: codec as Codec<Row> } : {}) });
         this.#catalog.set(st.name, { kind: 'sink', name: st.name, from: st.from, topic });
         return { tag: 'CREATE SINK', message: `sink ${st.name} writes ${st.from} to topic ${topic}` };
       }
@@ -224,5 +224,5 @@ class QueryBinding {
 }
 
 function exported(relation: Relation): Stream<Row> {
-  return relation.stream.map((row: Row) => exportRow(row, relation.columns));
+  return relation.stream.map(rowExporter(relation.columns));
 }

@@ -138,6 +138,27 @@ export function convert(value: unknown, type: SqlType, what: string): unknown {
   }
 }
 
+/**
+ * `convert` for one column, chosen once: the per-record path of a source does no type dispatch
+ * for the common case (a value already of the column's type).
+ */
+export function converter(type: SqlType, what: string): (value: unknown) => unknown {
+  switch (type) {
+    case 'text':
+      return (v) => (typeof v === 'string' || v === null || v === undefined ? (v ?? null) : convert(v, type, what));
+    case 'bigint':
+      return (v) => (typeof v === 'number' && Number.isInteger(v) ? v : convert(v, type, what));
+    case 'double':
+    case 'timestamp':
+    case 'interval':
+      return (v) => (typeof v === 'number' && Number.isFinite(v) ? v : convert(v, type, what));
+    case 'boolean':
+      return (v) => (typeof v === 'boolean' ? v : convert(v, type, what));
+    default:
+      return (v) => convert(v, type, what);
+  }
+}
+
 /** A value as it leaves SQL: timestamps as ISO strings, the rest as it is. */
 export function exportValue(value: unknown, type: SqlType): unknown {
   if (value === null || value === undefined) return null;
@@ -150,6 +171,15 @@ export function exportRow(row: Row, columns: readonly Column[]): Row {
   const out: Row = {};
   for (const c of columns) out[c.name] = exportValue(row[c.name], c.type);
   return out;
+}
+
+/**
+ * `exportRow` for one relation's columns, chosen once: rows without timestamp columns leave
+ * as they are (rows are never changed once emitted, so sharing them is safe).
+ */
+export function rowExporter(columns: readonly Column[]): (row: Row) => Row {
+  if (!columns.some((c) => c.type === 'timestamp')) return (row) => row;
+  return (row) => exportRow(row, columns);
 }
 
 /** The row's type after an arithmetic or comparison on numbers: DOUBLE if either is. */
