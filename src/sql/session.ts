@@ -104,7 +104,7 @@ export class SqlSession {
         if (this.#definitionsOnly) return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name}` };
         const relation = this.#binding.relation(st.name, st.nameAt, text);
         relation.stream.map(rowExporter(relation.columns), { name: `${st.name}-rows` }).to(def.topic!, { name: `${st.name}-sink` });
-        return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name} writes topic ${def.topic}`, stream: exported(relation) };
+        return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name} writes topic ${def.topic}` };
       }
       case 'create-sink': {
         this.#free(text, st.name, st.nameAt);
