@@ -76,8 +76,8 @@ test('node pg reads a view, with parameters, and sees it update while the app ru
       assert.equal(error.position, '8');
       return true;
     });
-    // The connection is usable after an error.
-    assert.equal((await client.query('SELECT COUNT(*) AS c FROM per_minute').catch((e: Error) => e)) instanceof Error, true);
+    // Aggregates over a view are refused by name; the connection is usable after an error.
+    await assert.rejects(client.query('SELECT COUNT(*) AS c FROM per_minute'), /COUNT\(\) is an aggregate, which is not allowed here/);
     assert.deepEqual((await client.query('SELECT 1 AS one')).rows, [{ one: '1' }]);
   } finally {
     await client.end();
