@@ -6,10 +6,17 @@ import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { claimApp, isDiskFull, type KafkaConfig, SluiceError } from './core/index.ts';
+import { type Codec, claimApp, isDiskFull, type KafkaConfig, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
+import type { SqlResult, SqlSession } from './sql/index.ts';
+
+/** Options of `app.sql(text, options)`. */
+export interface SqlOptions {
+  /** How a SQL source's or sink's topic values are encoded; default JSON. Given in the first `sql()` call. */
+  codec?: (topic: string) => Codec | undefined;
+}
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
 export interface SluiceOptions extends AppOptions {
@@ -122,6 +129,11 @@ export class Sluice extends AppBuilder {
   /** The stores of the run in progress, once its job is open. */
   #stores: StoreRegistry | undefined;
   #stopRequested = false;
+  /** The SQL session of `sql()`, once used (the parser loads on first use). */
+  #sqlSession: SqlSession | undefined;
+  /** The `sql()` calls in order; `run()` waits for them, so a script need not be awaited before it. */
+  #sqlDone: Promise<void> = Promise.resolve();
+  #sqlFailure: unknown;
 
   constructor(options: SluiceOptions) {
     super(options);
@@ -149,6 +161,41 @@ export class Sluice extends AppBuilder {
   }
 
   /**
+   * Runs SQL statements against this app: `CREATE SOURCE`, `CREATE MATERIALIZED VIEW`,
+   * `CREATE SINK` and queries add to its pipeline (compiled onto the same DSL graph), `SHOW`,
+   * `DESCRIBE` and `EXPLAIN` answer with rows. Resolves to one result per statement; a query's
+   * result carries its rows as a stream. `run()` waits for every `sql()` before it starts.
+   * @example
+   * await app.sql(`
+   *   CREATE SOURCE page_views (page TEXT, event_time TIMESTAMP,
+   *     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND) WITH (topic = 'page_views');
+   *   CREATE MATERIALIZED VIEW views_per_minute AS
+   *     SELECT page, TUMBLE_START(event_time, INTERVAL '1' MINUTE) AS window_start, COUNT(*) AS view_count
+   *     FROM page_views GROUP BY page, TUMBLE(event_time, INTERVAL '1' MINUTE);
+   *   CREATE SINK views_out FROM views_per_minute WITH (topic = 'views-per-minute');`);
+   * await app.run({ bounded: true });
+   */
+  sql(text: string, options: SqlOptions = {}): Promise<SqlResult[]> {
+    const run = this.#sqlDone.then(async () => {
+      if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is running; run its SQL before app.run()`);
+      if (this.#sqlSession === undefined) {
+        const { SqlSession } = await import('./sql/index.ts');
+        this.#sqlSession = new SqlSession(this, options.codec === undefined ? {} : { codec: options.codec });
+      } else if (options.codec !== undefined) {
+        throw new SluiceError('INVALID_ARGUMENT', 'sql() takes its codec option in its first call, which starts the app\'s SQL session');
+      }
+      return this.#sqlSession.execute(text);
+    });
+    this.#sqlDone = run.then(
+      () => undefined,
+      (error: unknown) => {
+        this.#sqlFailure ??= error;
+      },
+    );
+    return run;
+  }
+
+  /**
    * Runs the pipeline. Bounded: until the input topics' current ends, then fires every window
    * and returns. Otherwise until `stop()` (or a signal, with `stopOnSignals`), then commits and returns.
    * @example
@@ -157,6 +204,8 @@ export class Sluice extends AppBuilder {
    */
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
+    await this.#sqlDone;
+    if (this.#sqlFailure !== undefined) throw this.#sqlFailure;
     const { name, dataDir } = this.options;
     // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, and apps on Kafka excepted).
     const embedded = this.#backend === undefined && defaultBackend === undefined && this.#kafka() === undefined;

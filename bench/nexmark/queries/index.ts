@@ -23,6 +23,7 @@ import { q8 } from './q8.ts';
 import { q11 } from './q11.ts';
 import { q14 } from './q14.ts';
 import { q22 } from './q22.ts';
+import { sqlQuery } from '../sql/queries.ts';
 
 export { INPUT_TOPIC, OUTPUT_TOPIC } from './common.ts';
 
@@ -50,6 +51,10 @@ export const QUERIES: NexmarkQuery[] = [
   { name: 'q11', sluice: q11, handwritten: h11, dueTime: windowEnd },
   { name: 'q14', sluice: q14, handwritten: h14 },
   { name: 'q22', sluice: q22, handwritten: h22 },
+  // The same queries in SQL (bench/nexmark/sql), compared with the same loops.
+  { name: 'q1-sql', sluice: sqlQuery('q1'), handwritten: h1 },
+  { name: 'q2-sql', sluice: sqlQuery('q2'), handwritten: h2 },
+  { name: 'q11-sql', sluice: sqlQuery('q11'), handwritten: h11, dueTime: windowEnd },
 ];
 
 export function queryNamed(name: string): NexmarkQuery {
