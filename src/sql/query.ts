@@ -408,7 +408,8 @@ function aggregate(
   if (window === undefined) {
     if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; a GROUP BY without a window emits an update per input row');
     const rolling = keyed.aggregate(combined.init, combined.add, name ? { name } : {});
-    const rows = rolling.flatMap((r: { key: unknown; value: unknown[] }) => finish({ k: partsOf(r.key), s: 0, e: 0, a: combined.results(r.value) }));
+    // The running aggregate's changelog: an upsert per input row (running aggregates never delete).
+    const rows = rolling.toStream().flatMap((r) => (r.value === null ? [] : finish({ k: partsOf(r.key), s: 0, e: 0, a: combined.results(r.value) })));
     return { stream: rows, columns, latenessMs: input.latenessMs, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
   }
   let windowed = keyed.window(window.spec);
