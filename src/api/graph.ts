@@ -5,6 +5,7 @@
  */
 import type { Codec } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
+import type { PatternSpec, SkipSpec } from './pattern-spec.ts';
 
 export type NodeId = number;
 
@@ -61,6 +62,7 @@ export type LogicalNode =
     })
   | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })
   | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
+  | (Base & { kind: 'pattern'; input: NodeId; pattern: PatternSpec; skip: SkipSpec; time: 'event' | 'processing'; lateSideOutput?: string; ttlMs?: number })
   | (Base & { kind: 'union'; inputs: NodeId[] })
   | (Base & { kind: 'side'; input: NodeId; tag: string })
   | (Base & { kind: 'sink'; input: NodeId; topic: string; codec?: Codec })
@@ -82,7 +84,7 @@ export function inputsOf(node: LogicalNode): NodeId[] {
 
 /** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
 export function isStateful(node: LogicalNode): boolean {
-  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process';
+  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process' || node.kind === 'pattern';
 }
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */

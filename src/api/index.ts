@@ -9,3 +9,5 @@ export * from './options.ts';
 export * from './process.ts';
 export * from './stream.ts';
 export * from './window-argument.ts';
+export * from './pattern.ts';
+export { PATTERN_TIMED_OUT } from './pattern-spec.ts';

@@ -18,6 +18,8 @@ export function stateShape(node: LogicalNode): string | null {
       return `rolling ${node.aggregate.kind}`;
     case 'process':
       return 'process';
+    case 'pattern':
+      return `pattern ${node.pattern.steps.map((s) => `${s.kind} ${s.name}`).join(' ')}`;
     case 'source':
       return 'source';
     default:

@@ -37,13 +37,13 @@ export interface PhysicalPlan {
 }
 
 /** The tag under which a window operator emits late records, and the late-data sink's node. */
-export function lateSinkNode(window: LogicalNode & { kind: 'window' }, topic: string): LogicalNode {
+export function lateSinkNode(window: LogicalNode & { kind: 'window' | 'pattern' }, topic: string): LogicalNode {
   return { kind: 'sink', id: -1 - window.id, name: `${window.name}.late`, input: window.id, topic };
 }
 
 export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const nodes = graph.nodes;
-  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput))) {
+  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput) || (n.kind === 'pattern' && n.lateSideOutput))) {
     throw new SluiceError('INVALID_PLAN', 'the pipeline writes nowhere; end each stream with .to(topic) or .print()');
   }
   const consumers = new Map<NodeId, LogicalNode[]>();
@@ -79,8 +79,9 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
       const node = op.node;
       if (node.kind === 'sink') sinkTopics.add(node.topic);
-      if (node.kind === 'window' && node.lateness.lateSideOutput !== undefined) {
-        const topic = node.lateness.lateSideOutput;
+      const lateTopic = node.kind === 'window' ? node.lateness.lateSideOutput : node.kind === 'pattern' ? node.lateSideOutput : undefined;
+      if ((node.kind === 'window' || node.kind === 'pattern') && lateTopic !== undefined) {
+        const topic = lateTopic;
         sinkTopics.add(topic);
         stage.ops.push({ node: lateSinkNode(node, topic), next: [], side: new Map(), exchanges: [] });
         op.side.set(topic, [stage.ops.length - 1]);
