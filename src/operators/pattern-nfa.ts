@@ -215,9 +215,12 @@ export class Nfa {
       const k = this.#k;
       const ending = group.filter((r) => (r.m & (1 << k)) !== 0);
       if (ending.length > 0) this.#emit(state, ending, d, sink);
-      for (const run of group) {
-        if (!state.runs.includes(run)) continue; // pruned by a skip strategy just now
-        if (this.#withinMs !== undefined && !run.d && (run.m & (1 << k)) === 0) sink.timedOut(this.#matchOf(state, run.n), d);
+      if (this.#withinMs !== undefined) {
+        // Still held (a skip strategy may just have pruned some), not emitted, not ending: timed out, in match order.
+        const live = new Set(state.runs);
+        const timedOut = group.filter((r) => live.has(r) && !r.d && (r.m & (1 << k)) === 0).map((run) => ({ run, chain: this.#chain(state, run.n) }));
+        if (timedOut.length > 1) timedOut.sort((a, b) => a.run.sp - b.run.sp || compareChains(a.chain, b.chain));
+        for (const { run } of timedOut) sink.timedOut(this.#matchOf(state, run.n), d);
       }
       const gone = new Set(group);
       state.runs = state.runs.filter((r) => {
