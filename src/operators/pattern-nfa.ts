@@ -157,6 +157,7 @@ export class Nfa {
   readonly #skipStep: number;
   /** Targets a first event may take (steps before them optional). */
   readonly #startTargets: number[];
+  readonly #stepIndex = new Map<string, number>();
 
   constructor(spec: NfaPatternSpec, skip: NfaSkip, ttlMs?: number) {
     this.steps = [];
@@ -171,6 +172,7 @@ export class Nfa {
       this.#negAfter.push([]);
     }
     this.#k = this.steps.length;
+    this.steps.forEach((step, i) => this.#stepIndex.set(step.name, i));
     this.#endNegation = this.#negAfter[this.#k - 1].length > 0;
     this.#withinMs = spec.withinMs;
     this.#expiryMs = spec.withinMs ?? ttlMs;
@@ -218,9 +220,8 @@ export class Nfa {
       if (this.#withinMs !== undefined) {
         // Still held (a skip strategy may just have pruned some), not emitted, not ending: timed out, in match order.
         const live = new Set(state.runs);
-        const timedOut = group.filter((r) => live.has(r) && !r.d && (r.m & (1 << k)) === 0).map((run) => ({ run, chain: this.#chain(state, run.n) }));
-        if (timedOut.length > 1) timedOut.sort((a, b) => a.run.sp - b.run.sp || compareChains(a.chain, b.chain));
-        for (const { run } of timedOut) sink.timedOut(this.#matchOf(state, run.n), d);
+        const timedOut = group.filter((r) => live.has(r) && !r.d && (r.m & (1 << k)) === 0);
+        for (const run of this.#inMatchOrder(state, timedOut)) sink.timedOut(this.#matchOf(state, run.n), d);
       }
       const gone = new Set(group);
       state.runs = state.runs.filter((r) => {
@@ -331,13 +332,12 @@ export class Nfa {
 
   /** Emits completed runs in a deterministic order, applying the skip strategy after each. */
   #emit(state: NfaKeyState, completed: Run[], time: number, sink: NfaSink): void {
-    const ordered = completed.map((run) => ({ run, chain: this.#chain(state, run.n) }));
-    if (ordered.length > 1) ordered.sort((a, b) => a.run.sp - b.run.sp || compareChains(a.chain, b.chain));
     let threshold = Number.NEGATIVE_INFINITY;
-    for (const { run, chain } of ordered) {
+    for (const run of this.#inMatchOrder(state, completed)) {
       if (run.sp < threshold) continue;
       sink.match(this.#matchOf(state, run.n), time);
-      const point = this.#skipPoint(chain);
+      if (this.#skip.kind === 'noSkip') continue;
+      const point = this.#skipPoint(this.#chain(state, run.n));
       if (point > threshold) {
         threshold = point;
         state.runs = state.runs.filter((r) => {
@@ -347,6 +347,13 @@ export class Nfa {
         });
       }
     }
+  }
+
+  /** Runs in match order: by first event, then by their events and steps. */
+  #inMatchOrder(state: NfaKeyState, runs: Run[]): Run[] {
+    if (runs.length < 2) return runs;
+    const chains = new Map(runs.map((run) => [run, this.#chain(state, run.n)]));
+    return [...runs].sort((a, b) => a.sp - b.sp || compareChains(chains.get(a)!, chains.get(b)!));
   }
 
   /** Runs starting before this position are dropped after the match (-Infinity: none). */
@@ -395,19 +402,27 @@ export class Nfa {
     return false;
   }
 
-  /** ctx.events(name) over a run's chain (computed when a condition asks). */
+  /**
+   * The context conditions get: one object, re-pointed at each run before its conditions run
+   * (no allocation per run and event); `events(name)` walks the run's chain when asked.
+   */
   #context(state: NfaKeyState, node: number): { events(name: string): unknown[] } {
-    const steps = this.steps;
-    return {
-      events(name: string): unknown[] {
-        const s = steps.findIndex((step) => step.name === name);
-        const out: unknown[] = [];
-        if (s < 0) return out;
-        for (let n = node; n >= 0; n = state.nd[n].b) if (state.nd[n].s === s) out.push(state.ev[state.nd[n].e].v);
-        return out.reverse();
-      },
-    };
+    this.#ctxState = state;
+    this.#ctxNode = node;
+    return this.#ctx;
   }
+  #ctxState: NfaKeyState | undefined;
+  #ctxNode = -1;
+  readonly #ctx = {
+    events: (name: string): unknown[] => {
+      const out: unknown[] = [];
+      const s = this.#stepIndex.get(name);
+      const state = this.#ctxState!;
+      if (s === undefined) return out;
+      for (let n = this.#ctxNode; n >= 0; n = state.nd[n].b) if (state.nd[n].s === s) out.push(state.ev[state.nd[n].e].v);
+      return out.reverse();
+    },
+  };
 
   #chain(state: NfaKeyState, node: number): [number, number][] {
     const out: [number, number][] = [];
