@@ -172,7 +172,7 @@ export class Nfa {
       this.#negAfter.push([]);
     }
     this.#k = this.steps.length;
-    this.steps.forEach((step, i) => this.#stepIndex.set(step.name, i));
+    for (const [i, step] of this.steps.entries()) this.#stepIndex.set(step.name, i);
     this.#endNegation = this.#negAfter[this.#k - 1].length > 0;
     this.#withinMs = spec.withinMs;
     this.#expiryMs = spec.withinMs ?? ttlMs;
