@@ -67,8 +67,11 @@ export interface PatternSnapshot {
   version: 1;
   watermark: number;
   lateRecords: number;
-  /** The keys' entries when the table is a heap table; null when a durable table holds them. */
-  keys: PatternKeyEntry[] | null;
+  /**
+   * The keys' entries when the table is a heap table, as JSON text (taken at once, so later
+   * changes cannot reach it, and cheaper than a deep copy); null when a durable table holds them.
+   */
+  keys: string | null;
 }
 
 export class PatternOperator implements Operator {
@@ -277,7 +280,8 @@ export class PatternOperator implements Operator {
   }
 
   snapshot(): PatternSnapshot {
-    const keys = this.#table.durable ? null : structuredClone([...this.#table.entries()].map(([, entry]) => entry));
+    // Plain JSON: the queue marks (qe, qd), whose infinities it writes as null, are rebuilt on restore.
+    const keys = this.#table.durable ? null : JSON.stringify([...this.#table.entries()].map(([, entry]) => entry));
     return { version: 1, watermark: this.#watermark, lateRecords: this.#lateRecords, keys };
   }
 
@@ -288,7 +292,7 @@ export class PatternOperator implements Operator {
     }
     this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
     this.#lateRecords = s.lateRecords;
-    if (s.keys !== null) for (const entry of s.keys) this.#table.set(keyId(entry.key), structuredClone(entry));
+    if (s.keys !== null) for (const entry of JSON.parse(s.keys) as PatternKeyEntry[]) this.#table.set(keyId(entry.key), entry);
     // Rebuild the queues and counters from the entries (a durable table reads them from disk).
     this.#releases.clear();
     this.#expiries.clear();
