@@ -20,6 +20,7 @@
  * @example
  * new PatternOperator({ name: 'fraud', pattern: spec, skip: { kind: 'skipPastLastEvent' } })
  */
+import { Packr } from 'msgpackr';
 import { SluiceError } from '../core/errors.ts';
 import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
 import type { Element, Operator, Output } from './operator.ts';
@@ -27,6 +28,9 @@ import { Nfa, type NfaKeyState, type NfaPatternSpec, type NfaSink, type NfaSkip,
 import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
 import { TimerQueue } from './timer-queue.ts';
 
+
+/** Encodes heap-table snapshots: Maps, Dates, infinities and shared references in event values survive. */
+const SNAPSHOT_CODEC = new Packr({ structuredClone: true });
 
 /** A record waiting for the watermark: value, time, source position, arrival number. */
 interface Pending {
@@ -68,8 +72,9 @@ export interface PatternSnapshot {
   watermark: number;
   lateRecords: number;
   /**
-   * The keys' entries when the table is a heap table, as JSON text (taken at once, so later
-   * changes cannot reach it, and cheaper than a deep copy); null when a durable table holds them.
+   * The keys' entries when the table is a heap table: msgpack (structured clone, as the lmdb
+   * backend stores values) in base64, taken at once, so later changes cannot reach it, and far
+   * cheaper than a deep copy JSON-encoded later; null when a durable table holds them.
    */
   keys: string | null;
 }
@@ -280,8 +285,7 @@ export class PatternOperator implements Operator {
   }
 
   snapshot(): PatternSnapshot {
-    // Plain JSON: the queue marks (qe, qd), whose infinities it writes as null, are rebuilt on restore.
-    const keys = this.#table.durable ? null : JSON.stringify([...this.#table.entries()].map(([, entry]) => entry));
+    const keys = this.#table.durable ? null : Buffer.from(SNAPSHOT_CODEC.pack([...this.#table.entries()].map(([, entry]) => entry))).toString('base64');
     return { version: 1, watermark: this.#watermark, lateRecords: this.#lateRecords, keys };
   }
 
@@ -292,7 +296,7 @@ export class PatternOperator implements Operator {
     }
     this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
     this.#lateRecords = s.lateRecords;
-    if (s.keys !== null) for (const entry of JSON.parse(s.keys) as PatternKeyEntry[]) this.#table.set(keyId(entry.key), entry);
+    if (s.keys !== null) for (const entry of SNAPSHOT_CODEC.unpack(Buffer.from(s.keys, 'base64')) as PatternKeyEntry[]) this.#table.set(keyId(entry.key), entry);
     // Rebuild the queues and counters from the entries (a durable table reads them from disk).
     this.#releases.clear();
     this.#expiries.clear();
