@@ -1,17 +1,28 @@
 /**
- * `npm run bench -- cep [events] [repeats]`: the two fraud patterns of the issue through Sluice's
+ * `npm run bench -- cep [events] [repeats] [--peer flink]`: the two fraud patterns of the issue through Sluice's
  * pattern operator and as hand-written TypeScript detectors (the material's Python detector,
  * with the same event-time order and the same match rules), over the same generated input in
  * memory (default 1M events, 10k keys), alternating and keeping the best of `repeats` (default
  * 2). Prints events/s, the ratio engine/hand-written (time) and whether the matches agree
- * (count and an order-independent checksum of the encoded results).
+ * (count and an order-independent checksum of the encoded results). With `--peer flink`, the
+ * same patterns on FlinkCEP (bench/peers/flink, sluice.cep.Main) in the same run, its matches
+ * compared the same way.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildFlink } from '../nexmark/flink.ts';
 import { Pattern } from '../../src/index.ts';
 import { Sluice } from '../../src/sluice.ts';
 import { type CepEvent, CepBackend, KEYS, partitionRounds } from './generated.ts';
 
-const events = Number(process.argv[2] ?? 1_000_000);
-const repeats = Number(process.argv[3] ?? 2);
+const args = process.argv.slice(2);
+const peerAt = args.indexOf('--peer');
+const peer = peerAt >= 0 ? args.splice(peerAt, 2)[1] : undefined;
+if (peer !== undefined && peer !== 'flink') throw new Error(`--peer ${peer}: the only peer is flink`);
+const events = Number(args[0] ?? 1_000_000);
+const repeats = Number(args[1] ?? 2);
 const PARTITIONS = 4;
 const BATCH = 1000;
 const FIVE_MINUTES = 300_000;
@@ -19,6 +30,8 @@ const MINUTE = 60_000;
 
 interface Case {
   name: string;
+  /** The case's name in the Flink peer. */
+  flink: string;
   engine(app: Sluice): void;
   loop(backend: CepBackend): Promise<void>;
 }
@@ -28,6 +41,7 @@ const json = (value: unknown) => encoder.encode(JSON.stringify(value));
 
 const foreignPurchase: Case = {
   name: 'login -> foreign purchase within 5m',
+  flink: 'foreign',
   engine(app) {
     const p = Pattern.begin<CepEvent>('login')
       .where((e) => e.t === 'login')
@@ -69,6 +83,7 @@ const foreignPurchase: Case = {
 
 const bursts: Case = {
   name: 'times(4).within(1m), skip past last',
+  flink: 'bursts',
   engine(app) {
     const p = Pattern.begin<CepEvent>('tx').times(4).within('1m');
     app
@@ -115,6 +130,7 @@ async function timeLoop(c: Case, n = events) {
   return { ms: performance.now() - started, records: backend.totals.records, checksum: backend.totals.checksum };
 }
 
+let flinkBuilt = false;
 const rate = (ms: number) => `${((events / ms) * 1000 / 1e6).toFixed(2)}M ev/s`;
 console.log(`cep bench: ${events.toLocaleString('en')} events, ${KEYS.toLocaleString('en')} keys, ${PARTITIONS} partitions, batches of ${BATCH}, best of ${repeats}, node ${process.version}`);
 for (const c of [foreignPurchase, bursts]) {
@@ -130,4 +146,24 @@ for (const c of [foreignPurchase, bursts]) {
   }
   const same = loop.records === engine.records && loop.checksum === engine.checksum ? 'matches agree' : `MATCHES DIFFER (${engine.records} vs ${loop.records})`;
   console.log(`${c.name.padEnd(36)} engine ${rate(engine.ms).padStart(12)}  hand-written ${rate(loop.ms).padStart(12)}  ratio ${(engine.ms / loop.ms).toFixed(2)}x  ${engine.records.toLocaleString('en')} matches, ${same}`);
+  if (peer === 'flink') {
+    const f = runFlink(c.flink);
+    const agree = f.matches === engine.records && f.checksum === engine.checksum ? 'matches agree' : `MATCHES DIFFER (${f.matches} vs ${engine.records})`;
+    console.log(`${''.padEnd(36)} flink  ${rate(f.ms).padStart(12)}  flink/engine time ${(f.ms / engine.ms).toFixed(2)}x  ${f.matches.toLocaleString('en')} matches, ${agree} (Flink ${f.flink}, parallelism 1)`);
+  }
+}
+
+function runFlink(which: string): { ms: number; matches: number; checksum: number; flink: string } {
+  if (!flinkBuilt) {
+    buildFlink((line) => console.log(line));
+    flinkBuilt = true;
+  }
+  const dir = fileURLToPath(new URL('../peers/flink/', import.meta.url));
+  const classpath = `${join(dir, 'target', 'classes')}:${readFileSync(join(dir, 'target', 'classpath.txt'), 'utf8').trim()}`;
+  const out = execFileSync('java', ['-Xms1g', '-Xmx6g', '-cp', classpath, 'sluice.cep.Main', '--case', which, '--events', String(events), '--runs', String(repeats)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
 }
