@@ -219,3 +219,43 @@ void test('a condition that throws reports the record and leaves the key as it w
     [[1, 3]],
   );
 });
+
+/** Runs string events through a pattern on one key; matches as their events joined by spaces. */
+function matchStrings(p: Pattern<string>, input: string[], skip: Parameters<typeof toSkipSpec>[0] = 'noSkip'): string[] {
+  const { spec } = checkPattern(p);
+  const op = new PatternOperator({ name: 'p', pattern: spec, skip: toSkipSpec(skip, undefined, spec) });
+  const got: string[] = [];
+  const out: Output = { emit: (e) => got.push(Object.values(e.value as Record<string, string[]>).flat().join(' ')), side: () => {} };
+  op.process(input.map((value, i) => ({ value, timestamp: i, key: 'k', sourceWatermark: Number.NEGATIVE_INFINITY })), out);
+  op.onWatermark(Number.POSITIVE_INFINITY, out);
+  return got;
+}
+
+void test("FlinkCEP's documented skip strategy table: b+ next c over b1 b2 b3 c", () => {
+  const p = Pattern.begin<string>('b').where((e) => e.startsWith('b')).oneOrMore().next('c').where((e) => e === 'c');
+  const input = ['b1', 'b2', 'b3', 'c'];
+  assert.deepEqual(matchStrings(p, input, 'noSkip'), ['b1 b2 b3 c', 'b2 b3 c', 'b3 c']);
+  assert.deepEqual(matchStrings(p, input, 'skipToNext'), ['b1 b2 b3 c', 'b2 b3 c', 'b3 c']);
+  assert.deepEqual(matchStrings(p, input, 'skipPastLastEvent'), ['b1 b2 b3 c']);
+  assert.deepEqual(matchStrings(p, input, { skipToFirst: 'b' }), ['b1 b2 b3 c', 'b2 b3 c', 'b3 c']);
+  assert.deepEqual(matchStrings(p, input, { skipToLast: 'b' }), ['b1 b2 b3 c', 'b3 c']);
+});
+
+void test("FlinkCEP's documented contiguity examples: relaxed and consecutive loops", () => {
+  const loop = (consecutive: boolean) => {
+    let middle = Pattern.begin<string>('start').where((e) => e === 'c').followedBy('middle').where((e) => e.startsWith('a')).oneOrMore();
+    if (consecutive) middle = middle.consecutive();
+    return middle.followedBy('end').where((e) => e === 'b');
+  };
+  const input = ['c', 'd', 'a1', 'a2', 'a3', 'd', 'a4', 'b'];
+  assert.deepEqual(matchStrings(loop(true), input).sort(), ['c a1 a2 a3 b', 'c a1 a2 b', 'c a1 b']);
+  assert.deepEqual(matchStrings(loop(false), input).sort(), ['c a1 a2 a3 a4 b', 'c a1 a2 a3 b', 'c a1 a2 b', 'c a1 b']);
+  // Relaxed: a b+ c over a b1 d1 b2 d2 b3 c; followedByAny lets every b start the loop.
+  const abc = (any: boolean) => {
+    const a = Pattern.begin<string>('a').where((e) => e === 'a');
+    return (any ? a.followedByAny('b') : a.followedBy('b')).where((e) => e.startsWith('b')).oneOrMore().followedBy('c').where((e) => e === 'c');
+  };
+  const stream = ['a', 'b1', 'd1', 'b2', 'd2', 'b3', 'c'];
+  assert.deepEqual(matchStrings(abc(false), stream).sort(), ['a b1 b2 b3 c', 'a b1 b2 c', 'a b1 c']);
+  assert.deepEqual(matchStrings(abc(true), stream).sort(), ['a b1 b2 b3 c', 'a b1 b2 c', 'a b1 c', 'a b2 b3 c', 'a b2 c', 'a b3 c']);
+});
