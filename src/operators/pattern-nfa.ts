@@ -370,8 +370,9 @@ export class Nfa {
         return hit === undefined ? Number.NEGATIVE_INFINITY : hit[0];
       }
       case 'skipToLast': {
-        const hit = chain.findLast((c) => c[1] === this.#skipStep);
-        return hit === undefined ? Number.NEGATIVE_INFINITY : hit[0];
+        // A loop, not findLast (ES2023): users' tsconfigs (the README's: es2022) type-check these sources.
+        for (let i = chain.length - 1; i >= 0; i--) if (chain[i][1] === this.#skipStep) return chain[i][0];
+        return Number.NEGATIVE_INFINITY;
       }
     }
   }
