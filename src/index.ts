@@ -13,6 +13,11 @@ export type {
   ListState,
   MapState,
   OnError,
+  PatternCondition,
+  PatternContext,
+  PatternMatch,
+  PatternOptions,
+  SkipStrategy,
   ProcessContext,
   ProcessFunction,
   SourceOptions,
@@ -24,7 +29,7 @@ export type {
   WindowResult,
   WindowStageOptions,
 } from './api/index.ts';
-export { KeyedStream, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
+export { KeyedStream, Pattern, PatternStream, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';

@@ -62,6 +62,7 @@ export class DemoGenerator {
   /** Users whose gap is over, waiting for their next session. */
   readonly #ready: User[] = [];
   readonly #cards: Card[] = [];
+  #nextCard = 0;
   /** Fractions of an event carried to the next tick, so each topic gets its share exactly. */
   readonly #carry: Record<keyof typeof SHARES, number> = { clicks: 0, transactions: 0, 'server-metrics': 0 };
   #timer: NodeJS.Timeout | undefined;
@@ -79,7 +80,16 @@ export class DemoGenerator {
     const clicksPerSecond = Math.max(0, rate - SENSORS) * SHARES.clicks;
     const users = Math.max(300, Math.ceil((2 * clicksPerSecond * SESSION_GAP_MS) / 1000 / CLICKS_PER_SESSION));
     for (let i = 0; i < users; i++) this.#resting.push({ id: `user-${i}`, left: 0, nextSession: Date.now() + Math.random() * 20_000 });
-    for (let i = 0; i < 400; i++) this.#cards.push({ id: `card-${1000 + i}`, country: pick(COUNTRIES), typical: 5 + Math.round(Math.random() ** 2 * 200) });
+    // Enough cards that each pays about every 45 s, in turn (a shuffled cycle): ordinary use never
+    // makes 4 payments in a minute, so the burst rules fire only for the rare tested card (with
+    // 400 cards picked at random each paid ~38 times a minute and the rule fired for 398 of them).
+    const transactionsPerSecond = Math.max(0, rate - SENSORS) * SHARES.transactions;
+    const cards = Math.max(400, Math.ceil(transactionsPerSecond * 45));
+    for (let i = 0; i < cards; i++) this.#cards.push({ id: `card-${1000 + i}`, country: pick(COUNTRIES), typical: 5 + Math.round(Math.random() ** 2 * 200) });
+    for (let i = cards - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [this.#cards[i], this.#cards[j]] = [this.#cards[j], this.#cards[i]];
+    }
   }
 
   static async open(options: GeneratorOptions): Promise<DemoGenerator> {
@@ -177,13 +187,13 @@ export class DemoGenerator {
   }
 
   #transaction(now: number, out: Out[]): void {
-    const card = pick(this.#cards);
+    const card = this.#cards[this.#nextCard++ % this.#cards.length];
     const r = Math.random();
     let amount: number | null = Math.round(card.typical * (0.3 + Math.random() * 1.4) * 100) / 100;
     let country = Math.random() < 0.97 ? card.country : pick(COUNTRIES);
     if (r < 0.001) amount = null; // a broken upstream record: the pipeline dead-letters it
-    else if (r < 0.002) amount = Math.round(card.typical * (12 + Math.random() * 20) * 100) / 100; // outsized
-    const burst = r > 0.997 ? 5 : 1; // a card tested in a quick burst: more than 3 in a minute
+    else if (r < 0.0013) amount = Math.round(card.typical * (12 + Math.random() * 20) * 100) / 100; // outsized, rare
+    const burst = r > 0.9997 ? 5 : 1; // a card tested in a quick burst: more than 3 in a minute, rare
     if (burst > 1) country = pick(COUNTRIES);
     for (let i = 0; i < burst; i++) {
       out.push({ key: encoder.encode(card.id), value: json({ card: card.id, country, amount, merchant: `m-${Math.floor(Math.random() * 90)}`, ts: this.#eventTime(now) }), timestamp: now });

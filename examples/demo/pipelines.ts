@@ -1,5 +1,5 @@
 // The demo's pipelines, from DESIGN section 2, on the generator's four topics.
-import { type Sluice, Watermarks, Windows } from 'sluice';
+import { Pattern, type Sluice, Watermarks, Windows } from 'sluice';
 
 export interface Click {
   user: string;
@@ -92,7 +92,13 @@ export function definePipelines(app: Sluice): void {
     },
     { name: 'running-average' },
   );
-  bursts.union(outsized).to('fraud-alerts');
+  // The same rule as a pattern: 4 payments of a card within a minute (sliding, not per clock
+  // minute); skipPastLastEvent starts afresh after a match, so one alert per burst.
+  const burstPattern = payments
+    .keyBy((t) => t.card, { name: 'by-card-pattern' })
+    .pattern(Pattern.begin<Transaction & { amount: number }>('tx').times(4).within('1m'), { name: 'card-bursts', skip: 'skipPastLastEvent' })
+    .select((m) => ({ kind: 'burst-pattern', card: m.tx[0].card, detail: `4 transactions in ${Math.round((m.tx[3].ts - m.tx[0].ts) / 1000)} s`, at: m.tx[3].ts }), { name: 'burst-pattern-alert' });
+  bursts.union(outsized, burstPattern).to('fraud-alerts');
 
   // Servers answering above 1000 ms more than 5 times in a minute.
   responses

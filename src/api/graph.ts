@@ -5,6 +5,7 @@
  */
 import type { Codec } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
+import type { PatternSpec, SkipSpec } from './pattern-spec.ts';
 
 export type NodeId = number;
 
@@ -68,6 +69,7 @@ export type LogicalNode =
     })
   | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })
   | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
+  | (Base & { kind: 'pattern'; input: NodeId; pattern: PatternSpec; skip: SkipSpec; time: 'event' | 'processing'; lateSideOutput?: string; ttlMs?: number })
   | (Base & { kind: 'union'; inputs: NodeId[] })
   | (Base & { kind: 'side'; input: NodeId; tag: string })
   | (Base & {
@@ -140,7 +142,8 @@ export function isStateful(node: LogicalNode): boolean {
     node.kind === 'intervalJoin' ||
     node.kind === 'table' ||
     node.kind === 'stream-table-join' ||
-    node.kind === 'table-join'
+    node.kind === 'table-join' ||
+    node.kind === 'pattern'
   );
 }
 

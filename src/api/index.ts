@@ -12,3 +12,5 @@ export * from './stream.ts';
 export * from './table-nodes.ts';
 export * from './two-input.ts';
 export * from './window-argument.ts';
+export * from './pattern.ts';
+export { PATTERN_TIMED_OUT } from './pattern-spec.ts';

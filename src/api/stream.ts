@@ -8,8 +8,10 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
-import type { AggregateSpec, NodeId } from './graph.ts';
+import type { AggregateSpec, LogicalNode, NodeId } from './graph.ts';
 import { IntervalJoin, type IntervalJoinOptions, JoinedStreams } from './join.ts';
+import { checkPattern, type Pattern, toSkipSpec } from './pattern.ts';
+import { PATTERN_TIMED_OUT, type PatternMatch, type PatternOptions } from './pattern-spec.ts';
 import type { ProcessFunction } from './process.ts';
 import {
   type TableChange,
@@ -198,6 +200,17 @@ export class KeyedStream<K, T> extends Stream<T> {
     }
     if (fn.onTimer !== undefined) checkFunction(fn.onTimer, 'process() onTimer', 'onTimer(timestamp, ctx) { ... }');
     return new Stream(this.builder, this.builder.add({ kind: 'process', input: this.nodeId, fn }, options.name));
+  }
+
+  /**
+   * Finds `pattern` in each key's events, in event-time order (see docs/semantics.md); take the
+   * matches with `.select()` or `.flatSelect()`, partial matches that ran out of time with `.timedOut()`.
+   * @example
+   * events.keyBy((e) => e.user).pattern(foreignPurchase, { skip: 'skipPastLastEvent' })
+   *   .select((m) => ({ user: m.login[0].user, to: m.buy[0].country })).to('fraud-alerts');
+   */
+  pattern(pattern: Pattern<T>, options: PatternOptions = {}): PatternStream<K, T> {
+    return new PatternStream<K, T>(this.builder, this.nodeId, pattern, options);
   }
 
   /**
@@ -567,3 +580,75 @@ function toEmitSpec(mode: EmitOption): EmitSpec {
   }
   throw new SluiceError('INVALID_ARGUMENT', `emit(${JSON.stringify(mode)}) is not an emission mode; write .emit('final'), .emit({ everyRecords: 100 }) or .emit({ every: '10s' })`);
 }
+
+/**
+ * The matches of a pattern on a keyed stream. `select`/`flatSelect` turn matches into values,
+ * `timedOut` the partial matches that ran out of time (a second output stream); each match is
+ * `{ stepName: events[] }`, every step present (empty when an optional step took none).
+ * @example
+ * const alerts = keyed.pattern(p).select((m) => m.buy[0]);
+ * const expired = keyed.pattern(p).timedOut((m, at) => ({ user: m.login[0].user, at }));
+ */
+export class PatternStream<K, T> {
+  readonly #builder: GraphBuilder;
+  readonly #node: Omit<LogicalNodeOf<'pattern'>, 'id' | 'name'>;
+  readonly #name: string | undefined;
+  #id: NodeId | undefined;
+
+  /** @internal Made by `KeyedStream.pattern()`. */
+  constructor(builder: GraphBuilder, input: NodeId, pattern: Pattern<T>, options: PatternOptions) {
+    checkOptions(options, 'pattern()', "{ skip: 'skipPastLastEvent' }");
+    const { spec, warnings } = checkPattern(pattern);
+    const time = options.time ?? 'event';
+    if (time !== 'event' && time !== 'processing') throw new SluiceError('INVALID_ARGUMENT', `pattern() time ${JSON.stringify(time)} is not a time domain; write { time: 'event' } (default) or { time: 'processing' }`);
+    const node: Omit<LogicalNodeOf<'pattern'>, 'id' | 'name'> = { kind: 'pattern', input, pattern: spec, skip: toSkipSpec(options.skip, options.skipTo, spec), time };
+    if (options.ttl !== undefined) {
+      const ttlMs = toMillis(options.ttl, 'pattern() ttl');
+      if (!(ttlMs > 0)) throw new SluiceError('INVALID_ARGUMENT', `pattern() ttl must be a positive duration, got ${JSON.stringify(options.ttl)}; write { ttl: '1h' }`);
+      node.ttlMs = ttlMs;
+    } else {
+      for (const warning of warnings) process.emitWarning(warning, { code: 'SLUICE_PATTERN_UNBOUNDED' });
+    }
+    this.#builder = builder;
+    this.#node = node;
+    this.#name = options.name;
+  }
+
+  /** Writes records too late to be matched (behind the watermark) to a topic instead of dropping them. */
+  sideOutputLateData(topic: string): PatternStream<K, T> {
+    checkTopic(topic, 'sideOutputLateData()');
+    if (this.#id !== undefined) throw new SluiceError('INVALID_ARGUMENT', 'sideOutputLateData() goes before select(), flatSelect() and timedOut(); write keyed.pattern(p).sideOutputLateData(topic).select(fn)');
+    if (this.#node.time === 'processing') throw new SluiceError('INVALID_ARGUMENT', 'a processing-time pattern sees no late records; drop sideOutputLateData() or match in event time');
+    this.#node.lateSideOutput = topic;
+    return this;
+  }
+
+  /** One value per match. */
+  select<O>(fn: (match: PatternMatch<T>) => O, options: StageOptions = {}): Stream<O> {
+    checkFunction(fn, 'select()', '.select((m) => ({ user: m.login[0].user }))');
+    return new Stream(this.#builder, this.#builder.add({ kind: 'map', input: this.#patternNode(), fn }, options.name));
+  }
+
+  /** Zero or more values per match. */
+  flatSelect<O>(fn: (match: PatternMatch<T>) => Iterable<O>, options: StageOptions = {}): Stream<O> {
+    checkFunction(fn, 'flatSelect()', '.flatSelect((m) => m.tx.map((t) => t.id))');
+    return new Stream(this.#builder, this.#builder.add({ kind: 'flatMap', input: this.#patternNode(), fn }, options.name));
+  }
+
+  /** One value per partial match that ran out of time (within), with the time it did. */
+  timedOut<O>(fn: (partial: PatternMatch<T>, timeoutTimestamp: number) => O, options: StageOptions = {}): Stream<O> {
+    checkFunction(fn, 'timedOut()', '.timedOut((m, at) => ({ user: m.login[0].user, at }))');
+    if (this.#node.pattern.withinMs === undefined) throw new SluiceError('INVALID_ARGUMENT', "timedOut() reports partial matches that ran out of time, and the pattern has no within(); add .within('5m') to it");
+    const side = this.#builder.add({ kind: 'side', input: this.#patternNode(), tag: PATTERN_TIMED_OUT });
+    const map = (v: { match: PatternMatch<T>; timeoutAt: number }) => fn(v.match, v.timeoutAt);
+    return new Stream(this.#builder, this.#builder.add({ kind: 'map', input: side, fn: map }, options.name));
+  }
+
+  /** The pattern operator's node, added on the first output asked for. */
+  #patternNode(): NodeId {
+    if (this.#id === undefined) this.#id = this.#builder.add({ ...this.#node }, this.#name);
+    return this.#id;
+  }
+}
+
+type LogicalNodeOf<K extends string> = Extract<LogicalNode, { kind: K }>;

@@ -28,6 +28,8 @@ export function stateShape(node: LogicalNode): string | null {
       return `stream-table-join ${node.versionsMs === undefined ? 'latest' : `versions ${node.versionsMs}ms`}`;
     case 'table-join':
       return 'table-join';
+    case 'pattern':
+      return `pattern ${node.pattern.steps.map((s) => `${s.kind} ${s.name}`).join(' ')}`;
     case 'source':
       return 'source';
     default:

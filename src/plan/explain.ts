@@ -33,6 +33,8 @@ function describeNode(node: LogicalNode): string {
       return `stream-table ${node.join} join (${node.versionsMs === undefined ? 'the latest row, at processing time' : 'the version at each record\'s event time, after the watermark'})`;
     case 'table-join':
       return `table-table ${node.join} join on the key, queryable as '${node.name}'`;
+    case 'pattern':
+      return describePattern(node);
     case 'sink':
       return node.changelog ? `to '${node.topic}' (a changelog: rows as upserts, deletes as tombstones)` : `to '${node.topic}'`;
     case 'print':
@@ -44,6 +46,19 @@ function describeNode(node: LogicalNode): string {
     default:
       return node.kind;
   }
+}
+
+/** `pattern begin login -> followedBy buy (within 300000ms, skip noSkip, event time)`. */
+function describePattern(node: LogicalNode & { kind: 'pattern' }): string {
+  const steps = node.pattern.steps.map((s) => {
+    const q = s.max === 1 ? '' : s.max === Number.POSITIVE_INFINITY ? (s.min === 1 ? '+' : `{${s.min},}`) : s.min === s.max ? `{${s.min}}` : `{${s.min},${s.max}}`;
+    const flags = [s.optional ? '?' : '', s.greedy ? ' greedy' : '', s.consecutive ? ' consecutive' : '', s.until ? ' until' : ''].join('');
+    return `${s.kind} ${s.name}${q}${flags}`;
+  });
+  const skip = node.skip.kind === 'skipToFirst' || node.skip.kind === 'skipToLast' ? `${node.skip.kind} ${node.skip.step}` : node.skip.kind;
+  const within = node.pattern.withinMs === undefined ? (node.ttlMs === undefined ? 'no within' : `ttl ${node.ttlMs}ms`) : `within ${node.pattern.withinMs}ms`;
+  const late = node.lateSideOutput ? `, late records to '${node.lateSideOutput}'` : '';
+  return `pattern ${steps.join(' -> ')} (${within}, skip ${skip}, ${node.time} time${late})`;
 }
 
 /** One line per stage and operator: `stage 1 [keyed by keyBy-2, 3 tasks]`, then its chain. */

@@ -40,8 +40,9 @@ export interface PhysicalPlan {
   changelogTopics?: string[];
 }
 
-/** The topic a window or join writes its late records to, if any. */
+/** The topic a window, join or pattern writes its late records to, if any. */
 export function lateTopicOf(node: LogicalNode): string | undefined {
+  if (node.kind === 'pattern') return node.lateSideOutput;
   return node.kind === 'window' || node.kind === 'windowJoin' || node.kind === 'intervalJoin' ? node.lateness.lateSideOutput : undefined;
 }
 

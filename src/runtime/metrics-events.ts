@@ -110,6 +110,9 @@ export interface OperatorProgress {
   out: number;
   /** Milliseconds spent inside the operator (process and watermark firing), summed over tasks. */
   busyMs: number;
+  /** Pattern operators: partial matches held and records buffered (waiting, or held by partial matches), summed over tasks. */
+  partialMatches?: number;
+  bufferedEvents?: number;
 }
 
 export interface StageWatermark {

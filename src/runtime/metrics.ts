@@ -150,12 +150,19 @@ export class JobProbe {
         let inCount = 0;
         let outCount = 0;
         let busyMs = 0;
+        let partialMatches = 0;
+        let bufferedEvents = 0;
         for (const task of this.#view.stages[stage.id].tasks) {
           inCount += task.counters.in[index];
           outCount += task.counters.out[index];
           busyMs += task.counters.busyMs[index];
+          if (op.node.kind === 'pattern') {
+            const pattern = task.operators()[index] as { partialMatches?: number; bufferedEvents?: number };
+            partialMatches += pattern.partialMatches ?? 0;
+            bufferedEvents += pattern.bufferedEvents ?? 0;
+          }
         }
-        out.push({ stage: stage.id, index, name: op.node.name, in: inCount, out: outCount, busyMs });
+        out.push({ stage: stage.id, index, name: op.node.name, in: inCount, out: outCount, busyMs, ...(op.node.kind === 'pattern' ? { partialMatches, bufferedEvents } : {}) });
       });
     }
     return out;

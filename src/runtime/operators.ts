@@ -2,7 +2,7 @@
  * Builds the running operator for each node of a stage. Sources and keyBy entries are
  * identities here: decoding happens in the source partition, keying in the exchange.
  */
-import type { AggregateSpec, LogicalNode } from '../api/index.ts';
+import { type AggregateSpec, type LogicalNode, PATTERN_TIMED_OUT } from '../api/index.ts';
 import {
   type AggregateFunction,
   aggregates,
@@ -24,6 +24,7 @@ import {
 } from '../operators/index.ts';
 import { IntervalJoinOperator } from '../operators/join-interval.ts';
 import { WindowJoinOperator } from '../operators/join-window.ts';
+import { PatternOperator } from '../operators/pattern.ts';
 import { WindowOperator } from '../operators/window.ts';
 import type { KeyedTable } from '../state/index.ts';
 import type { StoreRegistry } from './stores.ts';
@@ -91,6 +92,19 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         now: env.clock,
         onError: env.onError,
         ...(env.table ? { table: env.table('keyed'), timerTables: { event: env.table('event-timers'), processing: env.table('processing-timers') } } : {}),
+      });
+    case 'pattern':
+      return new PatternOperator({
+        name: node.name,
+        pattern: node.pattern,
+        skip: node.skip,
+        time: node.time,
+        timedOutTag: PATTERN_TIMED_OUT,
+        ...(node.lateSideOutput !== undefined ? { lateSideOutput: node.lateSideOutput } : {}),
+        ...(node.ttlMs !== undefined ? { ttlMs: node.ttlMs } : {}),
+        clock: env.clock,
+        onError: env.onError,
+        ...(env.table ? { table: env.table('pattern') } : {}),
       });
     case 'sink':
       if (node.changelog) return new TableSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);

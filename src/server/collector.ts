@@ -210,10 +210,12 @@ function seriesPoint(now: number, s: JobState, base: RoundEvent | undefined, las
   for (const src of last?.sources ?? []) watermarks[`${src.topic}/${src.partition}`] = Number.isFinite(src.watermark) ? src.watermark : null;
   const operators: SeriesPoint['operators'] = {};
   const busy: SeriesPoint['busy'] = {};
+  const partialMatches: Record<string, number> = {};
   for (const op of last?.operators ?? []) {
     const before = base?.operators.find((o) => o.stage === op.stage && o.index === op.index);
     operators[`${op.stage}.${op.index}`] = base === last ? 0 : (op.in - (before?.in ?? 0)) / seconds;
     busy[`${op.stage}.${op.index}`] = base === last ? 0 : (op.busyMs - (before?.busyMs ?? 0)) / 1000 / seconds;
+    if (op.partialMatches !== undefined) partialMatches[`${op.stage}.${op.index}`] = op.partialMatches;
   }
   const committed = percentiles(s.committedSamples);
   const processed = percentiles(s.processedSamples);
@@ -231,5 +233,6 @@ function seriesPoint(now: number, s: JobState, base: RoundEvent | undefined, las
     watermarks,
     operators,
     busy,
+    ...(Object.keys(partialMatches).length > 0 ? { partialMatches } : {}),
   };
 }

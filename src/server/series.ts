@@ -22,6 +22,8 @@ export interface SeriesPoint {
   operators: Record<string, number>;
   /** Share of this second each operator spent working (0..1, summed over its tasks). */
   busy: Record<string, number>;
+  /** Pattern operators (`stage.index`): partial matches held now. */
+  partialMatches?: Record<string, number>;
 }
 
 /** p50 and p99 of raw samples (nearest rank), or nulls when there are none. */

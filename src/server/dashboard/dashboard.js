@@ -192,7 +192,7 @@ function render(job) {
     state.graph = renderGraph($('graph'), job.plan.stages);
   }
   const last = state.series[state.series.length - 1];
-  state.graph.update(last ? last.operators : {}, job.health.slowOperator);
+  state.graph.update(last ? last.operators : {}, job.health.slowOperator, last?.partialMatches ?? {});
   ensureCharts();
   redraw();
   figures(job);

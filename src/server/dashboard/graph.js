@@ -22,7 +22,7 @@ function shorten(text, n) {
 function kindOf(op) {
   if (op.kind === 'source') return 'source';
   if (op.kind === 'sink' || op.kind === 'print') return 'sink';
-  if (op.kind === 'window' || op.kind === 'process' || op.kind === 'rolling' || op.kind === 'windowJoin' || op.kind === 'intervalJoin') return 'stateful';
+  if (op.kind === 'window' || op.kind === 'process' || op.kind === 'rolling' || op.kind === 'windowJoin' || op.kind === 'intervalJoin' || op.kind === 'pattern') return 'stateful';
   return 'stateless';
 }
 
@@ -108,6 +108,7 @@ function renderGraph(container, stages) {
     el('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: e.exchange ? 'exchange' : '' }, svg);
   }
   const rateText = new Map();
+  const partialText = new Map();
   const boxes = new Map();
   for (const [id, n] of nodes) {
     const { x, y } = xy(id);
@@ -119,18 +120,26 @@ function renderGraph(container, stages) {
     const title = el('title', {}, g);
     title.textContent = `${n.op.name}: ${n.op.detail}`;
     const kind = n.op.kind === 'keyBy' ? `keyBy · ${n.stage.tasks} tasks` : n.op.kind === 'source' ? `${n.stage.tasks} partitions` : n.op.kind;
-    el('text', { x: 8, y: 31, class: 'kind' }, g).textContent = shorten(kind, 18);
+    const kindText = el('text', { x: 8, y: 31, class: 'kind' }, g);
+    kindText.textContent = shorten(kind, 18);
+    if (n.op.kind === 'pattern') partialText.set(id, kindText);
     const rate = el('text', { x: W - 8, y: 31, class: 'rate', 'text-anchor': 'end' }, g);
     rate.textContent = '0/s';
     rateText.set(id, rate);
     boxes.set(id, g);
   }
   return {
-    update(rates, slowName) {
+    update(rates, slowName, partials = {}) {
+      // A pattern operator shows the partial matches it holds (summed over its copies).
+      for (const [id, text] of partialText) text.textContent = `pattern · ${formatCount(copies.get(id).reduce((sum, physical) => sum + (partials[physical] ?? 0), 0))} partial`;
       for (const [id, text] of rateText) text.textContent = `${formatRate(copies.get(id).reduce((sum, physical) => sum + (rates[physical] ?? 0), 0))}/s`;
       for (const [id, g] of boxes) g.classList.toggle('slow', slowName !== null && nodes.get(id).op.name === slowName);
     },
   };
+}
+
+function formatCount(n) {
+  return n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : String(n);
 }
 
 function formatRate(r) {

@@ -1,0 +1,93 @@
+// kill -9 at random moments while input arrives, for a pattern (memory and lmdb state): read
+// committed, every match and every timed-out partial match comes out exactly once, and nothing
+// else does (fixtures/pattern-crash-app.ts).
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fromUtf8, utf8 } from '../../src/core/index.ts';
+import { Log } from '../../src/log/index.ts';
+import { readAll, withDir } from '../log/helpers.ts';
+
+const APP = new URL('./fixtures/pattern-crash-app.ts', import.meta.url).pathname;
+const KEYS = 8;
+const EVENTS = 1600;
+const KILLS = 10;
+const WITHIN = 200;
+
+interface Event {
+  k: string;
+  t: 'a' | 'b' | 'c';
+  ts: number;
+}
+
+const kinds = ['a', 'b', 'c', 'c'] as const;
+const events: Event[] = Array.from({ length: EVENTS }, (_, i) => ({ k: `k${i % KEYS}`, t: kinds[(Math.imul(i, 2654435761) >>> 13) % 4], ts: i * 10 }));
+
+/** The batch answer: each 'a' meets the key's first 'b' after it, if less than 200 ms later; else it times out. */
+function expected(): { matches: string[]; timeouts: string[] } {
+  const matches: string[] = [];
+  const timeouts: string[] = [];
+  events.forEach((e, i) => {
+    if (e.t !== 'a') return;
+    const b = events.slice(i + 1).find((x) => x.k === e.k && x.t === 'b');
+    if (b !== undefined && b.ts - e.ts < WITHIN) matches.push(`${e.k} ${e.ts} ${b.ts}`);
+    else timeouts.push(`${e.k} ${e.ts} ${e.ts + WITHIN}`);
+  });
+  return { matches: matches.sort(), timeouts: timeouts.sort() };
+}
+
+function start(dataDir: string, mode: 'bounded' | 'unbounded', state: string): ChildProcess {
+  return spawn(process.execPath, [APP, dataDir, mode, state], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+function committed(log: Log, topic: string): Record<string, number>[] {
+  const out: Record<string, number>[] = [];
+  try {
+    for (let p = 0; p < log.topic(topic).partitions; p++) for (const r of readAll(log, topic, p, 'read_committed')) out.push(JSON.parse(fromUtf8(r.value as Uint8Array)));
+  } catch {
+    // not created yet
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const state of ['memory', 'lmdb'] as const) {
+  test(`SIGKILL at random moments, ${KILLS} times, while input arrives: pattern matches and timeouts exactly once (${state} state)`, { timeout: 240_000 }, () =>
+    withDir(async (dataDir) => {
+      const log = await Log.open(dataDir, { maintenanceIntervalMs: 0 });
+      log.createTopic('input', { partitions: 3 });
+      let produced = 0;
+      const feeding = (async () => {
+        while (produced < EVENTS) {
+          const chunk = events.slice(produced, produced + 20);
+          await log.produce('input', chunk.map((e) => ({ key: utf8(e.k), value: utf8(JSON.stringify(e)), timestamp: e.ts })));
+          produced += chunk.length;
+          await sleep(100);
+        }
+      })();
+      const outputs = () => committed(log, 'matches').length + committed(log, 'timeouts').length;
+      for (let kill = 0; kill < KILLS; kill++) {
+        const child = start(dataDir, 'unbounded', state);
+        const before = outputs();
+        const deadline = Date.now() + 30_000;
+        while (produced < EVENTS && outputs() <= before && Date.now() < deadline && child.exitCode === null) await sleep(20);
+        await sleep(Math.random() * 300);
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+      await feeding;
+      assert.equal(await exited(start(dataDir, 'bounded', state)), 0, 'the final bounded run completes');
+      const want = expected();
+      assert.ok(want.matches.length > 50 && want.timeouts.length > 50);
+      assert.deepEqual(committed(log, 'matches').map((m) => `${m.k} ${m.a} ${m.b}`).sort(), want.matches);
+      assert.deepEqual(committed(log, 'timeouts').map((m) => `${m.k} ${m.a} ${m.at}`).sort(), want.timeouts);
+      await log.close();
+    }),
+  );
+}
