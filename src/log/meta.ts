@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { pack, unpack } from 'msgpackr';
 import { SluiceError } from '../core/index.ts';
+import { WalSync } from './wal-sync.ts';
 
 export type FsyncPolicy = 'batch' | 'interval' | 'never';
 
@@ -111,9 +112,11 @@ export class MetaStore {
   private synchronous: 'NORMAL' | 'FULL' = 'NORMAL';
 
   private readonly path: string;
+  private readonly wal: WalSync;
 
   constructor(dir: string) {
     this.path = join(dir, 'meta.sqlite');
+    this.wal = new WalSync(`${this.path}-wal`);
     this.db = new DatabaseSync(this.path);
     try {
       this.db.exec('PRAGMA busy_timeout = 60000');
@@ -132,7 +135,7 @@ export class MetaStore {
 
   /**
    * Runs `action` holding the cross-process write lock; its writes commit atomically, and are
-   * synced to disk unless `flush` is false (appends: segments carry their own durability).
+   * synced to disk unless `flush` is false (appends: they group-commit with `syncCommitted`).
    * Re-entrant: a nested call runs inside the outer transaction.
    */
   locked<T>(action: () => T, options: { flush?: boolean } = {}): T {
@@ -154,6 +157,14 @@ export class MetaStore {
     } finally {
       this.depth--;
     }
+  }
+
+  /**
+   * Resolves once every commit made so far is durable: commits made with `flush: false` are in
+   * the WAL but not yet synced. One fdatasync serves every caller waiting at once (see wal-sync.ts).
+   */
+  syncCommitted(): Promise<void> {
+    return this.wal.sync();
   }
 
   get<T>(key: unknown[]): T | undefined {
