@@ -23,6 +23,7 @@ import { type CompactOptions, compactPartition, enforceRetention } from './maint
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { Producer } from './producer.ts';
+import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked } from './recovery.ts';
 import { alterTopicLocked, type TopicChanges, type TopicConfig, topicMeta, validateTopicConfig } from './topic-config.ts';
 import { checkPartition, type SegmentDamage } from './partition-check.ts';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentCache } from './segment-cache.ts';
@@ -348,6 +349,28 @@ export class Log {
     return deleted;
   }
 
+  /**
+   * Reconciles every partition with its segment files (see recovery.ts), as opening does, and
+   * reports what it kept or cut; with `acceptDataLoss`, committed records missing from the files
+   * become a gap instead of a refusal (`sluice log repair --accept-data-loss`).
+   */
+  repair(options: RecoveryOptions = {}): RecoveryReport[] {
+    this.checkOpen();
+    const reports: RecoveryReport[] = [];
+    for (const meta of this.listTopics()) {
+      this.forget(meta.name);
+      for (let p = 0; p < meta.partitions; p++) {
+        const partition = new Partition(meta, p, this.partitionDir(meta, p), this.meta, this.segmentCache);
+        try {
+          reports.push(this.meta.locked(() => recoverPartitionLocked(this.meta, partition, options)));
+        } finally {
+          partition.close();
+        }
+      }
+    }
+    return reports;
+  }
+
   async abortOrphanedTransactions(): Promise<void> {
     if (!hasOrphans(this.meta)) return;
     const files = this.meta.locked(() => abortOrphansLocked(this.meta, this.internals.lookup, this.now()));
@@ -397,7 +420,7 @@ export class Log {
     let partition = entry.partitions[index];
     if (!partition) {
       const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta, this.segmentCache);
-      this.meta.locked(() => created.recoverLocked(), { flush: false });
+      this.meta.locked(() => recoverPartitionLocked(this.meta, created));
       entry.partitions[index] = created;
       partition = created;
     }

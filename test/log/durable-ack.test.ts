@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { copyFileSync, cpSync, existsSync, mkdirSync, statSync, truncateSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { unpack } from 'msgpackr';
 import { Log } from '../../src/log/index.ts';
-import { record, withDir } from './helpers.ts';
-
-/**
- * A power loss keeps of the metadata's WAL only what was synced. The log publishes each sync it
- * makes on `sluice:log:wal-synced`; SQLite itself syncs the WAL on commits made with
- * synchronous=FULL (topic creation). This copies the data directory as a power loss would leave
- * it: the WAL cut to the longest synced length seen, no shared-memory file.
- */
-function powerLossCopy(dir: string, into: string, syncedWalBytes: number): void {
-  mkdirSync(join(into, 'meta'), { recursive: true });
-  copyFileSync(join(dir, 'meta', 'meta.sqlite'), join(into, 'meta', 'meta.sqlite'));
-  const wal = join(dir, 'meta', 'meta.sqlite-wal');
-  if (existsSync(wal)) {
-    copyFileSync(wal, join(into, 'meta', 'meta.sqlite-wal'));
-    truncateSync(join(into, 'meta', 'meta.sqlite-wal'), Math.min(syncedWalBytes, statSync(wal).size));
-  }
-  cpSync(join(dir, 'topics'), join(into, 'topics'), { recursive: true });
-}
+import { powerLossCopy, record, withDir } from './helpers.ts';
 
 /** The committed next offset of a partition, read straight from a metadata file (no recovery). */
 function committedNext(metaDir: string, topic: string, partition: number): number {
