@@ -39,7 +39,8 @@ export function globalOptions(command: Command): GlobalOptions {
  */
 export async function withLog<T>(command: Command, work: (log: Log, options: GlobalOptions) => Promise<T> | T, create = false): Promise<T> {
   const options = globalOptions(command);
-  if (!create && !existsSync(join(options.dataDir, 'meta'))) {
+  // A data directory that lost meta/ but kept its topics is still one: opening rebuilds the metadata.
+  if (!create && !existsSync(join(options.dataDir, 'meta')) && !existsSync(join(options.dataDir, 'topics'))) {
     throw new SluiceError(
       'INVALID_ARGUMENT',
       `no Sluice data directory at ${options.dataDir}; pass --data-dir (or set ${DATA_DIR_ENV}) to use another one, or create a topic there with \`sluice topic create NAME --partitions N\``,

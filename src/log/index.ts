@@ -13,5 +13,6 @@ export type { FsyncPolicy, TopicMeta } from './meta.ts';
 export type { Isolation, ReadOptions, ReadResult } from './partition.ts';
 export { type ProducedOffset, Producer } from './producer.ts';
 export type { RecoveryOptions, RecoveryReport } from './recovery.ts';
+export type { RebuiltTopic } from './topic-admin.ts';
 export type { SegmentDamage } from './partition-check.ts';
 export type { TopicChanges, TopicConfig } from './topic-config.ts';

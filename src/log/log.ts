@@ -14,7 +14,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
+import { isSluiceError, type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
 import type { AppendResult, PendingBatch } from './append.ts';
 import { encodeBatch, readBatchHeader } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
@@ -24,7 +24,9 @@ import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { Producer } from './producer.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked } from './recovery.ts';
-import { alterTopicLocked, type TopicChanges, type TopicConfig, topicMeta, validateTopicConfig } from './topic-config.ts';
+import { createTopic, ensureTopicFile, type RebuiltTopic, rebuildMissingTopics } from './topic-admin.ts';
+import { alterTopicLocked, type TopicChanges, type TopicConfig } from './topic-config.ts';
+import { topicDir, writeTopicFile } from './topic-files.ts';
 import { checkPartition, type SegmentDamage } from './partition-check.ts';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentCache } from './segment-cache.ts';
 import type { SegmentFile } from './segment-files.ts';
@@ -103,6 +105,16 @@ export class Log {
   /** Opens (creating if needed) the log in `dataDir`, aborting transactions whose process died. */
   static async open(dataDir: string, options: LogOptions = {}): Promise<Log> {
     const log = new Log(dataDir, options);
+    if (log.listTopics().length === 0) {
+      // meta/meta.sqlite is new or lost its topics while topic files are on disk: rebuild from them.
+      const rebuilt = rebuildMissingTopics(log.meta, dataDir);
+      if (rebuilt.length > 0) {
+        process.emitWarning(
+          `the log's metadata did not know ${rebuilt.length === 1 ? 'topic' : 'topics'} ${rebuilt.map((t) => `'${t.name}'`).join(', ')} found on disk: rebuilt from their files (consumer group offsets and transactions could not be recovered)`,
+          { code: 'SLUICE_METADATA_REBUILT' },
+        );
+      }
+    }
     await log.abortOrphanedTransactions();
     const interval = options.maintenanceIntervalMs ?? 5000;
     if (interval > 0) {
@@ -120,16 +132,7 @@ export class Log {
 
   createTopic(name: string, config: TopicConfig): TopicDescription {
     this.checkOpen();
-    validateTopicConfig(name, config);
-    this.meta.locked(() => {
-      if (this.meta.get(['topic', name])) {
-        throw new SluiceError('TOPIC_EXISTS', `topic '${name}' already exists; use \`sluice topic describe ${name}\` to see it`);
-      }
-      const now = this.now();
-      const meta = topicMeta(name, config, this.meta.nextCounter('topicId'), now);
-      for (let p = 0; p < meta.partitions; p++) Partition.initLocked(this.meta, meta, p, this.partitionDir(meta, p), now);
-      this.meta.put(['topic', name], meta);
-    });
+    createTopic(this.meta, this.dataDir, name, config, this.now());
     return this.describeTopic(name);
   }
 
@@ -157,13 +160,30 @@ export class Log {
       }
     });
     this.forget(name);
-    rmSync(join(this.dataDir, 'topics', `${name}.${meta.id}`), { recursive: true, force: true });
+    rmSync(topicDir(this.dataDir, meta), { recursive: true, force: true });
   }
 
   /** Changes settings of an existing topic (retention); returns the new settings. */
   alterTopic(name: string, changes: TopicChanges): TopicMeta {
     this.checkOpen();
-    return this.meta.locked(() => alterTopicLocked(this.meta, name, changes));
+    const altered = this.meta.locked(() => alterTopicLocked(this.meta, name, changes));
+    try {
+      writeTopicFile(topicDir(this.dataDir, altered), altered);
+    } catch (error) {
+      process.emitWarning(`topic '${name}' was altered, but its copy of the settings (topic.json) was not updated: ${(error as Error).message}`, {
+        code: 'SLUICE_TOPIC_FILE',
+      });
+    }
+    return altered;
+  }
+
+  /**
+   * Puts topics whose files are on disk (with their `topic.json`) but which the metadata does
+   * not know back into the metadata, from their segment files (see rebuild.ts).
+   */
+  rebuildTopics(): RebuiltTopic[] {
+    this.checkOpen();
+    return rebuildMissingTopics(this.meta, this.dataDir);
   }
 
   /** Damage seen in a topic's files: missing or short segment files, and unless `verify` is false, unreadable batches. */
@@ -363,6 +383,9 @@ export class Log {
         const partition = new Partition(meta, p, this.partitionDir(meta, p), this.meta, this.segmentCache);
         try {
           reports.push(this.meta.locked(() => recoverPartitionLocked(this.meta, partition, options)));
+        } catch (error) {
+          if (!isSluiceError(error, 'DATA_LOST')) throw error;
+          reports.push({ topic: meta.name, partition: p, refused: error.message });
         } finally {
           partition.close();
         }
@@ -419,6 +442,7 @@ export class Log {
     if (!Number.isInteger(index) || index < 0 || index >= entry.meta.partitions) return undefined;
     let partition = entry.partitions[index];
     if (!partition) {
+      if (index === 0) ensureTopicFile(this.dataDir, entry.meta);
       const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta, this.segmentCache);
       this.meta.locked(() => recoverPartitionLocked(this.meta, created));
       entry.partitions[index] = created;
@@ -439,7 +463,7 @@ export class Log {
   }
 
   private partitionDir(meta: TopicMeta, index: number): string {
-    return join(this.dataDir, 'topics', `${meta.name}.${meta.id}`, String(index));
+    return join(topicDir(this.dataDir, meta), String(index));
   }
 
   private writerFor(partition: Partition): PartitionWriter {

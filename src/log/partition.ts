@@ -2,7 +2,6 @@
  * One partition as this process sees it: its segment files, appends under the metadata lock,
  * and reads up to the committed end (or the last stable offset). Recovery is in recovery.ts.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SluiceError } from '../core/index.ts';
 import {
@@ -91,20 +90,6 @@ export class Partition {
       throw new SluiceError('PARTITION_NOT_FOUND', `partition ${this.index} of topic '${this.topic.name}' no longer exists`);
     }
     return state;
-  }
-
-  /** Creates the partition's directory and first segment. Under the lock, at topic creation. */
-  static initLocked(meta: MetaStore, topic: TopicMeta, index: number, dir: string, now: number): void {
-    mkdirSync(dir, { recursive: true });
-    SegmentFile.open(dir, 0, 0, undefined, true)?.close();
-    const state: PartitionMeta = {
-      segments: [{ base: 0, next: 0, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 }],
-      logStart: 0,
-      next: 0,
-      openTxns: {},
-      abortedVersion: 0,
-    };
-    meta.put(partitionKey(topic.name, index), state);
   }
 
   /**

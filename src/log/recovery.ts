@@ -40,6 +40,8 @@ export interface RecoveryReport {
   recovered?: [number, number];
   /** Offsets [from, to) the metadata committed that the files no longer hold, now a gap. */
   lost?: [number, number];
+  /** Why the partition was not opened (DATA_LOST without `acceptDataLoss`). */
+  refused?: string;
 }
 
 /** Reconciles `partition` with its files; must run inside `meta.locked`. */

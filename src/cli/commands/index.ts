@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerApp } from './app.ts';
 import { registerConsume } from './consume.ts';
+import { registerLog } from './log.ts';
 import { registerProduce } from './produce.ts';
 import { registerRun } from './run.ts';
 import { registerSavepoint } from './savepoint.ts';
@@ -14,4 +15,4 @@ import { registerTopic } from './topic.ts';
 export type CommandRegistrar = (program: Command) => void;
 
 /** In the order `sluice --help` lists them. */
-export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSavepoint, registerApp];
+export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSavepoint, registerApp, registerLog];
