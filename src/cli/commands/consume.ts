@@ -15,6 +15,7 @@ interface ConsumeFlags {
   timeoutMs?: number;
   sessionTimeoutMs?: number;
   isolation: Isolation;
+  resetOffsets?: 'earliest' | 'latest';
 }
 
 export function registerConsume(program: Command): void {
@@ -23,6 +24,12 @@ export function registerConsume(program: Command): void {
     .description('print records of a topic as JSON lines')
     .argument('<topic>', 'the topic to read')
     .option('-g, --group <group>', "consumer group: share the topic's partitions with the group's other members, start from its committed offsets (earliest when none) and commit what was printed")
+    .addOption(
+      new Option('--reset-offsets <where>', "with --group: where to start on a partition whose committed offset is out of range (past the end: an error without this; deleted by retention: earliest without this)").choices([
+        'earliest',
+        'latest',
+      ]),
+    )
     .option('--session-timeout-ms <ms>', 'with --group: a member silent for this long (a hung process) loses its partitions to the others (default 10000)', integer(100))
     .addOption(new Option('--from-beginning', 'start at the first offset of each partition').conflicts(['offset', 'fromTimestamp']))
     .addOption(new Option('--offset <n>', 'start at this offset in each partition read').argParser(integer(0)).conflicts(['fromTimestamp']))
@@ -46,7 +53,12 @@ as strings; null stays null; header values are strings.
 Where it starts: without --group or a start option, at the end (only new records); with
 --from-beginning, --offset or --from-timestamp where they say; with --group alone, at the group's
 committed offsets (earliest when it has none). A start option overrides the group's offsets, and
-the group still commits.
+the group still commits. --offset past a partition's end is an error (OFFSET_OUT_OF_RANGE).
+
+Out of range: a group offset past a partition's end (the topic was deleted and created again, or
+its data was lost) stops the command with OFFSET_OUT_OF_RANGE, as Kafka's consumers do without
+auto.offset.reset; choose where to start with --reset-offsets earliest or latest. A group offset
+deleted by retention starts at the earliest record left (or with --reset-offsets latest, the end).
 
 Groups: consumers started with the same --group share the topic's partitions, as Kafka's do
 (the range rule: each member reads a contiguous run of partitions). When a member joins or
@@ -85,6 +97,7 @@ Examples:
             topic,
             start: startAt(flags),
             group: flags.group,
+            resetOffsets: flags.resetOffsets,
             partition: flags.partition,
             max: flags.max,
             timeoutMs: flags.timeoutMs,
