@@ -54,11 +54,15 @@ export async function withLog<T>(command: Command, work: (log: Log, options: Glo
   }
 }
 
-/** A parser for an integer option argument of at least `min`. */
+/**
+ * A parser for an integer option argument of at least `min`: decimal digits only, so `1e9`,
+ * `0x10`, `1.0` and ` 12` are refused (commander's own parsing, like `Number`, takes them).
+ */
 export function integer(min: number): (value: string) => number {
   return (value) => {
+    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected an integer (decimal digits only), got '${value}'.`);
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, got '${value}'.`);
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`'${value}' is too large.`);
     if (n < min) throw new InvalidArgumentError(`must be at least ${min}.`);
     return n;
   };

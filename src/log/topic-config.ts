@@ -23,6 +23,20 @@ export interface TopicConfig {
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
+/** A sanity limit on partitions per topic (each is a directory and files), overridable by this variable. */
+export const MAX_PARTITIONS_ENV = 'SLUICE_MAX_PARTITIONS';
+export const DEFAULT_MAX_PARTITIONS = 10_000;
+
+function maxPartitions(): number {
+  const text = process.env[MAX_PARTITIONS_ENV];
+  if (text === undefined || text === '') return DEFAULT_MAX_PARTITIONS;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new SluiceError('INVALID_ARGUMENT', `${MAX_PARTITIONS_ENV} must be a positive integer, got '${text}'`);
+  }
+  return n;
+}
+
 /** Rejects a bad name or setting with a message that says what to write instead. */
 export function validateTopicConfig(name: string, config: TopicConfig): void {
   if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
@@ -33,6 +47,13 @@ export function validateTopicConfig(name: string, config: TopicConfig): void {
   }
   if (!Number.isInteger(config.partitions) || config.partitions < 1) {
     throw new SluiceError('INVALID_ARGUMENT', `topic '${name}': partitions must be an integer of at least 1, got ${config.partitions}`);
+  }
+  const limit = maxPartitions();
+  if (config.partitions > limit) {
+    throw new SluiceError(
+      'INVALID_ARGUMENT',
+      `topic '${name}': at most ${limit} partitions, got ${config.partitions} (each partition is a directory of files; set ${MAX_PARTITIONS_ENV} to allow more)`,
+    );
   }
   for (const field of ['retentionMs', 'retentionBytes', 'deleteRetentionMs', 'segmentBytes', 'segmentMs', 'fsyncIntervalMs'] as const) {
     const value = config[field];
