@@ -9,12 +9,13 @@
  *   batch after them is cut. Transactional batches of producers with no open transaction here
  *   are recorded as aborted: their transaction's bookkeeping is gone, so it cannot have committed.
  *   Kept records are said in a warning (`SLUICE_RECORDS_RECOVERED`).
- * - Committed bytes missing (a truncated or missing active segment, a torn last batch, a metadata
- *   file newer than its segments): under `fsync: batch` those records were acknowledged as
- *   durable, so the partition is refused with `DATA_LOST`, naming the offsets, until the files are
- *   restored or `sluice log repair --accept-data-loss` accepts the loss. Under the other fsync
- *   policies a crash may lose unsynced records by the topic's own terms: they are cut with a
- *   warning (`SLUICE_DATA_LOST`).
+ * - Committed bytes missing (a truncated or missing active segment, a metadata file newer than
+ *   its segments): under `fsync: batch` those records were acknowledged as durable, so the
+ *   partition is refused with `DATA_LOST`, naming the offsets, until the files are restored or
+ *   `sluice log repair --accept-data-loss` accepts the loss. Under the other fsync policies a
+ *   crash may lose unsynced records (a short file, or a torn last batch) by the topic's own terms:
+ *   they are cut with a warning (`SLUICE_DATA_LOST`). A batch damaged inside a file that still
+ *   has all its committed bytes is the disk's damage, not a crash's: reads name it (CORRUPT_RECORD).
  * - Either way the next offset never moves back: lost offsets stay a gap in the log, so no offset
  *   is ever handed out twice, and no consumer position past the cut points at other records.
  * - Then files the metadata does not name are deleted (compaction's leftovers, see
@@ -86,6 +87,10 @@ function checkActive(partition: Partition, state: PartitionMeta, report: Recover
   }
   const file = partition.fileFor(active);
   const size = file.size();
+  // Under 'batch' every committed byte was synced before its commit: a file that still has them
+  // all lost nothing to a crash, and damage inside it is the disk's, left for reads to name
+  // (CORRUPT_RECORD, as in closed segments). Other policies may lose a tail to a machine crash.
+  if (size >= active.bytes && partition.topic.fsync === 'batch') return false;
   let validEnd: number;
   if (size < active.bytes) {
     validEnd = file.scan(0, size, true, false).validEnd;

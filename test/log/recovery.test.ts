@@ -118,3 +118,30 @@ test('a writer that died before its commit leaves its batch, which recovery keep
       await reopened.close();
     }
   }));
+
+test('regression: a batch length of 2^31 or more in a segment is CORRUPT_RECORD, not a raw ERR_OUT_OF_RANGE', () =>
+  withDir(async (dir) => {
+    let log = await Log.open(dir, { maintenanceIntervalMs: 0 });
+    log.createTopic('t', { partitions: 1 });
+    for (let i = 0; i < 10; i++) await log.append('t', 0, [record(`v${i}`)]);
+    await log.close();
+    const [segment] = logFiles(dir, 't', 0);
+    const bytes = readFileSync(segment);
+    const batch = bytes.length / 10;
+    for (const length of [0x8000_0000, 0xffff_fff0]) {
+      const damaged = Buffer.from(bytes);
+      damaged.writeUInt32BE(length, batch * 5 + 4); // the sixth batch's length field
+      writeFileSync(segment, damaged);
+      log = await Log.open(dir, { maintenanceIntervalMs: 0 });
+      try {
+        assert.deepEqual(values(log.read('t', 0, 0, { maxRecords: 5 }).records), ['v0', 'v1', 'v2', 'v3', 'v4']);
+        assert.throws(
+          () => readAll(log, 't', 0),
+          (e: Error) => isSluiceError(e, 'CORRUPT_RECORD') && new RegExp(`impossible batch length ${length}`).test(e.message),
+        );
+        assert.ok(log.checkTopic('t').some((d) => /unreadable batch at byte/.test(d.problem)));
+      } finally {
+        await log.close();
+      }
+    }
+  }));
