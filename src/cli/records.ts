@@ -22,10 +22,24 @@ const ENVELOPE_FIELDS = new Set(['key', 'value', 'timestamp', 'headers', 'partit
 /** Why a line cannot be a record; the caller adds the line number. */
 export class LineError extends Error {
   override name = 'LineError';
+  /** The line's record is larger than the topic accepts (RECORD_TOO_LARGE rather than INVALID_RECORD). */
+  readonly tooLarge: boolean;
+
+  constructor(message: string, tooLarge = false) {
+    super(message);
+    this.tooLarge = tooLarge;
+  }
 }
+
+/** Deeper JSON is refused: parsing and printing it again would run out of stack. */
+export const MAX_JSON_DEPTH = 1000;
 
 /** Parses one input line (already known not to be blank) into a record, or throws a LineError. */
 export function parseRecordLine(line: string, now: number): ProduceRecord {
+  // Each level takes at least two characters, so only long lines can be too deep.
+  if (line.length > 2 * MAX_JSON_DEPTH && jsonDepth(line) > MAX_JSON_DEPTH) {
+    throw new LineError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -46,6 +60,24 @@ export function parseRecordLine(line: string, now: number): ProduceRecord {
     record.partition = parsed.partition as number;
   }
   return record;
+}
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote, past escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 function isEnvelope(value: unknown): value is Record<string, unknown> {

@@ -15,4 +15,4 @@ export { type ProducedOffset, Producer } from './producer.ts';
 export type { RecoveryOptions, RecoveryReport } from './recovery.ts';
 export type { RebuiltTopic } from './topic-admin.ts';
 export type { SegmentDamage } from './partition-check.ts';
-export type { TopicChanges, TopicConfig } from './topic-config.ts';
+export { DEFAULT_MAX_MESSAGE_BYTES, storedRecordBytes, type TopicChanges, type TopicConfig } from './topic-config.ts';

@@ -25,7 +25,7 @@ import { type Isolation, lastStableOffset, Partition, type ReadOptions, type Rea
 import { Producer } from './producer.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked } from './recovery.ts';
 import { createTopic, ensureTopicFile, type RebuiltTopic, rebuildMissingTopics } from './topic-admin.ts';
-import { alterTopicLocked, type TopicChanges, type TopicConfig } from './topic-config.ts';
+import { alterTopicLocked, checkRecordSize, type TopicChanges, type TopicConfig } from './topic-config.ts';
 import { topicDir, writeTopicFile } from './topic-files.ts';
 import { checkPartition, type SegmentDamage } from './partition-check.ts';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentCache } from './segment-cache.ts';
@@ -234,6 +234,8 @@ export class Log {
   /** Appends records as one batch to one partition. */
   async append(topic: string, partition: number, records: readonly LogRecord[]): Promise<AppendResult> {
     this.checkOpen();
+    const meta = this.topic(topic);
+    records.forEach((record, i) => checkRecordSize(meta, record, i));
     return this.writerFor(this.partition(topic, partition)).append(toPending(records));
   }
 
@@ -479,6 +481,7 @@ export class Log {
     const meta = this.topic(topic);
     const groups = new Map<number, LogRecord[]>();
     records.forEach((record, i) => {
+      checkRecordSize(meta, record, i);
       let partition = record.partition;
       // Unkeyed records rotate record by record: a call still appends one batch per partition, and
       // a pipeline's unkeyed output (one call per checkpoint) spreads over the topic instead of filling one partition.

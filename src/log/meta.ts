@@ -37,6 +37,8 @@ export interface TopicMeta {
   segmentMs: number;
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
+  /** Largest record accepted, in bytes as stored in a batch (Kafka's max.message.bytes); absent on topics made before the limit: none. */
+  maxMessageBytes?: number;
   createdAt: number;
 }
 
