@@ -12,7 +12,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isSluiceError, SluiceError } from '../core/index.ts';
 import { type GroupAssignment, type Isolation, type Log, partitionKey } from '../log/index.ts';
-import { recordToJsonLine } from './records.ts';
+import { type OutputFormat, recordToJsonLine } from './records.ts';
 
 export type StartAt =
   | { kind: 'end' }
@@ -37,6 +37,8 @@ export interface ConsumeOptions {
   /** Stop when no record came for this long. */
   timeoutMs?: number;
   isolation: Isolation;
+  /** How keys and values are printed (default json). */
+  format?: OutputFormat;
   /** Stops the loop (after committing) when aborted. */
   signal: AbortSignal;
   /** How often a following consumer commits its group's positions. */
@@ -112,7 +114,7 @@ export async function consume(log: Log, options: ConsumeOptions): Promise<number
         const taken = records.length > remaining ? records.slice(0, remaining) : records;
         if (taken.length > 0) {
           let lines = '';
-          for (const record of taken) lines += `${recordToJsonLine(topic, partition, record)}\n`;
+          for (const record of taken) lines += `${recordToJsonLine(topic, partition, record, options.format)}\n`;
           await options.output(lines);
           printed += taken.length;
           lastRecordAt = Date.now();

@@ -12,9 +12,10 @@
  * - partition: an explicit partition; absent means murmur2(key) % partitions for keyed records.
  *
  * Out: `{"topic","partition","offset","timestamp","key","value","headers"}`, key and value decoded
- * as UTF-8 and parsed back from JSON when they are JSON, else the string; null stays null.
+ * as UTF-8 and parsed back from JSON when they are JSON, else the string; null stays null; bytes
+ * that are not UTF-8 as `{"$base64": ...}` (see OutputFormat for the other formats).
  */
-import { fromUtf8, type Headers, jsonOrText, utf8 } from '../core/index.ts';
+import { type Headers, utf8 } from '../core/index.ts';
 import type { BatchRecord, ProduceRecord } from '../log/index.ts';
 
 const ENVELOPE_FIELDS = new Set(['key', 'value', 'timestamp', 'headers', 'partition']);
@@ -110,17 +111,47 @@ function encodeHeaders(headers: unknown): Headers {
   return encoded;
 }
 
+/**
+ * How `sluice consume` prints keys, values and header values:
+ * - json: UTF-8 text parsed back from JSON when it is JSON, else the string;
+ * - raw: UTF-8 text as a string, never parsed;
+ * - base64: every one as a base64 string.
+ * In json and raw, bytes that are not valid UTF-8 are printed as `{"$base64": "..."}`, never
+ * decoded lossily (with U+FFFD).
+ */
+export type OutputFormat = 'json' | 'raw' | 'base64';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function printable(bytes: Uint8Array | null, format: OutputFormat, parse: boolean): unknown {
+  if (bytes === null) return null;
+  const base64 = () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (format === 'base64') return base64();
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return { $base64: base64() };
+  }
+  if (format === 'raw' || !parse) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The JSON line (without newline) `sluice consume` prints for a record. */
-export function recordToJsonLine(topic: string, partition: number, record: BatchRecord): string {
-  const headers: Record<string, string> = {};
-  if (record.headers) for (const [name, value] of Object.entries(record.headers)) headers[name] = fromUtf8(value);
+export function recordToJsonLine(topic: string, partition: number, record: BatchRecord, format: OutputFormat = 'json'): string {
+  const headers: Record<string, unknown> = {};
+  if (record.headers) for (const [name, value] of Object.entries(record.headers)) headers[name] = printable(value, format, false);
   return JSON.stringify({
     topic,
     partition,
     offset: record.offset,
     timestamp: record.timestamp,
-    key: jsonOrText(record.key),
-    value: jsonOrText(record.value),
+    key: printable(record.key, format, true),
+    value: printable(record.value, format, true),
     headers,
   });
 }

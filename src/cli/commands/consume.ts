@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import type { Isolation } from '../../log/index.ts';
 import { type StartAt, consume } from '../consumer.ts';
+import type { OutputFormat } from '../records.ts';
 import { paint, write } from '../format.ts';
 import { integer, withLog } from '../options.ts';
 
@@ -16,6 +17,7 @@ interface ConsumeFlags {
   sessionTimeoutMs?: number;
   isolation: Isolation;
   resetOffsets?: 'earliest' | 'latest';
+  format: OutputFormat;
 }
 
 export function registerConsume(program: Command): void {
@@ -42,13 +44,20 @@ export function registerConsume(program: Command): void {
         .choices(['read_committed', 'read_uncommitted'])
         .default('read_committed'),
     )
+    .addOption(
+      new Option('--format <format>', 'how keys, values and header values are printed: json (parsed back from JSON when they are), raw (as text) or base64')
+        .choices(['json', 'raw', 'base64'])
+        .default('json'),
+    )
     .addHelpText(
       'after',
       `
 Each record is printed as one JSON line:
   {"topic","partition","offset","timestamp","key","value","headers"}
 key and value are decoded as UTF-8 and parsed back from JSON when they are JSON, else printed
-as strings; null stays null; header values are strings.
+as strings; null stays null; header values are strings. Bytes that are not valid UTF-8 are
+printed as {"$base64": "..."}, never garbled. --format raw prints text without parsing JSON,
+--format base64 prints every key, value and header value as a base64 string.
 
 Where it starts: without --group or a start option, at the end (only new records); with
 --from-beginning, --offset or --from-timestamp where they say; with --group alone, at the group's
@@ -98,6 +107,7 @@ Examples:
             start: startAt(flags),
             group: flags.group,
             resetOffsets: flags.resetOffsets,
+            format: flags.format,
             partition: flags.partition,
             max: flags.max,
             timeoutMs: flags.timeoutMs,
