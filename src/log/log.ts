@@ -57,6 +57,11 @@ export interface LogOptions {
   maintenanceIntervalMs?: number;
   /** Most segments whose files this process keeps open at once, least recently used closed first (default 64). */
   maxOpenSegments?: number;
+  /**
+   * Open for reading only: no metadata writes, no recovery, no maintenance, so it works on a full
+   * disk (`sluice consume`, `topic list`, `topic describe`). Writing calls fail.
+   */
+  readOnly?: boolean;
 }
 
 export interface GroupOffset {
@@ -80,15 +85,19 @@ export class Log {
   private closed = false;
   private readonly internals: LogInternals;
   private readonly segmentCache: SegmentCache;
+  private readonly readOnly: boolean;
 
   private constructor(dataDir: string, options: LogOptions) {
     this.dataDir = dataDir;
     this.now = options.now ?? Date.now;
     this.segmentCache = new SegmentCache(options.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS);
     const metaDir = join(dataDir, 'meta');
-    mkdirSync(metaDir, { recursive: true });
-    mkdirSync(join(dataDir, 'topics'), { recursive: true });
-    this.meta = new MetaStore(metaDir);
+    this.readOnly = options.readOnly === true;
+    if (!this.readOnly) {
+      mkdirSync(metaDir, { recursive: true });
+      mkdirSync(join(dataDir, 'topics'), { recursive: true });
+    }
+    this.meta = new MetaStore(metaDir, { readOnly: this.readOnly });
     this.waiters = new Waiters(metaDir);
     this.internals = {
       meta: this.meta,
@@ -105,6 +114,7 @@ export class Log {
   /** Opens (creating if needed) the log in `dataDir`, aborting transactions whose process died. */
   static async open(dataDir: string, options: LogOptions = {}): Promise<Log> {
     const log = new Log(dataDir, options);
+    if (log.readOnly) return log;
     if (log.listTopics().length === 0) {
       // meta/meta.sqlite is new or lost its topics while topic files are on disk: rebuild from them.
       const rebuilt = rebuildMissingTopics(log.meta, dataDir);
@@ -444,9 +454,12 @@ export class Log {
     if (!Number.isInteger(index) || index < 0 || index >= entry.meta.partitions) return undefined;
     let partition = entry.partitions[index];
     if (!partition) {
-      if (index === 0) ensureTopicFile(this.dataDir, entry.meta);
       const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta, this.segmentCache);
-      this.meta.locked(() => recoverPartitionLocked(this.meta, created));
+      // Read-only: reads stop at the committed end, so what recovery would cut or keep is never read.
+      if (!this.readOnly) {
+        if (index === 0) ensureTopicFile(this.dataDir, entry.meta);
+        this.meta.locked(() => recoverPartitionLocked(this.meta, created));
+      }
       entry.partitions[index] = created;
       partition = created;
     }

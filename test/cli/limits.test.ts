@@ -28,12 +28,12 @@ test('regression: partitions are capped at 10,000 unless SLUICE_MAX_PARTITIONS s
   await ok(dir, ['topic', 'create', 'events', '--partitions', '2']);
 });
 
-/** A small tmpfs with few inodes, when this process may mount one (root); removed after `body`. */
-async function withSmallFilesystem(body: (dir: string) => Promise<void>): Promise<boolean> {
+/** A small tmpfs (few inodes, little space), when this process may mount one (root); removed after `body`. */
+async function withSmallFilesystem(body: (dir: string) => Promise<void>, options = 'size=20m,nr_inodes=2000'): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-inodes-'));
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-small-fs-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m,nr_inodes=2000', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' });
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return false;
@@ -57,5 +57,28 @@ test('regression: a topic whose partitions do not fit the filesystem leaves noth
     assert.deepEqual(JSON.parse(await ok(dir, ['topic', 'list', '--json'])).map((topic: { name: string }) => topic.name), ['small']);
     await ok(dir, ['produce', 'small'], '1\n');
   });
+  if (!ran) t.skip('needs root to mount a small tmpfs');
+});
+
+test('regression: on a full disk produce says how many records it wrote; consume, topic list and describe still work', async (t) => {
+  const ran = await withSmallFilesystem(async (dir) => {
+    const data = join(dir, 'data');
+    await ok(data, ['topic', 'create', 'events', '--partitions', '1']);
+    await ok(data, ['produce', 'events'], '1\n2\n3\n');
+    const line = `"${'x'.repeat(1000)}"\n`;
+    const result = await sluice(data, ['produce', 'events'], { input: line.repeat(4000) });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error: the disk is full \(.*\); (nothing was written|the \d+ records? before the last chunk (was|were) written); free space/m);
+    // Fill what is left, so no process can even create SQLite's WAL files.
+    execFileSync('sh', ['-c', `dd if=/dev/zero of=${join(dir, 'fill')} bs=4096 2>/dev/null || true`]);
+    const list = await sluice(data, ['topic', 'list', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(JSON.parse(list.stdout).map((topic: { name: string }) => topic.name), ['events']);
+    const describe = await sluice(data, ['topic', 'describe', 'events', '--json']);
+    assert.equal(describe.code, 0, describe.stderr);
+    const consumed = await sluice(data, ['consume', 'events', '--from-beginning', '--max', '3']);
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.deepEqual(consumed.stdout.trim().split('\n').map((l) => JSON.parse(l).value), [1, 2, 3]);
+  }, 'size=3m');
   if (!ran) t.skip('needs root to mount a small tmpfs');
 });

@@ -131,7 +131,7 @@ Examples:
           process.off('SIGTERM', onSignal);
           process.stdout.off('error', onStdoutError);
         }
-      });
+      }, false, flags.group === undefined ? 'read' : 'write');
     });
 }
 

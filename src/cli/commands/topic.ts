@@ -137,7 +137,7 @@ Examples:
             { header: 'FSYNC', value: (t) => t.fsync },
           ]),
         );
-      });
+      }, false, 'read');
     });
 
   topic
@@ -166,7 +166,7 @@ Examples:
           const segments = damage.length === 1 ? '1 damaged segment' : `${damage.length} damaged segments`;
           throw new CommandExit(`${paint('red', 'error:', process.stderr)} topic '${name}' has ${segments}; see above`, 1);
         }
-      });
+      }, false, 'read');
     });
 
   topic
