@@ -14,17 +14,18 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSluiceError, type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
-import type { AppendResult, PendingBatch } from './append.ts';
-import { encodeBatch, readBatchHeader } from './format.ts';
+import { type LogRecord, SluiceError } from '../core/index.ts';
+import type { AppendResult } from './append.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
 import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
 import { type CompactOptions, compactPartition, enforceRetention } from './maintenance.ts';
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { Producer } from './producer.ts';
-import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked } from './recovery.ts';
-import { createTopic, ensureTopicFile, type RebuiltTopic, rebuildMissingTopics } from './topic-admin.ts';
+import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked, repairPartitions } from './recovery.ts';
+import { routeRecords, toPending } from './routing.ts';
+import { IntervalSync } from './interval-sync.ts';
+import { createTopic, ensureTopicFile, type RebuiltTopic, rebuildMissingTopics, rebuildOnOpen } from './topic-admin.ts';
 import { alterTopicLocked, checkRecordSize, type TopicChanges, type TopicConfig } from './topic-config.ts';
 import { topicDir, writeTopicFile } from './topic-files.ts';
 import { checkPartition, type SegmentDamage } from './partition-check.ts';
@@ -78,8 +79,7 @@ export class Log {
   private readonly writers = new Map<Partition, PartitionWriter>();
   private readonly waiters: Waiters;
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Files appended to under the 'interval' policy, with when they are due for an fsync. */
-  private readonly dirty = new Map<SegmentFile, number>();
+  private readonly intervalSync = new IntervalSync();
   /** Unkeyed records rotate over partitions; each process starts somewhere else. */
   private roundRobin = Math.floor(Math.random() * 1024);
   private closed = false;
@@ -115,16 +115,7 @@ export class Log {
   static async open(dataDir: string, options: LogOptions = {}): Promise<Log> {
     const log = new Log(dataDir, options);
     if (log.readOnly) return log;
-    if (log.listTopics().length === 0) {
-      // meta/meta.sqlite is new or lost its topics while topic files are on disk: rebuild from them.
-      const rebuilt = rebuildMissingTopics(log.meta, dataDir);
-      if (rebuilt.length > 0) {
-        process.emitWarning(
-          `the log's metadata did not know ${rebuilt.length === 1 ? 'topic' : 'topics'} ${rebuilt.map((t) => `'${t.name}'`).join(', ')} found on disk: rebuilt from their files (consumer group offsets and transactions could not be recovered)`,
-          { code: 'SLUICE_METADATA_REBUILT' },
-        );
-      }
-    }
+    rebuildOnOpen(log.meta, dataDir);
     await log.abortOrphanedTransactions();
     const interval = options.maintenanceIntervalMs ?? 5000;
     if (interval > 0) {
@@ -132,7 +123,7 @@ export class Log {
       timer.unref();
       log.timers.push(timer);
     }
-    const syncTimer = setInterval(() => log.syncDirty(), 50);
+    const syncTimer = setInterval(() => log.intervalSync.syncDue(log.now()), 50);
     syncTimer.unref();
     log.timers.push(syncTimer);
     return log;
@@ -245,7 +236,7 @@ export class Log {
   async append(topic: string, partition: number, records: readonly LogRecord[]): Promise<AppendResult> {
     this.checkOpen();
     const meta = this.topic(topic);
-    records.forEach((record, i) => checkRecordSize(meta, record, i));
+    for (const [i, record] of records.entries()) checkRecordSize(meta, record, i);
     return this.writerFor(this.partition(topic, partition)).append(toPending(records));
   }
 
@@ -388,22 +379,9 @@ export class Log {
    */
   repair(options: RecoveryOptions = {}): RecoveryReport[] {
     this.checkOpen();
-    const reports: RecoveryReport[] = [];
-    for (const meta of this.listTopics()) {
-      this.forget(meta.name);
-      for (let p = 0; p < meta.partitions; p++) {
-        const partition = new Partition(meta, p, this.partitionDir(meta, p), this.meta, this.segmentCache);
-        try {
-          reports.push(this.meta.locked(() => recoverPartitionLocked(this.meta, partition, options)));
-        } catch (error) {
-          if (!isSluiceError(error, 'DATA_LOST')) throw error;
-          reports.push({ topic: meta.name, partition: p, refused: error.message });
-        } finally {
-          partition.close();
-        }
-      }
-    }
-    return reports;
+    const topics = this.listTopics();
+    for (const meta of topics) this.forget(meta.name);
+    return repairPartitions(this.meta, topics, options, (meta, p) => new Partition(meta, p, this.partitionDir(meta, p), this.meta, this.segmentCache));
   }
 
   async abortOrphanedTransactions(): Promise<void> {
@@ -425,7 +403,7 @@ export class Log {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.writers.values()].map((writer) => writer.idle().catch(() => undefined)));
-    this.syncDirty(true);
+    this.intervalSync.syncDue(this.now(), true);
     this.waiters.close();
     for (const topic of this.topics.values()) for (const partition of topic.partitions) partition?.close();
     this.topics.clear();
@@ -491,25 +469,7 @@ export class Log {
   }
 
   private route(topic: string, records: readonly ProduceRecord[]): Map<number, LogRecord[]> {
-    const meta = this.topic(topic);
-    const groups = new Map<number, LogRecord[]>();
-    records.forEach((record, i) => {
-      checkRecordSize(meta, record, i);
-      let partition = record.partition;
-      // Unkeyed records rotate record by record: a call still appends one batch per partition, and
-      // a pipeline's unkeyed output (one call per checkpoint) spreads over the topic instead of filling one partition.
-      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : this.roundRobin++ % meta.partitions;
-      if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
-        throw new SluiceError(
-          'PARTITION_NOT_FOUND',
-          `record ${i}: topic '${topic}' has partitions 0 to ${meta.partitions - 1}, not ${partition}`,
-        );
-      }
-      let group = groups.get(partition);
-      if (!group) groups.set(partition, (group = []));
-      group.push(record.partition === undefined ? record : { key: record.key, value: record.value, timestamp: record.timestamp, headers: record.headers });
-    });
-    return groups;
+    return routeRecords(this.topic(topic), records, () => this.roundRobin++);
   }
 
   private endOffsetOf(partition: Partition, isolation: Isolation | undefined): number {
@@ -519,10 +479,7 @@ export class Log {
 
   /** After an append: remember files to sync under the interval policy, and wake local readers. */
   private written(partition: Partition, files: SegmentFile[]): void {
-    if (partition.topic.fsync === 'interval') {
-      const due = this.now() + partition.topic.fsyncIntervalMs;
-      for (const file of files) if (!this.dirty.has(file)) this.dirty.set(file, due);
-    }
+    if (partition.topic.fsync === 'interval') this.intervalSync.written(files, this.now(), partition.topic.fsyncIntervalMs);
     this.waiters.notify();
   }
 
@@ -531,31 +488,10 @@ export class Log {
     this.waiters.notify();
   }
 
-  private syncDirty(all = false): void {
-    const now = this.now();
-    for (const [file, due] of this.dirty) {
-      if (!all && due > now) continue;
-      this.dirty.delete(file);
-      try {
-        file.sync();
-      } catch {
-        // the file was closed (topic deleted or segment replaced): nothing left to sync
-      }
-    }
-  }
-
   private checkOpen(): void {
     if (this.closed) throw new SluiceError('LOG_CLOSED', 'the log is closed');
   }
 }
-
-function toPending(records: readonly LogRecord[]): PendingBatch {
-  const batch = encodeBatch(records, 0);
-  const check = readBatchHeader(batch, 0, batch.length);
-  if (!check.ok) throw new SluiceError('INVALID_RECORD', 'records did not encode');
-  return { batch, header: check.header };
-}
-
 
 function describePartition(partition: number, state: PartitionMeta): PartitionDescription {
   return {

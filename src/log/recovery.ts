@@ -22,9 +22,9 @@
  *   partition-files.ts), and indexes are brought in line with their segments.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { SluiceError } from '../core/index.ts';
+import { isSluiceError, SluiceError } from '../core/index.ts';
 import { BATCH_HEADER_SIZE, batchCrcValid, isControl, isTransactional, readBatchHeader } from './format.ts';
-import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta } from './meta.ts';
+import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
 import { type Partition, segmentPath } from './partition.ts';
 import { removeUnnamedFiles } from './partition-files.ts';
 import type { SegmentFile } from './segment-files.ts';
@@ -43,6 +43,30 @@ export interface RecoveryReport {
   lost?: [number, number];
   /** Why the partition was not opened (DATA_LOST without `acceptDataLoss`). */
   refused?: string;
+}
+
+/** Reconciles every partition of `topics` (each under its own lock); DATA_LOST refusals are reported, not thrown. */
+export function repairPartitions(
+  meta: MetaStore,
+  topics: readonly TopicMeta[],
+  options: RecoveryOptions,
+  open: (topic: TopicMeta, index: number) => Partition,
+): RecoveryReport[] {
+  const reports: RecoveryReport[] = [];
+  for (const topic of topics) {
+    for (let p = 0; p < topic.partitions; p++) {
+      const partition = open(topic, p);
+      try {
+        reports.push(meta.locked(() => recoverPartitionLocked(meta, partition, options)));
+      } catch (error) {
+        if (!isSluiceError(error, 'DATA_LOST')) throw error;
+        reports.push({ topic: topic.name, partition: p, refused: error.message });
+      } finally {
+        partition.close();
+      }
+    }
+  }
+  return reports;
 }
 
 /** Reconciles `partition` with its files; must run inside `meta.locked`. */

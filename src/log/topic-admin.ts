@@ -112,3 +112,14 @@ export function rebuildMissingTopics(meta: MetaStore, dataDir: string): RebuiltT
     return rebuilt;
   });
 }
+
+/** At open: when the metadata knows no topic but topic files are on disk (meta.sqlite lost or new), rebuilds them, with a warning. */
+export function rebuildOnOpen(meta: MetaStore, dataDir: string): void {
+  if (meta.range(['topic'])[Symbol.iterator]().next().done !== true) return;
+  const rebuilt = rebuildMissingTopics(meta, dataDir);
+  if (rebuilt.length === 0) return;
+  process.emitWarning(
+    `the log's metadata did not know ${rebuilt.length === 1 ? 'topic' : 'topics'} ${rebuilt.map((t) => `'${t.name}'`).join(', ')} found on disk: rebuilt from their files (consumer group offsets and transactions could not be recovered)`,
+    { code: 'SLUICE_METADATA_REBUILT' },
+  );
+}
