@@ -10,7 +10,8 @@
  *   are recorded as aborted: their transaction's bookkeeping is gone, so it cannot have committed.
  *   Kept records are said in a warning (`SLUICE_RECORDS_RECOVERED`).
  * - Committed bytes missing (a truncated or missing active segment, a metadata file newer than
- *   its segments): under `fsync: batch` those records were acknowledged as durable, so the
+ *   its segments): under `fsync: batch` those records may have been acknowledged as durable
+ *   (or be the unacknowledged end of a group a machine crash interrupted; see writer.ts), so the
  *   partition is refused with `DATA_LOST`, naming the offsets, until the files are restored or
  *   `sluice log repair --accept-data-loss` accepts the loss. Under the other fsync policies a
  *   crash may lose unsynced records (a short file, or a torn last batch) by the topic's own terms:
