@@ -167,15 +167,18 @@ export class Log {
   /** Changes settings of an existing topic (retention); returns the new settings. */
   alterTopic(name: string, changes: TopicChanges): TopicMeta {
     this.checkOpen();
-    const altered = this.meta.locked(() => alterTopicLocked(this.meta, name, changes));
-    try {
-      writeTopicFile(topicDir(this.dataDir, altered), altered);
-    } catch (error) {
-      process.emitWarning(`topic '${name}' was altered, but its copy of the settings (topic.json) was not updated: ${(error as Error).message}`, {
-        code: 'SLUICE_TOPIC_FILE',
-      });
-    }
-    return altered;
+    // The copy beside the segments is written under the lock too, so concurrent alters leave the last one in both.
+    return this.meta.locked(() => {
+      const altered = alterTopicLocked(this.meta, name, changes);
+      try {
+        writeTopicFile(topicDir(this.dataDir, altered), altered);
+      } catch (error) {
+        process.emitWarning(`topic '${name}' was altered, but its copy of the settings (topic.json) was not updated: ${(error as Error).message}`, {
+          code: 'SLUICE_TOPIC_FILE',
+        });
+      }
+      return altered;
+    });
   }
 
   /**
