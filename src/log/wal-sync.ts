@@ -1,10 +1,10 @@
 /**
  * Group commit of the metadata: appends commit their new end with `synchronous=NORMAL` (SQLite
  * writes the WAL but does not sync it), and before they are acknowledged one fdatasync of the
- * WAL file makes every commit written so far durable. Appends waiting at the same time share
- * that sync: a request made while a sync is in flight waits for the next one (the sync in
- * flight may have started before its commit was written), and all requests made meanwhile
- * share it.
+ * WAL file makes every commit written so far durable. Requests made together (in one turn of
+ * the event loop's microtasks: the groups of several partitions) share one sync; a request made
+ * while a sync is in flight starts another at once rather than queueing behind it (the kernel
+ * runs them side by side), so an acknowledgement waits for one sync, not two.
  *
  * The WAL file is opened for each sync: SQLite deletes it when the last connection closes
  * (after checkpointing it into the database file, synced) and another process may create a new
@@ -32,9 +32,7 @@ export interface WalSyncedMessage {
 
 export class WalSync {
   readonly path: string;
-  /** The sync in flight, if any. */
-  private current: Promise<void> | undefined;
-  /** The sync that starts when the current one ends, shared by every request made meanwhile. */
+  /** The sync about to start, shared by every request made before it starts. */
   private next: Promise<void> | undefined;
 
   constructor(path: string) {
@@ -43,21 +41,11 @@ export class WalSync {
 
   /** Resolves once everything committed to the metadata before this call is on disk. */
   sync(): Promise<void> {
-    if (this.current === undefined) return this.start();
-    this.next ??= this.current.then(
-      () => this.start(),
-      () => this.start(),
-    );
-    return this.next;
-  }
-
-  private start(): Promise<void> {
-    this.next = undefined;
-    const run = syncFile(this.path).finally(() => {
-      if (this.current === run) this.current = undefined;
+    this.next ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      this.next = undefined;
+      return syncFile(this.path);
     });
-    this.current = run;
-    return run;
+    return this.next;
   }
 }
 
