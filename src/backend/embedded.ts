@@ -26,8 +26,9 @@ export class EmbeddedBackend implements LogBackend {
   }
 
   async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean } = {}): Promise<number> {
-    // Compacted internal topics use small segments, so compaction (of closed segments) keeps them small.
-    return this.log.ensureTopic(topic, options.compact ? { partitions, compact: true, segmentBytes: 4 << 20 } : { partitions });
+    // Compacted internal topics use small segments, so compaction (of closed segments) keeps them
+    // small; their records (a checkpoint holds memory state whole) are not limited to 1 MiB.
+    return this.log.ensureTopic(topic, options.compact ? { partitions, compact: true, segmentBytes: 4 << 20, maxMessageBytes: 1 << 30 } : { partitions });
   }
 
   async partitions(topic: string): Promise<number> {

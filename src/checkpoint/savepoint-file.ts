@@ -9,7 +9,7 @@
  *     then:   { scope, entries: [id, value][] }     (durable tables, up to 10,000 entries a frame)
  *     last:   { end: true, entries: total }
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
@@ -141,11 +141,14 @@ export function readSavepoint(dataDir: string, app: string, id: string): Savepoi
 /** The frames of a savepoint file after its magic, each checked against its checksum. */
 function* frames(fd: number, corrupt: (what: string) => Error): Generator<{ payload: Buffer; position: number }> {
   const head = Buffer.alloc(8);
+  const size = fstatSync(fd).size;
   for (let position = MAGIC.length; ; ) {
     const got = readSync(fd, head, 0, 8, position);
     if (got === 0) return;
     if (got < 8) throw corrupt(`a frame header is cut off at byte ${position}`);
     const length = head.readUInt32BE(0);
+    // A damaged length (up to 4 GiB) must not be allocated or read: the file says how much can follow.
+    if (length > size - position - 8) throw corrupt(`the frame at byte ${position} says ${length} bytes, past the end of the file`);
     const payload = Buffer.alloc(length);
     if (readSync(fd, payload, 0, length, position + 8) !== length || crc32c(payload) !== head.readUInt32BE(4)) throw corrupt(`the frame at byte ${position} fails its checksum`);
     yield { payload, position };

@@ -10,9 +10,9 @@
  * manual assignment).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { isSluiceError } from '../core/index.ts';
+import { isSluiceError, SluiceError } from '../core/index.ts';
 import { type GroupAssignment, type Isolation, type Log, partitionKey } from '../log/index.ts';
-import { recordToJsonLine } from './records.ts';
+import { type OutputFormat, recordToJsonLine } from './records.ts';
 
 export type StartAt =
   | { kind: 'end' }
@@ -27,11 +27,18 @@ export interface ConsumeOptions {
   partition?: number;
   start: StartAt;
   group?: string;
+  /**
+   * Where a group starts on a partition whose committed offset is out of range: past the end
+   * (without it, an OFFSET_OUT_OF_RANGE error) or deleted by retention (earliest without it).
+   */
+  resetOffsets?: 'earliest' | 'latest';
   /** Stop after this many records. */
   max?: number;
   /** Stop when no record came for this long. */
   timeoutMs?: number;
   isolation: Isolation;
+  /** How keys and values are printed (default json). */
+  format?: OutputFormat;
   /** Stops the loop (after committing) when aborted. */
   signal: AbortSignal;
   /** How often a following consumer commits its group's positions. */
@@ -107,7 +114,7 @@ export async function consume(log: Log, options: ConsumeOptions): Promise<number
         const taken = records.length > remaining ? records.slice(0, remaining) : records;
         if (taken.length > 0) {
           let lines = '';
-          for (const record of taken) lines += `${recordToJsonLine(topic, partition, record)}\n`;
+          for (const record of taken) lines += `${recordToJsonLine(topic, partition, record, options.format)}\n`;
           await options.output(lines);
           printed += taken.length;
           lastRecordAt = Date.now();
@@ -204,17 +211,37 @@ function startOffset(log: Log, options: ConsumeOptions, partition: number): numb
       return log.startOffset(topic, partition);
     case 'end':
       return log.endOffset(topic, partition, options.isolation);
-    case 'offset':
+    case 'offset': {
+      const end = log.endOffset(topic, partition, 'read_uncommitted');
+      if (start.offset > end) {
+        throw new SluiceError(
+          'OFFSET_OUT_OF_RANGE',
+          `--offset ${start.offset} is past the end of ${topic}/${partition}: its next offset is ${end}; give an offset up to ${end}, or --from-beginning`,
+        );
+      }
       return start.offset;
+    }
     case 'timestamp':
       return log.offsetForTimestamp(topic, partition, start.timestamp);
     case 'committed': {
-      // The earliest offset when the group has none, or when its position is gone: deleted by
-      // retention, or past the end because the topic was deleted and created again.
       const first = log.startOffset(topic, partition);
+      const end = log.endOffset(topic, partition, 'read_uncommitted');
       const offset = options.group === undefined ? undefined : log.committedOffset(options.group, topic, partition);
-      const outOfRange = offset === undefined || offset < first || offset > log.endOffset(topic, partition, 'read_uncommitted');
-      return outOfRange ? first : offset;
+      if (offset === undefined) return first;
+      if (offset > end) {
+        // The group read records the partition no longer has (a topic deleted and created again, or data lost):
+        // starting anywhere silently would skip or repeat records, so the user chooses.
+        if (options.resetOffsets === undefined) {
+          throw new SluiceError(
+            'OFFSET_OUT_OF_RANGE',
+            `group '${options.group}' committed offset ${offset} on ${topic}/${partition}, past its end (next offset ${end}); start it again with \`sluice consume ${topic} --group ${options.group} --reset-offsets earliest\` (or latest)`,
+          );
+        }
+        return options.resetOffsets === 'earliest' ? first : end;
+      }
+      // Deleted by retention: from the earliest record left, unless told latest.
+      if (offset < first) return options.resetOffsets === 'latest' ? end : first;
+      return offset;
     }
   }
 }

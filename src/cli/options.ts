@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { SluiceError, toMillis } from '../core/index.ts';
+import { isDiskFull, isSluiceError, SluiceError, toMillis } from '../core/index.ts';
 import { Log } from '../log/index.ts';
 
 export const DEFAULT_DATA_DIR = './.sluice';
@@ -36,17 +36,24 @@ export function globalOptions(command: Command): GlobalOptions {
 /**
  * Opens the log of the command's data directory, runs `work`, and closes the log whatever happens.
  * Only commands that create things may create a missing data directory: a mistyped `--data-dir`
- * should be an error, not a fresh empty log.
+ * should be an error, not a fresh empty log. Commands that only read (`access` 'read') fall back
+ * to opening it read-only when it cannot be opened for writing (a full disk).
  */
-export async function withLog<T>(command: Command, work: (log: Log, options: GlobalOptions) => Promise<T> | T, create = false): Promise<T> {
+export async function withLog<T>(
+  command: Command,
+  work: (log: Log, options: GlobalOptions) => Promise<T> | T,
+  create = false,
+  access: 'write' | 'read' = 'write',
+): Promise<T> {
   const options = globalOptions(command);
-  if (!create && !existsSync(join(options.dataDir, 'meta'))) {
+  // A data directory that lost meta/ but kept its topics is still one: opening rebuilds the metadata.
+  if (!create && !existsSync(join(options.dataDir, 'meta')) && !existsSync(join(options.dataDir, 'topics'))) {
     throw new SluiceError(
       'INVALID_ARGUMENT',
       `no Sluice data directory at ${options.dataDir}; pass --data-dir (or set ${DATA_DIR_ENV}) to use another one, or create a topic there with \`sluice topic create NAME --partitions N\``,
     );
   }
-  const log = await Log.open(options.dataDir);
+  const log = await openLog(options.dataDir, access);
   try {
     return await work(log, options);
   } finally {
@@ -54,11 +61,24 @@ export async function withLog<T>(command: Command, work: (log: Log, options: Glo
   }
 }
 
-/** A parser for an integer option argument of at least `min`. */
+async function openLog(dataDir: string, access: 'write' | 'read'): Promise<Log> {
+  try {
+    return await Log.open(dataDir);
+  } catch (error) {
+    if (access !== 'read' || !(isDiskFull(error) || isSluiceError(error, 'IO_FAILED'))) throw error;
+    return Log.open(dataDir, { readOnly: true });
+  }
+}
+
+/**
+ * A parser for an integer option argument of at least `min`: decimal digits only, so `1e9`,
+ * `0x10`, `1.0` and ` 12` are refused (commander's own parsing, like `Number`, takes them).
+ */
 export function integer(min: number): (value: string) => number {
   return (value) => {
+    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected an integer (decimal digits only), got '${value}'.`);
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, got '${value}'.`);
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`'${value}' is too large.`);
     if (n < min) throw new InvalidArgumentError(`must be at least ${min}.`);
     return n;
   };

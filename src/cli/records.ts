@@ -12,9 +12,10 @@
  * - partition: an explicit partition; absent means murmur2(key) % partitions for keyed records.
  *
  * Out: `{"topic","partition","offset","timestamp","key","value","headers"}`, key and value decoded
- * as UTF-8 and parsed back from JSON when they are JSON, else the string; null stays null.
+ * as UTF-8 and parsed back from JSON when they are JSON, else the string; null stays null; bytes
+ * that are not UTF-8 as `{"$base64": ...}` (see OutputFormat for the other formats).
  */
-import { fromUtf8, type Headers, jsonOrText, utf8 } from '../core/index.ts';
+import { type Headers, utf8 } from '../core/index.ts';
 import type { BatchRecord, ProduceRecord } from '../log/index.ts';
 
 const ENVELOPE_FIELDS = new Set(['key', 'value', 'timestamp', 'headers', 'partition']);
@@ -22,10 +23,24 @@ const ENVELOPE_FIELDS = new Set(['key', 'value', 'timestamp', 'headers', 'partit
 /** Why a line cannot be a record; the caller adds the line number. */
 export class LineError extends Error {
   override name = 'LineError';
+  /** The line's record is larger than the topic accepts (RECORD_TOO_LARGE rather than INVALID_RECORD). */
+  readonly tooLarge: boolean;
+
+  constructor(message: string, tooLarge = false) {
+    super(message);
+    this.tooLarge = tooLarge;
+  }
 }
+
+/** Deeper JSON is refused: parsing and printing it again would run out of stack. */
+export const MAX_JSON_DEPTH = 1000;
 
 /** Parses one input line (already known not to be blank) into a record, or throws a LineError. */
 export function parseRecordLine(line: string, now: number): ProduceRecord {
+  // Each level takes at least two characters, so only long lines can be too deep.
+  if (line.length > 2 * MAX_JSON_DEPTH && jsonDepth(line) > MAX_JSON_DEPTH) {
+    throw new LineError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -46,6 +61,24 @@ export function parseRecordLine(line: string, now: number): ProduceRecord {
     record.partition = parsed.partition as number;
   }
   return record;
+}
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote, past escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 function isEnvelope(value: unknown): value is Record<string, unknown> {
@@ -78,17 +111,47 @@ function encodeHeaders(headers: unknown): Headers {
   return encoded;
 }
 
+/**
+ * How `sluice consume` prints keys, values and header values:
+ * - json: UTF-8 text parsed back from JSON when it is JSON, else the string;
+ * - raw: UTF-8 text as a string, never parsed;
+ * - base64: every one as a base64 string.
+ * In json and raw, bytes that are not valid UTF-8 are printed as `{"$base64": "..."}`, never
+ * decoded lossily (with U+FFFD).
+ */
+export type OutputFormat = 'json' | 'raw' | 'base64';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function printable(bytes: Uint8Array | null, format: OutputFormat, parse: boolean): unknown {
+  if (bytes === null) return null;
+  const base64 = () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (format === 'base64') return base64();
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return { $base64: base64() };
+  }
+  if (format === 'raw' || !parse) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The JSON line (without newline) `sluice consume` prints for a record. */
-export function recordToJsonLine(topic: string, partition: number, record: BatchRecord): string {
-  const headers: Record<string, string> = {};
-  if (record.headers) for (const [name, value] of Object.entries(record.headers)) headers[name] = fromUtf8(value);
+export function recordToJsonLine(topic: string, partition: number, record: BatchRecord, format: OutputFormat = 'json'): string {
+  const headers: Record<string, unknown> = {};
+  if (record.headers) for (const [name, value] of Object.entries(record.headers)) headers[name] = printable(value, format, false);
   return JSON.stringify({
     topic,
     partition,
     offset: record.offset,
     timestamp: record.timestamp,
-    key: jsonOrText(record.key),
-    value: jsonOrText(record.value),
+    key: printable(record.key, format, true),
+    value: printable(record.value, format, true),
     headers,
   });
 }

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'METADATA_CORRUPT',
   'SQL_INVALID',
   'SQL_UNSUPPORTED',
+  'DATA_LOST',
+  'RECORD_TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

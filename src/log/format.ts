@@ -34,6 +34,8 @@ import type { Headers, LogRecord } from '../core/index.ts';
 
 export const BATCH_MAGIC = 0x534c4231;
 export const BATCH_HEADER_SIZE = 60;
+/** The largest batch a length field may claim: reads of 2 GiB or more fail (and no batch is that large). */
+export const MAX_BATCH_BYTES = 0x7fff_ffff;
 export const ATTR_TRANSACTIONAL = 1;
 export const ATTR_CONTROL = 2;
 export const CONTROL_ABORT = 0;
@@ -173,7 +175,7 @@ export function readBatchHeader(buffer: Uint8Array, pos: number, available: numb
   const view = new DataView(buffer.buffer, buffer.byteOffset + pos, BATCH_HEADER_SIZE);
   if (view.getUint32(0) !== BATCH_MAGIC) return { ok: false, reason: 'bad magic' };
   const length = view.getUint32(4);
-  if (length < BATCH_HEADER_SIZE) return { ok: false, reason: `impossible batch length ${length}` };
+  if (length < BATCH_HEADER_SIZE || length > MAX_BATCH_BYTES) return { ok: false, reason: `impossible batch length ${length}` };
   return {
     ok: true,
     header: {

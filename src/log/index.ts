@@ -12,5 +12,7 @@ export { type GroupOffset, Log, type LogOptions, type PartitionDescription, type
 export type { FsyncPolicy, TopicMeta } from './meta.ts';
 export type { Isolation, ReadOptions, ReadResult } from './partition.ts';
 export { type ProducedOffset, Producer } from './producer.ts';
+export type { RecoveryOptions, RecoveryReport } from './recovery.ts';
+export type { RebuiltTopic } from './topic-admin.ts';
 export type { SegmentDamage } from './partition-check.ts';
-export type { TopicChanges, TopicConfig } from './topic-config.ts';
+export { DEFAULT_MAX_MESSAGE_BYTES, storedRecordBytes, type TopicChanges, type TopicConfig } from './topic-config.ts';

@@ -14,16 +14,20 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
-import type { AppendResult, PendingBatch } from './append.ts';
-import { encodeBatch, readBatchHeader } from './format.ts';
+import { type LogRecord, SluiceError } from '../core/index.ts';
+import type { AppendResult } from './append.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
 import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
 import { type CompactOptions, compactPartition, enforceRetention } from './maintenance.ts';
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
 import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { Producer } from './producer.ts';
-import { alterTopicLocked, type TopicChanges, type TopicConfig, topicMeta, validateTopicConfig } from './topic-config.ts';
+import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked, repairPartitions } from './recovery.ts';
+import { routeRecords, toPending } from './routing.ts';
+import { IntervalSync } from './interval-sync.ts';
+import { createTopic, ensureTopicFile, type RebuiltTopic, rebuildMissingTopics, rebuildOnOpen } from './topic-admin.ts';
+import { alterTopicLocked, checkRecordSize, type TopicChanges, type TopicConfig } from './topic-config.ts';
+import { topicDir, writeTopicFile } from './topic-files.ts';
 import { checkPartition, type SegmentDamage } from './partition-check.ts';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentCache } from './segment-cache.ts';
 import type { SegmentFile } from './segment-files.ts';
@@ -54,6 +58,11 @@ export interface LogOptions {
   maintenanceIntervalMs?: number;
   /** Most segments whose files this process keeps open at once, least recently used closed first (default 64). */
   maxOpenSegments?: number;
+  /**
+   * Open for reading only: no metadata writes, no recovery, no maintenance, so it works on a full
+   * disk (`sluice consume`, `topic list`, `topic describe`). Writing calls fail.
+   */
+  readOnly?: boolean;
 }
 
 export interface GroupOffset {
@@ -70,22 +79,25 @@ export class Log {
   private readonly writers = new Map<Partition, PartitionWriter>();
   private readonly waiters: Waiters;
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Files appended to under the 'interval' policy, with when they are due for an fsync. */
-  private readonly dirty = new Map<SegmentFile, number>();
+  private readonly intervalSync = new IntervalSync();
   /** Unkeyed records rotate over partitions; each process starts somewhere else. */
   private roundRobin = Math.floor(Math.random() * 1024);
   private closed = false;
   private readonly internals: LogInternals;
   private readonly segmentCache: SegmentCache;
+  private readonly readOnly: boolean;
 
   private constructor(dataDir: string, options: LogOptions) {
     this.dataDir = dataDir;
     this.now = options.now ?? Date.now;
     this.segmentCache = new SegmentCache(options.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS);
     const metaDir = join(dataDir, 'meta');
-    mkdirSync(metaDir, { recursive: true });
-    mkdirSync(join(dataDir, 'topics'), { recursive: true });
-    this.meta = new MetaStore(metaDir);
+    this.readOnly = options.readOnly === true;
+    if (!this.readOnly) {
+      mkdirSync(metaDir, { recursive: true });
+      mkdirSync(join(dataDir, 'topics'), { recursive: true });
+    }
+    this.meta = new MetaStore(metaDir, { readOnly: this.readOnly });
     this.waiters = new Waiters(metaDir);
     this.internals = {
       meta: this.meta,
@@ -102,6 +114,8 @@ export class Log {
   /** Opens (creating if needed) the log in `dataDir`, aborting transactions whose process died. */
   static async open(dataDir: string, options: LogOptions = {}): Promise<Log> {
     const log = new Log(dataDir, options);
+    if (log.readOnly) return log;
+    rebuildOnOpen(log.meta, dataDir);
     await log.abortOrphanedTransactions();
     const interval = options.maintenanceIntervalMs ?? 5000;
     if (interval > 0) {
@@ -109,7 +123,7 @@ export class Log {
       timer.unref();
       log.timers.push(timer);
     }
-    const syncTimer = setInterval(() => log.syncDirty(), 50);
+    const syncTimer = setInterval(() => log.intervalSync.syncDue(log.now()), 50);
     syncTimer.unref();
     log.timers.push(syncTimer);
     return log;
@@ -119,16 +133,7 @@ export class Log {
 
   createTopic(name: string, config: TopicConfig): TopicDescription {
     this.checkOpen();
-    validateTopicConfig(name, config);
-    this.meta.locked(() => {
-      if (this.meta.get(['topic', name])) {
-        throw new SluiceError('TOPIC_EXISTS', `topic '${name}' already exists; use \`sluice topic describe ${name}\` to see it`);
-      }
-      const now = this.now();
-      const meta = topicMeta(name, config, this.meta.nextCounter('topicId'), now);
-      for (let p = 0; p < meta.partitions; p++) Partition.initLocked(this.meta, meta, p, this.partitionDir(meta, p), now);
-      this.meta.put(['topic', name], meta);
-    });
+    createTopic(this.meta, this.dataDir, name, config, this.now());
     return this.describeTopic(name);
   }
 
@@ -156,13 +161,33 @@ export class Log {
       }
     });
     this.forget(name);
-    rmSync(join(this.dataDir, 'topics', `${name}.${meta.id}`), { recursive: true, force: true });
+    rmSync(topicDir(this.dataDir, meta), { recursive: true, force: true });
   }
 
   /** Changes settings of an existing topic (retention); returns the new settings. */
   alterTopic(name: string, changes: TopicChanges): TopicMeta {
     this.checkOpen();
-    return this.meta.locked(() => alterTopicLocked(this.meta, name, changes));
+    // The copy beside the segments is written under the lock too, so concurrent alters leave the last one in both.
+    return this.meta.locked(() => {
+      const altered = alterTopicLocked(this.meta, name, changes);
+      try {
+        writeTopicFile(topicDir(this.dataDir, altered), altered);
+      } catch (error) {
+        process.emitWarning(`topic '${name}' was altered, but its copy of the settings (topic.json) was not updated: ${(error as Error).message}`, {
+          code: 'SLUICE_TOPIC_FILE',
+        });
+      }
+      return altered;
+    });
+  }
+
+  /**
+   * Puts topics whose files are on disk (with their `topic.json`) but which the metadata does
+   * not know back into the metadata, from their segment files (see rebuild.ts).
+   */
+  rebuildTopics(): RebuiltTopic[] {
+    this.checkOpen();
+    return rebuildMissingTopics(this.meta, this.dataDir);
   }
 
   /** Damage seen in a topic's files: missing or short segment files, and unless `verify` is false, unreadable batches. */
@@ -213,6 +238,8 @@ export class Log {
   /** Appends records as one batch to one partition. */
   async append(topic: string, partition: number, records: readonly LogRecord[]): Promise<AppendResult> {
     this.checkOpen();
+    const meta = this.topic(topic);
+    for (const [i, record] of records.entries()) checkRecordSize(meta, record, i);
     return this.writerFor(this.partition(topic, partition)).append(toPending(records));
   }
 
@@ -348,6 +375,18 @@ export class Log {
     return deleted;
   }
 
+  /**
+   * Reconciles every partition with its segment files (see recovery.ts), as opening does, and
+   * reports what it kept or cut; with `acceptDataLoss`, committed records missing from the files
+   * become a gap instead of a refusal (`sluice log repair --accept-data-loss`).
+   */
+  repair(options: RecoveryOptions = {}): RecoveryReport[] {
+    this.checkOpen();
+    const topics = this.listTopics();
+    for (const meta of topics) this.forget(meta.name);
+    return repairPartitions(this.meta, topics, options, (meta, p) => new Partition(meta, p, this.partitionDir(meta, p), this.meta, this.segmentCache));
+  }
+
   async abortOrphanedTransactions(): Promise<void> {
     if (!hasOrphans(this.meta)) return;
     const files = this.meta.locked(() => abortOrphansLocked(this.meta, this.internals.lookup, this.now()));
@@ -367,7 +406,7 @@ export class Log {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.writers.values()].map((writer) => writer.idle().catch(() => undefined)));
-    this.syncDirty(true);
+    this.intervalSync.syncDue(this.now(), true);
     this.waiters.close();
     for (const topic of this.topics.values()) for (const partition of topic.partitions) partition?.close();
     this.topics.clear();
@@ -397,7 +436,11 @@ export class Log {
     let partition = entry.partitions[index];
     if (!partition) {
       const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta, this.segmentCache);
-      this.meta.locked(() => created.recoverLocked(), { flush: false });
+      // Read-only: reads stop at the committed end, so what recovery would cut or keep is never read.
+      if (!this.readOnly) {
+        if (index === 0) ensureTopicFile(this.dataDir, entry.meta);
+        this.meta.locked(() => recoverPartitionLocked(this.meta, created));
+      }
       entry.partitions[index] = created;
       partition = created;
     }
@@ -416,7 +459,7 @@ export class Log {
   }
 
   private partitionDir(meta: TopicMeta, index: number): string {
-    return join(this.dataDir, 'topics', `${meta.name}.${meta.id}`, String(index));
+    return join(topicDir(this.dataDir, meta), String(index));
   }
 
   private writerFor(partition: Partition): PartitionWriter {
@@ -429,24 +472,7 @@ export class Log {
   }
 
   private route(topic: string, records: readonly ProduceRecord[]): Map<number, LogRecord[]> {
-    const meta = this.topic(topic);
-    const groups = new Map<number, LogRecord[]>();
-    records.forEach((record, i) => {
-      let partition = record.partition;
-      // Unkeyed records rotate record by record: a call still appends one batch per partition, and
-      // a pipeline's unkeyed output (one call per checkpoint) spreads over the topic instead of filling one partition.
-      if (partition === undefined) partition = record.key ? partitionForKey(record.key, meta.partitions) : this.roundRobin++ % meta.partitions;
-      if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
-        throw new SluiceError(
-          'PARTITION_NOT_FOUND',
-          `record ${i}: topic '${topic}' has partitions 0 to ${meta.partitions - 1}, not ${partition}`,
-        );
-      }
-      let group = groups.get(partition);
-      if (!group) groups.set(partition, (group = []));
-      group.push(record.partition === undefined ? record : { key: record.key, value: record.value, timestamp: record.timestamp, headers: record.headers });
-    });
-    return groups;
+    return routeRecords(this.topic(topic), records, () => this.roundRobin++);
   }
 
   private endOffsetOf(partition: Partition, isolation: Isolation | undefined): number {
@@ -456,10 +482,7 @@ export class Log {
 
   /** After an append: remember files to sync under the interval policy, and wake local readers. */
   private written(partition: Partition, files: SegmentFile[]): void {
-    if (partition.topic.fsync === 'interval') {
-      const due = this.now() + partition.topic.fsyncIntervalMs;
-      for (const file of files) if (!this.dirty.has(file)) this.dirty.set(file, due);
-    }
+    if (partition.topic.fsync === 'interval') this.intervalSync.written(files, this.now(), partition.topic.fsyncIntervalMs);
     this.waiters.notify();
   }
 
@@ -468,31 +491,10 @@ export class Log {
     this.waiters.notify();
   }
 
-  private syncDirty(all = false): void {
-    const now = this.now();
-    for (const [file, due] of this.dirty) {
-      if (!all && due > now) continue;
-      this.dirty.delete(file);
-      try {
-        file.sync();
-      } catch {
-        // the file was closed (topic deleted or segment replaced): nothing left to sync
-      }
-    }
-  }
-
   private checkOpen(): void {
     if (this.closed) throw new SluiceError('LOG_CLOSED', 'the log is closed');
   }
 }
-
-function toPending(records: readonly LogRecord[]): PendingBatch {
-  const batch = encodeBatch(records, 0);
-  const check = readBatchHeader(batch, 0, batch.length);
-  if (!check.ok) throw new SluiceError('INVALID_RECORD', 'records did not encode');
-  return { batch, header: check.header };
-}
-
 
 function describePartition(partition: number, state: PartitionMeta): PartitionDescription {
   return {

@@ -16,10 +16,13 @@
  * - ['txn', producerId] -> TxnMeta (an open or prepared transaction)
  * - ['counter', name] -> number
  */
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { pack, unpack } from 'msgpackr';
 import { SluiceError } from '../core/index.ts';
+import { WalSync } from './wal-sync.ts';
 
 export type FsyncPolicy = 'batch' | 'interval' | 'never';
 
@@ -36,6 +39,8 @@ export interface TopicMeta {
   segmentMs: number;
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
+  /** Largest record accepted, in bytes as stored in a batch (Kafka's max.message.bytes); absent on topics made before the limit: none. */
+  maxMessageBytes?: number;
   createdAt: number;
 }
 
@@ -111,18 +116,30 @@ export class MetaStore {
   private synchronous: 'NORMAL' | 'FULL' = 'NORMAL';
 
   private readonly path: string;
+  private readonly wal: WalSync;
 
-  constructor(dir: string) {
+  readonly readOnly: boolean;
+
+  /**
+   * With `readOnly`, nothing is written: not even SQLite's WAL and shared-memory files, when no
+   * other process has them open (a full disk cannot create them), in which case the database
+   * file, holding every commit then, is read as immutable.
+   */
+  constructor(dir: string, options: { readOnly?: boolean } = {}) {
     this.path = join(dir, 'meta.sqlite');
-    this.db = new DatabaseSync(this.path);
-    try {
-      this.db.exec('PRAGMA busy_timeout = 60000');
-      this.db.exec('PRAGMA journal_mode = WAL');
-      this.db.exec('PRAGMA synchronous = NORMAL');
-      this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
-    } catch (error) {
-      this.db.close();
-      throw metadataFailure(this.path, error);
+    this.wal = new WalSync(`${this.path}-wal`);
+    this.readOnly = options.readOnly === true;
+    this.db = this.readOnly ? openReadOnly(this.path) : new DatabaseSync(this.path);
+    if (!this.readOnly) {
+      try {
+        this.db.exec('PRAGMA busy_timeout = 60000');
+        this.db.exec('PRAGMA journal_mode = WAL');
+        this.db.exec('PRAGMA synchronous = NORMAL');
+        this.db.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+      } catch (error) {
+        this.db.close();
+        throw metadataFailure(this.path, error);
+      }
     }
     this.getStatement = this.db.prepare('SELECT v FROM kv WHERE k = ?');
     this.putStatement = this.db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
@@ -132,10 +149,11 @@ export class MetaStore {
 
   /**
    * Runs `action` holding the cross-process write lock; its writes commit atomically, and are
-   * synced to disk unless `flush` is false (appends: segments carry their own durability).
+   * synced to disk unless `flush` is false (appends: they group-commit with `syncCommitted`).
    * Re-entrant: a nested call runs inside the outer transaction.
    */
   locked<T>(action: () => T, options: { flush?: boolean } = {}): T {
+    if (this.readOnly) throw new SluiceError('INVALID_ARGUMENT', `the log was opened read-only (${this.path}); this needs to write to it`);
     if (this.depth > 0) return action();
     const synchronous = options.flush === false ? 'NORMAL' : 'FULL';
     if (synchronous !== this.synchronous) {
@@ -154,6 +172,14 @@ export class MetaStore {
     } finally {
       this.depth--;
     }
+  }
+
+  /**
+   * Resolves once every commit made so far is durable: commits made with `flush: false` are in
+   * the WAL but not yet synced. One fdatasync serves every caller waiting at once (see wal-sync.ts).
+   */
+  syncCommitted(): Promise<void> {
+    return this.wal.sync();
   }
 
   get<T>(key: unknown[]): T | undefined {
@@ -197,6 +223,28 @@ export class MetaStore {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+  }
+}
+
+/** A read-only connection; as immutable when the WAL files cannot be made (a full disk) and the WAL holds nothing. */
+function openReadOnly(path: string): DatabaseSync {
+  if (!existsSync(path)) {
+    throw new SluiceError('INVALID_ARGUMENT', `no metadata database at ${path}: the log cannot be opened read-only before it exists`);
+  }
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    db.exec('PRAGMA busy_timeout = 60000');
+    db.prepare('SELECT 1 FROM kv LIMIT 1').get();
+    return db;
+  } catch (error) {
+    db.close();
+    const wal = `${path}-wal`;
+    const walEmpty = !existsSync(wal) || statSync(wal).size === 0;
+    const { errcode } = error as { errcode?: unknown };
+    if (!walEmpty || typeof errcode !== 'number' || (errcode & 0xff) !== SQLITE_IOERR) throw metadataFailure(path, error);
+    const url = pathToFileURL(path);
+    url.searchParams.set('immutable', '1');
+    return new DatabaseSync(url, { readOnly: true });
   }
 }
 

@@ -1,8 +1,7 @@
 /**
  * One partition as this process sees it: its segment files, appends under the metadata lock,
- * reads up to the committed end (or the last stable offset), and recovery of a torn tail.
+ * and reads up to the committed end (or the last stable offset). Recovery is in recovery.ts.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SluiceError } from '../core/index.ts';
 import {
@@ -16,7 +15,6 @@ import {
   setBaseOffset,
 } from './format.ts';
 import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
-import { removeUnnamedFiles } from './partition-files.ts';
 import { SegmentCache, type SegmentFiles } from './segment-cache.ts';
 import { SegmentFile, segmentFileName, warnIndexRebuilt } from './segment-files.ts';
 
@@ -94,20 +92,6 @@ export class Partition {
     return state;
   }
 
-  /** Creates the partition's directory and first segment. Under the lock, at topic creation. */
-  static initLocked(meta: MetaStore, topic: TopicMeta, index: number, dir: string, now: number): void {
-    mkdirSync(dir, { recursive: true });
-    SegmentFile.open(dir, 0, 0, undefined, true)?.close();
-    const state: PartitionMeta = {
-      segments: [{ base: 0, next: 0, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 }],
-      logStart: 0,
-      next: 0,
-      openTxns: {},
-      abortedVersion: 0,
-    };
-    meta.put(partitionKey(topic.name, index), state);
-  }
-
   /**
    * The open files of `segment` (from the cache of open segments). With `create`, a missing log
    * file is made empty (a new active segment); otherwise a missing one means either that this
@@ -179,55 +163,6 @@ export class Partition {
 
   saveLocked(state: PartitionMeta): void {
     this.meta.put(this.key, state);
-  }
-
-  /**
-   * Recovery, under the lock: cuts bytes a dead writer left past the committed end, rebuilds
-   * missing indexes, and checks the active segment's tail. A file shorter than its committed
-   * bytes (a machine crash lost unsynced data) is verified whole and cut at its last valid
-   * batch; otherwise the last batch is verified, and cut if torn. Damage further inside the
-   * segment is not a torn write: it is left for reads to report, never silently dropped.
-   */
-  recoverLocked(): void {
-    const state = this.state();
-    removeUnnamedFiles(this.dir, state);
-    for (const segment of state.segments.slice(0, -1)) {
-      // A missing closed segment is left for reads and `describe` to report; the rest stays usable.
-      if (existsSync(segmentPath(this.dir, segment))) this.fileFor(segment).repairIndexes(segment.bytes);
-    }
-    const active = state.segments[state.segments.length - 1];
-    const file = this.fileFor(active, true);
-    const size = file.size();
-    if (size > active.bytes) file.truncate(active.bytes);
-    file.repairIndexes(Math.min(size, active.bytes));
-    let validEnd: number;
-    if (size < active.bytes) {
-      validEnd = file.scan(0, size, true, false).validEnd;
-    } else {
-      const { lastBatchStart, validEnd: headersEnd } = file.scan(file.lookup(Number.MAX_SAFE_INTEGER), active.bytes, false, false);
-      if (headersEnd < active.bytes && lastBatchStart < 0) validEnd = file.lookup(Number.MAX_SAFE_INTEGER);
-      else if (lastBatchStart < 0) validEnd = active.bytes;
-      else validEnd = file.scan(lastBatchStart, headersEnd, true, false).validEnd;
-    }
-    if (validEnd === active.bytes) return;
-    file.truncate(validEnd);
-    const whole = validEnd === 0 ? { next: active.base, maxTimestamp: Number.NEGATIVE_INFINITY } : file.scan(0, validEnd, false, false);
-    active.bytes = validEnd;
-    active.next = whole.next;
-    active.maxTimestamp = whole.maxTimestamp;
-    state.next = active.next;
-    // Transaction bookkeeping past the new end refers to records and markers that are gone.
-    for (const [producerId, first] of Object.entries(state.openTxns)) if (first >= state.next) delete state.openTxns[producerId];
-    const abortedKey = ['aborted', this.topic.name, this.index];
-    const aborted = this.meta.get<AbortedRange[]>(abortedKey);
-    if (aborted?.some(([, , last]) => last >= state.next)) {
-      const clipped: AbortedRange[] = aborted
-        .map(([id, first, last]): AbortedRange => [id, first, Math.min(last, state.next - 1)])
-        .filter(([, first, last]) => first <= last);
-      this.meta.put(abortedKey, clipped);
-      state.abortedVersion++;
-    }
-    this.saveLocked(state);
   }
 
   /** Reads records from `offset`. Corrupt data inside the committed log is an error naming file and position. */
@@ -315,6 +250,8 @@ export class Partition {
         this.remember(next, segment, pos);
       }
       if (pos >= segment.bytes) {
+        // Past the segment's last batch: offsets up to its end are gaps (compacted away, or lost and accepted).
+        next = Math.max(next, segment.next);
         segmentIndex++;
         if (segmentIndex < state.segments.length) next = Math.max(next, state.segments[segmentIndex].base);
       } else {

@@ -46,6 +46,8 @@ export function endTransactionLocked(
     }
     partition.saveLocked(state);
   }
+  // Markers reach the disk before the commit naming them does, so a durable end never names lost bytes.
+  for (const file of files) file.sync();
   if (commit) {
     for (const [group, topic, index, offset] of txn.offsets) meta.put(['group', group, topic, index], offset);
   }

@@ -126,4 +126,11 @@ void test('a damaged or cut-off savepoint file is refused, naming what is wrong'
     flipped[flipped.length >> 1] ^= 0xff;
     writeFileSync(`${savepointDir(dataDir, 'app')}/sp-3-1.savepoint`, flipped);
     assert.throws(() => readSavepoint(dataDir, 'app', 'sp-3-1'), (e) => isSluiceError(e, 'CHECKPOINT_CORRUPT') && /fails its checksum/.test(e.message));
+    // Regression: a frame length of 2^31 or more was a raw ERR_OUT_OF_RANGE.
+    for (const length of [0x8000_0000, 0xffff_ffff, 0x7fff_fff0]) {
+      const huge = Buffer.from(bytes);
+      huge.writeUInt32BE(length, 6); // the first frame's length, after the 6-byte magic
+      writeFileSync(`${savepointDir(dataDir, 'app')}/sp-4-1.savepoint`, huge);
+      assert.throws(() => readSavepoint(dataDir, 'app', 'sp-4-1'), (e) => isSluiceError(e, 'CHECKPOINT_CORRUPT') && /past the end of the file/.test(e.message));
+    }
   }));

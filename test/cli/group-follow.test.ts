@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { exitCode, jsonLines, lineCollector, lines, ok, start, tempDataDir } from './helpers.ts';
+import { exitCode, jsonLines, lineCollector, lines, ok, sluice, start, tempDataDir } from './helpers.ts';
 
 const values = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ value: from + i, partition: 0 }));
 
@@ -33,11 +33,15 @@ void describe('sluice consume with groups and following', { concurrency: 2 }, ()
     const other = jsonLines(await ok(dir, ['consume', 'g', '--group', 'other', '--max', '6']));
     assert.equal(other.length, 6);
 
-    // A topic deleted and created again: the group's old position is past its end, so it starts at the earliest.
+    // A topic deleted and created again: the group's old position is past its end, an error
+    // (OFFSET_OUT_OF_RANGE) until told where to start, as Kafka without auto.offset.reset.
     await ok(dir, ['topic', 'delete', 'g']);
     await ok(dir, ['topic', 'create', 'g', '--partitions', '1']);
     await ok(dir, ['produce', 'g'], lines(values(100, 101)));
-    const recreated = jsonLines(await ok(dir, ['consume', 'g', '--group', 'audit', '--timeout-ms', '200']));
+    const refused = await sluice(dir, ['consume', 'g', '--group', 'audit', '--timeout-ms', '200']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /past its end .*--reset-offsets earliest/);
+    const recreated = jsonLines(await ok(dir, ['consume', 'g', '--group', 'audit', '--reset-offsets', 'earliest', '--timeout-ms', '200']));
     assert.deepEqual(
       recreated.map((r) => [r.offset, r.value]),
       [

@@ -102,7 +102,7 @@ void describe('sluice topic', { concurrency: 2 }, () => {
     assert.deepEqual([json.config.retentionMs, json.config.retentionBytes], [604_800_000, 4096]);
     const nothing = await sluice(dir, ['topic', 'alter', 'events']);
     assert.equal(nothing.code, 1);
-    assert.match(nothing.stderr, /nothing to change for topic 'events': give --retention-ms and\/or --retention-bytes/);
+    assert.match(nothing.stderr, /nothing to change for topic 'events': give --retention-ms, --retention-bytes or --max-message-bytes/);
     assert.equal((await sluice(dir, ['topic', 'alter', 'missing', '--retention-ms', '1'])).code, 1);
   });
 

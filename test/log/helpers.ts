@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromUtf8, utf8 } from '../../src/core/index.ts';
@@ -45,3 +45,21 @@ export function readAll(log: Log, topic: string, partition: number, isolation: '
   }
   return records;
 }
+
+/**
+ * A power loss keeps of the metadata's WAL only what was synced. The log publishes each sync it
+ * makes on `sluice:log:wal-synced`; SQLite itself syncs the WAL on commits made with
+ * synchronous=FULL (topic creation). This copies the data directory as a power loss would leave
+ * it: the WAL cut to the longest synced length seen, no shared-memory file.
+ */
+export function powerLossCopy(dir: string, into: string, syncedWalBytes: number): void {
+  mkdirSync(join(into, 'meta'), { recursive: true });
+  copyFileSync(join(dir, 'meta', 'meta.sqlite'), join(into, 'meta', 'meta.sqlite'));
+  const wal = join(dir, 'meta', 'meta.sqlite-wal');
+  if (existsSync(wal)) {
+    copyFileSync(wal, join(into, 'meta', 'meta.sqlite-wal'));
+    truncateSync(join(into, 'meta', 'meta.sqlite-wal'), Math.min(syncedWalBytes, statSync(wal).size));
+  }
+  cpSync(join(dir, 'topics'), join(into, 'topics'), { recursive: true });
+}
+

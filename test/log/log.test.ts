@@ -222,7 +222,7 @@ test('a prepared transaction survives its producer and the next instance commits
     await log.close();
   }));
 
-test('recovery cuts a torn tail and the log continues from the last whole batch', () =>
+test('regression: a torn committed tail is refused (DATA_LOST), and once accepted the next offset does not move back', () =>
   withDir(async (dir) => {
     let log = await Log.open(dir, { maintenanceIntervalMs: 0 });
     log.createTopic('t', { partitions: 1 });
@@ -231,9 +231,15 @@ test('recovery cuts a torn tail and the log continues from the last whole batch'
     const [segment] = segmentFiles(dir, 't', 0);
     truncateSync(segment, statSync(segment).size - 7); // the last batch loses its end
     log = await Log.open(dir, { maintenanceIntervalMs: 0 });
+    assert.throws(
+      () => log.read('t', 0, 0),
+      (e: Error) => isSluiceError(e, 'DATA_LOST') && /t\/0: offsets 9 to 9 are committed but missing/.test(e.message) && /sluice log repair --accept-data-loss/.test(e.message),
+    );
+    const [report] = log.repair({ acceptDataLoss: true });
+    assert.deepEqual(report.lost, [9, 10]);
     assert.deepEqual(values(readAll(log, 't', 0)), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8']);
     await log.append('t', 0, [record('after')]);
-    assert.deepEqual(readAll(log, 't', 0).map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(readAll(log, 't', 0).map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 10], 'offset 9 is never handed out again');
     await log.close();
   }));
 

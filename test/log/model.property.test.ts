@@ -129,9 +129,13 @@ class Harness {
         const size = statSync(segment).size;
         truncateSync(segment, Math.max(0, size - op.cut));
         await this.open(() => {
-          // What recovery kept, before the new producer aborts the old transaction with a marker.
+          // What recovery cut (fsync 'never': a crash may lose unsynced records), before the new
+          // producer aborts the old transaction with a marker. The next offset never moves back.
+          const report = this.log.repair().find((r) => r.partition === op.partition);
           const end = this.log.endOffset('p', op.partition);
-          this.model[op.partition] = this.model[op.partition].filter((r) => r.offset < end);
+          const [from, to] = report?.lost ?? [end, end];
+          this.model[op.partition] = this.model[op.partition].filter((r) => r.offset < from || r.offset >= to);
+          assert.equal(this.log.endOffset('p', op.partition), end, 'the next offset stays');
         });
         break;
       }

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import type { Isolation } from '../../log/index.ts';
 import { type ConsumeOptions, type StartAt, consume } from '../consumer.ts';
 import { kafkaConsume, kafkaOf, withKafka } from '../kafka.ts';
+import type { OutputFormat } from '../records.ts';
 import { paint, write } from '../format.ts';
 import { integer, withLog } from '../options.ts';
 
@@ -16,6 +17,8 @@ interface ConsumeFlags {
   timeoutMs?: number;
   sessionTimeoutMs?: number;
   isolation: Isolation;
+  resetOffsets?: 'earliest' | 'latest';
+  format: OutputFormat;
 }
 
 export function registerConsume(program: Command): void {
@@ -24,6 +27,12 @@ export function registerConsume(program: Command): void {
     .description('print records of a topic as JSON lines')
     .argument('<topic>', 'the topic to read')
     .option('-g, --group <group>', "consumer group: share the topic's partitions with the group's other members, start from its committed offsets (earliest when none) and commit what was printed")
+    .addOption(
+      new Option('--reset-offsets <where>', "with --group: where to start on a partition whose committed offset is out of range (past the end: an error without this; deleted by retention: earliest without this)").choices([
+        'earliest',
+        'latest',
+      ]),
+    )
     .option('--session-timeout-ms <ms>', 'with --group: a member silent for this long (a hung process) loses its partitions to the others (default 10000)', integer(100))
     .addOption(new Option('--from-beginning', 'start at the first offset of each partition').conflicts(['offset', 'fromTimestamp']))
     .addOption(new Option('--offset <n>', 'start at this offset in each partition read').argParser(integer(0)).conflicts(['fromTimestamp']))
@@ -36,18 +45,30 @@ export function registerConsume(program: Command): void {
         .choices(['read_committed', 'read_uncommitted'])
         .default('read_committed'),
     )
+    .addOption(
+      new Option('--format <format>', 'how keys, values and header values are printed: json (parsed back from JSON when they are), raw (as text) or base64')
+        .choices(['json', 'raw', 'base64'])
+        .default('json'),
+    )
     .addHelpText(
       'after',
       `
 Each record is printed as one JSON line:
   {"topic","partition","offset","timestamp","key","value","headers"}
 key and value are decoded as UTF-8 and parsed back from JSON when they are JSON, else printed
-as strings; null stays null; header values are strings.
+as strings; null stays null; header values are strings. Bytes that are not valid UTF-8 are
+printed as {"$base64": "..."}, never garbled. --format raw prints text without parsing JSON,
+--format base64 prints every key, value and header value as a base64 string.
 
 Where it starts: without --group or a start option, at the end (only new records); with
 --from-beginning, --offset or --from-timestamp where they say; with --group alone, at the group's
 committed offsets (earliest when it has none). A start option overrides the group's offsets, and
-the group still commits.
+the group still commits. --offset past a partition's end is an error (OFFSET_OUT_OF_RANGE).
+
+Out of range: a group offset past a partition's end (the topic was deleted and created again, or
+its data was lost) stops the command with OFFSET_OUT_OF_RANGE, as Kafka's consumers do without
+auto.offset.reset; choose where to start with --reset-offsets earliest or latest. A group offset
+deleted by retention starts at the earliest record left (or with --reset-offsets latest, the end).
 
 Groups: consumers started with the same --group share the topic's partitions, as Kafka's do
 (the range rule: each member reads a contiguous run of partitions). When a member joins or
@@ -87,6 +108,8 @@ Examples:
             topic,
             start: startAt(flags),
             group: flags.group,
+            resetOffsets: flags.resetOffsets,
+            format: flags.format,
             partition: flags.partition,
             max: flags.max,
             timeoutMs: flags.timeoutMs,
@@ -112,7 +135,7 @@ Examples:
         }
       };
       if (kafka) await withKafka(kafka, (backend) => body((options) => kafkaConsume(backend, options)));
-      else await withLog(command, (log) => body((options) => consume(log, options)));
+      else await withLog(command, (log) => body((options) => consume(log, options)), false, flags.group === undefined ? 'read' : 'write');
     });
 }
 

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerApp } from './app.ts';
 import { registerConsume } from './consume.ts';
+import { registerLog } from './log.ts';
 import { registerProduce } from './produce.ts';
 import { registerRun } from './run.ts';
 import { registerSavepoint } from './savepoint.ts';
@@ -15,4 +16,4 @@ import { registerTopic } from './topic.ts';
 export type CommandRegistrar = (program: Command) => void;
 
 /** In the order `sluice --help` lists them. */
-export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSql, registerSavepoint, registerApp];
+export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSql, registerSavepoint, registerApp, registerLog];

@@ -1,17 +1,19 @@
 /** `sluice produce TOPIC`: JSON lines from stdin into a topic, written in chunks. */
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { isSluiceError, partitionForKey, SluiceError } from '../../core/index.ts';
-import type { Log, ProduceRecord } from '../../log/index.ts';
+import { isDiskFull, isSluiceError, partitionForKey, SluiceError } from '../../core/index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Log, type ProduceRecord, storedRecordBytes } from '../../log/index.ts';
 import { CommandExit, signalExitCode } from '../exit.ts';
 import { paint, printJson, table, write } from '../format.ts';
 import { kafkaOf, withKafka } from '../kafka.ts';
+import { BadLine, type Line, readLines } from '../lines.ts';
 import { globalOptions, integer, withLog } from '../options.ts';
 import { LineError, parseRecordLine } from '../records.ts';
 
 /** A chunk is written by one produce call: big enough for speed, small enough that an error loses little. */
 const CHUNK_RECORDS = 1000;
 const CHUNK_BYTES = 1 << 20;
+/** How much longer than the record it holds a line may be (envelope fields, escapes). */
+const ENVELOPE_SLACK_BYTES = 64 << 10;
 
 interface Summary {
   topic: string;
@@ -42,6 +44,9 @@ value: a record with that value and no key.
              unkeyed records go to one partition per chunk in turn
 Blank lines are skipped. A malformed line stops the command with an error naming its line
 number; the lines before it stay written, as they do on SIGINT or SIGTERM (exit 130 or 143).
+Malformed: not JSON, not valid UTF-8, JSON nested deeper than 1000 levels, or a record larger
+than the topic's max message bytes (RECORD_TOO_LARGE; a line is not read further once it is
+64 KiB longer than that). A full disk stops it too, saying how many records were written.
 Records are written in chunks of up to ${CHUNK_RECORDS} lines or 1 MiB (line by line when stdin is
 a terminal). At the end a summary (records per partition) is printed.
 
@@ -69,7 +74,8 @@ Examples:
           if (!before.includes(topic)) process.stderr.write(`created topic '${topic}' with ${partitions} partition${partitions === 1 ? '' : 's'} on Kafka (\`sluice topic create\` sets other options)\n`);
           const writer = await backend.openWriter();
           try {
-            await report(await produceLines({ partitions, produce: (records) => writer.send(topic, records) }, topic), globalOptions(command).json);
+            // Kafka's broker refuses records over its message.max.bytes (1 MiB by default) itself; the same bound here names the line.
+            await report(await produceLines({ partitions, maxRecordBytes: DEFAULT_MAX_MESSAGE_BYTES, produce: (records) => writer.send(topic, records) }, topic), globalOptions(command).json);
           } finally {
             await writer.close();
           }
@@ -78,7 +84,9 @@ Examples:
       }
       await withLog(command, async (log, { json }) => {
         createIfMissing(log, topic, options.partitions);
-        await report(await produceLines({ partitions: log.topic(topic).partitions, produce: async (records) => void (await log.produce(topic, records)) }, topic), json);
+        const meta = log.topic(topic);
+        const target = { partitions: meta.partitions, maxRecordBytes: meta.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, produce: async (records: ProduceRecord[]) => void (await log.produce(topic, records)) };
+        await report(await produceLines(target, topic), json);
       }, true);
     });
 }
@@ -86,6 +94,8 @@ Examples:
 /** Where produced records go: a topic of the embedded log or of a Kafka cluster. */
 interface ProduceTarget {
   partitions: number;
+  /** The largest record it takes, stored bytes. */
+  maxRecordBytes: number;
   produce(records: ProduceRecord[]): Promise<void>;
 }
 
@@ -115,7 +125,7 @@ interface Outcome {
  * reading too, after the lines already read are written.
  */
 async function produceLines(target: ProduceTarget, topic: string): Promise<Outcome> {
-  const { partitions } = target;
+  const { partitions, maxRecordBytes } = target;
   const summary: Summary = { topic, records: 0, partitions: {} };
   // Unkeyed records stick to one partition per chunk (as Kafka's sticky partitioner does), starting anywhere.
   let unkeyedPartition = Math.floor(Math.random() * partitions);
@@ -129,39 +139,61 @@ async function produceLines(target: ProduceTarget, topic: string): Promise<Outco
     const records = chunk;
     chunk = [];
     chunkBytes = 0;
-    await target.produce(records);
+    try {
+      await target.produce(records);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      throw new SluiceError('DISK_FULL', `the disk is full (${(error as Error).message}); ${written(summary.records, 'the last chunk')}; free space (\`sluice topic alter ${topic} --retention-bytes B\` deletes old segments) and produce the rest`, { cause: error });
+    }
     summary.records += records.length;
     for (const record of records) summary.partitions[record.partition!] = (summary.partitions[record.partition!] ?? 0) + 1;
     unkeyedPartition = (unkeyedPartition + 1) % partitions;
   };
 
-  const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  const stop = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = signal;
-    lines.close();
+    stop.abort();
+    process.stdin.destroy();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A line may hold its record's envelope around the stored bytes: JSON field names, a timestamp, escapes.
+  const lines = readLines(process.stdin, maxRecordBytes + ENVELOPE_SLACK_BYTES, stop.signal);
   let lineNumber = 0;
   try {
-    for await (const line of lines) {
-      lineNumber++;
-      if (line.trim() === '') continue;
+    for (;;) {
+      let line: Line;
+      try {
+        const next = await lines.next();
+        if (next.done) break;
+        line = next.value;
+      } catch (error) {
+        if (!(error instanceof BadLine)) throw error;
+        await flush();
+        return { summary, failure: badLine(error.tooLarge ? 'RECORD_TOO_LARGE' : 'INVALID_RECORD', error.lineNumber, error.message, summary) };
+      }
+      lineNumber = line.number;
+      if (line.text.trim() === '') continue;
       let record: ProduceRecord;
       try {
-        record = parseRecordLine(line, Date.now());
+        record = parseRecordLine(line.text, Date.now());
         record.partition ??= record.key ? partitionForKey(record.key, partitions) : unkeyedPartition;
         if (record.partition >= partitions) {
           throw new LineError(`"partition" ${record.partition} does not exist: topic '${topic}' has partitions 0 to ${partitions - 1}`);
         }
+        const bytes = storedRecordBytes(record);
+        if (bytes > maxRecordBytes) {
+          throw new LineError(`its record is ${bytes} bytes, more than topic '${topic}' accepts (${maxRecordBytes} bytes; \`sluice topic alter ${topic} --max-message-bytes N\` raises it)`, true);
+        }
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
         await flush();
-        return { summary, failure: new SluiceError('INVALID_RECORD', `line ${lineNumber}: ${error.message}; ${written(summary.records)}`) };
+        return { summary, failure: badLine(error.tooLarge ? 'RECORD_TOO_LARGE' : 'INVALID_RECORD', lineNumber, error.message, summary) };
       }
       chunk.push(record);
-      chunkBytes += line.length;
+      chunkBytes += line.bytes;
       if (chunk.length >= chunkRecords || chunkBytes >= CHUNK_BYTES) await flush();
     }
     await flush();
@@ -169,15 +201,19 @@ async function produceLines(target: ProduceTarget, topic: string): Promise<Outco
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    lines.close();
+    await lines.return(undefined);
     // Stop reading a pipe whose writer may still be going after an error.
     process.stdin.destroy();
   }
 }
 
-function written(records: number): string {
+function badLine(code: 'RECORD_TOO_LARGE' | 'INVALID_RECORD', lineNumber: number, message: string, summary: Summary): SluiceError {
+  return new SluiceError(code, `line ${lineNumber}: ${message}; ${written(summary.records)}`);
+}
+
+function written(records: number, failed = 'it'): string {
   if (records === 0) return 'nothing was written';
-  return records === 1 ? 'the record before it was written' : `the ${records} records before it were written`;
+  return records === 1 ? `the record before ${failed} was written` : `the ${records} records before ${failed} were written`;
 }
 
 function summaryText(summary: Summary): string {

@@ -14,12 +14,16 @@ interface CreateOptions {
   retentionBytes?: number;
   fsync?: TopicConfig['fsync'];
   segmentBytes?: number;
+  maxMessageBytes?: number;
 }
 
 interface AlterOptions {
   retentionMs?: number;
   retentionBytes?: number;
+  maxMessageBytes?: number;
 }
+
+const MAX_MESSAGE_BYTES_HELP = "the largest record accepted, in bytes as stored (Kafka's max.message.bytes; default 1048576, 1 MiB)";
 
 export function registerTopic(program: Command): void {
   const topic = program
@@ -44,6 +48,7 @@ Examples:
     .option('--retention-ms <ms>', "delete closed segments older than this: milliseconds or a duration such as '7d'; -1 keeps forever", retentionMs)
     .option('--retention-bytes <bytes>', 'delete the oldest closed segments while a partition is larger than this; -1 for no limit', integer(-1))
     .option('--segment-bytes <bytes>', 'roll to a new segment file at this size (Kafka\'s segment.bytes; default 64 MiB)', integer(1))
+    .option('--max-message-bytes <bytes>', MAX_MESSAGE_BYTES_HELP, integer(1))
     .addOption(
       new Option('--fsync <policy>', 'when appends reach the disk: every batch (default), on an interval, or never (left to the OS)').choices([
         'batch',
@@ -71,6 +76,7 @@ Examples:
           if (options.retentionBytes !== undefined) config.retentionBytes = options.retentionBytes;
           if (options.fsync !== undefined) config.fsync = options.fsync;
           if (options.segmentBytes !== undefined) config.segmentBytes = options.segmentBytes;
+          if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
           const created = log.createTopic(name, config);
           if (json) return printJson(created);
           const plural = created.partitions.length === 1 ? '' : 's';
@@ -82,10 +88,11 @@ Examples:
 
   topic
     .command('alter')
-    .description("change an existing topic's retention (applies to running processes at their next retention pass)")
+    .description("change an existing topic's retention (applies to running processes at their next retention pass) or its largest record")
     .argument('<name>', 'topic name')
     .option('--retention-ms <ms>', "delete closed segments older than this: milliseconds or a duration such as '7d'; -1 keeps forever", retentionMs)
     .option('--retention-bytes <bytes>', 'delete the oldest closed segments while a partition is larger than this; -1 for no limit', integer(-1))
+    .option('--max-message-bytes <bytes>', MAX_MESSAGE_BYTES_HELP, integer(1))
     .addHelpText(
       'after',
       `
@@ -94,7 +101,8 @@ closed segments past the new limits are deleted at once (the active segment neve
 
 Examples:
   $ sluice topic alter clicks --retention-ms 1d
-  $ sluice topic alter clicks --retention-bytes 1073741824 --retention-ms -1`,
+  $ sluice topic alter clicks --retention-bytes 1073741824 --retention-ms -1
+  $ sluice topic alter images --max-message-bytes 8388608`,
     )
     .action(async (name: string, options: AlterOptions, command: Command) => {
       notOnKafka(command, 'sluice topic alter', "change a topic's retention with Kafka's kafka-configs tool");
@@ -102,8 +110,9 @@ Examples:
         const changes: TopicChanges = {};
         if (options.retentionMs !== undefined) changes.retentionMs = options.retentionMs;
         if (options.retentionBytes !== undefined) changes.retentionBytes = options.retentionBytes;
+        if (options.maxMessageBytes !== undefined) changes.maxMessageBytes = options.maxMessageBytes;
         if (Object.keys(changes).length === 0) {
-          throw new SluiceError('INVALID_ARGUMENT', `nothing to change for topic '${name}': give --retention-ms and/or --retention-bytes`);
+          throw new SluiceError('INVALID_ARGUMENT', `nothing to change for topic '${name}': give --retention-ms, --retention-bytes or --max-message-bytes`);
         }
         const altered = log.alterTopic(name, changes);
         const deletedSegments = log.enforceRetention(name);
@@ -134,7 +143,7 @@ Examples:
             { header: 'FSYNC', value: (t) => t.fsync },
           ]),
         );
-      });
+      }, false, 'read');
     });
 
   topic
@@ -165,7 +174,7 @@ Examples:
           const segments = damage.length === 1 ? '1 damaged segment' : `${damage.length} damaged segments`;
           throw new CommandExit(`${paint('red', 'error:', process.stderr)} topic '${name}' has ${segments}; see above`, 1);
         }
-      });
+      }, false, 'read');
     });
 
   topic
@@ -213,6 +222,7 @@ function settings(meta: TopicMeta): string {
     `retention bytes ${formatLimit(meta.retentionBytes, formatBytes)}`,
     `fsync ${meta.fsync}`,
     `segment bytes ${formatBytes(meta.segmentBytes)}`,
+    `max message bytes ${meta.maxMessageBytes === undefined ? 'unlimited' : formatBytes(meta.maxMessageBytes)}`,
   ].join(', ');
 }
 

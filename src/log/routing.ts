@@ -1,0 +1,37 @@
+/** Where produced records go, and their encoding into the batch one append writes. */
+import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
+import type { PendingBatch } from './append.ts';
+import { encodeBatch, readBatchHeader } from './format.ts';
+import type { ProduceRecord } from './internals.ts';
+import type { TopicMeta } from './meta.ts';
+import { checkRecordSize } from './topic-config.ts';
+
+/**
+ * Groups records by partition: the given one, else murmur2(key) % partitions for keyed records,
+ * else `nextUnkeyed()` % partitions. Checks every record (size, partition) before any is written.
+ */
+export function routeRecords(topic: TopicMeta, records: readonly ProduceRecord[], nextUnkeyed: () => number): Map<number, LogRecord[]> {
+  const groups = new Map<number, LogRecord[]>();
+  records.forEach((record, i) => {
+    checkRecordSize(topic, record, i);
+    let partition = record.partition;
+    // Unkeyed records rotate record by record: a call still appends one batch per partition, and
+    // a pipeline's unkeyed output (one call per checkpoint) spreads over the topic instead of filling one partition.
+    if (partition === undefined) partition = record.key ? partitionForKey(record.key, topic.partitions) : nextUnkeyed() % topic.partitions;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+      throw new SluiceError('PARTITION_NOT_FOUND', `record ${i}: topic '${topic.name}' has partitions 0 to ${topic.partitions - 1}, not ${partition}`);
+    }
+    let group = groups.get(partition);
+    if (!group) groups.set(partition, (group = []));
+    group.push(record.partition === undefined ? record : { key: record.key, value: record.value, timestamp: record.timestamp, headers: record.headers });
+  });
+  return groups;
+}
+
+/** Records as one encoded batch, its base offset set when it is appended. */
+export function toPending(records: readonly LogRecord[]): PendingBatch {
+  const batch = encodeBatch(records, 0);
+  const check = readBatchHeader(batch, 0, batch.length);
+  if (!check.ok) throw new SluiceError('INVALID_RECORD', 'records did not encode');
+  return { batch, header: check.header };
+}
