@@ -29,11 +29,11 @@ export class SourcePartition {
   readonly #codec: Codec;
   readonly #onError: RecordErrorHandler;
 
-  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler) {
+  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler, generator?: BoundedOutOfOrderness) {
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;
-    this.generator = createGenerator(time.watermark);
+    this.generator = generator ?? createGenerator(time.watermark);
     this.#timestamp = time.timestamp;
     this.#codec = codec;
     this.#operator = operator;
@@ -42,6 +42,11 @@ export class SourcePartition {
 
   get done(): boolean {
     return this.offset >= this.end;
+  }
+
+  /** A bounded run ends the partition at its end offset (a repartition partition ends by its watermark markers). */
+  get endsAtOffset(): boolean {
+    return true;
   }
 
   /** Decodes a fetched batch; records that fail go to the error handler. Tombstones are skipped. */

@@ -27,6 +27,8 @@ const FETCH_BYTES = 4 << 20;
 const ANY_TIME = '9223372036854775807';
 /** How long a transaction's markers may take to be written before commit gives up waiting. */
 const SETTLE_MS = 30_000;
+/** How long a group member waits for offsets another process's transaction holds (its transaction timeout bounds it). */
+const STABLE_MS = 70_000;
 
 interface TopicInfo {
   id: string;
@@ -169,8 +171,13 @@ export class KafkaBackend implements LogBackend {
     checkGroup(group);
     const info = await this.#topic(topic, false);
     const partitionIndexes = Array.from({ length: info.partitions }, (_, p) => p);
-    // Not requireStable: offsets an open transaction holds are left out (not waited for); a commit waits for its markers (writer.ts), so they count once it returns.
-    const [answer] = await kafkaCall(`reading the offsets of group '${group}'`, () => this.admin.listConsumerGroupOffsets({ groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes }] }], requireStable: false }));
+    // A group member (scale-out) reads stable offsets (KIP-447): offsets a transaction of another
+    // process still holds (a process that lost the task, committing) are waited for, so the new
+    // owner starts where that commit leaves off. Otherwise they are left out (not waited for);
+    // a commit waits for its markers (writer.ts), so they count once it returns.
+    const requireStable = this.groupMembership?.(group) !== undefined;
+    const read = () => this.admin.listConsumerGroupOffsets({ groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes }] }], requireStable });
+    const [answer] = await kafkaCall(`reading the offsets of group '${group}'`, () => retryWhile(read, (error) => kafkaErrorName(error) === 'UNSTABLE_OFFSET_COMMIT', STABLE_MS));
     const offsets = new Map<number, number>();
     for (const t of answer?.topics ?? []) {
       for (const p of t.partitions) if (p.committedOffset >= 0n) offsets.set(p.partitionIndex, Number(p.committedOffset));
@@ -262,6 +269,19 @@ export class KafkaBackend implements LogBackend {
       if (state === 'PrepareCommit' || state === 'PrepareAbort' || state === 'PrepareEpochFence') throw new Error(`transaction ${state}`);
     };
     await kafkaCall(`waiting for the markers of transactional id '${transactionalId}'`, () => retryWhile(describe, (error) => error instanceof Error && /^transaction Prepare/.test(error.message), SETTLE_MS));
+  }
+
+  /** The broker coordinating `group` (its members join and heartbeat there). */
+  async groupCoordinator(group: string): Promise<Broker> {
+    checkGroup(group);
+    const node = await this.#coordinator(group);
+    if (!this.#brokers.has(node)) for (const [id, broker] of (await kafkaCall('reading the cluster metadata', () => this.admin.metadata({ topics: [] }))).brokers) this.#brokers.set(id, broker);
+    return this.#broker(node);
+  }
+
+  /** Forgets where a group's coordinator is (it moved: NOT_COORDINATOR). */
+  forgetCoordinator(group: string): void {
+    this.#coordinators.delete(group);
   }
 
   async #coordinator(group: string): Promise<number> {
