@@ -185,7 +185,7 @@ export class Sluice extends AppBuilder {
       ...(this.#print === undefined ? {} : { print: this.#print }),
     };
     // On Kafka every process of the app joins its consumer group and runs the tasks assigned to it.
-    const job = backend.kind === 'kafka' ? new GroupJob({ ...jobOptions, openGroup: (tasks) => joinKafkaGroup(backend, this.options.name, tasks) }) : new Job(jobOptions);
+    const job = backend.kind === 'kafka' ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer) }) : new Job(jobOptions);
     this.#job = job;
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
@@ -311,10 +311,10 @@ async function openLmdbState(dataDir: string, app: string) {
 }
 
 /** Joins the app's consumer group on Kafka; the backend's transactional offset commits carry the membership's generation. */
-async function joinKafkaGroup(backend: LogBackend, app: string, tasks: number): Promise<GroupPort> {
+async function joinKafkaGroup(backend: LogBackend, app: string, tasks: number, producer: string): Promise<GroupPort> {
   const { KafkaGroupMember } = await import('./backend/kafka/group.ts');
   const kafka = backend as import('./backend/kafka/index.ts').KafkaBackend;
-  const member = new KafkaGroupMember(kafka, app, { tasks });
+  const member = new KafkaGroupMember(kafka, app, { tasks, producer });
   kafka.groupMembership = (group) => member.membership(group);
   return member;
 }

@@ -16,8 +16,12 @@ import type { CheckpointWrite, StatePersistence } from './coordinator.ts';
 import { decodeSnapshot, encodeSnapshot, type JobSnapshot } from './snapshot.ts';
 import { checkpointTopic } from './topic-checkpoints.ts';
 
-/** How long a record behind the committed offsets is read again before the restore gives up waiting. */
-const CATCH_UP_MS = 30_000;
+/**
+ * How long a record behind the committed offsets is read again before the restore gives up
+ * waiting: past Kafka's transaction timeout (60 s), which bounds how long a transaction of a
+ * process that died unfenced holds the partition's stable end back.
+ */
+const CATCH_UP_MS = 75_000;
 
 /** One task's slice of the job snapshot (same layout as JobSnapshot, one entry per stage). */
 export interface TaskRecord {
@@ -29,6 +33,8 @@ export interface TaskRecord {
   tasks: JobSnapshot['tasks'][number][number][];
   sources: (JobSnapshot['sources'][number][number] | null)[];
   leaving: number[];
+  /** The transactional id of the process that wrote it. */
+  producer?: string;
 }
 
 export interface TaskCheckpointsOptions {
@@ -41,6 +47,10 @@ export interface TaskCheckpointsOptions {
   /** The job's state before any restore: unassigned tasks keep it. */
   blank: () => JobSnapshot;
   warn: (message: string) => void;
+  /** This process's transactional id (recorded with each checkpoint, for diagnosis). */
+  producer?: string;
+  /** Whether the restore should stop waiting (the group rebalanced meanwhile): it fails with ILLEGAL_GENERATION. */
+  abandoned?: () => boolean;
 }
 
 export class TaskCheckpoints implements StatePersistence {
@@ -99,6 +109,7 @@ export class TaskCheckpoints implements StatePersistence {
         return committed !== undefined && committed > 0 && (saved === undefined || saved < committed);
       });
       if (!behind || record?.final) return record;
+      if (this.#options.abandoned?.()) throw new SluiceError('ILLEGAL_GENERATION', `the group of '${this.#options.app}' rebalanced while task ${task} was being restored`);
       if (Date.now() > deadline) {
         this.#options.warn(`the checkpoint of task ${task} of '${this.#options.app}' is behind its committed offsets; restoring it: output committed after it may be written again`);
         return record;
@@ -147,6 +158,7 @@ export class TaskCheckpoints implements StatePersistence {
         tasks: snapshot.tasks.map((stage) => stage[task]),
         sources: snapshot.sources.map((stage) => stage[task] ?? null),
         leaving: snapshot.leaving.map((stage) => stage[task]),
+        ...(this.#options.producer === undefined ? {} : { producer: this.#options.producer }),
       };
       return { key: utf8(`task-${task}`), value: encodeSnapshot(record as unknown as JobSnapshot), timestamp: now, partition: task };
     });

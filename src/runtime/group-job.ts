@@ -25,7 +25,7 @@ import { type QueryableWindows, StoreRegistry } from './stores.ts';
 /** The runtime's view of a group membership (backend/kafka/group.ts implements it). */
 export interface GroupPort {
   /** Joins (or rejoins) and resolves with this member's tasks in the new generation. */
-  join(): Promise<{ generationId: number; tasks: number[]; members: string[] }>;
+  join(): Promise<{ generationId: number; tasks: number[]; members: string[]; producers: string[] }>;
   /** Calls `listener` once the current generation ends. */
   onChange(listener: () => void): void;
   leave(): Promise<void>;
@@ -33,8 +33,8 @@ export interface GroupPort {
 }
 
 export interface GroupJobOptions extends JobOptions {
-  /** Joins the app's group with this many tasks. */
-  openGroup(tasks: number): Promise<GroupPort>;
+  /** Joins the app's group with this many tasks, telling the others this process's transactional id. */
+  openGroup(tasks: number, producer: string): Promise<GroupPort>;
   /** Where the process says which tasks it runs (default stderr). */
   log?: (line: string) => void;
 }
@@ -48,6 +48,8 @@ export class GroupJob {
   #tasks = 0;
   #group: GroupPort | undefined;
   #job: Job | undefined;
+  /** The producers of the last generation this process was in. */
+  #producers: string[] = [];
   #stopped = false;
 
   constructor(options: GroupJobOptions) {
@@ -70,10 +72,7 @@ export class GroupJob {
 
   /** Checks the topics are co-partitioned, creates the repartition and checkpoint topics, and joins the group. */
   async open(): Promise<void> {
-    const { backend, name, guarantee } = this.#options;
-    if (guarantee !== 'exactly-once') {
-      throw new SluiceError('INVALID_ARGUMENT', `app '${name}': on Kafka, processes share an app's tasks with guarantee 'exactly-once' (its commits carry the group's generation); '${guarantee}' is not supported there yet`);
-    }
+    const { backend, name } = this.#options;
     if (this.#options.state?.store !== undefined) {
       throw new SluiceError('INVALID_ARGUMENT', `app '${name}': on Kafka, state travels with its task in the checkpoint topic; use state 'memory' there`);
     }
@@ -94,7 +93,7 @@ export class GroupJob {
     this.#tasks = [...tasks][0] ?? 1;
     for (const stage of this.plan.stages) if (stage.entry.kind === 'keyBy') await backend.ensureTopic(repartitionTopic(name, stage.entry.name), this.#tasks);
     await TaskCheckpoints.ensureTopic(backend, name, this.#tasks);
-    this.#group = await this.#options.openGroup(this.#tasks);
+    this.#group = await this.#options.openGroup(this.#tasks, this.#transactionalId);
   }
 
   runBounded(): Promise<RunSummary> {
@@ -119,13 +118,15 @@ export class GroupJob {
         group.onChange(() => job.interrupt());
         let summary: RunSummary;
         try {
+          await this.#fenceGone(generation.producers);
           await job.open();
           summary = bounded ? await job.runBounded() : await job.runUnbounded();
         } catch (error) {
           await job.close().catch(() => undefined);
           this.#job = undefined;
-          // Dropped from the group before the commit (a zombie): the transaction aborted, the new owner redoes the work.
-          if (isSluiceError(error) && error.code === 'ILLEGAL_GENERATION') {
+          // Dropped from the group before the commit (a zombie; fenced by the others), or the group rebalanced
+          // while the job opened: the transaction aborted, the tasks' new owners redo the work from the last commit.
+          if (isSluiceError(error) && (error.code === 'ILLEGAL_GENERATION' || error.code === 'PRODUCER_FENCED')) {
             this.#log(`sluice: app '${this.name}' (${group.label}) lost its tasks before committing (${error.message}); rejoining`);
             continue;
           }
@@ -145,16 +146,33 @@ export class GroupJob {
     return total;
   }
 
+  /**
+   * Fences the producers of members that were in this process's last generation and are not in
+   * this one (dead, or zombies): Kafka aborts their open transaction now, instead of after its
+   * timeout, so read_committed reads of the partitions it wrote (the tasks' checkpoints among
+   * them) move on, and the group's offsets it held become stable.
+   */
+  async #fenceGone(producers: string[]): Promise<void> {
+    const gone = this.#producers.filter((p) => p !== this.#transactionalId && !producers.includes(p));
+    this.#producers = producers;
+    if (this.#options.guarantee !== 'exactly-once') return;
+    for (const producer of gone) {
+      const writer = await this.#options.backend.openWriter({ transactionalId: producer });
+      await writer.close();
+    }
+  }
+
   #newJob(assigned: ReadonlySet<number>): Job {
     const { dataDir: _savepointsOnly, ...options } = this.#options;
     const warn = options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
-    return new Job({
+    const job: Job = new Job({
       ...options,
       assigned,
       exchanges: repartitionExchanges({ app: options.name, assigned }),
       transactionalId: this.#transactionalId,
-      persistence: (blank) => new TaskCheckpoints({ backend: options.backend, app: options.name, tasks: this.#tasks, assigned, blank, warn }),
+      persistence: (blank) => new TaskCheckpoints({ backend: options.backend, app: options.name, tasks: this.#tasks, assigned, blank, warn, producer: this.#transactionalId, abandoned: () => job.interrupted }),
     });
+    return job;
   }
 
   savepoint(): Promise<string> {

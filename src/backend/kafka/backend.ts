@@ -8,7 +8,7 @@
  * Where Kafka differs from the embedded log, by its own semantics (the contract suite lists
  * them): no prepared transactions; compaction and retention run on the broker's schedule.
  */
-import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTransactionsV0, fetchV15 } from '@platformatic/kafka';
+import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTransactionsV0, fetchV15, offsetCommitV9 } from '@platformatic/kafka';
 import { partitionForKey, SluiceError } from '../../core/index.ts';
 import type { BackendWriter, FetchResult, LogBackend, OutgoingRecord, TopicPartitionOffset } from '../types.ts';
 import { committedRecords } from './batches.ts';
@@ -193,7 +193,22 @@ export class KafkaBackend implements LogBackend {
       list.push({ partition, offset: BigInt(offset) });
       byTopic.set(topic, list);
     }
-    await kafkaCall(`committing the offsets of group '${group}'`, () => this.admin.alterConsumerGroupOffsets({ groupId: group, topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })) }));
+    const member = this.groupMembership?.(group);
+    if (member === undefined) {
+      await kafkaCall(`committing the offsets of group '${group}'`, () => this.admin.alterConsumerGroupOffsets({ groupId: group, topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })) }));
+      return;
+    }
+    // A member commits with its generation: the group refuses a commit of a member it dropped (a zombie).
+    const connection = await kafkaCall('connecting to the group coordinator', async () => this.#reads.get(await this.groupCoordinator(group)));
+    const topics = [...byTopic].map(([name, list]) => ({ name, partitions: list.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: -1, committedMetadata: null })) }));
+    await kafkaCall(`committing the offsets of group '${group}'`, () => offsetCommitV9.api.async(connection, group, member.generationId, member.memberId, null, topics));
+  }
+
+  /** The topics a group has committed offsets for. */
+  async groupTopics(group: string): Promise<string[]> {
+    checkGroup(group);
+    const [answer] = await kafkaCall(`reading the offsets of group '${group}'`, () => this.admin.listConsumerGroupOffsets({ groups: [group] }));
+    return (answer?.topics ?? []).map((t) => t.name).sort();
   }
 
   /** Forgets a group's committed offsets (`sluice app reset` on Kafka); a group with active members is refused by Kafka. */

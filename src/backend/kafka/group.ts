@@ -11,8 +11,12 @@
  * process moves only the tasks it takes over.
  *
  * Wire format of our protocol (protocol type `sluice`, protocol `sluice-tasks-v1`), JSON in UTF-8:
- * - member metadata (JoinGroup): `{"label": "pid@host", "owned": [tasks], "tasks": n}`
- * - assignment (SyncGroup): `{"tasks": [tasks], "members": ["label", ...]}`
+ * - member metadata (JoinGroup): `{"label": "pid@host", "owned": [tasks], "tasks": n, "producer": "transactional id"}`
+ * - assignment (SyncGroup): `{"tasks": [tasks], "members": ["label", ...], "producers": ["transactional id", ...]}`
+ *
+ * The producers of a generation let the members of the next one fence the transactional id of a
+ * member that is gone (dead, or a zombie): its open transaction is aborted at once instead of
+ * holding read_committed readers back until Kafka's transaction timeout.
  */
 import { ConnectionPool, heartbeatV4, joinGroupV9, leaveGroupV5, syncGroupV5 } from '@platformatic/kafka';
 import { hostname } from 'node:os';
@@ -32,6 +36,8 @@ export interface GroupOptions {
   rebalanceTimeoutMs?: number;
   /** This process as other members see it (default `pid@host`). */
   label?: string;
+  /** The transactional id of this process's producer (told to the other members). */
+  producer?: string;
 }
 
 /** One generation of the group as this member sees it. */
@@ -42,17 +48,21 @@ export interface Generation {
   tasks: number[];
   /** Every member of the generation (their labels), this one included. */
   members: string[];
+  /** The transactional ids of the members' producers. */
+  producers: string[];
 }
 
 interface Metadata {
   label: string;
   owned: number[];
   tasks: number;
+  producer: string;
 }
 
 export class KafkaGroupMember {
   readonly group: string;
   readonly label: string;
+  readonly #producer: string;
   readonly #backend: KafkaBackend;
   readonly #tasks: number;
   readonly #sessionTimeoutMs: number;
@@ -72,8 +82,9 @@ export class KafkaGroupMember {
     this.group = group;
     this.#tasks = options.tasks;
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
-    this.#rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 60_000;
+    this.#rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 30_000;
     this.label = options.label ?? `${process.pid}@${hostname()}`;
+    this.#producer = options.producer ?? '';
     const clientId = backend.config.clientId ?? 'sluice';
     this.#pool = new ConnectionPool(clientId);
     // Heartbeats on a connection of their own: a broker answers one request per connection at a time.
@@ -127,7 +138,7 @@ export class KafkaGroupMember {
   async #joinOnce(): Promise<Generation> {
     const broker = await this.#backend.groupCoordinator(this.group);
     const connection = await this.#pool.get(broker);
-    const metadata: Metadata = { label: this.label, owned: this.#owned, tasks: this.#tasks };
+    const metadata: Metadata = { label: this.label, owned: this.#owned, tasks: this.#tasks, producer: this.#producer };
     const protocols = [{ name: PROTOCOL, metadata: Buffer.from(JSON.stringify(metadata)) }];
     let joined: Awaited<ReturnType<typeof joinGroupV9.api.async>>;
     try {
@@ -142,9 +153,9 @@ export class KafkaGroupMember {
     this.#memberId = joined.memberId;
     const members = joined.members.map((m) => ({ memberId: m.memberId, metadata: parseMetadata(m.metadata) }));
     const assignments = joined.leader === joined.memberId ? assign(members, this.#tasks) : [];
-    const synced = await syncGroupV5.api.async(connection, this.group, joined.generationId, joined.memberId, null, PROTOCOL_TYPE, PROTOCOL, assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(JSON.stringify({ tasks: a.tasks, members: a.members })) })));
-    const assignment = synced.assignment.length === 0 ? { tasks: [], members: [] } : (JSON.parse(synced.assignment.toString('utf8')) as { tasks: number[]; members: string[] });
-    return { generationId: joined.generationId, memberId: joined.memberId, tasks: assignment.tasks, members: assignment.members };
+    const synced = await syncGroupV5.api.async(connection, this.group, joined.generationId, joined.memberId, null, PROTOCOL_TYPE, PROTOCOL, assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(JSON.stringify({ tasks: a.tasks, members: a.members, producers: a.producers })) })));
+    const assignment = synced.assignment.length === 0 ? { tasks: [], members: [], producers: [] } : (JSON.parse(synced.assignment.toString('utf8')) as { tasks: number[]; members: string[]; producers?: string[] });
+    return { generationId: joined.generationId, memberId: joined.memberId, tasks: assignment.tasks, members: assignment.members, producers: assignment.producers ?? [] };
   }
 
   #startHeartbeat(): void {
@@ -205,9 +216,9 @@ export class KafkaGroupMember {
 function parseMetadata(bytes: Buffer): Metadata {
   try {
     const parsed = JSON.parse(bytes.toString('utf8')) as Partial<Metadata>;
-    return { label: String(parsed.label ?? '?'), owned: Array.isArray(parsed.owned) ? parsed.owned.filter((t) => Number.isInteger(t)) : [], tasks: Number(parsed.tasks ?? 0) };
+    return { label: String(parsed.label ?? '?'), owned: Array.isArray(parsed.owned) ? parsed.owned.filter((t) => Number.isInteger(t)) : [], tasks: Number(parsed.tasks ?? 0), producer: String(parsed.producer ?? '') };
   } catch {
-    return { label: '?', owned: [], tasks: 0 };
+    return { label: '?', owned: [], tasks: 0, producer: '' };
   }
 }
 
@@ -216,7 +227,7 @@ function parseMetadata(bytes: Buffer): Metadata {
  * floor(n/m) or ceil(n/m)), sticky: a member keeps the tasks it owned up to its quota. Members
  * are taken in member-id order, so every leader computes the same assignment from the same input.
  */
-export function assign(members: { memberId: string; metadata: Metadata }[], tasks: number): { memberId: string; tasks: number[]; members: string[] }[] {
+export function assign(members: { memberId: string; metadata: Metadata }[], tasks: number): { memberId: string; tasks: number[]; members: string[]; producers: string[] }[] {
   const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
   const m = sorted.length;
   const quota = sorted.map((_, i) => Math.floor(tasks / m) + (i < tasks % m ? 1 : 0));
@@ -237,5 +248,6 @@ export function assign(members: { memberId: string; metadata: Metadata }[], task
     given[i].push(t);
   }
   const labels = sorted.map((member) => member.metadata.label);
-  return sorted.map((member, i) => ({ memberId: member.memberId, tasks: given[i].sort((a, b) => a - b), members: labels }));
+  const producers = sorted.map((member) => member.metadata.producer).filter((p) => p !== '');
+  return sorted.map((member, i) => ({ memberId: member.memberId, tasks: given[i].sort((a, b) => a - b), members: labels, producers }));
 }
