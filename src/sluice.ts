@@ -185,7 +185,7 @@ export class Sluice extends AppBuilder {
       ...(this.#print === undefined ? {} : { print: this.#print }),
     };
     // On Kafka every process of the app joins its consumer group and runs the tasks assigned to it.
-    const job = backend.kind === 'kafka' ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer) }) : new Job(jobOptions);
+    const job = backend.kind === 'kafka' ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer), purge: (offsets) => (backend as import('./backend/kafka/index.ts').KafkaBackend).deleteRecordsBefore(offsets) }) : new Job(jobOptions);
     this.#job = job;
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {

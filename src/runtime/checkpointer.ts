@@ -36,6 +36,8 @@ export interface CheckpointerOptions {
   persistence?: (blank: () => JobSnapshot) => StatePersistence;
   /** The transactional id of exactly-once commits (default the app's name). */
   transactionalId?: string;
+  /** Called after each checkpoint committed, with the source offsets it committed. */
+  afterCommit?: (offsets: TopicPartitionOffset[]) => Promise<void>;
 }
 
 export interface SavepointRequest {
@@ -157,6 +159,7 @@ export class Checkpointer {
     else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
+    await this.#options.afterCommit?.(offsets);
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */

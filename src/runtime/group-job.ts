@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TaskCheckpoints } from '../checkpoint/index.ts';
+import type { TopicPartitionOffset } from '../backend/index.ts';
 import { isSluiceError, SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan } from '../plan/index.ts';
 import { Job, type JobOptions, type RunSummary } from './job.ts';
@@ -37,7 +38,12 @@ export interface GroupJobOptions extends JobOptions {
   openGroup(tasks: number, producer: string): Promise<GroupPort>;
   /** Where the process says which tasks it runs (default stderr). */
   log?: (line: string) => void;
+  /** Deletes records before these offsets (Kafka's DeleteRecords): repartition records once consumed and committed. */
+  purge?: (offsets: TopicPartitionOffset[]) => Promise<void>;
 }
+
+/** How often a process purges what its tasks consumed from repartition topics. */
+const PURGE_INTERVAL_MS = 30_000;
 
 export class GroupJob {
   readonly plan: PhysicalPlan;
@@ -50,6 +56,7 @@ export class GroupJob {
   #job: Job | undefined;
   /** The producers of the last generation this process was in. */
   #producers: string[] = [];
+  #lastPurge = 0;
   #stopped = false;
 
   constructor(options: GroupJobOptions) {
@@ -91,7 +98,7 @@ export class GroupJob {
       throw new SluiceError('INVALID_ARGUMENT', `app '${name}': on Kafka, a task is one partition number across every source topic, so they need the same partition count; they have ${list}`);
     }
     this.#tasks = [...tasks][0] ?? 1;
-    for (const stage of this.plan.stages) if (stage.entry.kind === 'keyBy') await backend.ensureTopic(repartitionTopic(name, stage.entry.name), this.#tasks);
+    for (const stage of this.plan.stages) if (stage.entry.kind === 'keyBy') await backend.ensureTopic(repartitionTopic(name, stage.entry.name), this.#tasks, { keepForever: true });
     await TaskCheckpoints.ensureTopic(backend, name, this.#tasks);
     this.#group = await this.#options.openGroup(this.#tasks, this.#transactionalId);
   }
@@ -170,9 +177,25 @@ export class GroupJob {
       assigned,
       exchanges: repartitionExchanges({ app: options.name, assigned }),
       transactionalId: this.#transactionalId,
+      afterCommit: (offsets) => this.#purge(offsets),
       persistence: (blank) => new TaskCheckpoints({ backend: options.backend, app: options.name, tasks: this.#tasks, assigned, blank, warn, producer: this.#transactionalId, abandoned: () => job.interrupted }),
     });
     return job;
+  }
+
+  /**
+   * Repartition records a committed checkpoint consumed are needed no more (a task restarts from
+   * its committed offset): delete them, as Kafka Streams does, so the topics stay small though
+   * they keep records forever (their timestamps are event times, which time retention would judge).
+   */
+  async #purge(offsets: TopicPartitionOffset[]): Promise<void> {
+    const purge = this.#options.purge;
+    const now = Date.now();
+    if (purge === undefined || now - this.#lastPurge < PURGE_INTERVAL_MS) return;
+    this.#lastPurge = now;
+    const suffix = '-repartition';
+    const consumed = offsets.filter((o) => o.topic.startsWith(`${this.name}-`) && o.topic.endsWith(suffix) && o.offset > 0);
+    if (consumed.length > 0) await purge(consumed).catch((error: unknown) => this.#log(`sluice: app '${this.name}': purging consumed repartition records failed (they stay until the next try): ${error instanceof Error ? error.message : String(error)}`));
   }
 
   savepoint(): Promise<string> {

@@ -5,7 +5,7 @@
  * at a time when a test driver steps it (stepping.ts).
  */
 import type { Guarantee, LogicalGraph, OnError } from '../api/index.ts';
-import type { LogBackend } from '../backend/index.ts';
+import type { LogBackend, TopicPartitionOffset } from '../backend/index.ts';
 import type { Codec } from '../core/index.ts';
 import { SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan } from '../plan/index.ts';
@@ -52,6 +52,8 @@ export interface JobOptions {
   persistence?: (blank: () => JobSnapshot) => StatePersistence;
   /** The transactional id of exactly-once commits (default the app's name). */
   transactionalId?: string;
+  /** Called after each checkpoint committed, with the source offsets it committed. */
+  afterCommit?: (offsets: TopicPartitionOffset[]) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -137,7 +139,7 @@ export class Job implements SteppedJob {
     this.#probe = probe;
     this.#rounds = new Rounds(topology, backend, probe, clock, options.batchSize ?? 1000);
     const warn = options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
-    const { name, guarantee, checkpointIntervalMs, dataDir, fromSavepoint, dropState, persistence, transactionalId } = options;
+    const { name, guarantee, checkpointIntervalMs, dataDir, fromSavepoint, dropState, persistence, transactionalId, afterCommit } = options;
     this.#checkpointer = new Checkpointer(
       {
         name,
@@ -150,6 +152,7 @@ export class Job implements SteppedJob {
         ...(dropState === undefined ? {} : { dropState }),
         ...(persistence === undefined ? {} : { persistence }),
         ...(transactionalId === undefined ? {} : { transactionalId }),
+        ...(afterCommit === undefined ? {} : { afterCommit }),
       },
       topology,
       backend,

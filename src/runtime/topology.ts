@@ -181,7 +181,8 @@ async function openSources(options: TopologyOptions, stage: Stage, n: number, co
 async function openRepartitionSources(options: TopologyOptions, stage: Stage, n: number, committedOut: Map<string, Map<number, number>>): Promise<SourcePartition[]> {
   const { backend, plan } = options;
   const topic = repartitionTopic(options.name, stage.entry.name);
-  await backend.ensureTopic(topic, n);
+  // Records carry event times, which Kafka's time retention would judge: the topic keeps them (and is reset with the app).
+  await backend.ensureTopic(topic, n, { keepForever: true });
   const start = await backend.startOffsets(topic);
   const committed = await backend.committedOffsets(options.name, topic);
   committedOut.set(topic, committed);

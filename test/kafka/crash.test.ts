@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { waitUntil } from '../support/wait.ts';
-import { backend, committedValues, pipelineDir, produce, produceToEvery, RunProcess, skip } from './helpers.ts';
+import { backend, committedValues, KEEP, pipelineDir, produce, produceToEvery, RunProcess, skip } from './helpers.ts';
 
 const PARTITIONS = 6;
 const KEYS = 24;
@@ -27,7 +27,8 @@ void test('3 processes in one group, one SIGKILLed mid-run and another joining l
   const input = `crash-in-${id}`;
   const windowsTopic = `crash-windows-${id}`;
   const averagesTopic = `crash-averages-${id}`;
-  await kafka.createTopic(input, PARTITIONS);
+  // Event times near the epoch: Kafka's time retention would delete them at its next check.
+  for (const topic of [input, windowsTopic, averagesTopic]) await kafka.createTopic(topic, PARTITIONS, KEEP);
   const dir = pipelineDir(`import { Sluice, Watermarks, Windows } from 'sluice';
 const app = new Sluice({ name: 'crashy-${id}', checkpointInterval: '100ms' });
 const input = app.stream<{ k: string; g: string; v: number; ts: number }>('${input}', { timestamp: (e) => e.ts, watermark: Watermarks.boundedOutOfOrderness(0) });

@@ -11,6 +11,9 @@ import { fromUtf8, utf8 } from '../../src/core/index.ts';
 export const bootstrap = process.env.SLUICE_KAFKA_BOOTSTRAP;
 export const skip = bootstrap === undefined ? 'no broker: set SLUICE_KAFKA_BOOTSTRAP (`.ci/run` starts one with scripts/kafka.sh start)' : false;
 
+/** Topic configs keeping records whatever their timestamps (tests use event times far in the past). */
+export const KEEP = { 'retention.ms': '-1', 'retention.bytes': '-1' };
+
 const BIN = new URL('../../bin/sluice.mjs', import.meta.url).pathname;
 const PACKAGE_ROOT = new URL('../..', import.meta.url).pathname;
 

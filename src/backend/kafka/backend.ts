@@ -63,7 +63,7 @@ export class KafkaBackend implements LogBackend {
     this.#waits = new LongPollWaits(this.#clientId);
   }
 
-  async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean } = {}): Promise<number> {
+  async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean; keepForever?: boolean } = {}): Promise<number> {
     this.#checkOpen();
     checkTopicName(topic);
     const known = await this.#topic(topic, true).catch((error: unknown) => {
@@ -74,7 +74,10 @@ export class KafkaBackend implements LogBackend {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}': partitions must be an integer of at least 1, got ${partitions}`);
     }
-    await this.createTopic(topic, partitions, options.compact ? { 'cleanup.policy': 'compact' } : {}).catch((error: unknown) => {
+    const configs: Record<string, string> = {};
+    if (options.compact) configs['cleanup.policy'] = 'compact';
+    if (options.keepForever) Object.assign(configs, { 'retention.ms': '-1', 'retention.bytes': '-1' });
+    await this.createTopic(topic, partitions, configs).catch((error: unknown) => {
       if (error instanceof SluiceError && error.code === 'TOPIC_EXISTS') return; // created meanwhile by another process
       throw error;
     });
@@ -202,6 +205,13 @@ export class KafkaBackend implements LogBackend {
     const connection = await kafkaCall('connecting to the group coordinator', async () => this.#reads.get(await this.groupCoordinator(group)));
     const topics = [...byTopic].map(([name, list]) => ({ name, partitions: list.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: -1, committedMetadata: null })) }));
     await kafkaCall(`committing the offsets of group '${group}'`, () => offsetCommitV9.api.async(connection, group, member.generationId, member.memberId, null, topics));
+  }
+
+  /** Deletes each partition's records before the given offset (Kafka's DeleteRecords). */
+  async deleteRecordsBefore(offsets: TopicPartitionOffset[]): Promise<void> {
+    const byTopic = new Map<string, { partition: number; offset: bigint }[]>();
+    for (const { topic, partition, offset } of offsets) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset: BigInt(offset) }]);
+    await kafkaCall('deleting consumed records', () => this.admin.deleteRecords({ topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }));
   }
 
   /** The topics a group has committed offsets for. */
