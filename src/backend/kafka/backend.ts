@@ -8,7 +8,7 @@
  * Where Kafka differs from the embedded log, by its own semantics (the contract suite lists
  * them): no prepared transactions; compaction and retention run on the broker's schedule.
  */
-import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTransactionsV0, fetchV15, offsetCommitV9 } from '@platformatic/kafka';
+import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTransactionsV0, fetchV15, offsetCommitV9, type RecordsBatch } from '@platformatic/kafka';
 import { partitionForKey, SluiceError } from '../../core/index.ts';
 import type { BackendWriter, FetchResult, LogBackend, OutgoingRecord, TopicPartitionOffset } from '../types.ts';
 import { committedRecords } from './batches.ts';
@@ -21,8 +21,10 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const READ_COMMITTED = 1;
 const EARLIEST = -2n;
 const LATEST = -1n;
-/** Bytes per partition a read asks for: enough for a round's batch of small records. */
+/** The most bytes per partition a read asks for. */
 const FETCH_BYTES = 4 << 20;
+/** The fewest: the broker returns at least one whole batch anyway. */
+const MIN_FETCH_BYTES = 16 << 10;
 /** Long.MAX_VALUE: no bound on how far a record timestamp may be from the broker's clock. */
 const ANY_TIME = '9223372036854775807';
 /** How long a transaction's markers may take to be written before commit gives up waiting. */
@@ -34,6 +36,17 @@ interface TopicInfo {
   id: string;
   partitions: number;
   leaders: { node: number; epoch: number }[];
+}
+
+/** A read waiting to go out with the others asked for in the same turn of the event loop. */
+interface PendingFetch {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxRecords: number;
+  info: TopicInfo;
+  resolve: (result: FetchResult) => void;
+  reject: (error: unknown) => void;
 }
 
 /** A group membership a process holds (scale-out), for transactional offset commits. */
@@ -50,6 +63,9 @@ export class KafkaBackend implements LogBackend {
   readonly #brokers = new Map<number, Broker>();
   readonly #coordinators = new Map<string, number>();
   readonly #writers = new Set<BackendWriter>();
+  #fetches: PendingFetch[] = [];
+  /** Per topic, the bytes a record took in the last fetch: a read asks for about what it keeps (the rest would be decoded and dropped). */
+  readonly #recordBytes = new Map<string, number>();
   #spread = 0;
   #closed = false;
   /** Set by a process that joined the app's consumer group (scale-out). */
@@ -130,16 +146,83 @@ export class KafkaBackend implements LogBackend {
     return found.map((offset, p) => (offset < 0 ? end[p] : offset));
   }
 
-  /** Reads committed records; an offset deleted by retention continues from the log start (earliest reset). */
+  /**
+   * Reads committed records; an offset deleted by retention continues from the log start
+   * (earliest reset). Reads asked for together (the round loop reads every partition at once)
+   * go as one Fetch request per broker; any error there has each read retried on its own.
+   */
   async fetch(topic: string, partition: number, offset: number, maxRecords: number): Promise<FetchResult> {
     this.#checkOpen();
     const info = await this.#partition(topic, partition);
+    return new Promise((resolve, reject) => {
+      this.#fetches.push({ topic, partition, offset, maxRecords, info, resolve, reject });
+      if (this.#fetches.length === 1) setImmediate(() => void this.#flushFetches());
+    });
+  }
+
+  async #flushFetches(): Promise<void> {
+    const queued = this.#fetches;
+    this.#fetches = [];
+    const byLeader = new Map<number, PendingFetch[]>();
+    for (const f of queued) {
+      const node = f.info.leaders[f.partition].node;
+      byLeader.set(node, [...(byLeader.get(node) ?? []), f]);
+    }
+    await Promise.all([...byLeader].map(([node, group]) => this.#fetchTogether(node, group)));
+  }
+
+  async #fetchTogether(node: number, group: PendingFetch[]): Promise<void> {
+    const one = (f: PendingFetch) => this.#fetchOne(f.topic, f.partition, f.offset, f.maxRecords, f.info).then(f.resolve, f.reject);
+    if (group.length === 1 || this.#closed) {
+      await Promise.all(group.map(one));
+      return;
+    }
+    try {
+      const topics = new Map<string, { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; partitionMaxBytes: number }[]>();
+      let total = 0;
+      for (const f of group) {
+        const bytes = this.#fetchBytes(f.topic, f.maxRecords);
+        total += bytes;
+        const list = topics.get(f.info.id) ?? [];
+        list.push({ partition: f.partition, currentLeaderEpoch: f.info.leaders[f.partition].epoch, fetchOffset: BigInt(f.offset), lastFetchedEpoch: -1, partitionMaxBytes: bytes });
+        topics.set(f.info.id, list);
+      }
+      const connection = await this.#reads.get(this.#broker(node));
+      const response = await fetchV15.api.async(connection, 0, 0, total, READ_COMMITTED, 0, -1, [...topics].map(([topicId, partitions]) => ({ topicId, partitions })), [], '');
+      for (const f of group) {
+        const data = response.responses.find((t) => t.topicId === f.info.id)?.partitions.find((p) => p.partitionIndex === f.partition);
+        f.resolve(data === undefined ? { records: [], nextOffset: f.offset } : this.#committed(f.topic, data, f.offset, f.maxRecords));
+      }
+    } catch {
+      // One partition's trouble (a moved leader, an offset out of range) fails the whole request: each read on its own handles it.
+      await Promise.all(group.map(one));
+    }
+  }
+
+  /** Bytes to ask for: about what `maxRecords` records of the topic took last time (the rest would be decoded and dropped). */
+  #fetchBytes(topic: string, maxRecords: number): number {
+    return Math.min(FETCH_BYTES, Math.max(MIN_FETCH_BYTES, Math.ceil(maxRecords * (this.#recordBytes.get(topic) ?? 256) * 1.25)));
+  }
+
+  #committed(topic: string, data: { records?: RecordsBatch[] | null; abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null }, offset: number, maxRecords: number): FetchResult {
+    const result = committedRecords(data.records ?? [], data.abortedTransactions, offset, maxRecords);
+    if (result.records.length > 0) {
+      let size = 0;
+      for (const r of result.records) size += 70 + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+      this.#recordBytes.set(topic, size / result.records.length);
+    }
+    return result;
+  }
+
+  async #fetchOne(topic: string, partition: number, offset: number, maxRecords: number, info: TopicInfo): Promise<FetchResult> {
+    this.#checkOpen();
     for (let attempt = 0; ; attempt++) {
       const leader = info.leaders[partition];
       const connection = await kafkaCall(`connecting to the leader of ${topic}/${partition}`, () => this.#reads.get(this.#broker(leader.node)));
       let response: Awaited<ReturnType<typeof fetchV15.api.async>>;
       try {
-        response = await fetchV15.api.async(connection, 0, 0, FETCH_BYTES, READ_COMMITTED, 0, -1, [{ topicId: info.id, partitions: [{ partition, currentLeaderEpoch: leader.epoch, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, partitionMaxBytes: FETCH_BYTES }] }], [], '');
+        const bytes = this.#fetchBytes(topic, maxRecords);
+        response = await fetchV15.api.async(connection, 0, 0, bytes, READ_COMMITTED, 0, -1, [{ topicId: info.id, partitions: [{ partition, currentLeaderEpoch: leader.epoch, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, partitionMaxBytes: bytes }] }], [], '');
       } catch (error) {
         const name = kafkaErrorName(error);
         if (name === 'OFFSET_OUT_OF_RANGE') {
@@ -159,7 +242,7 @@ export class KafkaBackend implements LogBackend {
       }
       const data = response.responses[0]?.partitions[0];
       if (data === undefined) return { records: [], nextOffset: offset };
-      return committedRecords(data.records ?? [], data.abortedTransactions, offset, maxRecords);
+      return this.#committed(topic, data, offset, maxRecords);
     }
   }
 
