@@ -9,6 +9,7 @@ import type { LogBackend } from './backend/index.ts';
 import { type Codec, claimApp, isDiskFull, type KafkaConfig, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
+import { type GroupPort, GroupJob } from './runtime/group-job.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
 import type { SqlResult, SqlSession } from './sql/index.ts';
 
@@ -125,7 +126,7 @@ export class Sluice extends AppBuilder {
   readonly #backend: LogBackend | undefined;
   readonly #clock: () => number;
   readonly #print: ((line: string) => void) | undefined;
-  #job: Job | undefined;
+  #job: Job | GroupJob | undefined;
   /** The stores of the run in progress, once its job is open. */
   #stores: StoreRegistry | undefined;
   #stopRequested = false;
@@ -235,7 +236,7 @@ export class Sluice extends AppBuilder {
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
     const fromSavepoint = options.fromSavepoint ?? launcher?.runOptions.fromSavepoint;
     const dropState = options.dropState ?? launcher?.runOptions.dropState;
-    const job = new Job({
+    const jobOptions = {
       name: this.options.name,
       dataDir: this.options.dataDir,
       ...(state === undefined ? {} : { state }),
@@ -249,7 +250,9 @@ export class Sluice extends AppBuilder {
       clock: this.#clock,
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(this.#print === undefined ? {} : { print: this.#print }),
-    });
+    };
+    // On Kafka every process of the app joins its consumer group and runs the tasks assigned to it.
+    const job = backend.kind === 'kafka' ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer), purge: (offsets) => (backend as import('./backend/kafka/index.ts').KafkaBackend).deleteRecordsBefore(offsets) }) : new Job(jobOptions);
     this.#job = job;
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
@@ -374,6 +377,15 @@ function stopOnSignals(stop: () => void): () => void {
 async function openLmdbState(dataDir: string, app: string) {
   const { LmdbStateBackend } = await import('./state/lmdb-backend.ts');
   return LmdbStateBackend.open(join(dataDir, 'state', app));
+}
+
+/** Joins the app's consumer group on Kafka; the backend's transactional offset commits carry the membership's generation. */
+async function joinKafkaGroup(backend: LogBackend, app: string, tasks: number, producer: string): Promise<GroupPort> {
+  const { KafkaGroupMember } = await import('./backend/kafka/group.ts');
+  const kafka = backend as import('./backend/kafka/index.ts').KafkaBackend;
+  const member = new KafkaGroupMember(kafka, app, { tasks, producer });
+  kafka.groupMembership = (group) => member.membership(group);
+  return member;
 }
 
 /** The Kafka backend (loaded on first use: apps on the embedded log never load the Kafka client). */

@@ -38,9 +38,11 @@ export interface LogBackend {
   readonly kind: 'embedded' | 'memory' | 'kafka';
   /**
    * Creates the topic if missing (with `partitions`, default 1; `compact` keeps the last record
-   * per key where the backend compacts); returns its partition count.
+   * per key where the backend compacts; `keepForever` lifts time and size retention where the
+   * backend applies it to record timestamps, as Kafka does: internal topics whose records carry
+   * event times); returns its partition count.
    */
-  ensureTopic(topic: string, partitions?: number, options?: { compact?: boolean }): Promise<number>;
+  ensureTopic(topic: string, partitions?: number, options?: { compact?: boolean; keepForever?: boolean }): Promise<number>;
   /** Partition count; throws SluiceError TOPIC_NOT_FOUND. */
   partitions(topic: string): Promise<number>;
   /** First readable offset per partition. */

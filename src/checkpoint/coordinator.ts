@@ -89,6 +89,8 @@ export interface CoordinatorOptions {
   guarantee: Guarantee;
   state: StatePersistence;
   participants?: CheckpointParticipant[];
+  /** The transactional id (default the group's name); scale-out gives each process its own. */
+  transactionalId?: string;
 }
 
 export class CheckpointCoordinator {
@@ -114,7 +116,7 @@ export class CheckpointCoordinator {
   static async open(options: CoordinatorOptions): Promise<CheckpointCoordinator> {
     const { backend, group, guarantee } = options;
     const transactional = CHECKPOINT_STEPS[guarantee].includes('begin');
-    const writer = await backend.openWriter(transactional ? { transactionalId: group } : {});
+    const writer = await backend.openWriter(transactional ? { transactionalId: options.transactionalId ?? group } : {});
     const twoPhase = transactional && (options.state.twoPhase || (options.participants ?? []).some((p) => p.prepare !== undefined));
     if (twoPhase && writer.prepareTransaction === undefined) {
       await writer.close();

@@ -11,3 +11,4 @@ export * from './store-checkpoints.ts';
 export * from './topic-checkpoints.ts';
 export * from './savepoint-file.ts';
 export * from './compatibility.ts';
+export * from './task-checkpoints.ts';

@@ -147,12 +147,19 @@ export async function kafkaConsume(backend: KafkaBackend, options: ConsumeOption
   return printed;
 }
 
-/** `sluice app reset APP --kafka`: forgets the app's group offsets and its checkpoints topic; Kafka refuses while the app runs. */
+/**
+ * `sluice app reset APP --kafka`: forgets the app's group offsets, its checkpoints topic and its
+ * repartition topics (`APP-<keyBy>-repartition`: what crossed between its tasks before); Kafka
+ * refuses while the app runs.
+ */
 export async function kafkaAppReset(backend: KafkaBackend, app: string, json: boolean): Promise<void> {
+  // The app's repartition topics are those its group read (another app's name may start the same way).
+  const repartition = (await backend.groupTopics(app)).filter((t) => t.startsWith(`${app}-`) && t.endsWith('-repartition'));
   await backend.deleteGroup(app);
   const checkpoints = `${app}.checkpoints`;
   const had = (await backend.topicNames()).includes(checkpoints);
   if (had) await backend.deleteTopic(checkpoints);
-  if (json) return printJson({ app, offsets: 'deleted', checkpoints: had });
-  await write(`${paint('green', 'reset')} ${paint('bold', app)} on Kafka: forgot its group offsets${had ? ' and its checkpoints' : ''}; its next run reads its input from the earliest offsets\n`);
+  for (const topic of repartition) await backend.deleteTopic(topic);
+  if (json) return printJson({ app, offsets: 'deleted', checkpoints: had, repartitionTopics: repartition });
+  await write(`${paint('green', 'reset')} ${paint('bold', app)} on Kafka: forgot its group offsets${had ? ' and its checkpoints' : ''}${repartition.length > 0 ? ` and ${repartition.length} repartition topic(s)` : ''}; its next run reads its input from the earliest offsets\n`);
 }

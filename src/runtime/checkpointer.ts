@@ -8,7 +8,7 @@
  */
 import type { Guarantee } from '../api/index.ts';
 import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
-import { CheckpointCoordinator, type JobSnapshot, listSavepoints, readSavepoint, stateShape, statePersistence, writeSavepoint } from '../checkpoint/index.ts';
+import { CheckpointCoordinator, type JobSnapshot, listSavepoints, readSavepoint, type StatePersistence, stateShape, statePersistence, writeSavepoint } from '../checkpoint/index.ts';
 import { SluiceError } from '../core/index.ts';
 import type { StateBackend } from '../state/index.ts';
 import { ControlChannel } from './control.ts';
@@ -32,6 +32,12 @@ export interface CheckpointerOptions {
   dataDir?: string;
   fromSavepoint?: string;
   dropState?: string[];
+  /** How checkpoints are saved and found (default by the state backend); `blank` is the job's state before any restore. */
+  persistence?: (blank: () => JobSnapshot) => StatePersistence;
+  /** The transactional id of exactly-once commits (default the app's name). */
+  transactionalId?: string;
+  /** Called after each checkpoint committed, with the source offsets it committed. */
+  afterCommit?: (offsets: TopicPartitionOffset[]) => Promise<void>;
 }
 
 export interface SavepointRequest {
@@ -69,11 +75,13 @@ export class Checkpointer {
   async open(): Promise<void> {
     const { name, guarantee, warn } = this.#options;
     let warned = false;
-    const persistence = statePersistence(this.#state, this.#backend, name, (message) => {
+    const warnOnce = (message: string) => {
       warned = true;
       warn(message);
-    });
-    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence });
+    };
+    const persistence = this.#options.persistence?.(() => this.snapshot(0)) ?? statePersistence(this.#state, this.#backend, name, warnOnce);
+    const { transactionalId } = this.#options;
+    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence, ...(transactionalId === undefined ? {} : { transactionalId }) });
     const saved = await this.#coordinator.recover();
     this.#checkpointId = saved?.id ?? 0;
     const parts = { name, plan: this.#topology.plan, stages: this.#topology.stages, state: this.#state };
@@ -151,6 +159,7 @@ export class Checkpointer {
     else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
+    await this.#options.afterCommit?.(offsets);
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */

@@ -3,12 +3,15 @@
  * the hand-over is a direct call into the owner's input queue; a Kafka backend supplies an
  * exchange through a repartition topic behind the same interface.
  */
+import type { OutgoingRecord } from '../backend/index.ts';
 import { partitionForKey } from '../core/index.ts';
 import { type Element, encodeKey, type RecordErrorHandler } from '../operators/index.ts';
 
 export interface Exchange {
   /** Keys each element with the keyBy function and hands it to the owner of the key. */
   send(elements: Element[]): void;
+  /** The sending operator's watermark now (after each advance); an exchange between processes forwards it. */
+  watermark?(watermark: number): void;
 }
 
 /** What an exchange is built from; a Kafka backend's factory writes to a repartition topic instead. */
@@ -19,6 +22,11 @@ export interface ExchangeSpec {
   /** The tasks of the keyed stage, by key partition. */
   targets: ElementQueue[];
   onError: RecordErrorHandler;
+  /** The sending task's stage and partition (an exchange between processes names them in its watermark markers). */
+  fromStage?: number;
+  task?: number;
+  /** The job's output of the current checkpoint (an exchange between processes writes into the transaction). */
+  output?: (topic: string, record: OutgoingRecord) => void;
 }
 
 export type ExchangeFactory = (spec: ExchangeSpec) => Exchange;

@@ -5,10 +5,11 @@
  * at a time when a test driver steps it (stepping.ts).
  */
 import type { Guarantee, LogicalGraph, OnError } from '../api/index.ts';
-import type { LogBackend } from '../backend/index.ts';
+import type { LogBackend, TopicPartitionOffset } from '../backend/index.ts';
 import type { Codec } from '../core/index.ts';
 import { SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan } from '../plan/index.ts';
+import type { JobSnapshot, StatePersistence } from '../checkpoint/index.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
 import { Checkpointer, type SavepointRequest } from './checkpointer.ts';
 import { ErrorRouter } from './errors.ts';
@@ -45,6 +46,14 @@ export interface JobOptions {
   fromSavepoint?: string;
   /** Operators whose saved state a savepoint restore leaves behind. */
   dropState?: string[];
+  /** Scale-out: the tasks (partitions) this process runs; keyed stages read repartition topics. */
+  assigned?: ReadonlySet<number>;
+  /** How checkpoints are saved and found (default by the state backend); `blank` is the job's state before any restore. */
+  persistence?: (blank: () => JobSnapshot) => StatePersistence;
+  /** The transactional id of exactly-once commits (default the app's name). */
+  transactionalId?: string;
+  /** Called after each checkpoint committed, with the source offsets it committed. */
+  afterCommit?: (offsets: TopicPartitionOffset[]) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -75,6 +84,7 @@ export class Job implements SteppedJob {
   /** Late records the restored operators had counted before this run. */
   #lateBefore = 0;
   #stopped = false;
+  #interrupted = false;
   #wake: (() => void) | undefined;
   readonly #steps = new StepQueue();
   /** Savepoints asked for (app.savepoint()), taken after the current round. */
@@ -121,15 +131,29 @@ export class Job implements SteppedJob {
       clock,
       ...(options.codec === undefined ? {} : { codec: options.codec }),
       ...(options.exchanges === undefined ? {} : { exchanges: options.exchanges }),
+      ...(options.assigned === undefined ? {} : { assigned: options.assigned }),
+      output: (topic, record) => this.#buffer.append(topic, record),
     });
     this.#topology = topology;
     const probe = new JobProbe({ name: options.name, plan: this.plan, stages: topology.stages, deadLetters: () => this.#errors.count, written: () => this.#written }, clock);
     this.#probe = probe;
     this.#rounds = new Rounds(topology, backend, probe, clock, options.batchSize ?? 1000);
     const warn = options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
-    const { name, guarantee, checkpointIntervalMs, dataDir, fromSavepoint, dropState } = options;
+    const { name, guarantee, checkpointIntervalMs, dataDir, fromSavepoint, dropState, persistence, transactionalId, afterCommit } = options;
     this.#checkpointer = new Checkpointer(
-      { name, guarantee, checkpointIntervalMs, clock, warn, ...(dataDir === undefined ? {} : { dataDir }), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined ? {} : { dropState }) },
+      {
+        name,
+        guarantee,
+        checkpointIntervalMs,
+        clock,
+        warn,
+        ...(dataDir === undefined ? {} : { dataDir }),
+        ...(fromSavepoint === undefined ? {} : { fromSavepoint }),
+        ...(dropState === undefined ? {} : { dropState }),
+        ...(persistence === undefined ? {} : { persistence }),
+        ...(transactionalId === undefined ? {} : { transactionalId }),
+        ...(afterCommit === undefined ? {} : { afterCommit }),
+      },
       topology,
       backend,
       this.#state,
@@ -159,6 +183,11 @@ export class Job implements SteppedJob {
       const read = await rounds.round();
       await checkpointer.maybeCommit(false);
       await this.#serveSavepoints();
+      if (this.#interrupted) {
+        // Scale-out: the tasks are revoked; commit what was processed (not a final checkpoint) and hand them over.
+        await checkpointer.maybeCommit(true);
+        return this.#summary();
+      }
       if (rounds.done) break;
       // Nothing moved (records below the end not readable yet): wait for the log, never spin.
       if (read === 0 && topology.position() === before) await this.#waitForData();
@@ -241,6 +270,20 @@ export class Job implements SteppedJob {
     const waiting = this.#savepoints;
     this.#savepoints = [];
     return this.#checkpointer!.serveSavepoints(waiting);
+  }
+
+  /**
+   * Asks a running job to finish its round, commit and return, as `stop()`, and a bounded run
+   * too, before its end (its checkpoint is not final): the process's tasks move to another
+   * process (a rebalance). `interrupted` tells it happened.
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.stop();
+  }
+
+  get interrupted(): boolean {
+    return this.#interrupted;
   }
 
   /** Asks a running `runUnbounded()` to finish its round, commit and return. */

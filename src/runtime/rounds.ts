@@ -34,17 +34,17 @@ export class Rounds {
    * by then fires, and nothing later.
    */
   async bound(until?: number): Promise<void> {
-    for (const stage of this.#topology.stages) {
-      if (stage.sources.length === 0) continue;
-      const ends = await this.#backend.endOffsets(stage.sources[0].topic);
-      for (const source of stage.sources) {
-        source.end = ends[source.partition];
-        source.until = until;
-        // A partition with nothing to read ends at once, so it never holds the watermark back.
-        if (source.done) {
-          endSource(source);
-          stage.activity(source.partition);
-        }
+    const ends = new Map<string, number[]>();
+    for (const { stage, source } of this.#topology.sources()) {
+      if (!source.endsAtOffset) continue;
+      let topicEnds = ends.get(source.topic);
+      if (topicEnds === undefined) ends.set(source.topic, (topicEnds = await this.#backend.endOffsets(source.topic)));
+      source.end = topicEnds[source.partition];
+      source.until = until;
+      // A partition with nothing to read ends at once, so it never holds the watermark back.
+      if (source.done) {
+        endSource(source);
+        stage.activity(source.partition);
       }
     }
   }
@@ -62,16 +62,18 @@ export class Rounds {
     for (const entry of this.#topology.sources()) if (!entry.source.done) pending.push(entry);
     const fetched = await Promise.all(pending.map(({ source: s }) => this.#backend.fetch(s.topic, s.partition, s.offset, Math.min(batchSize, s.end - s.offset))));
     let read = 0;
+    let input = 0;
     pending.forEach(({ stage, source }, i) => {
       const { records, nextOffset } = fetched[i];
       source.offset = nextOffset;
       read += records.length;
+      if (source.endsAtOffset) input += records.length; // the app's input, not what crossed a repartition topic
       this.#probe.fetched(source, records.length, records[0]?.timestamp); // metrics
       stage.tasks[source.partition].push(source.toElements(records));
       if (source.done) endSource(source);
       if (records.length > 0 || source.done) stage.activity(source.partition);
     });
-    this.records += read;
+    this.records += input;
     const topology = this.#topology;
     topology.propagate();
     const now = this.#clock();

@@ -33,11 +33,11 @@ export class SourcePartition {
   /** Bounded runs up to an event time: the partition ends before its first record later than this. */
   until: number | undefined;
 
-  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler, changelog = false) {
+  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler, changelog = false, generator?: BoundedOutOfOrderness) {
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;
-    this.generator = createGenerator(time.watermark);
+    this.generator = generator ?? createGenerator(time.watermark);
     this.#timestamp = time.timestamp;
     this.#codec = codec;
     this.#operator = operator;
@@ -47,6 +47,11 @@ export class SourcePartition {
 
   get done(): boolean {
     return this.offset >= this.end;
+  }
+
+  /** A bounded run ends the partition at its end offset (a repartition partition ends by its watermark markers). */
+  get endsAtOffset(): boolean {
+    return true;
   }
 
   /**

@@ -41,8 +41,9 @@ export class StageRuntime {
     return this.plan.id;
   }
 
+  /** A source stage, or a keyed stage reading a repartition topic (scale-out), which runs as one. */
   get isSource(): boolean {
-    return this.plan.entry.kind === 'source';
+    return this.plan.entry.kind === 'source' || this.sources.length > 0;
   }
 
   /** Makes this stage read `upstream`'s partitions (once per upstream stage, before the first round). */

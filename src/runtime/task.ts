@@ -139,7 +139,10 @@ export class Task implements ElementQueue {
         slot.watermark = Math.max(slot.watermark, forwarded);
         this.#flush(i);
       }
-      if (slot.exchanges.length > 0) leaving = Math.min(leaving, slot.watermark);
+      if (slot.exchanges.length > 0) {
+        leaving = Math.min(leaving, slot.watermark);
+        for (const exchange of slot.exchanges) exchange.watermark?.(slot.watermark);
+      }
     }
     return leaving;
   }

@@ -3,13 +3,14 @@
  * partition, the exchanges between them, the frontiers over each stage's upstream partitions,
  * and the source partitions positioned at the group's committed offsets.
  */
-import type { LogBackend, TopicPartitionOffset } from '../backend/index.ts';
+import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backend/index.ts';
 import { stateShape } from '../checkpoint/index.ts';
 import { type Codec, jsonCodec, SluiceError } from '../core/index.ts';
 import type { RecordErrorHandler } from '../operators/index.ts';
 import type { PhysicalPlan, Stage } from '../plan/index.ts';
 import type { StateBackend } from '../state/index.ts';
 import { type ExchangeFactory, inProcessExchanges } from './exchange.ts';
+import { repartitionSources, repartitionTopic } from './repartition.ts';
 import { buildOperator, type OperatorEnv } from './operators.ts';
 import { SourcePartition } from './source.ts';
 import { StageRuntime } from './stage.ts';
@@ -29,6 +30,13 @@ export interface TopologyOptions {
   clock: () => number;
   codec?: Codec;
   exchanges?: ExchangeFactory;
+  /** The job's output of the current checkpoint, for exchanges that write into it. */
+  output?: (topic: string, record: OutgoingRecord) => void;
+  /**
+   * Scale-out: the tasks (partitions) this process runs; the others exist but read nothing and
+   * commit nothing. Keyed stages then read their repartition topics (repartition.ts) as sources.
+   */
+  assigned?: ReadonlySet<number>;
 }
 
 export class Topology {
@@ -39,11 +47,16 @@ export class Topology {
   /** Per source topic, the partitions the group had committed when the job opened. */
   readonly committed: ReadonlyMap<string, ReadonlyMap<number, number>>;
 
-  private constructor(plan: PhysicalPlan, stages: StageRuntime[], timed: Task[], committed: Map<string, Map<number, number>>) {
+  /** Scale-out: the partitions this process runs (undefined: all). */
+  readonly assigned: ReadonlySet<number> | undefined;
+
+  private constructor(plan: PhysicalPlan, stages: StageRuntime[], timed: Task[], committed: Map<string, Map<number, number>>, assigned: ReadonlySet<number> | undefined) {
     this.plan = plan;
     this.stages = stages;
     this.timed = timed;
-    this.committed = committed;
+    this.assigned = assigned;
+    // Only the assigned partitions' offsets are this process's to judge (lost state, older checkpoints).
+    this.committed = assigned === undefined ? committed : new Map([...committed].map(([topic, offsets]) => [topic, new Map([...offsets].filter(([p]) => assigned.has(p)))]));
   }
 
   /** Creates sink topics, tasks and exchanges, and positions every source at the group's committed offset. */
@@ -78,18 +91,21 @@ export class Topology {
     }
     for (const stage of plan.stages) connect(options, stage, stages);
     for (const stage of stages) {
+      // A keyed stage reading a repartition topic gets its watermarks from the markers in it.
+      if (stage.isSource) continue;
       for (const upstream of stage.plan.upstream) {
         const entry = plan.stages[upstream].entry;
         const idleTimeoutMs = entry.kind === 'source' ? entry.time.watermark.idleTimeoutMs : undefined;
         stage.readFrom(stages[upstream], idleTimeoutMs === undefined ? {} : { idleTimeoutMs, clock: options.clock });
       }
     }
-    return new Topology(plan, stages, timed, committed);
+    return new Topology(plan, stages, timed, committed, options.assigned);
   }
 
-  /** Every source partition, stage by stage. */
+  /** Every source partition this process runs, stage by stage. */
   *sources(): Iterable<{ stage: StageRuntime; source: SourcePartition }> {
-    for (const stage of this.stages) for (const source of stage.sources) yield { stage, source };
+    const assigned = this.assigned;
+    for (const stage of this.stages) for (const source of stage.sources) if (assigned === undefined || assigned.has(source.partition)) yield { stage, source };
   }
 
   /** Sum of the read positions, to tell whether a round moved. */
@@ -139,7 +155,8 @@ function connect(options: TopologyOptions, stage: Stage, stages: StageRuntime[])
       if (entry.kind !== 'keyBy') continue;
       for (const task of stages[stage.id].tasks) {
         const factory = options.exchanges ?? inProcessExchanges;
-        task.connect(index, factory({ name: entry.name, keyFn: entry.fn, targets: [...stages[target].tasks], onError: options.onError }));
+        const output = options.output === undefined ? {} : { output: options.output };
+        task.connect(index, factory({ name: entry.name, keyFn: entry.fn, targets: [...stages[target].tasks], onError: options.onError, fromStage: stage.id, task: task.index, ...output }));
       }
     }
   });
@@ -147,7 +164,7 @@ function connect(options: TopologyOptions, stage: Stage, stages: StageRuntime[])
 
 async function openSources(options: TopologyOptions, stage: Stage, n: number, committedOut: Map<string, Map<number, number>>): Promise<SourcePartition[]> {
   const entry = stage.entry;
-  if (entry.kind !== 'source') return [];
+  if (entry.kind !== 'source') return options.assigned === undefined ? [] : openRepartitionSources(options, stage, n, committedOut);
   const { backend } = options;
   const start = await backend.startOffsets(entry.topic);
   const committed = await backend.committedOffsets(options.name, entry.topic);
@@ -158,4 +175,19 @@ async function openSources(options: TopologyOptions, stage: Stage, n: number, co
     sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? options.codec ?? jsonCodec, entry.name, options.onError, entry.changelog === true));
   }
   return sources;
+}
+
+/** Scale-out: a keyed stage's task p reads partition p of its repartition topic, from the group's committed offset. */
+async function openRepartitionSources(options: TopologyOptions, stage: Stage, n: number, committedOut: Map<string, Map<number, number>>): Promise<SourcePartition[]> {
+  const { backend, plan } = options;
+  const topic = repartitionTopic(options.name, stage.entry.name);
+  // Records carry event times, which Kafka's time retention would judge: the topic keeps them (and is reset with the app).
+  await backend.ensureTopic(topic, n, { keepForever: true });
+  const start = await backend.startOffsets(topic);
+  const committed = await backend.committedOffsets(options.name, topic);
+  committedOut.set(topic, committed);
+  // A silent upstream task stops holding the watermark back after its source's idle timeout.
+  const idle = stage.upstream.map((u) => plan.stages[u].entry).map((e) => (e.kind === 'source' ? e.time.watermark.idleTimeoutMs : undefined));
+  const idleTimeoutMs = idle.every((t) => t !== undefined) ? Math.max(...(idle as number[])) : undefined;
+  return repartitionSources(options.name, stage, n, committed, start, idleTimeoutMs === undefined ? {} : { idleTimeoutMs, clock: options.clock }, options.onError);
 }

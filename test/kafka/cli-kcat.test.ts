@@ -59,7 +59,9 @@ void test('what kcat writes, a pipeline run with `sluice run FILE --kafka` proce
   const id = randomUUID().slice(0, 8);
   const input = `clicks-in-${id}`;
   const output = `clicks-out-${id}`;
-  await ok(['topic', 'create', input, '--partitions', '3', '--kafka', bootstrap!]);
+  // Event times from 2023: Kafka's time retention (7 days) would delete them at its next check.
+  await ok(['topic', 'create', input, '--partitions', '3', '--retention-ms', '-1', '--kafka', bootstrap!]);
+  await ok(['topic', 'create', output, '--partitions', '3', '--retention-ms', '-1', '--kafka', bootstrap!]);
   // kcat places keyed records with librdkafka's consistent_random partitioner unless told murmur2 (Kafka's Java default).
   const records = Array.from({ length: 12 }, (_, i) => `/p${i % 3}\t${JSON.stringify({ url: `/p${i % 3}`, action: 'click', ts: 1_700_000_000_000 + i * 60_000 })}`).join('\n');
   const produced = spawnSync('kcat', ['-b', bootstrap!, '-P', '-t', input, '-K', '\t', '-X', 'partitioner=murmur2_random'], { input: `${records}\n`, encoding: 'utf8', timeout: 60_000 });

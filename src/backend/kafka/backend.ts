@@ -8,7 +8,7 @@
  * Where Kafka differs from the embedded log, by its own semantics (the contract suite lists
  * them): no prepared transactions; compaction and retention run on the broker's schedule.
  */
-import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTransactionsV0, fetchV15 } from '@platformatic/kafka';
+import { Admin, type Broker, type ClusterMetadata, ConnectionPool, describeTransactionsV0, fetchV15, offsetCommitV9, type RecordsBatch } from '@platformatic/kafka';
 import { partitionForKey, SluiceError } from '../../core/index.ts';
 import type { BackendWriter, FetchResult, LogBackend, OutgoingRecord, TopicPartitionOffset } from '../types.ts';
 import { committedRecords } from './batches.ts';
@@ -21,17 +21,32 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const READ_COMMITTED = 1;
 const EARLIEST = -2n;
 const LATEST = -1n;
-/** Bytes per partition a read asks for: enough for a round's batch of small records. */
+/** The most bytes per partition a read asks for. */
 const FETCH_BYTES = 4 << 20;
+/** The fewest: the broker returns at least one whole batch anyway. */
+const MIN_FETCH_BYTES = 16 << 10;
 /** Long.MAX_VALUE: no bound on how far a record timestamp may be from the broker's clock. */
 const ANY_TIME = '9223372036854775807';
 /** How long a transaction's markers may take to be written before commit gives up waiting. */
 const SETTLE_MS = 30_000;
+/** How long a group member waits for offsets another process's transaction holds (its transaction timeout bounds it). */
+const STABLE_MS = 70_000;
 
 interface TopicInfo {
   id: string;
   partitions: number;
   leaders: { node: number; epoch: number }[];
+}
+
+/** A read waiting to go out with the others asked for in the same turn of the event loop. */
+interface PendingFetch {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxRecords: number;
+  info: TopicInfo;
+  resolve: (result: FetchResult) => void;
+  reject: (error: unknown) => void;
 }
 
 /** A group membership a process holds (scale-out), for transactional offset commits. */
@@ -48,6 +63,9 @@ export class KafkaBackend implements LogBackend {
   readonly #brokers = new Map<number, Broker>();
   readonly #coordinators = new Map<string, number>();
   readonly #writers = new Set<BackendWriter>();
+  #fetches: PendingFetch[] = [];
+  /** Per topic, the bytes a record took in the last fetch: a read asks for about what it keeps (the rest would be decoded and dropped). */
+  readonly #recordBytes = new Map<string, number>();
   #spread = 0;
   #closed = false;
   /** Set by a process that joined the app's consumer group (scale-out). */
@@ -61,7 +79,7 @@ export class KafkaBackend implements LogBackend {
     this.#waits = new LongPollWaits(this.#clientId);
   }
 
-  async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean } = {}): Promise<number> {
+  async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean; keepForever?: boolean } = {}): Promise<number> {
     this.#checkOpen();
     checkTopicName(topic);
     const known = await this.#topic(topic, true).catch((error: unknown) => {
@@ -72,7 +90,10 @@ export class KafkaBackend implements LogBackend {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}': partitions must be an integer of at least 1, got ${partitions}`);
     }
-    await this.createTopic(topic, partitions, options.compact ? { 'cleanup.policy': 'compact' } : {}).catch((error: unknown) => {
+    const configs: Record<string, string> = {};
+    if (options.compact) configs['cleanup.policy'] = 'compact';
+    if (options.keepForever) Object.assign(configs, { 'retention.ms': '-1', 'retention.bytes': '-1' });
+    await this.createTopic(topic, partitions, configs).catch((error: unknown) => {
       if (error instanceof SluiceError && error.code === 'TOPIC_EXISTS') return; // created meanwhile by another process
       throw error;
     });
@@ -125,16 +146,83 @@ export class KafkaBackend implements LogBackend {
     return found.map((offset, p) => (offset < 0 ? end[p] : offset));
   }
 
-  /** Reads committed records; an offset deleted by retention continues from the log start (earliest reset). */
+  /**
+   * Reads committed records; an offset deleted by retention continues from the log start
+   * (earliest reset). Reads asked for together (the round loop reads every partition at once)
+   * go as one Fetch request per broker; any error there has each read retried on its own.
+   */
   async fetch(topic: string, partition: number, offset: number, maxRecords: number): Promise<FetchResult> {
     this.#checkOpen();
     const info = await this.#partition(topic, partition);
+    return new Promise((resolve, reject) => {
+      this.#fetches.push({ topic, partition, offset, maxRecords, info, resolve, reject });
+      if (this.#fetches.length === 1) setImmediate(() => void this.#flushFetches());
+    });
+  }
+
+  async #flushFetches(): Promise<void> {
+    const queued = this.#fetches;
+    this.#fetches = [];
+    const byLeader = new Map<number, PendingFetch[]>();
+    for (const f of queued) {
+      const node = f.info.leaders[f.partition].node;
+      byLeader.set(node, [...(byLeader.get(node) ?? []), f]);
+    }
+    await Promise.all([...byLeader].map(([node, group]) => this.#fetchTogether(node, group)));
+  }
+
+  async #fetchTogether(node: number, group: PendingFetch[]): Promise<void> {
+    const one = (f: PendingFetch) => this.#fetchOne(f.topic, f.partition, f.offset, f.maxRecords, f.info).then(f.resolve, f.reject);
+    if (group.length === 1 || this.#closed) {
+      await Promise.all(group.map(one));
+      return;
+    }
+    try {
+      const topics = new Map<string, { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; partitionMaxBytes: number }[]>();
+      let total = 0;
+      for (const f of group) {
+        const bytes = this.#fetchBytes(f.topic, f.maxRecords);
+        total += bytes;
+        const list = topics.get(f.info.id) ?? [];
+        list.push({ partition: f.partition, currentLeaderEpoch: f.info.leaders[f.partition].epoch, fetchOffset: BigInt(f.offset), lastFetchedEpoch: -1, partitionMaxBytes: bytes });
+        topics.set(f.info.id, list);
+      }
+      const connection = await this.#reads.get(this.#broker(node));
+      const response = await fetchV15.api.async(connection, 0, 0, total, READ_COMMITTED, 0, -1, [...topics].map(([topicId, partitions]) => ({ topicId, partitions })), [], '');
+      for (const f of group) {
+        const data = response.responses.find((t) => t.topicId === f.info.id)?.partitions.find((p) => p.partitionIndex === f.partition);
+        f.resolve(data === undefined ? { records: [], nextOffset: f.offset } : this.#committed(f.topic, data, f.offset, f.maxRecords));
+      }
+    } catch {
+      // One partition's trouble (a moved leader, an offset out of range) fails the whole request: each read on its own handles it.
+      await Promise.all(group.map(one));
+    }
+  }
+
+  /** Bytes to ask for: about what `maxRecords` records of the topic took last time (the rest would be decoded and dropped). */
+  #fetchBytes(topic: string, maxRecords: number): number {
+    return Math.min(FETCH_BYTES, Math.max(MIN_FETCH_BYTES, Math.ceil(maxRecords * (this.#recordBytes.get(topic) ?? 256) * 1.25)));
+  }
+
+  #committed(topic: string, data: { records?: RecordsBatch[] | null; abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null }, offset: number, maxRecords: number): FetchResult {
+    const result = committedRecords(data.records ?? [], data.abortedTransactions, offset, maxRecords);
+    if (result.records.length > 0) {
+      let size = 0;
+      for (const r of result.records) size += 70 + (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+      this.#recordBytes.set(topic, size / result.records.length);
+    }
+    return result;
+  }
+
+  async #fetchOne(topic: string, partition: number, offset: number, maxRecords: number, info: TopicInfo): Promise<FetchResult> {
+    this.#checkOpen();
     for (let attempt = 0; ; attempt++) {
       const leader = info.leaders[partition];
       const connection = await kafkaCall(`connecting to the leader of ${topic}/${partition}`, () => this.#reads.get(this.#broker(leader.node)));
       let response: Awaited<ReturnType<typeof fetchV15.api.async>>;
       try {
-        response = await fetchV15.api.async(connection, 0, 0, FETCH_BYTES, READ_COMMITTED, 0, -1, [{ topicId: info.id, partitions: [{ partition, currentLeaderEpoch: leader.epoch, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, partitionMaxBytes: FETCH_BYTES }] }], [], '');
+        const bytes = this.#fetchBytes(topic, maxRecords);
+        response = await fetchV15.api.async(connection, 0, 0, bytes, READ_COMMITTED, 0, -1, [{ topicId: info.id, partitions: [{ partition, currentLeaderEpoch: leader.epoch, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, partitionMaxBytes: bytes }] }], [], '');
       } catch (error) {
         const name = kafkaErrorName(error);
         if (name === 'OFFSET_OUT_OF_RANGE') {
@@ -154,7 +242,7 @@ export class KafkaBackend implements LogBackend {
       }
       const data = response.responses[0]?.partitions[0];
       if (data === undefined) return { records: [], nextOffset: offset };
-      return committedRecords(data.records ?? [], data.abortedTransactions, offset, maxRecords);
+      return this.#committed(topic, data, offset, maxRecords);
     }
   }
 
@@ -169,8 +257,13 @@ export class KafkaBackend implements LogBackend {
     checkGroup(group);
     const info = await this.#topic(topic, false);
     const partitionIndexes = Array.from({ length: info.partitions }, (_, p) => p);
-    // Not requireStable: offsets an open transaction holds are left out (not waited for); a commit waits for its markers (writer.ts), so they count once it returns.
-    const [answer] = await kafkaCall(`reading the offsets of group '${group}'`, () => this.admin.listConsumerGroupOffsets({ groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes }] }], requireStable: false }));
+    // A group member (scale-out) reads stable offsets (KIP-447): offsets a transaction of another
+    // process still holds (a process that lost the task, committing) are waited for, so the new
+    // owner starts where that commit leaves off. Otherwise they are left out (not waited for);
+    // a commit waits for its markers (writer.ts), so they count once it returns.
+    const requireStable = this.groupMembership?.(group) !== undefined;
+    const read = () => this.admin.listConsumerGroupOffsets({ groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes }] }], requireStable });
+    const [answer] = await kafkaCall(`reading the offsets of group '${group}'`, () => retryWhile(read, (error) => kafkaErrorName(error) === 'UNSTABLE_OFFSET_COMMIT', STABLE_MS));
     const offsets = new Map<number, number>();
     for (const t of answer?.topics ?? []) {
       for (const p of t.partitions) if (p.committedOffset >= 0n) offsets.set(p.partitionIndex, Number(p.committedOffset));
@@ -186,7 +279,29 @@ export class KafkaBackend implements LogBackend {
       list.push({ partition, offset: BigInt(offset) });
       byTopic.set(topic, list);
     }
-    await kafkaCall(`committing the offsets of group '${group}'`, () => this.admin.alterConsumerGroupOffsets({ groupId: group, topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })) }));
+    const member = this.groupMembership?.(group);
+    if (member === undefined) {
+      await kafkaCall(`committing the offsets of group '${group}'`, () => this.admin.alterConsumerGroupOffsets({ groupId: group, topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })) }));
+      return;
+    }
+    // A member commits with its generation: the group refuses a commit of a member it dropped (a zombie).
+    const connection = await kafkaCall('connecting to the group coordinator', async () => this.#reads.get(await this.groupCoordinator(group)));
+    const topics = [...byTopic].map(([name, list]) => ({ name, partitions: list.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: -1, committedMetadata: null })) }));
+    await kafkaCall(`committing the offsets of group '${group}'`, () => offsetCommitV9.api.async(connection, group, member.generationId, member.memberId, null, topics));
+  }
+
+  /** Deletes each partition's records before the given offset (Kafka's DeleteRecords). */
+  async deleteRecordsBefore(offsets: TopicPartitionOffset[]): Promise<void> {
+    const byTopic = new Map<string, { partition: number; offset: bigint }[]>();
+    for (const { topic, partition, offset } of offsets) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset: BigInt(offset) }]);
+    await kafkaCall('deleting consumed records', () => this.admin.deleteRecords({ topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }));
+  }
+
+  /** The topics a group has committed offsets for. */
+  async groupTopics(group: string): Promise<string[]> {
+    checkGroup(group);
+    const [answer] = await kafkaCall(`reading the offsets of group '${group}'`, () => this.admin.listConsumerGroupOffsets({ groups: [group] }));
+    return (answer?.topics ?? []).map((t) => t.name).sort();
   }
 
   /** Forgets a group's committed offsets (`sluice app reset` on Kafka); a group with active members is refused by Kafka. */
@@ -262,6 +377,19 @@ export class KafkaBackend implements LogBackend {
       if (state === 'PrepareCommit' || state === 'PrepareAbort' || state === 'PrepareEpochFence') throw new Error(`transaction ${state}`);
     };
     await kafkaCall(`waiting for the markers of transactional id '${transactionalId}'`, () => retryWhile(describe, (error) => error instanceof Error && /^transaction Prepare/.test(error.message), SETTLE_MS));
+  }
+
+  /** The broker coordinating `group` (its members join and heartbeat there). */
+  async groupCoordinator(group: string): Promise<Broker> {
+    checkGroup(group);
+    const node = await this.#coordinator(group);
+    if (!this.#brokers.has(node)) for (const [id, broker] of (await kafkaCall('reading the cluster metadata', () => this.admin.metadata({ topics: [] }))).brokers) this.#brokers.set(id, broker);
+    return this.#broker(node);
+  }
+
+  /** Forgets where a group's coordinator is (it moved: NOT_COORDINATOR). */
+  forgetCoordinator(group: string): void {
+    this.#coordinators.delete(group);
   }
 
   async #coordinator(group: string): Promise<number> {

@@ -31,6 +31,9 @@ export interface WriterContext {
   groupMember?(group: string): { generationId: number; memberId: string } | undefined;
 }
 
+/** How long the coordinator lets a transaction stay open before aborting it (a process that died mid-commit holds readers back this long). */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
 export class KafkaWriter implements BackendWriter {
   readonly #producer: Producer;
   readonly #context: WriterContext;
@@ -53,6 +56,9 @@ export class KafkaWriter implements BackendWriter {
       bootstrapBrokers: context.brokers,
       idempotent: true,
       autocreateTopics: false,
+      // The client's request timeout is also the transaction timeout it registers (InitProducerId):
+      // a commit with a large round of output may take longer than its 5 s default.
+      timeout: TRANSACTION_TIMEOUT_MS,
       ...(transactionalId === undefined ? {} : { transactionalId }),
     });
     const writer = new KafkaWriter(producer, context, transactionalId);
