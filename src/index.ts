@@ -15,6 +15,9 @@ export type {
   OnError,
   ProcessContext,
   ProcessFunction,
+  Sink,
+  SinkBatch,
+  SinkContext,
   SourceOptions,
   StageOptions,
   Timers,
@@ -23,6 +26,7 @@ export type {
   WindowStageOptions,
 } from './api/index.ts';
 export { KeyedStream, Stream, WindowedStream, WindowResultStream } from './api/index.ts';
+export { type FileSinkOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresSinkOptions, sinks } from './connectors/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';

@@ -5,6 +5,7 @@
  */
 import type { Codec } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
+import type { Sink } from './connector.ts';
 
 export type NodeId = number;
 
@@ -64,7 +65,9 @@ export type LogicalNode =
   | (Base & { kind: 'union'; inputs: NodeId[] })
   | (Base & { kind: 'side'; input: NodeId; tag: string })
   | (Base & { kind: 'sink'; input: NodeId; topic: string; codec?: Codec })
-  | (Base & { kind: 'print'; input: NodeId; prefix: string });
+  | (Base & { kind: 'print'; input: NodeId; prefix: string })
+  /** A sink outside the log (files, Parquet, Postgres, a user's): joins checkpoints through its hooks. */
+  | (Base & { kind: 'connectorSink'; input: NodeId; sink: Sink });
 
 export type NodeKind = LogicalNode['kind'];
 
@@ -87,5 +90,5 @@ export function isStateful(node: LogicalNode): boolean {
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */
 export function describeGraph(graph: LogicalGraph): unknown[] {
-  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : typeof v === 'function' ? 'fn' : v))));
+  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : k === 'sink' ? v.describe : typeof v === 'function' ? 'fn' : v))));
 }

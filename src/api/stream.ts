@@ -6,6 +6,7 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
+import { isSink, missingSinkHooks, type Sink } from './connector.ts';
 import type { AggregateSpec, NodeId } from './graph.ts';
 import type { ProcessFunction } from './process.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
@@ -127,8 +128,25 @@ export class Stream<T> {
     return new Stream(this.builder, this.builder.add({ kind: 'side', input: this.nodeId, tag }, options.name));
   }
 
-  /** Writes each value to a topic (as JSON unless a codec is given), keyed by the key of the last keyed stage. */
-  to(topic: string, options: StageOptions & { codec?: Codec<T> } = {}): void {
+  /**
+   * Writes each value to a topic (as JSON unless a codec is given), keyed by the key of the last
+   * keyed stage; or to a sink outside the log, which commits with each checkpoint.
+   * @example
+   * results.to('clicks-per-url');
+   * rows.to(sinks.postgres({ url, table: 'user_clicks', key: ['user_id', 'window_start'] }));
+   */
+  to(topic: string, options?: StageOptions & { codec?: Codec<T> }): void;
+  to(sink: Sink<T>, options?: StageOptions): void;
+  to(target: string | Sink<T>, options: StageOptions & { codec?: Codec<T> } = {}): void {
+    if (typeof target === 'object' && target !== null) {
+      if (!isSink(target)) {
+        throw new SluiceError('INVALID_ARGUMENT', `to() takes a topic name or a sink; this object lacks ${missingSinkHooks(target).join(', ')}; write .to(sinks.file({ path: 'out/alerts.jsonl' })) or see the Sink interface`);
+      }
+      checkOptions(options, 'to()', "{ name: 'clicks-to-postgres' }");
+      this.builder.add({ kind: 'connectorSink', input: this.nodeId, sink: target as Sink }, options.name);
+      return;
+    }
+    const topic = target;
     checkTopic(topic, 'to()');
     const codec = checkCodec(options.codec, 'to()');
     this.builder.add({ kind: 'sink', input: this.nodeId, topic, ...(codec ? { codec } : {}) }, options.name);

@@ -34,6 +34,8 @@ export interface JobSnapshot {
   sources: Array<Array<{ offset: number; generator: { maxSeen: number; ended: boolean } }>>;
   /** Per stage and task, the watermark it last forwarded through its exchanges. */
   leaving: number[][];
+  /** Write-ahead sinks (`Sink.writeAhead`): this checkpoint's records per sink, handed back on recovery. */
+  sinks?: Record<string, unknown[]>;
 }
 
 export function encodeSnapshot(snapshot: JobSnapshot): Uint8Array {

@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'STORE_UNAVAILABLE',
   'APP_RUNNING',
   'METADATA_CORRUPT',
+  'SINK_FAILED',
+  'SOURCE_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -19,6 +19,8 @@ function describeNode(node: LogicalNode): string {
       return `running ${node.aggregate.kind} per key`;
     case 'sink':
       return `to '${node.topic}'`;
+    case 'connectorSink':
+      return `to ${node.sink.describe}`;
     case 'print':
       return 'print';
     case 'side':

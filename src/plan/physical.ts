@@ -45,7 +45,7 @@ export function lateSinkNode(window: LogicalNode & { kind: 'window' }, topic: st
 
 export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const nodes = graph.nodes;
-  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput))) {
+  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'connectorSink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput))) {
     throw new SluiceError('INVALID_PLAN', 'the pipeline writes nowhere; end each stream with .to(topic) or .print()');
   }
   const live = liveNodes(graph);

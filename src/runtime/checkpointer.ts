@@ -11,6 +11,7 @@ import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backen
 import { CheckpointCoordinator, type JobSnapshot, listSavepoints, readSavepoint, stateShape, statePersistence, writeSavepoint } from '../checkpoint/index.ts';
 import { SluiceError } from '../core/index.ts';
 import type { StateBackend } from '../state/index.ts';
+import type { ConnectorSinks } from './connector-sinks.ts';
 import { ControlChannel } from './control.ts';
 import type { JobProbe } from './metrics.ts';
 import type { OutputBuffer } from './output-buffer.ts';
@@ -32,6 +33,8 @@ export interface CheckpointerOptions {
   dataDir?: string;
   fromSavepoint?: string;
   dropState?: string[];
+  /** Sinks outside the log (`stream.to(sink)`), checkpoint participants. */
+  sinks?: ConnectorSinks;
 }
 
 export interface SavepointRequest {
@@ -55,6 +58,8 @@ export class Checkpointer {
   readonly #sentEarly = new Map<string, OutgoingRecord[]>();
   /** A bounded run fired everything at watermark +Infinity: its last checkpoint is final. */
   ended = false;
+  /** The run is stopping: its next forced checkpoint is its last (sinks finish what is open). */
+  closing = false;
 
   constructor(options: CheckpointerOptions, topology: Topology, backend: LogBackend, state: StateBackend, buffer: OutputBuffer, probe: JobProbe) {
     this.#options = options;
@@ -73,7 +78,10 @@ export class Checkpointer {
       warned = true;
       warn(message);
     });
-    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence });
+    const sinks = this.#options.sinks;
+    if (sinks !== undefined) await sinks.open(name, guarantee, this.#options.clock, warn);
+    const participants = sinks?.participants() ?? [];
+    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence, participants });
     const saved = await this.#coordinator.recover();
     this.#checkpointId = saved?.id ?? 0;
     const parts = { name, plan: this.#topology.plan, stages: this.#topology.stages, state: this.#state };
@@ -137,16 +145,21 @@ export class Checkpointer {
       await coordinator.sendEarly(early);
       if (this.#probe.active) appendAll(this.#sentEarly, early); // metrics
     }
-    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < MAX_PENDING_OUTPUT && this.#state.pending < MAX_PENDING_STATE) return;
+    const sinks = this.#options.sinks;
+    const sinkPending = sinks?.pending ?? 0;
+    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size + sinkPending < MAX_PENDING_OUTPUT && this.#state.pending < MAX_PENDING_STATE) return;
     this.#lastCommit = now;
-    // Nothing read and nothing to write since the last commit: no empty transaction.
+    // Nothing read and nothing to write since the last commit: no empty transaction (the last one still tells sinks to finish).
     const position = this.#topology.position();
-    if (this.#buffer.size === 0 && position === this.#committedPosition) return;
+    const finishing = force && (this.ended || this.closing) && (sinks?.size ?? 0) > 0;
+    if (this.#buffer.size === 0 && sinkPending === 0 && position === this.#committedPosition && !finishing) return;
     const offsets = this.#topology.offsets();
     const output = this.#buffer.drain();
     // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
     const t0 = performance.now(); // metrics: a checkpoint's time includes taking the snapshot
     const snapshot = this.snapshot(this.#checkpointId + 1);
+    const ahead = sinks?.seal(snapshot.id, this.ended || this.closing, now);
+    if (ahead !== undefined) snapshot.sinks = ahead;
     if (!this.#probe.active) await coordinator.commit(output, offsets, snapshot, now);
     else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;

@@ -11,6 +11,7 @@ import { SluiceError } from '../core/index.ts';
 import { type PhysicalPlan, physicalPlan } from '../plan/index.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
 import { Checkpointer, type SavepointRequest } from './checkpointer.ts';
+import { ConnectorSinks } from './connector-sinks.ts';
 import { ErrorRouter } from './errors.ts';
 import type { ExchangeFactory } from './exchange.ts';
 import { JobProbe } from './metrics.ts';
@@ -66,6 +67,7 @@ export class Job implements SteppedJob {
   readonly #buffer = new OutputBuffer();
   readonly #errors: ErrorRouter;
   readonly #state: StateBackend;
+  readonly #sinks: ConnectorSinks;
   #probe: JobProbe | undefined;
   readonly #driver: JobDriver | undefined;
   #topology: Topology | undefined;
@@ -84,6 +86,7 @@ export class Job implements SteppedJob {
     this.#options = options;
     this.#state = options.state ?? new MemoryStateBackend();
     this.plan = physicalPlan(options.graph);
+    this.#sinks = new ConnectorSinks(this.plan);
     this.#errors = new ErrorRouter(options.name, options.onError, this.#buffer);
     // A test driver steps the job's rounds: it knows of the job from the start, so a step asked
     // for while the job still opens waits for it.
@@ -106,6 +109,13 @@ export class Job implements SteppedJob {
     const env = {
       stores: this.stores,
       sink: { append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record) },
+      connectorSink: (name: string) => {
+        const push = this.#sinks.push(name);
+        return (value: unknown) => {
+          this.#written++;
+          push(value);
+        };
+      },
       onError: this.#errors.handler,
       clock,
       print: options.print ?? ((line: string) => process.stdout.write(`${line}\n`)),
@@ -129,7 +139,7 @@ export class Job implements SteppedJob {
     const warn = options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
     const { name, guarantee, checkpointIntervalMs, dataDir, fromSavepoint, dropState } = options;
     this.#checkpointer = new Checkpointer(
-      { name, guarantee, checkpointIntervalMs, clock, warn, ...(dataDir === undefined ? {} : { dataDir }), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined ? {} : { dropState }) },
+      { name, guarantee, checkpointIntervalMs, clock, warn, ...(dataDir === undefined ? {} : { dataDir }), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined ? {} : { dropState }), ...(this.#sinks.size === 0 ? {} : { sinks: this.#sinks }) },
       topology,
       backend,
       this.#state,
@@ -181,6 +191,7 @@ export class Job implements SteppedJob {
         if (read === 0 && !this.#stopped) await this.#waitForData();
       }
     }
+    checkpointer.closing = true;
     await checkpointer.maybeCommit(true);
     await this.#serveSavepoints();
     return this.#summary();
@@ -256,7 +267,11 @@ export class Job implements SteppedJob {
     for (const w of this.#savepoints) w.reject(new SluiceError('PIPELINE_FAILED', `app '${this.name}' stopped before taking the savepoint`));
     this.#savepoints = [];
     this.#probe?.stopped(); // metrics
-    await this.#checkpointer?.close();
+    try {
+      await this.#checkpointer?.close();
+    } finally {
+      await this.#sinks.close();
+    }
   }
 
   async #waitForData(): Promise<void> {

@@ -3,9 +3,11 @@
  * identities here: decoding happens in the source partition, keying in the exchange.
  */
 import type { AggregateSpec, LogicalNode } from '../api/index.ts';
+import { SluiceError } from '../core/index.ts';
 import {
   type AggregateFunction,
   aggregates,
+  ConnectorSinkOperator,
   FilterOperator,
   FlatMapOperator,
   IdentityOperator,
@@ -28,6 +30,8 @@ export interface OperatorEnv {
   onError: RecordErrorHandler;
   clock: () => number;
   print: (line: string) => void;
+  /** Where a `connectorSink` node's values go (the sink's buffer until the checkpoint). */
+  connectorSink?: (name: string) => (value: unknown) => void;
   /** The operator's keyed table of one kind in the state backend (scoped by operator and task). */
   table?: <V>(kind: string) => KeyedTable<V>;
 }
@@ -74,6 +78,10 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
       return new PrintOperator(node.name, node.prefix, env.print);
+    case 'connectorSink': {
+      if (env.connectorSink === undefined) throw new SluiceError('INVALID_PLAN', `sink '${node.name}' (${node.sink.describe}) needs a job to run it`);
+      return new ConnectorSinkOperator(node.name, env.connectorSink(node.name));
+    }
   }
 }
 

@@ -1,0 +1,8 @@
+/**
+ * connectors: sources and sinks beyond the log. Files (JSON lines, CSV, Parquet) and Postgres,
+ * each a small adapter behind the `Sink` interface of src/api/connector.ts (users write their
+ * own the same way); each joins the checkpoint protocol so its output is exactly-once.
+ */
+export type { FileFormat, ParquetSchema, ParquetType } from './files/formats.ts';
+export type { PostgresSinkOptions } from './postgres/sink.ts';
+export { type FileSinkOptions, type ParquetSinkOptions, sinks } from './sinks.ts';
