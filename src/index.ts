@@ -10,6 +10,7 @@ export type {
   EmitOption,
   Guarantee,
   KeyedResult,
+  MapAsyncOptions,
   ListState,
   MapState,
   OnError,

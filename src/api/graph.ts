@@ -32,6 +32,16 @@ export type AggregateSpec =
   | { kind: 'reduce'; fn: (a: any, b: any) => any }
   | { kind: 'aggregate'; init: () => unknown; add: (key: any, value: any, acc: any) => unknown; merge?: (a: any, b: any) => unknown };
 
+/** How `mapAsync` calls its function (see operators/async-map.ts). */
+export interface AsyncSpec {
+  concurrency: number;
+  timeoutMs: number;
+  retries: number;
+  retryBackoffMs: number;
+  ordered: boolean;
+  capacity: number;
+}
+
 /** A keyed process function (see `ProcessFunction` in api/process). */
 export interface ProcessSpec {
   processElement: (value: any, ctx: any) => void;
@@ -49,6 +59,7 @@ export type LogicalNode =
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
   | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
+  | (Base & { kind: 'mapAsync'; input: NodeId; fn: (value: any, context: { signal: AbortSignal; attempt: number }) => unknown; async: AsyncSpec })
   | (Base & { kind: 'keyBy'; input: NodeId; fn: (value: any) => unknown })
   | (Base & {
       kind: 'window';

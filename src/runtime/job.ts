@@ -78,6 +78,8 @@ export class Job implements SteppedJob {
   #lateBefore = 0;
   #stopped = false;
   #wake: (() => void) | undefined;
+  /** An async call finished while no wait was under way: the next wait returns at once. */
+  #poked = false;
   readonly #steps = new StepQueue();
   /** Savepoints asked for (app.savepoint()), taken after the current round. */
   #savepoints: SavepointRequest[] = [];
@@ -109,6 +111,7 @@ export class Job implements SteppedJob {
     const env = {
       stores: this.stores,
       sink: { append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record) },
+      wake: () => this.#poke(),
       connectorSink: (name: string) => {
         const push = this.#sinks.push(name);
         return (value: unknown) => {
@@ -169,9 +172,10 @@ export class Job implements SteppedJob {
       const read = await rounds.round();
       await checkpointer.maybeCommit(false);
       await this.#serveSavepoints();
-      if (rounds.done) break;
-      // Nothing moved (records below the end not readable yet): wait for the log, never spin.
-      if (read === 0 && topology.position() === before) await this.#waitForData();
+      // Done when every source reached its end and no async call is still out.
+      if (rounds.done && topology.asyncPending === 0) break;
+      // Nothing moved (records below the end not readable yet, or async calls out): wait, never spin.
+      if (read === 0 && topology.position() === before) await (rounds.done || topology.saturated ? this.#waitForAsync() : this.#waitForData());
     }
     topology.propagate();
     checkpointer.ended = true;
@@ -188,7 +192,7 @@ export class Job implements SteppedJob {
         const read = await this.#rounds!.round();
         await checkpointer.maybeCommit(false);
         await this.#serveSavepoints();
-        if (read === 0 && !this.#stopped) await this.#waitForData();
+        if (read === 0 && !this.#stopped) await (this.#topology!.saturated ? this.#waitForAsync() : this.#waitForData());
       }
     }
     checkpointer.closing = true;
@@ -274,7 +278,33 @@ export class Job implements SteppedJob {
     }
   }
 
+  /** Wakes the wait between rounds (an async call finished), or makes the next one return at once. */
+  #poke(): void {
+    if (this.#wake !== undefined) this.#wake();
+    else this.#poked = true;
+  }
+
+  /** Waits for an async call to finish (or a stop), not for the log: sources are paused or done. */
+  async #waitForAsync(): Promise<void> {
+    if (this.#poked) {
+      this.#poked = false;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      // Processing time still moves (retry backoffs, timeouts fire on their own timers): look again now and then.
+      timer = setTimeout(resolve, Math.min(200, this.#options.checkpointIntervalMs));
+    });
+    clearTimeout(timer);
+    this.#wake = undefined;
+  }
+
   async #waitForData(): Promise<void> {
+    if (this.#poked) {
+      this.#poked = false;
+      return;
+    }
     const stop = new Promise<void>((resolve) => {
       this.#wake = resolve;
     });

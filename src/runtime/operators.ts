@@ -6,6 +6,7 @@ import type { AggregateSpec, LogicalNode } from '../api/index.ts';
 import { SluiceError } from '../core/index.ts';
 import {
   type AggregateFunction,
+  AsyncMapOperator,
   aggregates,
   ConnectorSinkOperator,
   FilterOperator,
@@ -30,6 +31,8 @@ export interface OperatorEnv {
   onError: RecordErrorHandler;
   clock: () => number;
   print: (line: string) => void;
+  /** Wakes the job from its wait between rounds (an async call finished). */
+  wake?: () => void;
   /** Where a `connectorSink` node's values go (the sink's buffer until the checkpoint). */
   connectorSink?: (name: string) => (value: unknown) => void;
   /** The operator's keyed table of one kind in the state backend (scoped by operator and task). */
@@ -47,6 +50,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new FilterOperator(node.name, node.fn, env.onError);
     case 'map':
       return new MapOperator(node.name, node.fn, env.onError);
+    case 'mapAsync':
+      return new AsyncMapOperator(node.name, node.fn, node.async, env.onError, env.wake);
     case 'flatMap':
       return new FlatMapOperator(node.name, node.fn, env.onError);
     case 'window': {

@@ -53,7 +53,9 @@ export class Rounds {
   async round(): Promise<number> {
     const batchSize = this.#batchSize;
     const pending: { stage: StageRuntime; source: SourcePartition }[] = [];
-    for (const entry of this.#topology.sources()) if (!entry.source.done) pending.push(entry);
+    // A full async queue pauses every source until it drains (backpressure).
+    const paused = this.#topology.saturated;
+    for (const entry of this.#topology.sources()) if (!entry.source.done && !paused) pending.push(entry);
     const fetched = await Promise.all(pending.map(({ source: s }) => this.#backend.fetch(s.topic, s.partition, s.offset, Math.min(batchSize, s.end - s.offset))));
     let read = 0;
     pending.forEach(({ stage, source }, i) => {

@@ -53,14 +53,17 @@ export class StageRuntime {
     this.#input = new Frontier(this.upstreams.length);
   }
 
-  /** Partition `i`'s watermark as downstream stages see it: the source's, or what the task forwarded. */
+  /**
+   * Partition `i`'s watermark as downstream stages see it: what the task forwarded, and for a
+   * source stage no more than the source's (an async operator may hold it behind the source's).
+   */
   partitionWatermark(i: number): number {
-    return this.isSource ? this.sources[i].generator.watermark : this.leaving[i];
+    return this.isSource ? Math.min(this.sources[i].generator.watermark, this.leaving[i]) : this.leaving[i];
   }
 
   /** Source partition `i` produced records (or ended): its watermark counts downstream, and it is not idle. */
   activity(i: number): void {
-    const watermark = this.sources[i].generator.watermark;
+    const watermark = this.partitionWatermark(i);
     for (const reader of this.#readers) reader.advance(i, watermark);
   }
 
@@ -80,7 +83,13 @@ export class StageRuntime {
   advance(): void {
     const { tasks, leaving } = this;
     if (this.isSource) {
-      for (let i = 0; i < tasks.length; i++) leaving[i] = tasks[i].advanceWatermark(this.sources[i].generator.watermark);
+      for (let i = 0; i < tasks.length; i++) {
+        const before = leaving[i];
+        leaving[i] = tasks[i].advanceWatermark(this.sources[i].generator.watermark);
+        // A watermark an async operator held back and now released reaches downstream here; one that
+        // rose with the source's records was announced by activity() already (which also marks the partition busy).
+        if (leaving[i] > before) for (const reader of this.#readers) reader.advance(i, this.partitionWatermark(i));
+      }
       return;
     }
     const input = this.#input!;

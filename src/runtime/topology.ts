@@ -116,6 +116,19 @@ export class Topology {
     return this.stages.some((stage) => stage.hasPending);
   }
 
+  /** Records async operators took in and have not emitted yet. */
+  get asyncPending(): number {
+    let n = 0;
+    for (const stage of this.stages) for (const task of stage.tasks) for (const op of task.operators()) n += op.pending?.() ?? 0;
+    return n;
+  }
+
+  /** Some operator wants no more input now (a full async queue): sources pause. */
+  get saturated(): boolean {
+    for (const stage of this.stages) for (const task of stage.tasks) for (const op of task.operators()) if (op.saturated?.() === true) return true;
+    return false;
+  }
+
   /** Records dropped as late, over every stage. */
   late(): number {
     let late = 0;
