@@ -7,6 +7,7 @@
 export type {
   AggregateOptions,
   AppOptions,
+  ConnectorSourceOptions,
   EmitOption,
   Guarantee,
   KeyedResult,
@@ -19,6 +20,10 @@ export type {
   Sink,
   SinkBatch,
   SinkContext,
+  Source,
+  SourceContext,
+  SourceReader,
+  SourceRecord,
   SourceOptions,
   StageOptions,
   Timers,
@@ -27,7 +32,7 @@ export type {
   WindowStageOptions,
 } from './api/index.ts';
 export { KeyedStream, Stream, WindowedStream, WindowResultStream } from './api/index.ts';
-export { type FileSinkOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresSinkOptions, sinks } from './connectors/index.ts';
+export { type FileSinkOptions, type FileSourceOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresSinkOptions, sinks, sources } from './connectors/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';

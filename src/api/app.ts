@@ -5,6 +5,7 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { WatermarkSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkTopic, GraphBuilder } from './builder.ts';
+import { isSource, type Source } from './connector.ts';
 import { describeGraph, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
 import { type AppOptions, type ResolvedAppOptions, resolveAppOptions } from './options.ts';
 import { Stream } from './stream.ts';
@@ -44,21 +45,20 @@ export class AppBuilder {
       // One reader per topic: two would commit conflicting offsets for the app's group.
       throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}' is already a source of this app; keep the stream the first app.stream('${topic}') returned and use it again`);
     }
-    if (options === null || typeof options !== 'object') {
-      throw new SluiceError('INVALID_ARGUMENT', "stream() options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }");
-    }
-    const watermark = toWatermarkSpec(options.watermark);
-    if (options.idleTimeout !== undefined) {
-      watermark.idleTimeoutMs = toMillis(options.idleTimeout, 'idleTimeout');
-      if (watermark.idleTimeoutMs === 0) throw new SluiceError('INVALID_ARGUMENT', "idleTimeout must be positive, such as '1m'; omit it to never treat a partition as idle");
-    }
-    const time: SourceTimeSpec = { watermark };
-    if (options.timestamp !== undefined) {
-      checkFunction(options.timestamp, 'stream() timestamp', '{ timestamp: (e) => e.ts }');
-      time.timestamp = options.timestamp;
-    }
+    const time = sourceTime(options, 'stream()');
     const codec = checkCodec(options.codec, 'stream()');
     return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic, time, ...(codec ? { codec } : {}) }, `source-${topic}`));
+  }
+
+  /**
+   * A stream read from a source outside the log (files, ...); its position is in every checkpoint.
+   * @example
+   * const events = app.source(sources.file({ path: 'events/*.jsonl', format: 'jsonl' }), { timestamp: (e) => e.ts });
+   */
+  source<T>(source: Source<T>, options: ConnectorSourceOptions<T> = {}): Stream<T> {
+    if (!isSource(source)) throw new SluiceError('INVALID_ARGUMENT', "source() takes a source such as sources.file({ path: 'events/*.jsonl', format: 'jsonl' }); for a topic write app.stream('events')");
+    const time = sourceTime(options, 'source()');
+    return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic: source.describe, time, connector: source as Source }, options.name));
   }
 
   /** The logical graph recorded so far. */
@@ -70,6 +70,28 @@ export class AppBuilder {
   describe(): unknown[] {
     return describeGraph(this.builder.graph);
   }
+}
+
+/** Options of `app.source(source, {...})`: event time and watermarks, and a stable name. */
+export interface ConnectorSourceOptions<T> extends Omit<SourceOptions<T>, 'codec'> {
+  name?: string;
+}
+
+function sourceTime(options: Omit<SourceOptions<any>, 'codec'>, what: string): SourceTimeSpec {
+  if (options === null || typeof options !== 'object') {
+    throw new SluiceError('INVALID_ARGUMENT', `${what} options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }`);
+  }
+  const watermark = toWatermarkSpec(options.watermark);
+  if (options.idleTimeout !== undefined) {
+    watermark.idleTimeoutMs = toMillis(options.idleTimeout, 'idleTimeout');
+    if (watermark.idleTimeoutMs === 0) throw new SluiceError('INVALID_ARGUMENT', "idleTimeout must be positive, such as '1m'; omit it to never treat a partition as idle");
+  }
+  const time: SourceTimeSpec = { watermark };
+  if (options.timestamp !== undefined) {
+    checkFunction(options.timestamp, `${what} timestamp`, '{ timestamp: (e) => e.ts }');
+    time.timestamp = options.timestamp;
+  }
+  return time;
 }
 
 function toWatermarkSpec(watermark: WatermarkArgument | undefined): WatermarkSpec {

@@ -94,3 +94,61 @@ export function missingSinkHooks(value: object): string[] {
   const s = value as Record<string, unknown>;
   return ['open', 'recover', 'write', 'commit', 'abort', 'close'].filter((hook) => typeof s[hook] !== 'function');
 }
+
+/** What a source is told when the job opens it. */
+export interface SourceContext {
+  readonly app: string;
+  /** The source stage's stable name. */
+  readonly name: string;
+  /** Processing-time clock, epoch ms. */
+  readonly clock: () => number;
+  warn(message: string): void;
+}
+
+/** One record a source read: its value's bytes (decoded by the JSON codec) and a default event time. */
+export interface SourceRecord {
+  value: Uint8Array;
+  /** Event time when the stream gives no `timestamp` extractor, epoch ms. */
+  timestamp: number;
+  /** The record could not be read (a malformed CSV row): it goes to the dead letters with `value` as its bytes. */
+  error?: string;
+}
+
+/**
+ * A source's reader, positioned by what it already handed to the pipeline. The runtime reads it
+ * once per round, saves `position()` in every checkpoint (with the state and output it led to) and
+ * `seek`s back to it on restore, so a restart neither loses nor repeats a record.
+ */
+export interface SourceReader {
+  /** A bounded run: fix the end at what is there now. */
+  bound(): Promise<void>;
+  /** Up to `max` records after the position; moves the position past them. */
+  read(max: number): Promise<SourceRecord[]>;
+  /** The reader reached its end (bounded, or a source that does not follow new data). */
+  readonly done: boolean;
+  /** Where the next read starts, as JSON: saved in each checkpoint. */
+  position(): unknown;
+  /** Moves to a saved position (a restore). */
+  seek(position: unknown): void;
+  /** Resolves when more may be readable, or after `timeoutMs`. */
+  waitForData(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A source outside the log (`app.source(...)`), read as one partition.
+ * @example
+ * const events = app.source(sources.file({ path: 'events/*.jsonl', format: 'jsonl' }), { timestamp: (e) => e.ts });
+ */
+export interface Source<T = unknown> {
+  /** What it reads, for `explain()`, metrics and error positions: `jsonl files events/*.jsonl`. */
+  readonly describe: string;
+  open(context: SourceContext): Promise<SourceReader>;
+  /** Only for typing: the values it produces. */
+  readonly __values?: T;
+}
+
+/** Whether `value` looks like a `Source`. */
+export function isSource(value: unknown): value is Source {
+  return value !== null && typeof value === 'object' && typeof (value as Partial<Source>).open === 'function' && typeof (value as Partial<Source>).describe === 'string';
+}

@@ -5,7 +5,7 @@
  */
 import type { Codec } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
-import type { Sink } from './connector.ts';
+import type { Sink, Source } from './connector.ts';
 
 export type NodeId = number;
 
@@ -55,7 +55,8 @@ interface Base {
 }
 
 export type LogicalNode =
-  | (Base & { kind: 'source'; topic: string; time: SourceTimeSpec; codec?: Codec })
+  /** A topic of the log; or, with `connector`, a source outside the log (`topic` then only names it). */
+  | (Base & { kind: 'source'; topic: string; time: SourceTimeSpec; codec?: Codec; connector?: Source })
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
   | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
@@ -101,5 +102,5 @@ export function isStateful(node: LogicalNode): boolean {
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */
 export function describeGraph(graph: LogicalGraph): unknown[] {
-  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : k === 'sink' ? v.describe : typeof v === 'function' ? 'fn' : v))));
+  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : k === 'sink' || k === 'connector' ? v.describe : typeof v === 'function' ? 'fn' : v))));
 }

@@ -97,6 +97,7 @@ export class Checkpointer {
       // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
       // from the committed offsets with empty state (its watermarks would make every record late).
       this.#coordinator.startEmpty(saved);
+      for (const stage of this.#topology.stages) stage.resumeReaders(saved.sources[stage.id]);
     } else {
       this.#refuseLostState();
       this.#coordinator.startEmpty();

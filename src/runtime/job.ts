@@ -274,7 +274,11 @@ export class Job implements SteppedJob {
     try {
       await this.#checkpointer?.close();
     } finally {
-      await this.#sinks.close();
+      try {
+        await this.#sinks.close();
+      } finally {
+        await this.#topology?.close();
+      }
     }
   }
 

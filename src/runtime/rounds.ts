@@ -31,9 +31,11 @@ export class Rounds {
   async bound(): Promise<void> {
     for (const stage of this.#topology.stages) {
       if (stage.sources.length === 0) continue;
-      const ends = await this.#backend.endOffsets(stage.sources[0].topic);
+      const reader = stage.sources[0].reader;
+      const ends = reader === undefined ? await this.#backend.endOffsets(stage.sources[0].topic) : [];
       for (const source of stage.sources) {
-        source.end = ends[source.partition];
+        if (source.reader !== undefined) await source.reader.bound();
+        else source.end = ends[source.partition];
         // A partition with nothing to read ends at once, so it never holds the watermark back.
         if (source.done) {
           source.generator.end();
@@ -56,7 +58,7 @@ export class Rounds {
     // A full async queue pauses every source until it drains (backpressure).
     const paused = this.#topology.saturated;
     for (const entry of this.#topology.sources()) if (!entry.source.done && !paused) pending.push(entry);
-    const fetched = await Promise.all(pending.map(({ source: s }) => this.#backend.fetch(s.topic, s.partition, s.offset, Math.min(batchSize, s.end - s.offset))));
+    const fetched = await Promise.all(pending.map(({ source: s }) => s.fetch(this.#backend, Math.min(batchSize, s.end - s.offset))));
     let read = 0;
     pending.forEach(({ stage, source }, i) => {
       const { records, nextOffset } = fetched[i];
@@ -80,7 +82,7 @@ export class Rounds {
   /** Waits until any partition has data past its position, `stop` resolves, or `timeoutMs` passes. */
   async waitForData(timeoutMs: number, stop: Promise<void>): Promise<void> {
     const waits: Promise<void>[] = [];
-    for (const { source: s } of this.#topology.sources()) waits.push(this.#backend.waitForData(s.topic, s.partition, s.offset, timeoutMs));
+    for (const { source: s } of this.#topology.sources()) waits.push(s.reader === undefined ? this.#backend.waitForData(s.topic, s.partition, s.offset, timeoutMs) : s.reader.waitForData(timeoutMs));
     // Any partition with new data (or the stop) ends the wait: waiting for all would add up to a timeout of latency.
     await Promise.race([...waits, stop]);
   }

@@ -125,16 +125,30 @@ export class StageRuntime {
     return this.tasks.map((task) => task.snapshot());
   }
 
-  snapshotSources(): { offset: number; generator: { maxSeen: number; ended: boolean } }[] {
-    return this.sources.map((s) => ({ offset: s.offset, generator: s.generator.snapshot() }));
+  snapshotSources(): { offset: number; generator: { maxSeen: number; ended: boolean }; position?: unknown }[] {
+    return this.sources.map((s) => ({ offset: s.offset, generator: s.generator.snapshot(), ...(s.reader === undefined ? {} : { position: s.reader.position() }) }));
   }
 
   /** Puts source partitions back at a checkpoint's offsets and watermark generators. */
-  restoreSources(saved: { offset: number; generator: { maxSeen: number | null; ended: boolean } }[]): void {
+  restoreSources(saved: { offset: number; generator: { maxSeen: number | null; ended: boolean }; position?: unknown }[]): void {
     for (const source of this.sources) {
       const state = saved[source.partition];
       source.offset = state.offset;
       source.generator.restore(state.generator);
+      if (source.reader !== undefined && state.position !== undefined) source.reader.seek(state.position);
+    }
+  }
+
+  /**
+   * After a bounded run's final checkpoint (not restored: a clean slate), sources outside the log
+   * still resume where it left them, as log sources resume from their committed offsets.
+   */
+  resumeReaders(saved: { offset: number; position?: unknown }[] | undefined): void {
+    for (const source of this.sources) {
+      const state = saved?.[source.partition];
+      if (source.reader === undefined || state?.position === undefined) continue;
+      source.offset = state.offset;
+      source.reader.seek(state.position);
     }
   }
 }
