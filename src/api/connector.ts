@@ -132,6 +132,8 @@ export interface SourceReader {
   seek(position: unknown): void;
   /** Resolves when more may be readable, or after `timeoutMs`. */
   waitForData(timeoutMs: number): Promise<void>;
+  /** The checkpoint holding `position` (a value `position()` returned) committed: a push source acknowledges what it covers. */
+  committed?(position: unknown): void;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
 export type { CsvType } from './files/csv.ts';
 export type { FileSourceOptions } from './files/file-source.ts';
 export type { FileFormat, ParquetSchema, ParquetType } from './files/formats.ts';
+export type { HttpSourceOptions, HttpSourceStats } from './http/http-source.ts';
 export type { PostgresSinkOptions } from './postgres/sink.ts';
 export { type FileSinkOptions, type ParquetSinkOptions, sinks } from './sinks.ts';
 export { sources } from './sources.ts';

@@ -165,6 +165,13 @@ export class Checkpointer {
     else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
+    // Sources outside the log learn what is durable now (a push source acknowledges its senders).
+    for (const stage of this.#topology.stages) {
+      stage.sources.forEach((source, p) => {
+        const saved = snapshot.sources[stage.id]?.[p]?.position;
+        if (saved !== undefined) source.reader?.committed?.(saved);
+      });
+    }
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
