@@ -31,7 +31,7 @@ async function produce(url: string, requests: number, perRequest: number, parall
       for (;;) {
         const res = await fetch(url, { method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n') });
         statuses.push(res.status);
-        const body = await res.json();
+        const body = (await res.json()) as { accepted: number; dropped?: number; shed?: number };
         if (res.status === 429) {
           retryAfter.push(res.headers.get('retry-after') ?? '');
           if (!retry) break;
@@ -110,7 +110,7 @@ void test('sources.http refuses a malformed line with 400 naming it, and takes n
     const port = await waitUntil(() => source.port, 'the source listening');
     const bad = await fetch(`http://127.0.0.1:${port}/in`, { method: 'POST', body: '{"a":1}\n{oops\n' });
     assert.equal(bad.status, 400);
-    assert.match((await bad.json()).error, /line 2 is not JSON/);
+    assert.match(((await bad.json()) as { error: string }).error, /line 2 is not JSON/);
     const good = await fetch(`http://127.0.0.1:${port}/in`, { method: 'POST', body: '{"a":2}\n' });
     assert.deepEqual(await good.json(), { accepted: 1 });
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`, { method: 'POST', body: '1' })).status, 404);
