@@ -147,7 +147,7 @@ export class AsyncMapOperator implements Operator {
       const controller = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        timer = this.#timer(() => {
           const error = new SluiceError('USER_FUNCTION_FAILED', `mapAsync() '${this.name}': the call timed out after ${timeoutMs} ms${where(entry.element)}`, { operator: this.name });
           controller.abort(error);
           reject(error);
@@ -163,7 +163,10 @@ export class AsyncMapOperator implements Operator {
       } catch (error) {
         lastError = error;
       } finally {
-        clearTimeout(timer);
+        if (timer !== undefined) {
+          clearTimeout(timer);
+          this.#timers.delete(timer);
+        }
       }
     }
     if (entry.state !== 'done') {
@@ -177,13 +180,17 @@ export class AsyncMapOperator implements Operator {
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        resolve();
-      }, ms);
-      this.#timers.add(timer);
-    });
+    return new Promise((resolve) => this.#timer(resolve, ms));
+  }
+
+  /** A timer `close()` cancels (an attempt's timeout, a retry's backoff). */
+  #timer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
   }
 
   /** Emits finished records: the finished prefix in order, or every finished one unordered. */

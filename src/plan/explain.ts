@@ -19,6 +19,8 @@ function describeNode(node: LogicalNode): string {
       return `running ${node.aggregate.kind} per key`;
     case 'sink':
       return `to '${node.topic}'`;
+    case 'mapAsync':
+      return `mapAsync (concurrency ${node.async.concurrency}, timeout ${node.async.timeoutMs}ms, ${node.async.retries} retries, ${node.async.ordered ? 'in input order' : 'unordered'})`;
     case 'connectorSink':
       return `to ${node.sink.describe}`;
     case 'print':

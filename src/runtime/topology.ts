@@ -112,8 +112,9 @@ export class Topology {
     return offsets;
   }
 
-  /** Closes the readers of sources outside the log. */
+  /** Closes the operators (an async operator's timers) and the readers of sources outside the log. */
   async close(): Promise<void> {
+    for (const stage of this.stages) for (const task of stage.tasks) for (const op of task.operators()) op.close?.();
     for (const { source } of this.sources()) await source.reader?.close();
   }
 

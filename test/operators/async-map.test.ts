@@ -153,3 +153,47 @@ void test('map() returning a Promise is refused with an error pointing to mapAsy
   assert.equal(letters.length, 1);
   assert.match(String((letters[0] as { error: string }).error), /\.mapAsync\(/);
 });
+
+void test('mapAsync in a job: records whose calls are out when the app stops are called again by the next run, each emitted once, in order', { timeout: 60_000 }, async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { EmbeddedBackend } = await import('../../src/backend/embedded.ts');
+  const { jsonCodec } = await import('../../src/core/index.ts');
+  const { Sluice } = await import('../../src/index.ts');
+  const dataDir = await mkdtemp(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), 'async-restart-'));
+  try {
+    const log = await EmbeddedBackend.open(dataDir);
+    await log.ensureTopic('xs', 1);
+    const writer = await log.openWriter();
+    await writer.send('xs', Array.from({ length: 10 }, (_, i) => ({ key: null, value: jsonCodec.encode(i), timestamp: i })));
+    await writer.close();
+    await log.close();
+    const calls: number[] = [];
+    const run = (fn: (n: number) => Promise<number>) => {
+      const app = new Sluice({ name: 'async-restart', dataDir, checkpointInterval: '10ms' });
+      app.stream<number>('xs').mapAsync(fn, { concurrency: 4, timeout: '1m' }).to('ys');
+      return app;
+    };
+    // The first run answers 0-4 and never answers the rest: they are in flight when it stops.
+    const first = run((n) => {
+      calls.push(n);
+      return n < 5 ? Promise.resolve(n * 10) : new Promise<number>(() => {});
+    });
+    const running = first.run();
+    await waitUntil(() => calls.includes(8), 'calls for records 5-8 out');
+    first.stop();
+    await running;
+    const second = run((n) => Promise.resolve(n * 10));
+    await second.run({ bounded: true });
+    const out = await EmbeddedBackend.open(dataDir);
+    try {
+      const { records } = await out.fetch('ys', 0, 0, 100);
+      assert.deepEqual(records.map((r) => jsonCodec.decode(r.value!)), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    } finally {
+      await out.close();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
