@@ -177,8 +177,14 @@ class HttpReader implements SourceReader {
       res.end(JSON.stringify(body));
     };
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== this.#options.path) return reply(404, { error: `POST JSON lines to ${this.#options.path}` });
-    if (req.method !== 'POST') return reply(405, { error: `POST JSON lines to ${this.#options.path}` }, { allow: 'POST' });
+    if (url.pathname !== this.#options.path) {
+      reply(404, { error: `POST JSON lines to ${this.#options.path}` });
+      return;
+    }
+    if (req.method !== 'POST') {
+      reply(405, { error: `POST JSON lines to ${this.#options.path}` }, { allow: 'POST' });
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -188,9 +194,15 @@ class HttpReader implements SourceReader {
       else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (tooLarge) return reply(413, { error: `the body is larger than ${this.#options.maxBodyBytes} bytes; send smaller requests` });
+      if (tooLarge) {
+      reply(413, { error: `the body is larger than ${this.#options.maxBodyBytes} bytes; send smaller requests` });
+      return;
+    }
       const parsed = parseLines(Buffer.concat(chunks).toString('utf8'));
-      if ('error' in parsed) return reply(400, { error: parsed.error });
+      if ('error' in parsed) {
+      reply(400, { error: parsed.error });
+      return;
+    }
       this.#accept(parsed.values, reply);
     });
   }
@@ -211,7 +223,8 @@ class HttpReader implements SourceReader {
         take = take.slice(0, free);
       } else {
         this.#stats.refused++;
-        return reply(429, { error: `the pipeline is behind: ${this.#buffer.length} of ${capacity} records buffered; send again after ${retryAfterSeconds} s` }, { 'retry-after': String(retryAfterSeconds) });
+        reply(429, { error: `the pipeline is behind: ${this.#buffer.length} of ${capacity} records buffered; send again after ${retryAfterSeconds} s` }, { 'retry-after': String(retryAfterSeconds) });
+        return;
       }
     }
     const now = Date.now();
@@ -223,7 +236,10 @@ class HttpReader implements SourceReader {
     this.#stats.buffered = this.#buffer.length;
     this.#stats.maxBuffered = Math.max(this.#stats.maxBuffered, this.#buffer.length);
     const body = { accepted: take.length, ...(dropped > 0 ? { dropped } : {}), ...(shedCount > 0 ? { shed: shedCount } : {}) };
-    if (take.length === 0) return reply(200, body);
+    if (take.length === 0) {
+      reply(200, body);
+      return;
+    }
     this.#waiting.push({ last: this.#accepted, respond: () => reply(200, body), fail: (status, message) => reply(status, { error: message }) });
     this.#arrived?.();
   }
