@@ -195,14 +195,14 @@ class HttpReader implements SourceReader {
     });
     req.on('end', () => {
       if (tooLarge) {
-      reply(413, { error: `the body is larger than ${this.#options.maxBodyBytes} bytes; send smaller requests` });
-      return;
-    }
+        reply(413, { error: `the body is larger than ${this.#options.maxBodyBytes} bytes; send smaller requests` });
+        return;
+      }
       const parsed = parseLines(Buffer.concat(chunks).toString('utf8'));
       if ('error' in parsed) {
-      reply(400, { error: parsed.error });
-      return;
-    }
+        reply(400, { error: parsed.error });
+        return;
+      }
       this.#accept(parsed.values, reply);
     });
   }
