@@ -15,5 +15,11 @@ const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 // Node strips no types under node_modules, where an installed Sluice lives: tsx loads it there.
 if (import.meta.url.includes('/node_modules/')) (await import('tsx/esm/api')).register();
+// A reader that stops early (`sluice topic --help | head -1`) closes the pipe: end quietly, as
+// Unix tools do, instead of dying on EPIPE with a stack trace.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

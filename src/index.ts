@@ -26,17 +26,20 @@ export type {
   SourceRecord,
   SourceOptions,
   StageOptions,
+  TableChange,
+  TableSourceOptions,
   Timers,
   ValueState,
   WindowResult,
   WindowStageOptions,
 } from './api/index.ts';
-export { KeyedStream, Stream, WindowedStream, WindowResultStream } from './api/index.ts';
+export { KeyedStream, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
 export { type FileSinkOptions, type FileSourceOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresSinkOptions, sinks, sources } from './connectors/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';
-export { type RunOptions, Sluice, type SluiceOptions } from './sluice.ts';
+export { type RunOptions, Sluice, type SluiceOptions, type SqlOptions } from './sluice.ts';
+export type { Column as SqlColumn, SqlResult, SqlType } from './sql/index.ts';
 export { HoppingWindow, SessionWindow, SlidingWindow, Triggers, TumblingWindow, Watermarks, Windows } from './time/index.ts';
 export type {
   CountSlidingWindowSpec,

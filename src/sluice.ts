@@ -6,10 +6,17 @@ import { channel } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AppOptions, AppBuilder } from './api/index.ts';
 import type { LogBackend } from './backend/index.ts';
-import { claimApp, isDiskFull, SluiceError } from './core/index.ts';
+import { type Codec, claimApp, isDiskFull, type KafkaConfig, SluiceError } from './core/index.ts';
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
+import type { SqlResult, SqlSession } from './sql/index.ts';
+
+/** Options of `app.sql(text, options)`. */
+export interface SqlOptions {
+  /** How a SQL source's or sink's topic values are encoded; default JSON. Given in the first `sql()` call. */
+  codec?: (topic: string) => Codec | undefined;
+}
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
 export interface SluiceOptions extends AppOptions {
@@ -24,6 +31,13 @@ export interface SluiceOptions extends AppOptions {
 export interface RunOptions {
   /** Process what the input topics hold now, fire every window, commit and return. */
   bounded?: boolean;
+  /**
+   * With `bounded`: stop each source partition at its first record with event time later than
+   * this (epoch ms; that record is the next run's first), and fire what is complete by then: the
+   * state as of a past time (event sourcing). Tables answer queries as of `until` while it runs.
+   * @example await app.run({ bounded: true, until: Date.parse('2026-03-01T12:00:00Z') });
+   */
+  until?: number;
   /** Records per fetch from each partition (default 1000); results never depend on it. */
   batchSize?: number;
   /** Start from this savepoint (an id from `app.savepoint()` or `sluice savepoint create`) instead of the last checkpoint. */
@@ -54,7 +68,7 @@ export interface RunOptions {
  */
 export interface Launcher {
   /** Defaults for every run: where to start from (`sluice run --from-savepoint`). */
-  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'>;
+  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'> & { kafka?: KafkaConfig };
   /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
   started(app: { readonly name: string; stop(): void }): () => void;
 }
@@ -115,6 +129,11 @@ export class Sluice extends AppBuilder {
   /** The stores of the run in progress, once its job is open. */
   #stores: StoreRegistry | undefined;
   #stopRequested = false;
+  /** The SQL session of `sql()`, once used (the parser loads on first use). */
+  #sqlSession: SqlSession | undefined;
+  /** The `sql()` calls in order; `run()` waits for them, so a script need not be awaited before it. */
+  #sqlDone: Promise<void> = Promise.resolve();
+  #sqlFailure: unknown;
 
   constructor(options: SluiceOptions) {
     super(options);
@@ -123,7 +142,15 @@ export class Sluice extends AppBuilder {
     this.#print = options.print;
     // metrics: announce the app, so `sluice run --ui` and dashboards find apps a module creates
     if (appChannel.hasSubscribers) {
-      const event: AppEvent = { name: this.options.name, dataDir: this.options.dataDir, explain: () => this.explain(), stores: () => this.#storeNames(), store: (name) => this.store(name) };
+      const event: AppEvent = {
+        name: this.options.name,
+        dataDir: this.options.dataDir,
+        explain: () => this.explain(),
+        stores: () => this.#storeNames(),
+        store: (name) => this.store(name),
+        tables: () => this.tableNames(),
+        table: (name) => this.table(name),
+      };
       appChannel.publish(event);
     }
   }
@@ -131,6 +158,41 @@ export class Sluice extends AppBuilder {
   /** The physical plan as text: stages, their tasks, fused operators and exchanges. Runs nothing. */
   explain(): string {
     return explainPlan(physicalPlan(this.graph));
+  }
+
+  /**
+   * Runs SQL statements against this app: `CREATE SOURCE`, `CREATE MATERIALIZED VIEW`,
+   * `CREATE SINK` and queries add to its pipeline (compiled onto the same DSL graph), `SHOW`,
+   * `DESCRIBE` and `EXPLAIN` answer with rows. Resolves to one result per statement; a query's
+   * result carries its rows as a stream. `run()` waits for every `sql()` before it starts.
+   * @example
+   * await app.sql(`
+   *   CREATE SOURCE page_views (page TEXT, event_time TIMESTAMP,
+   *     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND) WITH (topic = 'page_views');
+   *   CREATE MATERIALIZED VIEW views_per_minute AS
+   *     SELECT page, TUMBLE_START(event_time, INTERVAL '1' MINUTE) AS window_start, COUNT(*) AS view_count
+   *     FROM page_views GROUP BY page, TUMBLE(event_time, INTERVAL '1' MINUTE);
+   *   CREATE SINK views_out FROM views_per_minute WITH (topic = 'views-per-minute');`);
+   * await app.run({ bounded: true });
+   */
+  sql(text: string, options: SqlOptions = {}): Promise<SqlResult[]> {
+    const run = this.#sqlDone.then(async () => {
+      if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is running; run its SQL before app.run()`);
+      if (this.#sqlSession === undefined) {
+        const { SqlSession } = await import('./sql/index.ts');
+        this.#sqlSession = new SqlSession(this, options.codec === undefined ? {} : { codec: options.codec });
+      } else if (options.codec !== undefined) {
+        throw new SluiceError('INVALID_ARGUMENT', 'sql() takes its codec option in its first call, which starts the app\'s SQL session');
+      }
+      return this.#sqlSession.execute(text);
+    });
+    this.#sqlDone = run.then(
+      () => undefined,
+      (error: unknown) => {
+        this.#sqlFailure ??= error;
+      },
+    );
+    return run;
   }
 
   /**
@@ -142,9 +204,11 @@ export class Sluice extends AppBuilder {
    */
   async run(options: RunOptions = {}): Promise<RunSummary> {
     if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is already running; call run() once`);
+    await this.#sqlDone;
+    if (this.#sqlFailure !== undefined) throw this.#sqlFailure;
     const { name, dataDir } = this.options;
-    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, excepted).
-    const embedded = this.#backend === undefined && defaultBackend === undefined;
+    // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, and apps on Kafka excepted).
+    const embedded = this.#backend === undefined && defaultBackend === undefined && this.#kafka() === undefined;
     const release = embedded ? claimApp(dataDir, name) : undefined;
     try {
       if (options.fromBeginning ?? currentLauncher()?.runOptions.fromBeginning) {
@@ -162,8 +226,12 @@ export class Sluice extends AppBuilder {
 
   async #run(options: RunOptions): Promise<RunSummary> {
     const launcher = currentLauncher();
+    if (options.until !== undefined && (options.bounded !== true || typeof options.until !== 'number' || !Number.isFinite(options.until))) {
+      throw new SluiceError('INVALID_ARGUMENT', `until: ${String(options.until)} must be an event time (epoch ms) of a bounded run; write app.run({ bounded: true, until: Date.parse('2026-03-01T12:00:00Z') })`);
+    }
     const owned = this.#backend === undefined;
-    const backend = this.#backend ?? (await openDefault(this.options.dataDir));
+    const kafka = this.#kafka();
+    const backend = this.#backend ?? (kafka === undefined ? await openDefault(this.options.dataDir) : await openKafka(kafka));
     const state = this.options.state === 'lmdb' ? await openLmdbState(this.options.dataDir, this.options.name) : undefined;
     const fromSavepoint = options.fromSavepoint ?? launcher?.runOptions.fromSavepoint;
     const dropState = options.dropState ?? launcher?.runOptions.dropState;
@@ -186,8 +254,9 @@ export class Sluice extends AppBuilder {
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
       for (const end of stopping) end();
-      // Before the state closes: store views refuse queries from now on.
+      // Before the state closes: store views and tables refuse queries from now on.
       this.#stores = undefined;
+      this.builder.tables = undefined;
       this.#job = undefined;
       this.#stopRequested = false;
       // Close everything, in order, even if a step fails; report the first failure.
@@ -205,7 +274,8 @@ export class Sluice extends AppBuilder {
     try {
       await job.open();
       this.#stores = job.stores;
-      if (options.bounded) summary = await job.runBounded();
+      this.builder.tables = (name) => job.stores.tables(name);
+      if (options.bounded) summary = await job.runBounded(options.until);
       else {
         if (launcher !== undefined) stopping.push(launcher.started({ name: this.options.name, stop: () => job.stop() }));
         else if (options.stopOnSignals === true) stopping.push(stopOnSignals(() => job.stop()));
@@ -220,6 +290,12 @@ export class Sluice extends AppBuilder {
     const closeError = await release();
     if (closeError !== undefined) throw this.#diskFull(closeError);
     return summary;
+  }
+
+  /** The Kafka cluster the app runs on: its own `kafka` option, else the launcher's (`sluice run --kafka`); none for an app given a backend. */
+  #kafka(): KafkaConfig | undefined {
+    if (this.#backend !== undefined) return undefined;
+    return this.options.kafka ?? currentLauncher()?.runOptions.kafka;
   }
 
   /** A full disk becomes DISK_FULL: the failed step never committed, so nothing committed is lost. */
@@ -298,6 +374,12 @@ function stopOnSignals(stop: () => void): () => void {
 async function openLmdbState(dataDir: string, app: string) {
   const { LmdbStateBackend } = await import('./state/lmdb-backend.ts');
   return LmdbStateBackend.open(join(dataDir, 'state', app));
+}
+
+/** The Kafka backend (loaded on first use: apps on the embedded log never load the Kafka client). */
+async function openKafka(config: KafkaConfig): Promise<LogBackend> {
+  const { KafkaBackend } = await import('./backend/kafka/index.ts');
+  return new KafkaBackend(config);
 }
 
 async function openDefault(dataDir: string): Promise<LogBackend> {

@@ -8,7 +8,8 @@ import { checkCodec, checkFunction, checkTopic, GraphBuilder } from './builder.t
 import { isSource, type Source } from './connector.ts';
 import { describeGraph, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
 import { type AppOptions, type ResolvedAppOptions, resolveAppOptions } from './options.ts';
-import { Stream } from './stream.ts';
+import { Stream, Table } from './stream.ts';
+import { tableSource, versionsOf } from './table-nodes.ts';
 
 /** A watermark strategy, as `Watermarks.boundedOutOfOrderness('5s')` builds it, or just its bound as a duration. */
 export type WatermarkArgument = WatermarkSpec | Duration;
@@ -25,6 +26,18 @@ export interface SourceOptions<T> {
   idleTimeout?: Duration;
 }
 
+/** Options of `app.table(topic, {...})`: a source's options, the key, and versions. */
+export interface TableSourceOptions<V> extends SourceOptions<V> {
+  /** The table key of a value; default the record key (as a string). A tombstone deletes the row of its record key. */
+  key?: (value: V) => unknown;
+  /**
+   * Keep each key's earlier rows this long before the watermark (`'1h'`): a versioned table.
+   * A stream joined with it joins the row valid at each record's event time, and
+   * `app.table(name).asOf(key, time)` reads past rows.
+   */
+  versions?: Duration;
+}
+
 export class AppBuilder {
   readonly options: ResolvedAppOptions;
   /** @internal */
@@ -32,6 +45,7 @@ export class AppBuilder {
 
   constructor(options: AppOptions) {
     this.options = resolveAppOptions(options);
+    this.builder.appName = this.options.name;
   }
 
   /**
@@ -41,9 +55,9 @@ export class AppBuilder {
    */
   stream<T>(topic: string, options: SourceOptions<T> = {}): Stream<T> {
     checkTopic(topic, 'stream()');
-    if (this.builder.graph.nodes.some((n) => n.kind === 'source' && n.topic === topic)) {
-      // One reader per topic: two would commit conflicting offsets for the app's group.
-      throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}' is already a source of this app; keep the stream the first app.stream('${topic}') returned and use it again`);
+    this.#oneReader(topic);
+    if (options === null || typeof options !== 'object') {
+      throw new SluiceError('INVALID_ARGUMENT', "stream() options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }");
     }
     const time = sourceTime(options, 'stream()');
     const codec = checkCodec(options.codec, 'stream()');
@@ -59,6 +73,71 @@ export class AppBuilder {
     if (!isSource(source)) throw new SluiceError('INVALID_ARGUMENT', "source() takes a source such as sources.file({ path: 'events/*.jsonl', format: 'jsonl' }); for a topic write app.stream('events')");
     const time = sourceTime(options, 'source()');
     return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic: source.describe, time, connector: source as Source }, options.name));
+  }
+
+  /**
+   * A table: the latest value per key of a (usually compacted) topic, keyed by the record key
+   * unless `key` is given; a tombstone (a null value) deletes its key. Called with the name of a
+   * table the app already has (a source table's topic, or the name of `toTable()`, a running
+   * aggregate or a table join), it returns that table, to query while the app runs.
+   * @example
+   * const users = app.table<{ name: string; tier: string }>('users', { versions: '1h', timestamp: (u) => u.updatedAt });
+   * // while app.run() runs:
+   * app.table('users').get('u1');                 // { name, tier }
+   * app.table('users').asOf('u1', Date.now() - 60_000);
+   */
+  table<V = unknown, K = string>(topic: string, options?: TableSourceOptions<V>): Table<K, V> {
+    const existing = this.#tableNamed(topic);
+    if (existing !== undefined) {
+      if (options !== undefined) throw new SluiceError('INVALID_ARGUMENT', `table '${topic}' is already defined in this app; call app.table('${topic}') without options to get it`);
+      return existing as Table<K, V>;
+    }
+    if (this.builder.tables !== undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' has no table named '${topic}' (tables: ${this.#tableNames().map((n) => `'${n}'`).join(', ') || 'none'}); a running app cannot add one`);
+    }
+    checkTopic(topic, 'table()');
+    this.#oneReader(topic);
+    const given = options ?? {};
+    if (given === null || typeof given !== 'object') {
+      throw new SluiceError('INVALID_ARGUMENT', "table() options must be an object such as { versions: '1h', timestamp: (u) => u.updatedAt }");
+    }
+    const codec = checkCodec(given.codec, 'table()');
+    const versionsMs = versionsOf(given.versions, `table('${topic}')`);
+    const info = tableSource(this.builder, topic, sourceTime(given), { ...(given.key ? { key: given.key } : {}), ...(versionsMs === undefined ? {} : { versionsMs }), ...(codec ? { codec } : {}) });
+    const table = new Table<K, V>(this.builder, info);
+    this.#tables.set(topic, table);
+    return table;
+  }
+
+  readonly #tables = new Map<string, Table<unknown, unknown>>();
+
+  /** A table of this app by name: one made by app.table(), or a node that holds one. */
+  #tableNamed(name: string): Table<unknown, unknown> | undefined {
+    const known = this.#tables.get(name);
+    if (known !== undefined) return known;
+    const node = this.builder.graph.nodes.find((n) => n.name === name && (n.kind === 'table' || n.kind === 'rolling' || n.kind === 'table-join'));
+    if (node === undefined) return undefined;
+    const versionsMs = node.kind === 'table' ? node.versionsMs : undefined;
+    const table = new Table<unknown, unknown>(this.builder, { node: node.id, queryName: node.name, ...(versionsMs === undefined ? {} : { versionsMs }) });
+    this.#tables.set(name, table);
+    return table;
+  }
+
+  /** @internal The names tables are queried by. */
+  tableNames(): string[] {
+    return this.#tableNames();
+  }
+
+  #tableNames(): string[] {
+    return this.builder.graph.nodes.flatMap((n) => (n.kind === 'table' || n.kind === 'rolling' || n.kind === 'table-join' ? [n.name] : []));
+  }
+
+  /** One reader per topic: two would commit conflicting offsets for the app's group. */
+  #oneReader(topic: string): void {
+    const source = this.builder.graph.nodes.find((n) => n.kind === 'source' && n.topic === topic);
+    if (source === undefined) return;
+    const first = source.kind === 'source' && source.changelog ? `table the first app.table('${topic}')` : `stream the first app.stream('${topic}')`;
+    throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}' is already a source of this app; keep the ${first} returned and use it again`);
   }
 
   /** The logical graph recorded so far. */
@@ -77,7 +156,8 @@ export interface ConnectorSourceOptions<T> extends Omit<SourceOptions<T>, 'codec
   name?: string;
 }
 
-function sourceTime(options: Omit<SourceOptions<any>, 'codec'>, what: string): SourceTimeSpec {
+/** A source's event time and watermark, from its options. */
+function sourceTime(options: Omit<SourceOptions<any>, 'codec'>, what = 'stream()'): SourceTimeSpec {
   if (options === null || typeof options !== 'object') {
     throw new SluiceError('INVALID_ARGUMENT', `${what} options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }`);
   }

@@ -5,12 +5,26 @@
 import { type Codec, SluiceError } from '../core/index.ts';
 import type { LogicalGraph, LogicalNode, NodeId } from './graph.ts';
 
+/** What a running table answers in one task (the runtime's operators implement it). */
+export interface TableTask {
+  get(key: unknown): unknown;
+  rows(): Iterable<[unknown, unknown]>;
+  asOf?(key: unknown, time: number): unknown;
+}
+
 type NewNode = LogicalNode extends infer N ? (N extends LogicalNode ? Omit<N, 'id' | 'name'> : never) : never;
 
 export class GraphBuilder {
   readonly graph: LogicalGraph = { nodes: [] };
   readonly #names = new Set<string>();
   readonly #stores = new Set<string>();
+  /**
+   * While the app runs, the operators holding each table (the app sets it, since api/ never
+   * imports the runtime); undefined otherwise.
+   */
+  tables: ((name: string) => readonly TableTask[]) | undefined;
+  /** The app's name, for messages. */
+  appName: string | undefined;
 
   /** Adds a node. Its name is the one given, else `<kind>-<id>`: deterministic from its position. */
   add(node: NewNode, name?: string): NodeId {

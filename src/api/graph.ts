@@ -56,7 +56,15 @@ interface Base {
 
 export type LogicalNode =
   /** A topic of the log; or, with `connector`, a source outside the log (`topic` then only names it). */
-  | (Base & { kind: 'source'; topic: string; time: SourceTimeSpec; codec?: Codec; connector?: Source })
+  | (Base & {
+      kind: 'source';
+      topic: string;
+      time: SourceTimeSpec;
+      codec?: Codec;
+      /** A table's source: each value is `{ key, value }` (the record key as a string, the value null for a tombstone), tombstones included. */
+      changelog?: true;
+      connector?: Source;
+    })
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
   | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
@@ -76,10 +84,53 @@ export type LogicalNode =
   | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
   | (Base & { kind: 'union'; inputs: NodeId[] })
   | (Base & { kind: 'side'; input: NodeId; tag: string })
-  | (Base & { kind: 'sink'; input: NodeId; topic: string; codec?: Codec })
+  | (Base & {
+      kind: 'sink';
+      input: NodeId;
+      topic: string;
+      codec?: Codec;
+      /** A table's changelog (`table.to(topic)`): the row as the value, a delete as a tombstone. */
+      changelog?: true;
+    })
+  | (Base & TableNode)
   | (Base & { kind: 'print'; input: NodeId; prefix: string })
+  | (Base & { kind: 'windowJoin'; input: NodeId; window: WindowSpec; lateness: LatenessSpec; fn: (left: any, right: any) => unknown; sides: JoinSides })
+  | (Base & { kind: 'intervalJoin'; input: NodeId; bounds: IntervalBounds; type: JoinType; lateness: LatenessSpec; fn: (left: any, right: any, ctx: any) => unknown; sides: JoinSides })
   /** A sink outside the log (files, Parquet, Postgres, a user's): joins checkpoints through its hooks. */
   | (Base & { kind: 'connectorSink'; input: NodeId; sink: Sink });
+
+/** The names of a join's two input stages (for explain and the dashboard). */
+export interface JoinSides {
+  left: string;
+  right: string;
+}
+
+/** An interval join's bounds: `left.ts + lowerMs <= right.ts <= left.ts + upperMs`, each bound inclusive unless marked. */
+export interface IntervalBounds {
+  lowerMs: number;
+  upperMs: number;
+  lowerExclusive: boolean;
+  upperExclusive: boolean;
+}
+
+/** Which unmatched records an interval join emits (with null for the other side): none, the left ones, or both sides'. */
+export type JoinType = 'inner' | 'left' | 'outer';
+
+/**
+ * The nodes that hold a table (api/table-nodes.ts builds them; each emits a changelog of
+ * `{ key, value, previous }`, keyed by the table key):
+ * - `table`: the latest row per key of a keyed stream (`toTable()`), or of a table's source
+ *   (`changelog`: values are `{ key, value }` pairs); with `versionsMs`, every version within that
+ *   retention too (point-in-time lookups);
+ * - `stream-table-join`: stream records (side 0) joined with a table's changes (side 1);
+ *   versioned (`versionsMs`) joins wait for the watermark and join the version valid at the
+ *   record's event time, unversioned ones the latest row;
+ * - `table-join`: two tables' changes (sides 0 and 1) joined on the key.
+ */
+export type TableNode =
+  | { kind: 'table'; input: NodeId; changelog: boolean; versionsMs?: number }
+  | { kind: 'stream-table-join'; input: NodeId; join: 'inner' | 'left'; fn: (event: any, row: any) => unknown; versionsMs?: number }
+  | { kind: 'table-join'; input: NodeId; join: 'inner' | 'left' | 'outer'; fn: (left: any, right: any) => unknown };
 
 export type NodeKind = LogicalNode['kind'];
 
@@ -97,7 +148,16 @@ export function inputsOf(node: LogicalNode): NodeId[] {
 
 /** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
 export function isStateful(node: LogicalNode): boolean {
-  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process';
+  return (
+    node.kind === 'window' ||
+    node.kind === 'rolling' ||
+    node.kind === 'process' ||
+    node.kind === 'windowJoin' ||
+    node.kind === 'intervalJoin' ||
+    node.kind === 'table' ||
+    node.kind === 'stream-table-join' ||
+    node.kind === 'table-join'
+  );
 }
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */

@@ -1,14 +1,28 @@
 /**
  * The stages of a pipeline, each its own type: `Stream<T>` -> `KeyedStream<K, T>` ->
- * `WindowedStream<K, T>`. A window needs a key and an aggregate needs a window or a key,
- * so wrong pipelines do not compile. Every method only records a node in the graph.
+ * `WindowedStream<K, T>`, and `Table<K, V>` (the latest row per key). A window needs a key and
+ * an aggregate needs a window or a key, so wrong pipelines do not compile. Every method only
+ * records a node in the graph (a table's nodes: table-nodes.ts). One file, since each stage
+ * makes the others.
  */
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
 import { isSink, missingSinkHooks, type Sink } from './connector.ts';
 import type { AggregateSpec, NodeId } from './graph.ts';
+import { IntervalJoin, type IntervalJoinOptions, JoinedStreams } from './join.ts';
 import type { ProcessFunction } from './process.ts';
+import {
+  type TableChange,
+  type TableInfo,
+  TableReader,
+  streamTableJoinNode,
+  tableFilterNode,
+  tableJoinNode,
+  tableMapNode,
+  tableSinkNode,
+  toTableNode,
+} from './table-nodes.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
 
 /** A window's result: `{ key, start, end, value }`, written to topics as JSON with `key` as the record key. */
@@ -26,6 +40,8 @@ export interface KeyedResult<K, V> {
   key: K;
   value: V;
 }
+
+export type { TableChange } from './table-nodes.ts';
 
 /** Options common to stages: a stable name for state, metrics and errors. */
 export interface StageOptions {
@@ -64,6 +80,13 @@ export interface MapAsyncOptions extends StageOptions {
   unordered?: boolean;
   /** Records held (running, waiting, done) before the pipeline reads no more input (default max(100, 4 x concurrency)). */
   capacity?: number;
+}
+
+declare module './join.ts' {
+  /** Join results are Streams (see join.ts: it cannot import this file). */
+  interface JoinStreamTypes<O> {
+    stream: Stream<O>;
+  }
 }
 
 /** When a window emits: `'final'` (default) once it fires, or early updates before that. */
@@ -162,6 +185,19 @@ export class Stream<T> {
     return new Stream(this.builder, this.builder.add({ kind: 'union', inputs }, options.name));
   }
 
+  /**
+   * A window join with `other`: name the keys with `.where()` (this stream) and `.equalTo()`
+   * (`other`), then the windows and the function of each pair.
+   * @example
+   * impressions.join(clicks).where((i) => i.adId).equalTo((c) => c.adId).window(Windows.tumbling('1m')).apply((i, c) => ({ ad: i.adId, user: c.user }));
+   */
+  join<U>(other: Stream<U>): JoinedStreams<T, U> {
+    if (!(other instanceof Stream) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', 'join() takes a stream of the same app; write a.join(b).where((x) => x.k).equalTo((y) => y.k).window(...).apply((x, y) => ...)');
+    }
+    return new JoinedStreams<T, U>(this.builder, this.nodeId, other.nodeId, (id) => new Stream(this.builder, id));
+  }
+
   /** The values a process function sent to `ctx.output(tag, value)`. */
   sideOutput<U>(tag: string, options: StageOptions = {}): Stream<U> {
     checkName(tag);
@@ -225,35 +261,208 @@ export class KeyedStream<K, T> extends Stream<T> {
     return new Stream(this.builder, this.builder.add({ kind: 'process', input: this.nodeId, fn }, options.name));
   }
 
-  /** Running count per key: an update `{ key, value }` for every record. */
-  count(options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+  /**
+   * An interval join with `other`, keyed by the same kind of key: pairs whose right record's
+   * time is within `.between(lower, upper)` of the left one's. `{ type: 'left' }` also emits
+   * each unmatched left record once with `null` for the right; `'outer'` both sides' unmatched.
+   * @example
+   * impressions.keyBy((i) => i.adId).intervalJoin(clicks.keyBy((c) => c.adId)).between('-10m', '10m')
+   *   .process((i, c) => ({ ad: i.adId, timeToClick: c.ts - i.ts }));
+   */
+  intervalJoin<U>(other: KeyedStream<K, U>, options?: { type?: 'inner' }): IntervalJoin<K, T, U>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options: { type: 'left' }): IntervalJoin<K, T, U | null>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options: { type: 'outer' }): IntervalJoin<K, T | null, U | null>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options?: IntervalJoinOptions): IntervalJoin<K, T | null, U | null>;
+  intervalJoin<U>(other: KeyedStream<K, U>, options: IntervalJoinOptions = {}): IntervalJoin<K, T | null, U | null> {
+    if (!(other instanceof KeyedStream) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', 'intervalJoin() takes a keyed stream of the same app; write a.keyBy(f).intervalJoin(b.keyBy(g)).between(...)');
+    }
+    return new IntervalJoin(this.builder, this.nodeId, other.nodeId, options, (id) => new Stream(this.builder, id));
+  }
+
+  /**
+   * The latest record per key, as a table (a null record deletes its key). With `versions`, it
+   * keeps each key's earlier rows that long before the watermark: `asOf` lookups and joins at
+   * event time read them.
+   * @example clicks.keyBy((c) => c.user).toTable({ name: 'last-click' })
+   */
+  toTable(options: StageOptions & { versions?: Duration } = {}): Table<K, T> {
+    checkOptions(options, 'toTable()', "{ name: 'last-click' }");
+    return new Table<K, T>(this.builder, toTableNode(this.builder, this.nodeId, options));
+  }
+
+  /** Running count per key: a table, updated by every record. */
+  count(options: StageOptions = {}): Table<K, number> {
     return this.#rolling({ kind: 'count' }, options);
   }
-  sum(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+  sum(of: (value: T) => number, options: StageOptions = {}): Table<K, number> {
     return this.#rolling(numeric('sum', of), options);
   }
-  min(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+  min(of: (value: T) => number, options: StageOptions = {}): Table<K, number> {
     return this.#rolling(numeric('min', of), options);
   }
-  max(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+  max(of: (value: T) => number, options: StageOptions = {}): Table<K, number> {
     return this.#rolling(numeric('max', of), options);
   }
-  avg(of: (value: T) => number, options: StageOptions = {}): Stream<KeyedResult<K, number>> {
+  avg(of: (value: T) => number, options: StageOptions = {}): Table<K, number> {
     return this.#rolling(numeric('avg', of), options);
   }
-  reduce(fn: (a: T, b: T) => T, options: StageOptions = {}): Stream<KeyedResult<K, T>> {
+  reduce(fn: (a: T, b: T) => T, options: StageOptions = {}): Table<K, T> {
     return this.#rolling(reduceSpec(fn), options);
   }
-  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: StageOptions = {}): Stream<KeyedResult<K, A>> {
+  /**
+   * Folds every record of a key into its row of a table (Kafka Streams' `aggregate`), queryable
+   * by its name while the app runs.
+   * @example
+   * const carts = events.keyBy((e) => e.cart).aggregate(() => ({ items: {} }), (cart, e, acc) => apply(acc, e), { name: 'carts' });
+   * app.table('carts').get('cart-1');
+   */
+  aggregate<A>(init: () => A, add: (key: K, value: T, acc: A) => A, options: StageOptions = {}): Table<K, A> {
     return this.#rolling(aggregateSpec(init, add), options);
   }
 
-  #rolling<R>(aggregate: AggregateSpec, options: StageOptions): Stream<R> {
+  /**
+   * Joins each record with its key's row of `table` (Kafka Streams' stream-table join); only
+   * stream records emit, a record whose key has no row emits nothing. A versioned table
+   * (`versions`) joins the row valid at the record's event time, once the watermark of both
+   * inputs passed it; an unversioned one the latest row when the record is processed.
+   * @example clicks.keyBy((c) => c.user).join(users, (click, user) => ({ ...click, name: user.name }))
+   */
+  override join<W, R>(table: Table<K, W>, fn: (event: T, row: W) => R, options?: StageOptions): Stream<R>;
+  /** A window join with another stream, as on any stream (see `Stream.join`). */
+  override join<U>(other: Stream<U>): JoinedStreams<T, U>;
+  override join(other: unknown, fn?: unknown, options: StageOptions = {}): unknown {
+    if (other instanceof Table) return this.#tableJoin(other, 'inner', fn, options);
+    if (other instanceof Stream && fn === undefined) return super.join(other);
+    throw new SluiceError('INVALID_ARGUMENT', 'join() on a keyed stream takes a table (app.table(topic), keyed.toTable(), keyed.count(), ...), or a stream for a window join; write stream.keyBy((e) => e.user).join(users, (event, user) => ({ ...event, user })) or a.join(b).where(f).equalTo(g).window(...).apply(fn)');
+  }
+
+  /** As `join`, but a record whose key has no row joins `null`. */
+  leftJoin<W, R>(table: Table<K, W>, fn: (event: T, row: W | null) => R, options: StageOptions = {}): Stream<R> {
+    if (!(table instanceof Table)) throw new SluiceError('INVALID_ARGUMENT', 'leftJoin() takes a table; write stream.keyBy((e) => e.user).leftJoin(users, (event, user) => ({ ...event, tier: user?.tier ?? null }))');
+    return this.#tableJoin(table, 'left', fn, options);
+  }
+
+  #tableJoin<R>(table: Table<K, unknown>, join: 'inner' | 'left', fn: unknown, options: StageOptions): Stream<R> {
+    checkOptions(options, join === 'inner' ? 'join()' : 'leftJoin()', "{ name: 'enrich-clicks' }");
+    if (table.builder !== this.builder) throw new SluiceError('INVALID_ARGUMENT', 'join() takes a table of the same app');
+    return new Stream<R>(this.builder, streamTableJoinNode(this.builder, this.nodeId, table.info, join, fn as (e: unknown, r: unknown) => unknown, options.name));
+  }
+
+  #rolling<V>(aggregate: AggregateSpec, options: StageOptions): Table<K, V> {
     checkOptions(options, 'a running aggregate', "{ name: 'counts-per-user' }");
     if ('queryable' in options) {
-      throw new SluiceError('INVALID_ARGUMENT', "running aggregates (on a keyed stream, without a window) are not queryable stores; window them (.window(Windows.tumbling('1h')).aggregate(..., { name, queryable: true })) or read the topic they write");
+      throw new SluiceError('INVALID_ARGUMENT', "a running aggregate (on a keyed stream, without a window) is a table, queryable by its name: drop queryable, give { name: 'counts-per-user' } and read app.table('counts-per-user')");
     }
-    return new Stream(this.builder, this.builder.add({ kind: 'rolling', input: this.nodeId, aggregate }, options.name));
+    const node = this.builder.add({ kind: 'rolling', input: this.nodeId, aggregate }, options.name);
+    return new Table<K, V>(this.builder, { node, queryName: this.builder.node(node).name });
+  }
+}
+
+/**
+ * A table: the latest row per key (Kafka Streams' KTable). Every change of a row flows on as a
+ * changelog; a stream joined with it reads its rows. A table that holds state (a source table,
+ * `toTable()`, a running aggregate, a table join) is queryable by its name while the app runs:
+ * `app.table(name).get(key)`, `.scan({ prefix, limit })`, and on a versioned table `.asOf(key, time)`.
+ * @example
+ * const users = app.table<{ name: string; tier: string }>('users', { versions: '1h' });
+ * clicks.keyBy((c) => c.user).join(users, (click, user) => ({ ...click, ...user })).to('enriched');
+ */
+export class Table<K, V> {
+  /** @internal */
+  readonly builder: GraphBuilder;
+  /** @internal */
+  readonly info: TableInfo;
+
+  /** @internal Tables are made by `app.table()`, `toTable()`, running aggregates and joins. */
+  constructor(builder: GraphBuilder, info: TableInfo) {
+    this.builder = builder;
+    this.info = info;
+  }
+
+  /** @internal The node producing the changelog. */
+  get nodeId(): NodeId {
+    return this.info.node;
+  }
+
+  /** The name the table is queried by (`app.table(name)`), or undefined for a table without state of its own (`filter`, `mapValues`). */
+  get name(): string | undefined {
+    return this.info.queryName;
+  }
+
+  /** Whether the table keeps past versions (`versions`): joins at event time and `asOf` need it. */
+  get versioned(): boolean {
+    return this.info.versionsMs !== undefined;
+  }
+
+  /** Keeps the rows for which `fn` is true: a row that stops passing becomes a delete. */
+  filter(fn: (value: V, key: K) => boolean, options: StageOptions = {}): Table<K, V> {
+    checkOptions(options, 'filter()', "{ name: 'gold-users' }");
+    return new Table<K, V>(this.builder, tableFilterNode(this.builder, this.info, fn, options.name));
+  }
+
+  /** Maps each row; the key stays. */
+  mapValues<U>(fn: (value: V, key: K) => U, options: StageOptions = {}): Table<K, U> {
+    checkOptions(options, 'mapValues()', "{ name: 'user-names' }");
+    return new Table<K, U>(this.builder, tableMapNode(this.builder, this.info, fn, options.name));
+  }
+
+  /** The changelog: `{ key, value, previous }` per change of a row, a delete with `value: null`. */
+  toStream(): Stream<TableChange<K, V>> {
+    return new Stream<TableChange<K, V>>(this.builder, this.info.node);
+  }
+
+  /** Writes the changelog to a (compacted) topic: the key as the record key, the row as the value, a delete as a tombstone; `app.table(topic)` reads it back. */
+  to(topic: string, options: StageOptions & { codec?: Codec<V> } = {}): void {
+    checkOptions(options, 'to()', "{ name: 'to-carts' }");
+    tableSinkNode(this.builder, this.info, topic, options);
+  }
+
+  /** Joins two tables on the key: a row where both have one; it changes when either side does and is deleted when a side is. */
+  join<W, R>(other: Table<K, W>, fn: (left: V, right: W) => R, options: StageOptions = {}): Table<K, R> {
+    return this.#join(other, 'inner', fn, options);
+  }
+
+  /** As `join`, with a row for every left row (the right one may be null). */
+  leftJoin<W, R>(other: Table<K, W>, fn: (left: V, right: W | null) => R, options: StageOptions = {}): Table<K, R> {
+    return this.#join(other, 'left', fn, options);
+  }
+
+  /** As `join`, with a row for every key either side has. */
+  outerJoin<W, R>(other: Table<K, W>, fn: (left: V | null, right: W | null) => R, options: StageOptions = {}): Table<K, R> {
+    return this.#join(other, 'outer', fn, options);
+  }
+
+  #join<R>(other: unknown, join: 'inner' | 'left' | 'outer', fn: unknown, options: StageOptions): Table<K, R> {
+    const what = join === 'inner' ? 'join()' : `${join}Join()`;
+    if (!(other instanceof Table) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', `table ${what} takes a table of the same app; write orders.${join === 'inner' ? 'join' : `${join}Join`}(customers, (order, customer) => ({ ...order, customer }))`);
+    }
+    checkOptions(options, what, "{ name: 'orders-with-customers' }");
+    return new Table<K, R>(this.builder, tableJoinNode(this.builder, this.info, other.info, join, fn as (a: unknown, b: unknown) => unknown, options.name));
+  }
+
+  #reader(): TableReader {
+    const name = this.info.queryName;
+    if (name === undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', 'this table has no state of its own (filter and mapValues compute rows on the way); query the table it comes from, or write .toStream().keyBy((c) => c.key).toTable({ name }) to keep one');
+    }
+    return new TableReader(this.builder, this.builder.appName ?? 'this app', name, this.versioned);
+  }
+
+  /** The current row of `key` while the app runs, or undefined (read from the operator's state). */
+  get(key: K): V | undefined {
+    return this.#reader().get(key) as V | undefined;
+  }
+
+  /** The row `key` had at event time `time` (epoch ms), on a versioned table, or undefined. */
+  asOf(key: K, time: number): V | undefined {
+    return this.#reader().asOf(key, time) as V | undefined;
+  }
+
+  /** Rows in key order (keys compared as strings), those whose key starts with `prefix`, at most `limit` (default 1000). */
+  scan(options: { prefix?: string; limit?: number } = {}): { key: K; value: V }[] {
+    return this.#reader().scan(options).rows as { key: K; value: V }[];
   }
 }
 

@@ -1,5 +1,5 @@
 /**
  * backend: the LogBackend interface the engine talks to, and its implementations
- * (embedded on src/log, in memory for tests, Kafka later).
+ * (embedded on src/log, in memory for tests, Kafka in kafka/).
  */
 export * from './types.ts';

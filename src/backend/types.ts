@@ -1,6 +1,6 @@
 /**
  * The LogBackend interface: all the engine knows of the log it reads and writes.
- * Implementations: embedded (src/log), memory (tests and the test kit), and later Kafka.
+ * Implementations: embedded (src/log), memory (tests and the test kit), and Kafka (kafka/).
  */
 import type { Headers } from '../core/index.ts';
 

@@ -20,6 +20,16 @@ export function stateShape(node: LogicalNode): string | null {
       return 'process';
     case 'mapAsync':
       return 'mapAsync';
+    case 'windowJoin':
+      return `window join ${JSON.stringify(node.window)}`;
+    case 'intervalJoin':
+      return `interval join ${node.type} ${JSON.stringify(node.bounds)}`;
+    case 'table':
+      return node.versionsMs === undefined ? 'table' : `table versions ${node.versionsMs}ms`;
+    case 'stream-table-join':
+      return `stream-table-join ${node.versionsMs === undefined ? 'latest' : `versions ${node.versionsMs}ms`}`;
+    case 'table-join':
+      return 'table-join';
     case 'source':
       return 'source';
     default:

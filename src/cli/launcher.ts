@@ -7,7 +7,7 @@
  * process as usual; exactly-once output loses nothing either way, the next run resumes from
  * the last checkpoint.
  */
-import { SluiceError } from '../core/index.ts';
+import { type KafkaConfig, SluiceError } from '../core/index.ts';
 import { setLauncher } from '../sluice.ts';
 
 /** The savepoint to start from when `--from-savepoint` is not given. */
@@ -21,6 +21,8 @@ export interface LaunchOptions {
   fromSavepoint?: string | undefined;
   dropState?: string | undefined;
   fromBeginning?: boolean | undefined;
+  /** `--kafka`: every app of the module runs on this cluster instead of the embedded log. */
+  kafka?: KafkaConfig | undefined;
 }
 
 /** Runs `load` (the module's import) with the savepoint options and the signal handling in place. */
@@ -54,7 +56,7 @@ export async function launch(options: LaunchOptions, load: () => Promise<void>):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   setLauncher({
-    runOptions: { ...(fromBeginning ? { fromBeginning } : {}), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined || dropState.length === 0 ? {} : { dropState }) },
+    runOptions: { ...(options.kafka === undefined ? {} : { kafka: options.kafka }), ...(fromBeginning ? { fromBeginning } : {}), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined || dropState.length === 0 ? {} : { dropState }) },
     started(app) {
       running.add(app);
       if (stopping) app.stop();

@@ -23,6 +23,7 @@ export function addGlobalOptions(program: Command): void {
     .addOption(
       new Option('--data-dir <dir>', 'the data directory holding the log').env(DATA_DIR_ENV).default(DEFAULT_DATA_DIR),
     )
+    .addOption(new Option('--kafka <host:port>', 'work on this Kafka cluster instead of the data directory (comma-separate several brokers)').env('SLUICE_KAFKA'))
     .option('--json', 'print machine-readable JSON instead of text')
     .option('--verbose', 'on failure, print the stack of the error (and of its causes)');
 }

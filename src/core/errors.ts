@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'METADATA_CORRUPT',
   'SINK_FAILED',
   'SOURCE_FAILED',
+  'SQL_INVALID',
+  'SQL_UNSUPPORTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -9,3 +9,4 @@ export * from './json-infinity.ts';
 export * from './murmur2.ts';
 export * from './record.ts';
 export * from './process-owner.ts';
+export * from './kafka-config.ts';

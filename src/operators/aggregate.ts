@@ -1,6 +1,8 @@
 /**
- * Running (non-windowed) aggregates per key, Kafka Streams' `groupByKey().aggregate()`: each
- * record updates its key's accumulator and emits the new result `{ key, value }` (update mode).
+ * Running (non-windowed) aggregates per key, Kafka Streams' `groupByKey().aggregate()`: a table
+ * of one accumulator per key. Each record updates its key's accumulator and emits the change
+ * `{ key, value, previous }` (the new result and the one it replaced, null for a new key), as
+ * every table does (operators/table.ts).
  */
 import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element, Operator, Output } from './operator.ts';
@@ -30,18 +32,31 @@ export class RollingAggregateOperator implements Operator {
       const id = keyId(element.key);
       let entry = this.#accs.get(id);
       let value: unknown;
+      let previous: unknown = null;
       try {
+        if (entry !== undefined) previous = own(fn.result(entry.acc));
         const acc = fn.add(element.key, element.value, entry === undefined ? fn.init() : entry.acc);
         if (entry === undefined) entry = { key: element.key, acc };
         else entry.acc = acc;
         this.#accs.set(id, entry);
-        value = fn.result(acc);
+        value = own(fn.result(acc));
       } catch (error) {
         this.#onError(element, error, this.name);
         continue;
       }
-      out.emit({ ...element, value: { key: element.key, value } });
+      out.emit({ ...element, value: { key: element.key, value, previous } });
     }
+  }
+
+  /** The current result of `key`, or undefined (a queryable table reads it). */
+  get(key: unknown): unknown {
+    const entry = this.#accs.get(keyId(key));
+    return entry === undefined ? undefined : this.#fn.result(entry.acc);
+  }
+
+  /** Every key's current result, as `[key, result]`. */
+  *rows(): Iterable<[unknown, unknown]> {
+    for (const [, entry] of this.#accs.entries()) yield [entry.key, this.#fn.result(entry.acc)];
   }
 
   /** The accumulators, unless a durable table checkpoints them itself (then null). */
@@ -54,4 +69,9 @@ export class RollingAggregateOperator implements Operator {
     if (snapshot === null) return;
     for (const entry of snapshot as { key: unknown; acc: unknown }[]) this.#accs.set(keyId(entry.key), structuredClone(entry));
   }
+}
+
+/** A result of its own: a fold that changes its accumulator in place must not change what was emitted. */
+function own(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? structuredClone(value) : value;
 }

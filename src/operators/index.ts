@@ -1,6 +1,7 @@
 /**
  * operators: one operator family per file. Stateless (filter, map, flatMap), keyed process
- * functions with state and timers, running aggregates, sinks, and the window operators.
+ * functions with state and timers, running aggregates, sinks, the window operators, tables and
+ * their joins (table*.ts, join-table*.ts).
  * Each implements `process` over a batch and only the hooks it needs.
  */
 export * from './aggregate.ts';
@@ -13,3 +14,7 @@ export * from './async-map.ts';
 export * from './stateless.ts';
 export * from './keyed-timers.ts';
 export * from './timer-queue.ts';
+export * from './table.ts';
+export * from './table-sink.ts';
+export * from './join-table.ts';
+export * from './join-tables.ts';

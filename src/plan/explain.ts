@@ -16,9 +16,25 @@ function describeNode(node: LogicalNode): string {
       return `window ${JSON.stringify(node.window)} ${node.aggregate.kind} (lateness ${node.lateness.allowedLatenessMs}ms${late}, emit ${node.emit.kind})`;
     }
     case 'rolling':
-      return `running ${node.aggregate.kind} per key`;
+      return `running ${node.aggregate.kind} per key (a table, queryable as '${node.name}')`;
+    case 'windowJoin': {
+      const late = node.lateness.lateSideOutput ? `, late records to '${node.lateness.lateSideOutput}'` : '';
+      return `window join of '${node.sides.left}' (left) and '${node.sides.right}' (right), window ${JSON.stringify(node.window)}${late}`;
+    }
+    case 'intervalJoin': {
+      const b = node.bounds;
+      const late = node.lateness.lateSideOutput ? `, late records to '${node.lateness.lateSideOutput}'` : '';
+      const bounds = `left.ts ${b.lowerMs < 0 ? '-' : '+'} ${Math.abs(b.lowerMs)}ms ${b.lowerExclusive ? '<' : '<='} right.ts ${b.upperExclusive ? '<' : '<='} left.ts ${b.upperMs < 0 ? '-' : '+'} ${Math.abs(b.upperMs)}ms`;
+      return `interval join (${node.type}) of '${node.sides.left}' (left) and '${node.sides.right}' (right), ${bounds}${late}`;
+    }
+    case 'table':
+      return `table${node.changelog ? ' from its topic (tombstones delete)' : ' of the latest record per key'}${node.versionsMs === undefined ? '' : `, versioned (${node.versionsMs}ms of history)`}, queryable as '${node.name}'`;
+    case 'stream-table-join':
+      return `stream-table ${node.join} join (${node.versionsMs === undefined ? 'the latest row, at processing time' : 'the version at each record\'s event time, after the watermark'})`;
+    case 'table-join':
+      return `table-table ${node.join} join on the key, queryable as '${node.name}'`;
     case 'sink':
-      return `to '${node.topic}'`;
+      return node.changelog ? `to '${node.topic}' (a changelog: rows as upserts, deletes as tombstones)` : `to '${node.topic}'`;
     case 'mapAsync':
       return `mapAsync (concurrency ${node.async.concurrency}, timeout ${node.async.timeoutMs}ms, ${node.async.retries} retries, ${node.async.ordered ? 'in input order' : 'unordered'})`;
     case 'connectorSink':

@@ -36,16 +36,23 @@ export interface PhysicalPlan {
   stages: Stage[];
   /** Every topic a sink or late-data side output writes. */
   sinkTopics: string[];
+  /** The sink topics tables write their changelogs to (`table.to()`), created compacted. */
+  changelogTopics?: string[];
+}
+
+/** The topic a window or join writes its late records to, if any. */
+export function lateTopicOf(node: LogicalNode): string | undefined {
+  return node.kind === 'window' || node.kind === 'windowJoin' || node.kind === 'intervalJoin' ? node.lateness.lateSideOutput : undefined;
 }
 
 /** The tag under which a window operator emits late records, and the late-data sink's node. */
-export function lateSinkNode(window: LogicalNode & { kind: 'window' }, topic: string): LogicalNode {
+export function lateSinkNode(window: LogicalNode, topic: string): LogicalNode {
   return { kind: 'sink', id: -1 - window.id, name: `${window.name}.late`, input: window.id, topic };
 }
 
 export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const nodes = graph.nodes;
-  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'connectorSink' || n.kind === 'print' || (n.kind === 'window' && n.lateness.lateSideOutput))) {
+  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'connectorSink' || n.kind === 'print' || lateTopicOf(n) !== undefined)) {
     throw new SluiceError('INVALID_PLAN', 'the pipeline writes nowhere; end each stream with .to(topic) or .print()');
   }
   const live = liveNodes(graph);
@@ -58,6 +65,7 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const stageOfEntry = new Map<NodeId, number>(entries.map((e, i) => [e.id, i]));
   const stages: Stage[] = entries.map((entry, id) => ({ id, entry, ops: [], upstream: [] }));
   const sinkTopics = new Set<string>();
+  const changelogTopics = new Set<string>();
 
   for (const stage of stages) {
     // Every node reachable from the entry without crossing a keyBy, in creation (topological) order.
@@ -85,15 +93,16 @@ export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
       }
       const node = op.node;
       if (node.kind === 'sink') sinkTopics.add(node.topic);
-      if (node.kind === 'window' && node.lateness.lateSideOutput !== undefined) {
-        const topic = node.lateness.lateSideOutput;
+      if (node.kind === 'sink' && node.changelog) changelogTopics.add(node.topic);
+      const topic = lateTopicOf(node);
+      if (topic !== undefined) {
         sinkTopics.add(topic);
         stage.ops.push({ node: lateSinkNode(node, topic), next: [], side: new Map(), exchanges: [] });
         op.side.set(topic, [stage.ops.length - 1]);
       }
     }
   }
-  return { stages, sinkTopics: [...sinkTopics].sort() };
+  return { stages, sinkTopics: [...sinkTopics].sort(), ...(changelogTopics.size > 0 ? { changelogTopics: [...changelogTopics].sort() } : {}) };
 }
 
 /**

@@ -159,14 +159,14 @@ export class Job implements SteppedJob {
     this.#buffer.append(topic, record);
   }
 
-  /** Processes what the sources hold now, fires every window, commits, and returns. */
-  async runBounded(): Promise<RunSummary> {
+  /** Processes what the sources hold now (up to event time `until`, when given), fires every window (complete by then), commits, and returns. */
+  async runBounded(until?: number): Promise<RunSummary> {
     this.#driver?.detach(this);
     this.#steps.end();
     const rounds = this.#rounds!;
     const topology = this.#topology!;
     const checkpointer = this.#checkpointer!;
-    await rounds.bound();
+    await rounds.bound(until);
     for (;;) {
       const before = topology.position();
       const read = await rounds.round();

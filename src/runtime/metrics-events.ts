@@ -32,6 +32,15 @@ export interface AppEvent {
   stores?(): string[];
   /** A queryable store (`app.store(name)`): answers while the app runs, else throws STORE_UNAVAILABLE. */
   store?(name: string): { get(key: unknown, at?: number): unknown[]; all(): unknown[] };
+  /** Names of its tables (`app.table(name)`). */
+  tables?(): string[];
+  /** A table (`app.table(name)`): answers while the app runs, else throws STORE_UNAVAILABLE. */
+  table?(name: string): {
+    readonly versioned: boolean;
+    get(key: any): unknown;
+    asOf(key: any, time: number): unknown;
+    scan(options?: { prefix?: string; limit?: number }): { key: unknown; value: unknown }[];
+  };
 }
 
 export interface PlanOperator {

@@ -19,8 +19,14 @@ import {
   type RecordErrorHandler,
   type RecordSink,
   RollingAggregateOperator,
+  StreamTableJoinOperator,
+  TableJoinOperator,
+  TableOperator,
+  TableSinkOperator,
   TopicSinkOperator,
 } from '../operators/index.ts';
+import { IntervalJoinOperator } from '../operators/join-interval.ts';
+import { WindowJoinOperator } from '../operators/join-window.ts';
 import { WindowOperator } from '../operators/window.ts';
 import type { KeyedTable } from '../state/index.ts';
 import type { StoreRegistry } from './stores.ts';
@@ -69,8 +75,24 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       if (node.store !== undefined) env.stores.register(node.store, op);
       return op as Operator;
     }
-    case 'rolling':
-      return new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError, env.table?.('accumulators'));
+    case 'rolling': {
+      // A running aggregate is a table: queryable by its stage name, from its accumulators.
+      const op = new RollingAggregateOperator(node.name, aggregateFunction(node.aggregate), env.onError, env.table?.('accumulators'));
+      env.stores.registerTable(node.name, op);
+      return op;
+    }
+    case 'table': {
+      const op = new TableOperator({ name: node.name, changelog: node.changelog, ...(node.versionsMs === undefined ? {} : { versionsMs: node.versionsMs }), ...(env.table ? { table: env.table('rows') } : {}) });
+      env.stores.registerTable(node.name, op);
+      return op;
+    }
+    case 'stream-table-join':
+      return new StreamTableJoinOperator({ name: node.name, join: node.join, fn: node.fn, onError: env.onError, ...(node.versionsMs === undefined ? {} : { versionsMs: node.versionsMs }), ...(env.table ? { table: env.table('join') } : {}) });
+    case 'table-join': {
+      const op = new TableJoinOperator({ name: node.name, join: node.join, fn: node.fn, onError: env.onError, ...(env.table ? { table: env.table('join') } : {}) });
+      env.stores.registerTable(node.name, op);
+      return op;
+    }
     case 'process':
       return new ProcessOperator({
         name: node.name,
@@ -80,12 +102,29 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         ...(env.table ? { table: env.table('keyed'), timerTables: { event: env.table('event-timers'), processing: env.table('processing-timers') } } : {}),
       });
     case 'sink':
+      if (node.changelog) return new TableSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
       return new PrintOperator(node.name, node.prefix, env.print);
     case 'connectorSink': {
       if (env.connectorSink === undefined) throw new SluiceError('INVALID_PLAN', `sink '${node.name}' (${node.sink.describe}) needs a job to run it`);
       return new ConnectorSinkOperator(node.name, env.connectorSink(node.name));
+    }
+    case 'windowJoin':
+      return new WindowJoinOperator({ name: node.name, window: node.window, lateness: node.lateness, fn: node.fn, onError: env.onError, table: env.table?.('windows') });
+    case 'intervalJoin': {
+      // Exclusive bounds narrow by one millisecond, as Flink's do.
+      const { lowerMs, upperMs, lowerExclusive, upperExclusive } = node.bounds;
+      return new IntervalJoinOperator({
+        name: node.name,
+        lowerMs: lowerMs + (lowerExclusive ? 1 : 0),
+        upperMs: upperMs - (upperExclusive ? 1 : 0),
+        type: node.type,
+        fn: node.fn,
+        onError: env.onError,
+        table: env.table?.('join'),
+        ...(node.lateness.lateSideOutput === undefined ? {} : { lateSideOutput: node.lateness.lateSideOutput }),
+      });
     }
   }
 }

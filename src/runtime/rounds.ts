@@ -27,18 +27,26 @@ export class Rounds {
     this.#batchSize = batchSize;
   }
 
-  /** Bounded runs: each partition ends at its current end offset; one with nothing to read ends at once. */
-  async bound(): Promise<void> {
+  /**
+   * Bounded runs: each partition ends at its current end offset; one with nothing to read ends at
+   * once. With `until` (event time, epoch ms), a partition also ends before its first record
+   * later than that, and its watermark ends at `until + 1` instead of +Infinity: what is complete
+   * by then fires, and nothing later.
+   */
+  async bound(until?: number): Promise<void> {
     for (const stage of this.#topology.stages) {
       if (stage.sources.length === 0) continue;
       const reader = stage.sources[0].reader;
       const ends = reader === undefined ? await this.#backend.endOffsets(stage.sources[0].topic) : [];
       for (const source of stage.sources) {
         if (source.reader !== undefined) await source.reader.bound();
-        else source.end = ends[source.partition];
+        else {
+          source.end = ends[source.partition];
+          source.until = until;
+        }
         // A partition with nothing to read ends at once, so it never holds the watermark back.
         if (source.done) {
-          source.generator.end();
+          endSource(source);
           stage.activity(source.partition);
         }
       }
@@ -66,7 +74,7 @@ export class Rounds {
       read += records.length;
       this.#probe.fetched(source, records.length, records[0]?.timestamp); // metrics
       stage.tasks[source.partition].push(source.toElements(records));
-      if (source.done) source.generator.end();
+      if (source.done) endSource(source);
       if (records.length > 0 || source.done) stage.activity(source.partition);
     });
     this.records += read;
@@ -86,4 +94,10 @@ export class Rounds {
     // Any partition with new data (or the stop) ends the wait: waiting for all would add up to a timeout of latency.
     await Promise.race([...waits, stop]);
   }
+}
+
+/** A bounded partition reached its end: its watermark goes to +Infinity, or to `until + 1`. */
+function endSource(source: SourcePartition): void {
+  if (source.until === undefined) source.generator.end();
+  else source.generator.observe(source.until + 1 + source.generator.boundMs);
 }

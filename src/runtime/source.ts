@@ -36,8 +36,12 @@ export class SourcePartition {
   readonly #timestamp: ((value: any) => number) | undefined;
   readonly #codec: Codec;
   readonly #onError: RecordErrorHandler;
+  /** A table's source: values are `{ key, value }`, tombstones included (value null, at the log timestamp). */
+  readonly #changelog: boolean;
+  /** Bounded runs up to an event time: the partition ends before its first record later than this. */
+  until: number | undefined;
 
-  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler) {
+  constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler, changelog = false) {
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;
@@ -46,6 +50,7 @@ export class SourcePartition {
     this.#codec = codec;
     this.#operator = operator;
     this.#onError = onError;
+    this.#changelog = changelog;
   }
 
   get done(): boolean {
@@ -65,7 +70,11 @@ export class SourcePartition {
     return { records, nextOffset: this.offset + records.length };
   }
 
-  /** Decodes a fetched batch; records that fail go to the error handler. Tombstones are skipped. */
+  /**
+   * Decodes a fetched batch; records that fail go to the error handler. Tombstones (null values)
+   * are skipped by streams: a stream's values are events, and a tombstone is none. A table's
+   * source keeps them: they delete their key.
+   */
   toElements(records: FetchedRecord[]): Element[] {
     const elements: Element[] = [];
     const { topic, partition } = this;
@@ -79,7 +88,7 @@ export class SourcePartition {
         if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
         continue;
       }
-      if (record.value === null) continue;
+      if (record.value === null && !this.#changelog) continue;
       const source = { topic, partition, offset: record.offset };
       const unreadable = this.reader === undefined ? undefined : record.headers?.[SOURCE_ERROR_HEADER];
       if (unreadable !== undefined) {
@@ -90,8 +99,8 @@ export class SourcePartition {
       let value: unknown;
       let timestamp: number;
       try {
-        value = this.#codec.decode(record.value);
-        timestamp = extract === undefined ? record.timestamp : extract(value);
+        value = record.value === null ? null : this.#codec.decode(record.value);
+        timestamp = extract === undefined || value === null ? record.timestamp : extract(value);
         if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
           throw new SluiceError('INVALID_RECORD', `timestamp() returned ${String(timestamp)}; it must return epoch milliseconds`);
         }
@@ -100,6 +109,13 @@ export class SourcePartition {
         this.#onError(failed, error, this.#operator);
         continue;
       }
+      if (this.until !== undefined && timestamp > this.until) {
+        // The run ends here: this record and those after it are the next run's.
+        this.offset = record.offset;
+        this.end = record.offset;
+        break;
+      }
+      if (this.#changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
       elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source, raw: record });
     }
     return elements;

@@ -60,9 +60,34 @@ function copy<V>(w: StoredWindow): StoredWindow<V> {
   return { key: structuredClone(w.key), start: w.start, end: w.end, value: structuredClone(w.value) as V };
 }
 
-/** The window operators behind each queryable store of one job run. */
+/**
+ * What a table reads in one task: the operator holding it (operators/table.ts, the running
+ * aggregate, the table join), from its own state. `asOf` only on versioned tables.
+ */
+export interface QueryableTableTask {
+  readonly name: string;
+  get(key: unknown): unknown;
+  rows(): Iterable<[unknown, unknown]>;
+  asOf?(key: unknown, time: number): unknown;
+  readonly versioned?: boolean;
+}
+
+/** The window operators behind each queryable store of one job run, and the operators holding each table. */
 export class StoreRegistry {
   readonly #operators = new Map<string, QueryableWindows[]>();
+  readonly #tables = new Map<string, QueryableTableTask[]>();
+
+  /** Makes a task's operator answer for table `name`. */
+  registerTable(name: string, operator: QueryableTableTask): void {
+    const list = this.#tables.get(name);
+    if (list === undefined) this.#tables.set(name, [operator]);
+    else list.push(operator);
+  }
+
+  /** The operators holding table `name`, one per task. */
+  tables(name: string): readonly QueryableTableTask[] {
+    return this.#tables.get(name) ?? [];
+  }
 
   /** Makes a task's window operator answer for store `name`. */
   register(name: string, operator: QueryableWindows): void {

@@ -65,7 +65,7 @@ export class Topology {
     }
     const logCounts = plan.stages.filter((stage) => stage.entry.kind === 'source' && stage.entry.connector === undefined).map((stage) => counts.get(stage.id)!);
     const keyPartitions = Math.max(1, ...logCounts);
-    for (const topic of plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions);
+    for (const topic of plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions, plan.changelogTopics?.includes(topic) ? { compact: true } : {});
     await backend.ensureTopic(options.deadLetterTopic, 1);
     const timed: Task[] = [];
     const committed = new Map<string, Map<number, number>>();
@@ -191,7 +191,7 @@ async function openSources(options: TopologyOptions, stage: Stage, n: number, co
   const sources: SourcePartition[] = [];
   for (let p = 0; p < n; p++) {
     const offset = Math.max(committed.get(p) ?? start[p], start[p]);
-    sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? options.codec ?? jsonCodec, entry.name, options.onError));
+    sources.push(new SourcePartition(entry.topic, p, offset, entry.time, entry.codec ?? options.codec ?? jsonCodec, entry.name, options.onError, entry.changelog === true));
   }
   return sources;
 }

@@ -1,6 +1,7 @@
 /**
  * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON, with the queryable stores of
- * running apps at `/api/apps/APP/stores/STORE`), `/events` (server-sent
+ * running apps at `/api/apps/APP/stores/STORE`, their tables at `/api/tables/NAME/KEY` and
+ * `/api/tables/NAME?prefix=&limit=`: server/tables.ts), `/events` (server-sent
  * events, a snapshot every second) and the dashboard: one static page with vanilla JS and
  * uPlot, served as files (no build step).
  */
@@ -12,6 +13,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import type { Collector } from './collector.ts';
 import { queryStore } from './results.ts';
+import { queryTableKey, scanTable } from './tables.ts';
 
 const require = createRequire(import.meta.url);
 const UPLOT_DIR = require.resolve('uplot').replace(/uPlot\.cjs\.js$/, '');
@@ -83,6 +85,14 @@ export function createApp(options: AppOptions): Hono {
   });
   app.get('/api/apps/:app/stores/:store', (c) => {
     const { status, body } = queryStore(collector.app(c.req.param('app')), c.req.param('app'), c.req.param('store'), c.req.query());
+    return c.json(body, status);
+  });
+  app.get('/api/tables/:name', (c) => {
+    const { status, body } = scanTable(collector.appEvents(), c.req.param('name'), c.req.query());
+    return c.json(body, status);
+  });
+  app.get('/api/tables/:name/:key', (c) => {
+    const { status, body } = queryTableKey(collector.appEvents(), c.req.param('name'), c.req.param('key'), c.req.query());
     return c.json(body, status);
   });
   app.get('/events', (c) =>

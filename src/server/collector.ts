@@ -122,6 +122,11 @@ export class Collector {
   }
 
   /** The app of that name announced last (a module may build an app again under the same name). */
+  /** Every app announced in this process, in creation order. */
+  appEvents(): readonly AppEvent[] {
+    return this.#apps;
+  }
+
   app(name: string): AppEvent | undefined {
     return this.#apps.findLast((a) => a.name === name);
   }

@@ -59,7 +59,7 @@ function holders(start: JobStartEvent, last: RoundEvent | undefined): WatermarkH
   const out: WatermarkHolder[] = [];
   for (const sw of last.stages) {
     const stage = start.stages[sw.stage];
-    const op = stage.ops.find((o) => o.kind === 'window' || o.kind === 'process' || o.kind === 'rolling') ?? stage.ops[0];
+    const op = stage.ops.find((o) => o.kind === 'window' || o.kind === 'process' || o.kind === 'rolling' || o.kind === 'windowJoin' || o.kind === 'intervalJoin') ?? stage.ops[0];
     const label = (i: { stage: number; partition: number }) => {
       const topic = start.stages[i.stage].topic;
       return topic === undefined ? `stage ${i.stage} task ${i.partition}` : `${topic}/${i.partition}`;

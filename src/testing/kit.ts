@@ -141,6 +141,17 @@ export class TestKit {
     return this;
   }
 
+  /**
+   * Appends tombstones (records with a null value) for `keys` to a topic: each deletes its key
+   * from a table read from the topic (`app.table(topic)`); streams skip them.
+   */
+  tombstones(topic: string, keys: readonly string[], options: { partitions?: number; timestamp?: (key: string, i: number) => number } = {}): this {
+    this.backend.createTopicSync(topic, options.partitions ?? 1);
+    const list = keys.map((key, i) => ({ key: utf8(key), value: null, timestamp: options.timestamp ? options.timestamp(key, i) : this.clock.now() }));
+    this.#flush(topic, list);
+    return this;
+  }
+
   /** Appends raw bytes (for records that must fail to decode). */
   inputRaw(topic: string, values: (string | Uint8Array)[], options: { partitions?: number; partition?: number } = {}): this {
     this.backend.createTopicSync(topic, options.partitions ?? 1);

@@ -65,7 +65,7 @@ void test('queryable stores are explicit: a name alone only names the stage, and
   assert.throws(() => keyed.map((o) => o, { name: 'counts' }), /'counts' is the name of a queryable store/);
   // @ts-expect-error only a windowed aggregate's results can be materialized, not a mapped stream
   assert.throws(() => counts.map((r) => r).materialize('mapped'));
-  assert.throws(() => keyed.count({ name: 'running', queryable: true } as never), /running aggregates .* are not queryable stores; window them/);
+  assert.throws(() => keyed.count({ name: 'running', queryable: true } as never), /a running aggregate .* is a table, queryable by its name: drop queryable/);
   assert.equal(b.store<number>('counts').name, 'counts');
   assert.throws(
     () => b.store('counts').get('c1'),

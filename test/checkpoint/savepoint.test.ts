@@ -3,13 +3,13 @@
 // state is dropped. Both state backends.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedBackend } from '../../src/backend/embedded.ts';
 import type { LogBackend } from '../../src/backend/index.ts';
 import { listSavepoints } from '../../src/checkpoint/index.ts';
 import { isSluiceError, jsonCodec, utf8 } from '../../src/core/index.ts';
 import { Sluice, Watermarks, Windows } from '../../src/index.ts';
 import { withDir } from '../log/helpers.ts';
+import { waitUntil } from '../support/wait.ts';
 
 interface Event {
   k: string;
@@ -65,7 +65,7 @@ function pipeline(dataDir: string, backend: LogBackend, state: 'memory' | 'lmdb'
 /** Runs `app` unbounded until `done()` holds, takes a savepoint, stops; returns the savepoint id. */
 async function savepointWhen(app: Sluice, done: () => Promise<boolean>): Promise<string> {
   const running = app.run();
-  while (!(await done())) await sleep(20);
+  await waitUntil(done, 'the app to have processed its input');
   const id = await app.savepoint();
   app.stop();
   await running;

@@ -121,18 +121,18 @@ void test('list and map state; a name used as two kinds is rejected with a hint'
   assert.throws(() => bad.processElement(1, 0, { key: 'k' }), /state 'x' is a value state.*give it another name/);
 });
 
-void test('running aggregates emit the updated result per key for every record, and restore', () => {
+void test('running aggregates emit the change of their table per record (the new result and the one it replaced), and restore', () => {
   const sum = { init: () => 0, add: (_key: unknown, v: number, acc: number) => acc + v, result: (acc: number) => acc };
   const h = new OperatorHarness(new RollingAggregateOperator('sum', sum));
   h.processBatch([1, 2, 3].map((value, i) => ({ value, timestamp: i, key: i % 2 === 0 ? 'even' : 'odd' })));
   assert.deepEqual(h.values(), [
-    { key: 'even', value: 1 },
-    { key: 'odd', value: 2 },
-    { key: 'even', value: 4 },
+    { key: 'even', value: 1, previous: null },
+    { key: 'odd', value: 2, previous: null },
+    { key: 'even', value: 4, previous: 1 },
   ]);
   const restored = OperatorHarness.restored(new RollingAggregateOperator('sum', sum), h.snapshot());
   restored.processElement(10, 5, { key: 'odd' });
-  assert.deepEqual(restored.values(), [{ key: 'odd', value: 12 }]);
+  assert.deepEqual(restored.values(), [{ key: 'odd', value: 12, previous: 2 }]);
 });
 
 void test("a record first fires its key's timers that its own W_before passed, whatever the batching", () => {

@@ -147,7 +147,8 @@ void test('keys 1 and "1" are counted apart: in windows and running counts', asy
   const app = kit.app({ name: 'key-types' });
   const keyed = app.stream<{ k: number | string }>('events').keyBy((e) => e.k);
   keyed.window(Windows.tumbling('1m')).count({ name: 'per-key' }).to('windowed');
-  keyed.count().to('running');
+  // Keys 1 and '1' are one record key in a topic: the changelog's keys show the table keeps them apart.
+  keyed.count().toStream().map((c) => ({ key: c.key, value: c.value })).to('running');
   await app.run({ bounded: true });
   const byKey = (rows: { key: unknown; value: number }[]) => rows.map((r) => [r.key, r.value]).sort((a, b) => String(typeof a[0]).localeCompare(String(typeof b[0])));
   assert.deepEqual(byKey(kit.output('windowed')), [

@@ -56,11 +56,10 @@ export function build(app: Sluice, graph: Graph, sources: SourceInput[]): void {
         streams[i] = streams[node.input]!.keyBy(KEYS[node.fn]);
         break;
       case 'rolling': {
+        // A running aggregate is a table; its changelog as { key, value } per update is what the reference models.
         const k = keyed(node.input);
-        if (node.agg === 'count') streams[i] = k.count();
-        else if (node.agg === 'sum') streams[i] = k.sum((r) => r.v);
-        else if (node.agg === 'max') streams[i] = k.max((r) => r.v);
-        else streams[i] = k.reduce(reduceRecs);
+        const table = node.agg === 'count' ? k.count() : node.agg === 'sum' ? k.sum((r) => r.v) : node.agg === 'max' ? k.max((r) => r.v) : k.reduce(reduceRecs);
+        streams[i] = (table.toStream() as Stream<{ key: unknown; value: unknown }>).map(({ key, value }) => ({ key, value }));
         break;
       }
       case 'window': {

@@ -2,7 +2,7 @@
 // sources, running aggregates, queryable stores, and a second exchange.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type KeyedResult, Windows } from '../../src/index.ts';
+import { Windows } from '../../src/index.ts';
 import { TestKit } from '../../src/testing/index.ts';
 
 type Tx = { card: string; amount: number; ts: number };
@@ -92,7 +92,8 @@ void test('union of two sources, running counts per key, and a named window stag
   byPage.count().to('running');
   byPage.window(Windows.tumbling('1m')).collect((v) => v.ts, { name: 'views-per-minute' }).to('per-minute');
   await app.run({ bounded: true });
-  const running = kit.output<KeyedResult<string, number>>('running');
+  // A running count is a table: its topic holds the count as the value, the page as the record key.
+  const running = kit.records<number>('running');
   const last = new Map(running.map((r) => [r.key, r.value]));
   assert.deepEqual(last, new Map([['/a', 3], ['/b', 1], ['/c', 1]]));
   assert.equal(running.length, 5);

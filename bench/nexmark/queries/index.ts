@@ -9,6 +9,7 @@ import { q1 as h1 } from '../handwritten/q1.ts';
 import { q2 as h2 } from '../handwritten/q2.ts';
 import { q5 as h5 } from '../handwritten/q5.ts';
 import { q7 as h7 } from '../handwritten/q7.ts';
+import { q8 as h8 } from '../handwritten/q8.ts';
 import { q11 as h11 } from '../handwritten/q11.ts';
 import { q14 as h14 } from '../handwritten/q14.ts';
 import { q22 as h22 } from '../handwritten/q22.ts';
@@ -18,9 +19,11 @@ import { q1 } from './q1.ts';
 import { q2 } from './q2.ts';
 import { q5 } from './q5.ts';
 import { q7 } from './q7.ts';
+import { q8 } from './q8.ts';
 import { q11 } from './q11.ts';
 import { q14 } from './q14.ts';
 import { q22 } from './q22.ts';
+import { sqlQuery } from '../sql/queries.ts';
 
 export { INPUT_TOPIC, OUTPUT_TOPIC } from './common.ts';
 
@@ -44,9 +47,14 @@ export const QUERIES: NexmarkQuery[] = [
   { name: 'q2', sluice: q2, handwritten: h2 },
   { name: 'q5', sluice: q5, handwritten: h5, dueTime: windowEnd },
   { name: 'q7', sluice: q7, handwritten: h7, dueTime: (row: { dateTime: number }) => row.dateTime - (row.dateTime % 10_000) + 10_000 },
+  { name: 'q8', sluice: q8, handwritten: h8, dueTime: (row: { starttime: number }) => row.starttime + 10_000 },
   { name: 'q11', sluice: q11, handwritten: h11, dueTime: windowEnd },
   { name: 'q14', sluice: q14, handwritten: h14 },
   { name: 'q22', sluice: q22, handwritten: h22 },
+  // The same queries in SQL (bench/nexmark/sql), compared with the same loops.
+  { name: 'q1-sql', sluice: sqlQuery('q1'), handwritten: h1 },
+  { name: 'q2-sql', sluice: sqlQuery('q2'), handwritten: h2 },
+  { name: 'q11-sql', sluice: sqlQuery('q11'), handwritten: h11, dueTime: windowEnd },
 ];
 
 export function queryNamed(name: string): NexmarkQuery {

@@ -4,10 +4,11 @@
  * tool). Refused while the app runs; savepoints and output topics stay.
  */
 import type { Command } from 'commander';
+import { kafkaAppReset, kafkaOf, withKafka } from '../kafka.ts';
 import { resetApp } from '../../checkpoint/reset.ts';
 import { claimApp } from '../../core/index.ts';
 import { paint, printJson, write } from '../format.ts';
-import { withLog } from '../options.ts';
+import { globalOptions, withLog } from '../options.ts';
 
 export function registerApp(program: Command): void {
   const app = program.command('app').description('manage apps: reset one to process its input again');
@@ -27,6 +28,8 @@ Examples:
   $ sluice run examples/clicks.ts          # reads events from the earliest offsets again`,
     )
     .action(async (name: string, _options: object, command: Command) => {
+      const kafka = kafkaOf(command);
+      if (kafka) return withKafka(kafka, (backend) => kafkaAppReset(backend, name, globalOptions(command).json));
       // withLog only checks that the data directory exists; the reset opens the log itself.
       await withLog(command, async (_log, { dataDir, json }) => {
         const release = claimApp(dataDir, name, 'reset it');

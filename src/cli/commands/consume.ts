@@ -1,7 +1,8 @@
 /** `sluice consume TOPIC`: print a topic's records as JSON lines, once or following it. */
 import { type Command, Option } from 'commander';
 import type { Isolation } from '../../log/index.ts';
-import { type StartAt, consume } from '../consumer.ts';
+import { type ConsumeOptions, type StartAt, consume } from '../consumer.ts';
+import { kafkaConsume, kafkaOf, withKafka } from '../kafka.ts';
 import { paint, write } from '../format.ts';
 import { integer, withLog } from '../options.ts';
 
@@ -68,7 +69,8 @@ Examples:
   $ sluice consume events --from-timestamp 1767225600000 --max 5`,
     )
     .action(async (topic: string, flags: ConsumeFlags, command: Command) => {
-      await withLog(command, async (log) => {
+      const kafka = kafkaOf(command);
+      const body = async (read: (options: ConsumeOptions) => Promise<number>) => {
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal);
@@ -81,7 +83,7 @@ Examples:
         };
         process.stdout.on('error', onStdoutError);
         try {
-          const printed = await consume(log, {
+          const printed = await read({
             topic,
             start: startAt(flags),
             group: flags.group,
@@ -108,7 +110,9 @@ Examples:
           process.off('SIGTERM', onSignal);
           process.stdout.off('error', onStdoutError);
         }
-      });
+      };
+      if (kafka) await withKafka(kafka, (backend) => body((options) => kafkaConsume(backend, options)));
+      else await withLog(command, (log) => body((options) => consume(log, options)));
     });
 }
 

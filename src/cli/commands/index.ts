@@ -8,10 +8,11 @@ import { registerConsume } from './consume.ts';
 import { registerProduce } from './produce.ts';
 import { registerRun } from './run.ts';
 import { registerSavepoint } from './savepoint.ts';
+import { registerSql } from './sql.ts';
 import { registerTopic } from './topic.ts';
 
 /** Adds one command (or a group of subcommands) to the program. */
 export type CommandRegistrar = (program: Command) => void;
 
 /** In the order `sluice --help` lists them. */
-export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSavepoint, registerApp];
+export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSql, registerSavepoint, registerApp];

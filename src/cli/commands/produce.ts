@@ -5,7 +5,8 @@ import { isSluiceError, partitionForKey, SluiceError } from '../../core/index.ts
 import type { Log, ProduceRecord } from '../../log/index.ts';
 import { CommandExit, signalExitCode } from '../exit.ts';
 import { paint, printJson, table, write } from '../format.ts';
-import { integer, withLog } from '../options.ts';
+import { kafkaOf, withKafka } from '../kafka.ts';
+import { globalOptions, integer, withLog } from '../options.ts';
 import { LineError, parseRecordLine } from '../records.ts';
 
 /** A chunk is written by one produce call: big enough for speed, small enough that an error loses little. */
@@ -54,15 +55,38 @@ Examples:
   $ sluice produce events --json < events.jsonl`,
     )
     .action(async (topic: string, options: { partitions: number }, command: Command) => {
-      await withLog(command, async (log, { json }) => {
-        createIfMissing(log, topic, options.partitions);
-        const { summary, failure, interrupted } = await produceLines(log, topic);
+      const report = async ({ summary, failure, interrupted }: Outcome, json: boolean) => {
         if (json) await printJson(summary);
         else await write(summaryText(summary));
         if (failure) throw failure;
         if (interrupted) throw new CommandExit(`interrupted by ${interrupted}; ${written(summary.records)}`, signalExitCode(interrupted));
+      };
+      const kafka = kafkaOf(command);
+      if (kafka) {
+        await withKafka(kafka, async (backend) => {
+          const before = await backend.topicNames();
+          const partitions = await backend.ensureTopic(topic, options.partitions);
+          if (!before.includes(topic)) process.stderr.write(`created topic '${topic}' with ${partitions} partition${partitions === 1 ? '' : 's'} on Kafka (\`sluice topic create\` sets other options)\n`);
+          const writer = await backend.openWriter();
+          try {
+            await report(await produceLines({ partitions, produce: (records) => writer.send(topic, records) }, topic), globalOptions(command).json);
+          } finally {
+            await writer.close();
+          }
+        });
+        return;
+      }
+      await withLog(command, async (log, { json }) => {
+        createIfMissing(log, topic, options.partitions);
+        await report(await produceLines({ partitions: log.topic(topic).partitions, produce: async (records) => void (await log.produce(topic, records)) }, topic), json);
       }, true);
     });
+}
+
+/** Where produced records go: a topic of the embedded log or of a Kafka cluster. */
+interface ProduceTarget {
+  partitions: number;
+  produce(records: ProduceRecord[]): Promise<void>;
 }
 
 /** Auto-create: a missing topic is created with `partitions` partitions, and the user told so. */
@@ -90,8 +114,8 @@ interface Outcome {
  * reading, returning the error with the summary of what was written. SIGINT and SIGTERM stop
  * reading too, after the lines already read are written.
  */
-async function produceLines(log: Log, topic: string): Promise<Outcome> {
-  const partitions = log.topic(topic).partitions;
+async function produceLines(target: ProduceTarget, topic: string): Promise<Outcome> {
+  const { partitions } = target;
   const summary: Summary = { topic, records: 0, partitions: {} };
   // Unkeyed records stick to one partition per chunk (as Kafka's sticky partitioner does), starting anywhere.
   let unkeyedPartition = Math.floor(Math.random() * partitions);
@@ -105,7 +129,7 @@ async function produceLines(log: Log, topic: string): Promise<Outcome> {
     const records = chunk;
     chunk = [];
     chunkBytes = 0;
-    await log.produce(topic, records);
+    await target.produce(records);
     summary.records += records.length;
     for (const record of records) summary.partitions[record.partition!] = (summary.partitions[record.partition!] ?? 0) + 1;
     unkeyedPartition = (unkeyedPartition + 1) % partitions;

@@ -12,6 +12,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type RoundEvent, roundChannel } from '../../runtime/metrics-events.ts';
 import { type RunEndEvent, runChannel } from '../../sluice.ts';
 import { printJson } from '../format.ts';
+import { kafkaOf } from '../kafka.ts';
 import { DROP_STATE_ENV, FROM_BEGINNING_ENV, FROM_SAVEPOINT_ENV, launch } from '../launcher.ts';
 import { DATA_DIR_ENV, globalOptions } from '../options.ts';
 import { importPipeline } from '../pipeline-loader.ts';
@@ -77,7 +78,7 @@ Examples:
       subscribe(runChannel.name, onRunEnd);
       subscribe(roundChannel.name, onFirstRound);
       try {
-        await launch({ fromSavepoint: options.fromSavepoint, dropState: options.dropState, fromBeginning: options.fromBeginning }, () => importPipeline(path));
+        await launch({ fromSavepoint: options.fromSavepoint, dropState: options.dropState, fromBeginning: options.fromBeginning, kafka: kafkaOf(command) }, () => importPipeline(path));
       } finally {
         unsubscribe(runChannel.name, onRunEnd);
         unsubscribe(roundChannel.name, onFirstRound);

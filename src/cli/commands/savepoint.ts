@@ -3,6 +3,7 @@
  * through its control topic (`<app>.control`) and waits for the id it answers with; start the
  * app from one with `sluice run FILE --from-savepoint ID`.
  */
+import { notOnKafka } from '../kafka.ts';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { EmbeddedBackend } from '../../backend/embedded.ts';
@@ -22,6 +23,7 @@ export function registerSavepoint(program: Command): void {
     .option('--timeout-ms <ms>', 'how long to wait for the app to answer', integer(1), 30_000)
     .addHelpText('after', '\nExamples:\n  $ sluice savepoint create clicks\n  $ sluice run pipeline.ts --from-savepoint sp-1764570000000-42')
     .action(async (app: string, options: { timeoutMs: number }, command: Command) => {
+      notOnKafka(command, 'sluice savepoint', 'savepoints are not taken yet (an app on Kafka checkpoints into its transaction)');
       await withLog(command, async (log, { dataDir, json }) => {
         const backend = EmbeddedBackend.wrap(log);
         const topic = controlTopic(app);
@@ -59,6 +61,7 @@ export function registerSavepoint(program: Command): void {
     .description("list an app's savepoints, oldest first")
     .argument('<app>', 'the app name')
     .action(async (app: string, _options: object, command: Command) => {
+      notOnKafka(command, 'sluice savepoint', 'savepoints are not taken yet (an app on Kafka checkpoints into its transaction)');
       const { dataDir, json } = globalOptions(command);
       const ids = listSavepoints(dataDir, app);
       if (json) return printJson(ids.map((id) => ({ app, id, createdAt: savepointTime(id) })));

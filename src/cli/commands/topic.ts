@@ -4,7 +4,8 @@ import type { SegmentDamage, TopicChanges, TopicConfig, TopicDescription, TopicM
 import { SluiceError } from '../../core/index.ts';
 import { CommandExit } from '../exit.ts';
 import { formatBytes, formatLimit, formatMillis, paint, printJson, table, write } from '../format.ts';
-import { integer, retentionMs, withLog } from '../options.ts';
+import { kafkaOf, kafkaTopicCreate, kafkaTopicDelete, kafkaTopicDescribe, kafkaTopicList, notOnKafka, withKafka } from '../kafka.ts';
+import { globalOptions, integer, retentionMs, withLog } from '../options.ts';
 
 interface CreateOptions {
   partitions: number;
@@ -60,6 +61,8 @@ Examples:
   $ sluice topic create small --partitions 1 --segment-bytes 1048576`,
     )
     .action(async (name: string, options: CreateOptions, command: Command) => {
+      const kafka = kafkaOf(command);
+      if (kafka) return withKafka(kafka, (backend) => kafkaTopicCreate(backend, name, options, globalOptions(command).json));
       await withLog(
         command,
         async (log, { json }) => {
@@ -94,6 +97,7 @@ Examples:
   $ sluice topic alter clicks --retention-bytes 1073741824 --retention-ms -1`,
     )
     .action(async (name: string, options: AlterOptions, command: Command) => {
+      notOnKafka(command, 'sluice topic alter', "change a topic's retention with Kafka's kafka-configs tool");
       await withLog(command, async (log, { json }) => {
         const changes: TopicChanges = {};
         if (options.retentionMs !== undefined) changes.retentionMs = options.retentionMs;
@@ -114,6 +118,8 @@ Examples:
     .description('list the topics with their settings')
     .addHelpText('after', '\nExamples:\n  $ sluice topic list\n  $ sluice topic list --json')
     .action(async (_options: object, command: Command) => {
+      const kafka = kafkaOf(command);
+      if (kafka) return withKafka(kafka, (backend) => kafkaTopicList(backend, globalOptions(command).json));
       await withLog(command, async (log, { json }) => {
         const topics = log.listTopics();
         if (json) return printJson(topics);
@@ -148,6 +154,8 @@ Examples:
   $ sluice topic describe events --json`,
     )
     .action(async (name: string, options: { verify: boolean }, command: Command) => {
+      const kafka = kafkaOf(command);
+      if (kafka) return withKafka(kafka, (backend) => kafkaTopicDescribe(backend, name, globalOptions(command).json));
       await withLog(command, async (log, { json }) => {
         const description = log.describeTopic(name);
         const damage = log.checkTopic(name, { verify: options.verify });
@@ -166,6 +174,8 @@ Examples:
     .argument('<name>', 'topic name')
     .addHelpText('after', '\nExamples:\n  $ sluice topic delete events')
     .action(async (name: string, _options: object, command: Command) => {
+      const kafka = kafkaOf(command);
+      if (kafka) return withKafka(kafka, (backend) => kafkaTopicDelete(backend, name, globalOptions(command).json));
       await withLog(command, async (log, { json }) => {
         log.deleteTopic(name);
         if (json) return printJson({ deleted: name });
@@ -179,6 +189,7 @@ Examples:
     .argument('<name>', 'topic name (created with --compact)')
     .addHelpText('after', '\nExamples:\n  $ sluice topic compact user-table')
     .action(async (name: string, _options: object, command: Command) => {
+      notOnKafka(command, 'sluice topic compact', "the broker's log cleaner compacts topics created with --compact");
       await withLog(command, async (log, { json }) => {
         const savedBytes = log.compact(name, { rollActive: true });
         if (json) return printJson({ topic: name, savedBytes });

@@ -22,7 +22,7 @@ function shorten(text, n) {
 function kindOf(op) {
   if (op.kind === 'source') return 'source';
   if (op.kind === 'sink' || op.kind === 'print') return 'sink';
-  if (op.kind === 'window' || op.kind === 'process' || op.kind === 'rolling') return 'stateful';
+  if (op.kind === 'window' || op.kind === 'process' || op.kind === 'rolling' || op.kind === 'windowJoin' || op.kind === 'intervalJoin') return 'stateful';
   return 'stateless';
 }
 

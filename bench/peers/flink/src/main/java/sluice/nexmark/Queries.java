@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
@@ -15,8 +16,10 @@ import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindo
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 import sluice.nexmark.Canonical.Row;
+import sluice.nexmark.Model.Auction;
 import sluice.nexmark.Model.Bid;
 import sluice.nexmark.Model.Event;
+import sluice.nexmark.Model.Person;
 
 /** The queries of bench/nexmark/queries in the DataStream API, producing the same rows. */
 final class Queries {
@@ -38,6 +41,8 @@ final class Queries {
         return q5(bids);
       case "q7":
         return q7(bids);
+      case "q8":
+        return q8(events);
       case "q11":
         return q11(bids);
       case "q14":
@@ -91,6 +96,33 @@ final class Queries {
           }
         })
         .returns(ROW);
+  }
+
+  /**
+   * The persons who opened an auction in the 10 s window they registered in: each seller's
+   * auction count per window (a result carries the window's end - 1), window-joined with the
+   * persons on id, as the DSL version does.
+   */
+  static DataStream<Row> q8(DataStream<Event> events) {
+    DataStream<Person> persons = events.filter(e -> e.person != null).map(e -> e.person).returns(Person.class);
+    DataStream<Tuple2<Long, Long>> sellers = events
+        .filter(e -> e.auction != null)
+        .map(e -> e.auction)
+        .returns(Auction.class)
+        .keyBy(a -> a.seller)
+        .window(TumblingEventTimeWindows.of(Duration.ofSeconds(10)))
+        .aggregate(new Count<>(), new ProcessWindowFunction<Long, Tuple2<Long, Long>, Long, TimeWindow>() {
+          @Override
+          public void process(Long seller, Context ctx, Iterable<Long> n, Collector<Tuple2<Long, Long>> out) {
+            out.collect(Tuple2.of(seller, ctx.window().getStart()));
+          }
+        });
+    return persons
+        .join(sellers)
+        .where(p -> p.id, Types.LONG)
+        .equalTo(s -> s.f0, Types.LONG)
+        .window(TumblingEventTimeWindows.of(Duration.ofSeconds(10)))
+        .apply((Person p, Tuple2<Long, Long> s) -> Canonical.row("id", p.id, "name", p.name, "starttime", s.f1), ROW);
   }
 
   /**

@@ -1,0 +1,441 @@
+/**
+ * SELECT compiled onto the DSL: FROM a relation (a source, a view, a subquery, or a window
+ * table function over one), WHERE as `filter`, GROUP BY as `keyBy` then a window (`TUMBLE`,
+ * `HOP`, `SESSION`) and one `aggregate` computing every aggregate of the query, or a running
+ * aggregate without a window; HAVING and the select list as one `flatMap` after it; UNION ALL as
+ * `union`. The graph is the DSL's, so the plan and runtime are the same as for TypeScript pipelines.
+ */
+import type { KeyedStream, Stream, WindowResult } from '../api/index.ts';
+import { Windows, type WindowSpec } from '../time/index.ts';
+import { aggregateDef, combine, type AggregateDef } from './aggregates.ts';
+import { sqlError, unsupported } from './errors.ts';
+import { type Compiled, compileExpr, type Scope } from './expr.ts';
+import { locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
+import type { Relation, RelationResolver } from './relation.ts';
+import type { EmitClause } from './statements.ts';
+import type { Column, Row, SqlType } from './types.ts';
+
+export interface QueryContext extends RelationResolver {
+  readonly text: string;
+  /** Base name of the query's stateful stages (the view's name), so state keeps its name across runs. */
+  readonly stageName?: string;
+}
+
+/** A window over the rows' event time, from `GROUP BY TUMBLE(...)` or a window table function. */
+interface WindowDef {
+  fn: 'tumble' | 'hop' | 'session';
+  spec: WindowSpec;
+  at: number;
+}
+
+/** The window table function in FROM, with the window it assigns. */
+interface TableFunction {
+  window: WindowDef;
+}
+
+const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+
+/** Compiles a SELECT (or UNION ALL of them) into a relation. */
+export function compileQuery(node: PgNode, ctx: QueryContext, emit?: EmitClause): Relation {
+  const [kind, select] = nodeKind(node);
+  if (kind !== 'SelectStmt') throw unsupported(ctx.text, locationOf(node), `${kind} is not a query Sluice runs; write SELECT ...`);
+  return compileSelect(select, ctx, emit);
+}
+
+function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relation {
+  const text = ctx.text;
+  const at = locationOf(s);
+  if (s.op !== undefined && s.op !== 'SETOP_NONE') {
+    if (s.op !== 'SETOP_UNION' || s.all !== true) {
+      const name = s.op === 'SETOP_UNION' ? 'UNION (without ALL, which removes duplicates)' : String(s.op).replace('SETOP_', '');
+      throw unsupported(text, locationOf(s.rarg, at), `${name} is not supported on streams; write UNION ALL`);
+    }
+    const left = compileSelect(s.larg, ctx, emit);
+    const right = compileSelect(s.rarg, ctx, emit);
+    if (left.columns.length !== right.columns.length) throw sqlError(text, locationOf(s.rarg, at), `each side of UNION ALL must have the same number of columns (${left.columns.length} and ${right.columns.length})`);
+    left.columns.forEach((c, i) => {
+      const r = right.columns[i]!;
+      if (c.type !== r.type && c.type !== 'null' && r.type !== 'null' && !(isNum(c.type) && isNum(r.type))) {
+        throw sqlError(text, locationOf(s.rarg, at), `column ${i + 1} of UNION ALL is ${c.type.toUpperCase()} on the left and ${r.type.toUpperCase()} on the right; CAST one side`);
+      }
+    });
+    const names = left.columns.map((c) => c.name);
+    const renamed = right.stream.map((row: Row) => Object.fromEntries(right.columns.map((c, i) => [names[i]!, row[c.name]])) as Row);
+    return { stream: left.stream.union(renamed), columns: left.columns, latenessMs: left.latenessMs, name: 'union', ...(left.rowtime && right.rowtime === left.rowtime ? { rowtime: left.rowtime } : {}) };
+  }
+  if (s.valuesLists !== undefined) throw unsupported(text, at, 'VALUES is not supported; produce the rows into a topic and read it with CREATE SOURCE');
+  if (s.withClause !== undefined) throw unsupported(text, locationOf(s.withClause, at), 'WITH (common table expressions) is not supported; create a view for the inner query');
+  if (s.distinctClause !== undefined) throw unsupported(text, at, 'SELECT DISTINCT is not supported on streams; GROUP BY the columns instead');
+  if (s.sortClause !== undefined) throw unsupported(text, locationOf(s.sortClause, at), 'ORDER BY is not supported in a continuous query (a stream has no end to sort by); ORDER BY works when reading a view over the Postgres protocol');
+  if (s.limitCount !== undefined || s.limitOffset !== undefined) throw unsupported(text, locationOf(s.limitCount ?? s.limitOffset, at), 'LIMIT and OFFSET are not supported in a continuous query; they work when reading a view over the Postgres protocol');
+  if (s.windowClause !== undefined) throw unsupported(text, at, 'WINDOW clauses (OVER) are not supported; use GROUP BY with TUMBLE, HOP or SESSION');
+  if (s.intoClause !== undefined) throw unsupported(text, at, 'SELECT INTO is not supported; use CREATE MATERIALIZED VIEW name AS SELECT ...');
+  if (s.lockingClause !== undefined) throw unsupported(text, at, 'FOR UPDATE/SHARE is not supported');
+  const from = (s.fromClause ?? []) as PgNode[];
+  if (from.length === 0) throw sqlError(text, at, 'a streaming query reads a source: add FROM source_name');
+  if (from.length > 1 || from[0]!.JoinExpr !== undefined) {
+    throw unsupported(text, locationOf(from[1] ?? from[0], at), 'joins are not supported in SQL yet; join in the TypeScript DSL, or query one source per view');
+  }
+  const { input, tvf, alias } = fromItem(from[0]!, ctx);
+  const inputScope = rowScope(text, input, alias, tvf);
+  let stream = input.stream;
+  if (s.whereClause !== undefined) {
+    const where = compileExpr(s.whereClause, inputScope);
+    const cond = where.fn;
+    stream = stream.filter((row: Row) => cond(row) === true);
+  }
+  const targets = (s.targetList ?? []) as PgNode[];
+  const groups = (s.groupClause ?? []) as PgNode[];
+  const aggregates = collectAggregates([...targets, ...(s.havingClause ? [s.havingClause] : [])]);
+  if (groups.length === 0 && aggregates.length === 0) {
+    if (s.havingClause !== undefined) throw sqlError(text, locationOf(s.havingClause, at), 'HAVING needs GROUP BY or an aggregate; use WHERE to filter rows');
+    if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; drop it, or group by a window such as TUMBLE(event_time, INTERVAL \'1\' MINUTE)');
+    if (tvf !== undefined) stream = assignWindows(stream, input, tvf, text);
+    const scopeAfter = tvf === undefined ? inputScope : rowScope(text, input, alias, tvf, true);
+    return project(stream, targets, scopeAfter, input, text, tvf !== undefined);
+  }
+  return aggregate(stream, s, targets, groups, aggregates, input, alias, tvf, ctx, emit);
+}
+
+function isNum(t: SqlType): boolean {
+  return t === 'bigint' || t === 'double';
+}
+
+function fromItem(item: PgNode, ctx: QueryContext): { input: Relation; tvf?: TableFunction; alias: string } {
+  const text = ctx.text;
+  const [kind, n] = nodeKind(item);
+  const at = locationOf(item);
+  switch (kind) {
+    case 'RangeVar': {
+      if (n.schemaname !== undefined) throw unsupported(text, at, `schema-qualified names (${n.schemaname}.${n.relname}) are not supported; write the name alone`);
+      const input = ctx.relation(n.relname, at);
+      return { input, alias: n.alias?.aliasname ?? n.relname };
+    }
+    case 'RangeSubselect': {
+      const input = compileQuery(n.subquery, ctx);
+      return { input, alias: n.alias?.aliasname ?? 'subquery' };
+    }
+    case 'RangeFunction': {
+      const call = n.functions?.[0]?.List?.items?.[0] as PgNode | undefined;
+      const fc = call?.FuncCall as PgNode | undefined;
+      const name = strings(fc?.funcname).join('.').toLowerCase();
+      if (fc === undefined || !['tumble', 'hop', 'session'].includes(name)) {
+        throw unsupported(text, at, "functions in FROM are not supported except the window functions TUMBLE(source, ts, INTERVAL '1' MINUTE), HOP(source, ts, slide, size) and SESSION(source, ts, gap)");
+      }
+      const args = (fc.args ?? []) as PgNode[];
+      const sourceRef = args[0]?.ColumnRef ? strings(args[0].ColumnRef.fields) : [];
+      if (sourceRef.length !== 1) throw sqlError(text, locationOf(args[0] ?? fc, at), `the first argument of ${name.toUpperCase()} is the source, such as ${name.toUpperCase()}(page_views, event_time, INTERVAL '1' MINUTE)`);
+      const input = ctx.relation(sourceRef[0]!, locationOf(args[0]));
+      const window = windowOf(name as WindowDef['fn'], args.slice(1), input, text, locationOf(fc));
+      return { input, tvf: { window }, alias: n.alias?.aliasname ?? sourceRef[0]! };
+    }
+    case 'JoinExpr':
+      throw unsupported(text, at, 'joins are not supported in SQL yet; join in the TypeScript DSL, or query one source per view');
+    default:
+      throw unsupported(text, at, `${kind} in FROM is not supported; read a source or view by name`);
+  }
+}
+
+/** The columns of `input` by name (qualified by `alias`); with a table function, window_start/window_end too once assigned. */
+function rowScope(text: string, input: Relation, alias: string, tvf?: TableFunction, windowsAssigned = false): Scope {
+  const types = new Map(input.columns.map((c) => [c.name, c.type]));
+  return {
+    text,
+    column(name, qualifier, at) {
+      if (qualifier !== undefined && qualifier !== alias && qualifier !== input.name) throw sqlError(text, at, `there is no relation ${qualifier} here; write ${alias}.${name} or ${name}`);
+      if (tvf !== undefined && (name === 'window_start' || name === 'window_end')) {
+        if (!windowsAssigned) throw unsupported(text, at, `${name} is known after the window is assigned: use it in the select list, GROUP BY or HAVING, not in WHERE`);
+        return { fn: (row: Row) => row[name], type: 'timestamp' };
+      }
+      const type = types.get(name);
+      if (type === undefined) throw sqlError(text, at, `column ${name} does not exist in ${input.name}; its columns are ${input.columns.map((c) => c.name).join(', ')}`);
+      return { fn: (row: Row) => row[name], type };
+    },
+  };
+}
+
+function intervalArg(node: PgNode | undefined, what: string, text: string, at: number): number {
+  if (node === undefined) throw sqlError(text, at, `${what} is missing; write an interval such as INTERVAL '1' MINUTE`);
+  const c = compileExpr(node, { text, column: (_n, _q, a) => { throw sqlError(text, a, `${what} must be an interval literal such as INTERVAL '1' MINUTE`); } });
+  if (c.type !== 'interval' || !c.constant) throw sqlError(text, locationOf(node, at), `${what} must be an interval literal such as INTERVAL '1' MINUTE`);
+  const ms = c.fn({}) as number;
+  if (!(ms > 0)) throw sqlError(text, locationOf(node, at), `${what} must be longer than zero`);
+  return ms;
+}
+
+/** The window of TUMBLE(ts, size), HOP(ts, slide, size) or SESSION(ts, gap), over the relation's event time. */
+function windowOf(fn: WindowDef['fn'], args: PgNode[], input: Relation, text: string, at: number): WindowDef {
+  const time = args[0]?.ColumnRef ? strings(args[0].ColumnRef.fields).at(-1) : undefined;
+  const usage: Record<WindowDef['fn'], string> = { tumble: "TUMBLE(event_time, INTERVAL '1' MINUTE)", hop: "HOP(event_time, INTERVAL '20' SECOND, INTERVAL '1' MINUTE) (slide, then size)", session: "SESSION(event_time, INTERVAL '30' SECOND)" };
+  if (time === undefined) throw sqlError(text, locationOf(args[0], at), `the window's first argument is the event-time column: ${usage[fn]}`);
+  if (input.rowtime === undefined) {
+    throw sqlError(text, locationOf(args[0], at), `${input.name} has no event time; declare it in the source: WATERMARK FOR ${time} AS ${time} - INTERVAL '5' SECOND, or WITH (timestamp = '${time}')`);
+  }
+  if (time !== input.rowtime) {
+    throw sqlError(text, locationOf(args[0], at), `windows group by the event time, which for ${input.name} is ${input.rowtime}; write ${fn.toUpperCase()}(${input.rowtime}, ...), or declare ${time} as the source's event time`);
+  }
+  const expected = fn === 'hop' ? 3 : 2;
+  if (args.length !== expected) throw sqlError(text, at, `${fn.toUpperCase()} takes ${expected} arguments here: ${usage[fn]}`);
+  if (fn === 'tumble') return { fn, spec: Windows.tumbling(intervalArg(args[1], 'the window size', text, at)), at };
+  if (fn === 'session') return { fn, spec: Windows.session(intervalArg(args[1], 'the session gap', text, at)), at };
+  const slide = intervalArg(args[1], 'the hop slide', text, at);
+  const size = intervalArg(args[2], 'the hop size', text, at);
+  if (slide > size) throw sqlError(text, at, `HOP's slide (${slide} ms) is longer than its size (${size} ms); HOP takes the slide first, then the size: ${usage.hop}`);
+  return { fn, spec: Windows.hopping(size, slide), at };
+}
+
+/** A window table function without GROUP BY: each row once per window holding it, with window_start and window_end. */
+function assignWindows(stream: Stream<Row>, input: Relation, tvf: TableFunction, text: string): Stream<Row> {
+  const spec = tvf.window.spec;
+  const time = input.rowtime!;
+  if (spec.kind === 'tumbling') {
+    const size = spec.sizeMs;
+    return stream.map((row: Row) => {
+      const start = Math.floor((row[time] as number) / size) * size;
+      return { ...row, window_start: start, window_end: start + size };
+    });
+  }
+  if (spec.kind === 'hopping') {
+    const { sizeMs, slideMs } = spec;
+    return stream.flatMap((row: Row) => {
+      const ts = row[time] as number;
+      const out: Row[] = [];
+      for (let start = Math.floor(ts / slideMs) * slideMs; start > ts - sizeMs; start -= slideMs) out.push({ ...row, window_start: start, window_end: start + sizeMs });
+      return out.reverse();
+    });
+  }
+  throw unsupported(text, tvf.window.at, 'SESSION as a table function needs GROUP BY window_start, window_end (a session is known when it closes)');
+}
+
+/** The select list: `*`, expressions, and their output names. */
+function selectList(targets: PgNode[], scope: Scope, text: string, starColumns: Column[]): { columns: Column[]; fns: ((row: any) => unknown)[]; sources: (string | undefined)[] } {
+  const columns: Column[] = [];
+  const fns: ((row: any) => unknown)[] = [];
+  const sources: (string | undefined)[] = [];
+  for (const t of targets) {
+    const target = t.ResTarget as PgNode;
+    const at = locationOf(t);
+    const fields = target.val?.ColumnRef ? strings(target.val.ColumnRef.fields) : [];
+    if (fields.at(-1) === '*') {
+      if (target.name !== undefined) throw sqlError(text, at, '* cannot be renamed; list the columns');
+      for (const c of starColumns) {
+        const compiled = scope.column(c.name, undefined, at);
+        columns.push({ name: c.name, type: compiled.type });
+        fns.push(compiled.fn);
+        sources.push(c.name);
+      }
+      continue;
+    }
+    const compiled: Compiled = compileExpr(target.val, scope);
+    const name = (target.name as string | undefined) ?? outputName(target.val);
+    if (columns.some((c) => c.name === name)) throw sqlError(text, at, `two columns are named ${name}; name one with AS`);
+    columns.push({ name, type: compiled.type });
+    fns.push(compiled.fn);
+    sources.push(target.name === undefined || target.name === fields.at(-1) ? fields.at(-1) : undefined);
+  }
+  return { columns, fns, sources };
+}
+
+/** Postgres' name for an unnamed select item: the column, the function, or ?column?. */
+function outputName(val: PgNode): string {
+  if (val.ColumnRef) return strings(val.ColumnRef.fields).at(-1)!;
+  if (val.FuncCall) return strings(val.FuncCall.funcname).at(-1)!.toLowerCase();
+  if (val.TypeCast) return outputName(val.TypeCast.arg);
+  if (val.CaseExpr) return 'case';
+  return '?column?';
+}
+
+function build(columns: Column[], fns: ((row: any) => unknown)[]): (row: any) => Row {
+  const names = columns.map((c) => c.name);
+  return (row) => {
+    const out: Row = {};
+    for (let i = 0; i < names.length; i++) out[names[i]!] = fns[i]!(row);
+    return out;
+  };
+}
+
+function project(stream: Stream<Row>, targets: PgNode[], scope: Scope, input: Relation, text: string, windowsAssigned: boolean): Relation {
+  const bounds: Column[] = [
+    { name: 'window_start', type: 'timestamp' },
+    { name: 'window_end', type: 'timestamp' },
+  ];
+  const starColumns = [...input.columns, ...(windowsAssigned ? bounds.filter((c) => !input.columns.some((i) => i.name === c.name)) : [])];
+  const rowtime = input.rowtime;
+  const { columns, fns, sources } = selectList(targets, scope, text, starColumns);
+  const out = build(columns, fns);
+  // The event time stays the rows' event time when its column is selected as it is.
+  const kept = rowtime === undefined ? undefined : columns.find((_c, i) => sources[i] === rowtime && columns[i]!.name === rowtime);
+  return { stream: stream.map(out), columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
+}
+
+interface AggregateCall {
+  shape: string;
+  node: PgNode;
+}
+
+/** The aggregate calls of the select list and HAVING (not those nested in another aggregate: refused when compiled). */
+function collectAggregates(nodes: PgNode[]): AggregateCall[] {
+  const found = new Map<string, AggregateCall>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const record = node as PgNode;
+    const fc = record.FuncCall as PgNode | undefined;
+    if (fc !== undefined && AGGREGATE_NAMES.has(strings(fc.funcname).at(-1)!.toLowerCase()) && fc.over === undefined) {
+      const shape = shapeOf(record);
+      if (!found.has(shape)) found.set(shape, { shape, node: record });
+      return;
+    }
+    if (record.SubLink !== undefined) return;
+    for (const v of Object.values(record)) walk(v);
+  };
+  walk(nodes);
+  return [...found.values()];
+}
+
+/** What the select list and HAVING read after aggregation: the group's key parts, window bounds and aggregate results. */
+interface Grouped {
+  k: unknown[];
+  s: number;
+  e: number;
+  a: unknown[];
+}
+
+function aggregate(
+  stream: Stream<Row>,
+  s: PgNode,
+  targets: PgNode[],
+  groups: PgNode[],
+  calls: AggregateCall[],
+  input: Relation,
+  alias: string,
+  tvf: TableFunction | undefined,
+  ctx: QueryContext,
+  emit: EmitClause | undefined,
+): Relation {
+  const text = ctx.text;
+  const inputScope = rowScope(text, input, alias, tvf);
+  // GROUP BY items: the window (a call, or window_start/window_end of the table function), and the key expressions.
+  let window: WindowDef | undefined;
+  const keyNodes: PgNode[] = [];
+  for (const g of groups) {
+    const fc = g.FuncCall as PgNode | undefined;
+    const name = fc ? strings(fc.funcname).at(-1)!.toLowerCase() : undefined;
+    const column = g.ColumnRef ? strings(g.ColumnRef.fields).at(-1) : undefined;
+    if (name === 'tumble' || name === 'hop' || name === 'session') {
+      if (window !== undefined) throw sqlError(text, locationOf(g), 'a query groups by one window; drop the second');
+      if (tvf !== undefined) throw sqlError(text, locationOf(g), 'the window is already given by the table function in FROM; GROUP BY window_start, window_end');
+      window = windowOf(name, fc!.args ?? [], input, text, locationOf(g));
+    } else if (tvf !== undefined && (column === 'window_start' || column === 'window_end') && !input.columns.some((c) => c.name === column)) {
+      window = tvf.window;
+    } else if (g.GroupingSet !== undefined) {
+      throw unsupported(text, locationOf(g), 'GROUPING SETS, ROLLUP and CUBE are not supported; write one view per grouping');
+    } else if (g.A_Const?.ival !== undefined) {
+      throw unsupported(text, locationOf(g), 'GROUP BY by position is not supported; repeat the expression, or its column name');
+    } else {
+      keyNodes.push(g);
+    }
+  }
+  if (tvf !== undefined && window === undefined) throw sqlError(text, locationOf(s), 'with a window table function in FROM, GROUP BY window_start, window_end (and any key columns)');
+  const keyShapes = keyNodes.map((k) => shapeOf(k));
+  const keyFns = keyNodes.map((k) => compileExpr(k, inputScope));
+  const keyColumns = keyNodes.map((k) => (k.ColumnRef ? strings(k.ColumnRef.fields).at(-1) : undefined));
+  // The aggregates, compiled over the input rows.
+  const defs: AggregateDef[] = calls.map(({ node }) => {
+    const fc = node.FuncCall as PgNode;
+    const name = strings(fc.funcname).at(-1)!.toLowerCase();
+    const at = locationOf(node);
+    if (fc.agg_filter !== undefined) throw unsupported(text, at, 'aggregate FILTER (WHERE ...) is not supported; use CASE inside the aggregate, such as SUM(CASE WHEN ok THEN 1 ELSE 0 END)');
+    if (fc.agg_order !== undefined) throw unsupported(text, at, 'ORDER BY inside an aggregate is not supported');
+    const args = (fc.args ?? []) as PgNode[];
+    if (args.length > 1) throw sqlError(text, at, `${name.toUpperCase()}() takes one argument`);
+    const noAggregates: Scope = { ...inputScope, call: (n) => (AGGREGATE_NAMES.has(n) ? (() => { throw sqlError(text, at, 'aggregates cannot be nested'); })() : undefined) };
+    const arg = fc.agg_star ? undefined : args[0] === undefined ? undefined : compileExpr(args[0], noAggregates);
+    if (!fc.agg_star && arg === undefined) throw sqlError(text, at, `${name.toUpperCase()}() needs an argument, such as ${name.toUpperCase()}(amount)${name === 'count' ? ' or COUNT(*)' : ''}`);
+    return aggregateDef(name, arg, fc.agg_distinct === true, text, at);
+  });
+  const combined = combine(defs);
+  const aggregateIndex = new Map(calls.map((c, i) => [c.shape, i]));
+  const windowFn = window?.fn;
+  const scope: Scope = {
+    text,
+    replace(node) {
+      const i = keyShapes.indexOf(shapeOf(node));
+      if (i >= 0) return { fn: (g: Grouped) => g.k[i], type: keyFns[i]!.type };
+      const j = aggregateIndex.get(shapeOf(node));
+      if (j !== undefined) return { fn: (g: Grouped) => g.a[j], type: defs[j]!.type };
+      return undefined;
+    },
+    column(name, qualifier, at) {
+      if (qualifier !== undefined && qualifier !== alias && qualifier !== input.name) throw sqlError(text, at, `there is no relation ${qualifier} here; write ${alias}.${name} or ${name}`);
+      const i = keyColumns.indexOf(name);
+      if (i >= 0) return { fn: (g: Grouped) => g.k[i], type: keyFns[i]!.type };
+      if (tvf !== undefined && name === 'window_start' && !input.columns.some((c) => c.name === name)) return { fn: (g: Grouped) => g.s, type: 'timestamp' };
+      if (tvf !== undefined && name === 'window_end' && !input.columns.some((c) => c.name === name)) return { fn: (g: Grouped) => g.e, type: 'timestamp' };
+      if (!input.columns.some((c) => c.name === name)) inputScope.column(name, qualifier, at);
+      throw sqlError(text, at, `column ${name} must appear in GROUP BY or be used in an aggregate function, such as COUNT(${name}) or MAX(${name})`);
+    },
+    call(name, node) {
+      const at = locationOf(node);
+      const bound = /^(tumble|hop|session)_(start|end|rowtime)$/.exec(name);
+      if (bound !== null) {
+        if (windowFn === undefined || bound[1] !== windowFn) {
+          throw sqlError(text, at, windowFn === undefined ? `${name.toUpperCase()}() needs GROUP BY ${bound[1]!.toUpperCase()}(...)` : `${name.toUpperCase()}() does not match the window of GROUP BY; write ${windowFn.toUpperCase()}_${bound[2]!.toUpperCase()}(...)`);
+        }
+        if (bound[2] === 'start') return { fn: (g: Grouped) => g.s, type: 'timestamp' };
+        if (bound[2] === 'end') return { fn: (g: Grouped) => g.e, type: 'timestamp' };
+        return { fn: (g: Grouped) => g.e - 1, type: 'timestamp' };
+      }
+      if (AGGREGATE_NAMES.has(name)) throw sqlError(text, at, 'aggregates cannot be nested');
+      return undefined;
+    },
+  };
+  const starColumns = targets.some((t) => t.ResTarget?.val?.ColumnRef && strings(t.ResTarget.val.ColumnRef.fields).at(-1) === '*');
+  if (starColumns) throw sqlError(text, locationOf(targets[0]), 'SELECT * cannot be grouped; list the GROUP BY columns and aggregates');
+  const { columns, fns } = selectList(targets, scope, text, []);
+  const out = build(columns, fns);
+  const primaryKey = primaryKeyOf(targets, columns, keyShapes, keyColumns, window !== undefined, tvf !== undefined);
+  const having = s.havingClause === undefined ? undefined : compileExpr(s.havingClause, scope).fn;
+  const keyOf: (row: Row) => unknown =
+    keyFns.length === 0 ? () => null : keyFns.length === 1 ? keyFns[0]!.fn : (row) => keyFns.map((k) => k.fn(row));
+  const partsOf: (key: unknown) => unknown[] = keyFns.length === 0 ? () => [] : keyFns.length === 1 ? (key) => [key] : (key) => key as unknown[];
+  const name = ctx.stageName;
+  const keyed: KeyedStream<unknown, Row> = stream.keyBy(keyOf, name ? { name: `${name}-key` } : {});
+  const finish = (g: Grouped): Row[] => (having === undefined || having(g) === true ? [out(g)] : []);
+  if (window === undefined) {
+    if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; a GROUP BY without a window emits an update per input row');
+    const rolling = keyed.aggregate(combined.init, combined.add, name ? { name } : {});
+    // The running aggregate's changelog: an upsert per input row (running aggregates never delete).
+    const rows = rolling.toStream().flatMap((r) => (r.value === null ? [] : finish({ k: partsOf(r.key), s: 0, e: 0, a: combined.results(r.value) })));
+    return { stream: rows, columns, latenessMs: input.latenessMs, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
+  }
+  let windowed = keyed.window(window.spec);
+  const latenessMs = emit?.latenessMs ?? input.latenessMs;
+  if (latenessMs > 0) windowed = windowed.allowedLateness(latenessMs);
+  const results = windowed.aggregate(combined.init, combined.add, { merge: combined.merge, ...(name ? { name } : {}) });
+  const rows = results.flatMap((r: WindowResult<unknown, unknown[]>) => finish({ k: partsOf(r.key), s: r.start, e: r.end, a: combined.results(r.value) }));
+  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
+}
+
+/** The output columns naming every GROUP BY key (and the window's start or end), if the select list has them all. */
+function primaryKeyOf(targets: PgNode[], columns: Column[], keyShapes: string[], keyColumns: (string | undefined)[], windowed: boolean, tvf: boolean): string[] | undefined {
+  const keys: (string | undefined)[] = keyShapes.map(() => undefined);
+  let bound: string | undefined;
+  targets.forEach((t, i) => {
+    const val = t.ResTarget?.val as PgNode | undefined;
+    if (val === undefined) return;
+    const name = columns[i]!.name;
+    const column = val.ColumnRef ? strings(val.ColumnRef.fields).at(-1) : undefined;
+    const k = keyShapes.indexOf(shapeOf(val));
+    const c = column === undefined ? -1 : keyColumns.indexOf(column);
+    if (k >= 0) keys[k] ??= name;
+    else if (c >= 0) keys[c] ??= name;
+    const fn = val.FuncCall ? strings(val.FuncCall.funcname).at(-1)!.toLowerCase() : undefined;
+    if ((fn !== undefined && /^(tumble|hop|session)_(start|end)$/.test(fn)) || (tvf && (column === 'window_start' || column === 'window_end'))) bound ??= name;
+  });
+  if (keys.some((k) => k === undefined) || (windowed && bound === undefined)) return undefined;
+  return [...(keys as string[]), ...(bound === undefined ? [] : [bound])];
+}
