@@ -12,7 +12,7 @@ const allowed = {
   operators: ['core', 'time', 'state'],
   checkpoint: ['core', 'time', 'state', 'backend', 'log', 'api'],
   runtime: ['core', 'time', 'state', 'backend', 'log', 'api', 'plan', 'operators', 'checkpoint'],
-  connectors: ['core', 'backend', 'log'],
+  connectors: ['core', 'time', 'api', 'state', 'backend', 'log', 'checkpoint'],
   sql: ['core', 'time', 'api', 'plan'],
   testing: ['core', 'time', 'state', 'backend', 'log', 'api', 'plan', 'operators', 'runtime', 'checkpoint'],
   server: ['core', 'time', 'state', 'backend', 'log', 'api', 'plan', 'operators', 'runtime', 'checkpoint'],

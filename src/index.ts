@@ -7,9 +7,11 @@
 export type {
   AggregateOptions,
   AppOptions,
+  ConnectorSourceOptions,
   EmitOption,
   Guarantee,
   KeyedResult,
+  MapAsyncOptions,
   ListState,
   MapState,
   OnError,
@@ -20,6 +22,13 @@ export type {
   SkipStrategy,
   ProcessContext,
   ProcessFunction,
+  Sink,
+  SinkBatch,
+  SinkContext,
+  Source,
+  SourceContext,
+  SourceReader,
+  SourceRecord,
   SourceOptions,
   StageOptions,
   TableChange,
@@ -30,6 +39,7 @@ export type {
   WindowStageOptions,
 } from './api/index.ts';
 export { KeyedStream, Pattern, PatternStream, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
+export { type FileSinkOptions, type FileSourceOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresSinkOptions, sinks, sources } from './connectors/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';

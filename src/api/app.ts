@@ -5,6 +5,7 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { WatermarkSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkTopic, GraphBuilder } from './builder.ts';
+import { isSource, type Source } from './connector.ts';
 import { describeGraph, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
 import { type AppOptions, type ResolvedAppOptions, resolveAppOptions } from './options.ts';
 import { Stream, Table } from './stream.ts';
@@ -58,9 +59,20 @@ export class AppBuilder {
     if (options === null || typeof options !== 'object') {
       throw new SluiceError('INVALID_ARGUMENT', "stream() options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }");
     }
-    const time = sourceTime(options);
+    const time = sourceTime(options, 'stream()');
     const codec = checkCodec(options.codec, 'stream()');
     return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic, time, ...(codec ? { codec } : {}) }, `source-${topic}`));
+  }
+
+  /**
+   * A stream read from a source outside the log (files, ...); its position is in every checkpoint.
+   * @example
+   * const events = app.source(sources.file({ path: 'events/*.jsonl', format: 'jsonl' }), { timestamp: (e) => e.ts });
+   */
+  source<T>(source: Source<T>, options: ConnectorSourceOptions<T> = {}): Stream<T> {
+    if (!isSource(source)) throw new SluiceError('INVALID_ARGUMENT', "source() takes a source such as sources.file({ path: 'events/*.jsonl', format: 'jsonl' }); for a topic write app.stream('events')");
+    const time = sourceTime(options, 'source()');
+    return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic: source.describe, time, connector: source as Source }, options.name));
   }
 
   /**
@@ -139,8 +151,16 @@ export class AppBuilder {
   }
 }
 
+/** Options of `app.source(source, {...})`: event time and watermarks, and a stable name. */
+export interface ConnectorSourceOptions<T> extends Omit<SourceOptions<T>, 'codec'> {
+  name?: string;
+}
+
 /** A source's event time and watermark, from its options. */
-function sourceTime(options: SourceOptions<any>): SourceTimeSpec {
+function sourceTime(options: Omit<SourceOptions<any>, 'codec'>, what = 'stream()'): SourceTimeSpec {
+  if (options === null || typeof options !== 'object') {
+    throw new SluiceError('INVALID_ARGUMENT', `${what} options must be an object such as { timestamp: (e) => e.ts, watermark: '5s' }`);
+  }
   const watermark = toWatermarkSpec(options.watermark);
   if (options.idleTimeout !== undefined) {
     watermark.idleTimeoutMs = toMillis(options.idleTimeout, 'idleTimeout');
@@ -148,7 +168,7 @@ function sourceTime(options: SourceOptions<any>): SourceTimeSpec {
   }
   const time: SourceTimeSpec = { watermark };
   if (options.timestamp !== undefined) {
-    checkFunction(options.timestamp, 'stream() timestamp', '{ timestamp: (e) => e.ts }');
+    checkFunction(options.timestamp, `${what} timestamp`, '{ timestamp: (e) => e.ts }');
     time.timestamp = options.timestamp;
   }
   return time;

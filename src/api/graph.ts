@@ -5,6 +5,7 @@
  */
 import type { Codec } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WatermarkSpec, WindowSpec } from '../time/index.ts';
+import type { Sink, Source } from './connector.ts';
 import type { PatternSpec, SkipSpec } from './pattern-spec.ts';
 
 export type NodeId = number;
@@ -32,6 +33,16 @@ export type AggregateSpec =
   | { kind: 'reduce'; fn: (a: any, b: any) => any }
   | { kind: 'aggregate'; init: () => unknown; add: (key: any, value: any, acc: any) => unknown; merge?: (a: any, b: any) => unknown };
 
+/** How `mapAsync` calls its function (see operators/async-map.ts). */
+export interface AsyncSpec {
+  concurrency: number;
+  timeoutMs: number;
+  retries: number;
+  retryBackoffMs: number;
+  ordered: boolean;
+  capacity: number;
+}
+
 /** A keyed process function (see `ProcessFunction` in api/process). */
 export interface ProcessSpec {
   processElement: (value: any, ctx: any) => void;
@@ -45,6 +56,7 @@ interface Base {
 }
 
 export type LogicalNode =
+  /** A topic of the log; or, with `connector`, a source outside the log (`topic` then only names it). */
   | (Base & {
       kind: 'source';
       topic: string;
@@ -52,10 +64,12 @@ export type LogicalNode =
       codec?: Codec;
       /** A table's source: each value is `{ key, value }` (the record key as a string, the value null for a tombstone), tombstones included. */
       changelog?: true;
+      connector?: Source;
     })
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
   | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
+  | (Base & { kind: 'mapAsync'; input: NodeId; fn: (value: any, context: { signal: AbortSignal; attempt: number }) => unknown; async: AsyncSpec })
   | (Base & { kind: 'keyBy'; input: NodeId; fn: (value: any) => unknown })
   | (Base & {
       kind: 'window';
@@ -83,7 +97,9 @@ export type LogicalNode =
   | (Base & TableNode)
   | (Base & { kind: 'print'; input: NodeId; prefix: string })
   | (Base & { kind: 'windowJoin'; input: NodeId; window: WindowSpec; lateness: LatenessSpec; fn: (left: any, right: any) => unknown; sides: JoinSides })
-  | (Base & { kind: 'intervalJoin'; input: NodeId; bounds: IntervalBounds; type: JoinType; lateness: LatenessSpec; fn: (left: any, right: any, ctx: any) => unknown; sides: JoinSides });
+  | (Base & { kind: 'intervalJoin'; input: NodeId; bounds: IntervalBounds; type: JoinType; lateness: LatenessSpec; fn: (left: any, right: any, ctx: any) => unknown; sides: JoinSides })
+  /** A sink outside the log (files, Parquet, Postgres, a user's): joins checkpoints through its hooks. */
+  | (Base & { kind: 'connectorSink'; input: NodeId; sink: Sink });
 
 /** The names of a join's two input stages (for explain and the dashboard). */
 export interface JoinSides {
@@ -149,5 +165,5 @@ export function isStateful(node: LogicalNode): boolean {
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */
 export function describeGraph(graph: LogicalGraph): unknown[] {
-  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : typeof v === 'function' ? 'fn' : v))));
+  return graph.nodes.map((node) => JSON.parse(JSON.stringify(node, (k, v) => (k === 'codec' ? v.name : k === 'sink' || k === 'connector' ? v.describe : typeof v === 'function' ? 'fn' : v))));
 }

@@ -4,6 +4,7 @@
  */
 export * from './app.ts';
 export * from './builder.ts';
+export * from './connector.ts';
 export * from './graph.ts';
 export * from './join.ts';
 export * from './options.ts';

@@ -8,6 +8,7 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { EmitSpec, LatenessSpec, WindowSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder } from './builder.ts';
+import { isSink, missingSinkHooks, type Sink } from './connector.ts';
 import type { AggregateSpec, LogicalNode, NodeId } from './graph.ts';
 import { IntervalJoin, type IntervalJoinOptions, JoinedStreams } from './join.ts';
 import { checkPattern, type Pattern, toSkipSpec } from './pattern.ts';
@@ -67,6 +68,22 @@ export interface AggregateOptions<A> extends WindowStageOptions {
   merge?: (a: A, b: A) => A;
 }
 
+/** Options of `mapAsync()`. */
+export interface MapAsyncOptions extends StageOptions {
+  /** Calls running at once (default 16). */
+  concurrency?: number;
+  /** Per attempt (default '30s'); the call's `signal` aborts when it passes. */
+  timeout?: Duration;
+  /** Further attempts for a call that failed or timed out (default 0). */
+  retries?: number;
+  /** Wait before the first retry, doubled for each next one (default '100ms'). */
+  retryBackoff?: Duration;
+  /** Emit results as calls complete instead of in input order. */
+  unordered?: boolean;
+  /** Records held (running, waiting, done) before the pipeline reads no more input (default max(100, 4 x concurrency)). */
+  capacity?: number;
+}
+
 declare module './join.ts' {
   /** Join results are Streams (see join.ts: it cannot import this file). */
   interface JoinStreamTypes<O> {
@@ -109,6 +126,33 @@ export class Stream<T> {
   map<U>(fn: (value: T) => U, options: StageOptions = {}): Stream<U> {
     checkFunction(fn, 'map()', '.map((e) => ({ user: e.user_id }))');
     return new Stream(this.builder, this.builder.add({ kind: 'map', input: this.nodeId, fn }, options.name));
+  }
+
+  /**
+   * Transforms each value with an async function (a lookup, an HTTP call): at most `concurrency`
+   * calls at once, results in input order unless `unordered`, each call given `timeout` (its
+   * `signal` aborts then) and `retries` more tries; a record whose calls all fail is dead-lettered.
+   * Records whose calls are in flight at a checkpoint are part of it and called again on restore.
+   * @example
+   * clicks.mapAsync(async (e, { signal }) => ({ ...e, user: await lookup(e.user_id, signal) }), { concurrency: 16, timeout: '5s' })
+   */
+  mapAsync<U>(fn: (value: T, context: { signal: AbortSignal; attempt: number }) => Promise<U> | U, options: MapAsyncOptions = {}): Stream<U> {
+    checkFunction(fn, 'mapAsync()', '.mapAsync((e) => lookup(e), { concurrency: 16, timeout: "5s" })');
+    checkOptions(options, 'mapAsync()', "{ concurrency: 16, timeout: '5s' }");
+    const positive = (n: unknown, what: string, fallback: number, min = 1): number => {
+      if (n === undefined) return fallback;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new SluiceError('INVALID_ARGUMENT', `mapAsync(): ${what} must be an integer of at least ${min}, got ${JSON.stringify(n)}; write { concurrency: 16, timeout: '5s' }`);
+      return n;
+    };
+    const concurrency = positive(options.concurrency, 'concurrency', 16);
+    const timeoutMs = options.timeout === undefined ? 30_000 : toMillis(options.timeout, 'mapAsync() timeout');
+    if (!(timeoutMs > 0)) throw new SluiceError('INVALID_ARGUMENT', `mapAsync(): timeout must be positive; write timeout: '5s'`);
+    const retries = positive(options.retries, 'retries', 0, 0);
+    const retryBackoffMs = options.retryBackoff === undefined ? 100 : toMillis(options.retryBackoff, 'mapAsync() retryBackoff');
+    const capacity = positive(options.capacity, 'capacity', Math.max(100, concurrency * 4));
+    if (capacity < concurrency) throw new SluiceError('INVALID_ARGUMENT', `mapAsync(): capacity (${capacity}) must be at least concurrency (${concurrency})`);
+    const async = { concurrency, timeoutMs, retries, retryBackoffMs, ordered: options.unordered !== true, capacity };
+    return new Stream(this.builder, this.builder.add({ kind: 'mapAsync', input: this.nodeId, fn, async }, options.name));
   }
 
   /** Transforms each value into zero or more values. */
@@ -165,8 +209,25 @@ export class Stream<T> {
     return new Stream(this.builder, this.builder.add({ kind: 'side', input: this.nodeId, tag }, options.name));
   }
 
-  /** Writes each value to a topic (as JSON unless a codec is given), keyed by the key of the last keyed stage. */
-  to(topic: string, options: StageOptions & { codec?: Codec<T> } = {}): void {
+  /**
+   * Writes each value to a topic (as JSON unless a codec is given), keyed by the key of the last
+   * keyed stage; or to a sink outside the log, which commits with each checkpoint.
+   * @example
+   * results.to('clicks-per-url');
+   * rows.to(sinks.postgres({ url, table: 'user_clicks', key: ['user_id', 'window_start'] }));
+   */
+  to(topic: string, options?: StageOptions & { codec?: Codec<T> }): void;
+  to(sink: Sink<T>, options?: StageOptions): void;
+  to(target: string | Sink<T>, options: StageOptions & { codec?: Codec<T> } = {}): void {
+    if (typeof target === 'object' && target !== null) {
+      if (!isSink(target)) {
+        throw new SluiceError('INVALID_ARGUMENT', `to() takes a topic name or a sink; this object lacks ${missingSinkHooks(target).join(', ')}; write .to(sinks.file({ path: 'out/alerts.jsonl' })) or see the Sink interface`);
+      }
+      checkOptions(options, 'to()', "{ name: 'clicks-to-postgres' }");
+      this.builder.add({ kind: 'connectorSink', input: this.nodeId, sink: target as Sink }, options.name);
+      return;
+    }
+    const topic = target;
     checkTopic(topic, 'to()');
     const codec = checkCodec(options.codec, 'to()');
     this.builder.add({ kind: 'sink', input: this.nodeId, topic, ...(codec ? { codec } : {}) }, options.name);

@@ -18,6 +18,8 @@ export function stateShape(node: LogicalNode): string | null {
       return `rolling ${node.aggregate.kind}`;
     case 'process':
       return 'process';
+    case 'mapAsync':
+      return 'mapAsync';
     case 'windowJoin':
       return `window join ${JSON.stringify(node.window)}`;
     case 'intervalJoin':

@@ -78,8 +78,8 @@ export interface CheckpointParticipant {
   commit(id: number): Promise<void>;
   /** Checkpoint `id` failed before it was prepared: drops what was written for it. */
   abort(id: number): Promise<void>;
-  /** On start: commits what checkpoints up to `last` prepared and drops anything later. */
-  recover(last: number): Promise<void>;
+  /** On start: commits what checkpoints up to `last` prepared and drops anything later; `snapshot` is checkpoint `last` (its write-ahead `sinks`). */
+  recover(last: number, snapshot?: JobSnapshot): Promise<void>;
 }
 
 export interface CoordinatorOptions {
@@ -134,7 +134,7 @@ export class CheckpointCoordinator {
     const snapshot = await this.#state.load();
     const pending = this.#writer.pendingPrepared;
     if (pending !== undefined) await this.#writer.completePrepared!(snapshot?.txn === pending);
-    for (const participant of this.#participants) await participant.recover(snapshot?.id ?? 0);
+    for (const participant of this.#participants) await participant.recover(snapshot?.id ?? 0, snapshot);
     return snapshot;
   }
 

@@ -31,9 +31,11 @@ export interface JobSnapshot {
   stateShapes?: (string | null)[][];
   tasks: TaskSnapshot[][];
   /** Per source stage and partition: the next offset and the watermark generator's state. */
-  sources: Array<Array<{ offset: number; generator: { maxSeen: number; ended: boolean } }>>;
+  sources: Array<Array<{ offset: number; generator: { maxSeen: number; ended: boolean }; position?: unknown }>>;
   /** Per stage and task, the watermark it last forwarded through its exchanges. */
   leaving: number[][];
+  /** Write-ahead sinks (`Sink.writeAhead`): this checkpoint's records per sink, handed back on recovery. */
+  sinks?: Record<string, unknown[]>;
 }
 
 export function encodeSnapshot(snapshot: JobSnapshot): Uint8Array {

@@ -51,4 +51,8 @@ export interface Operator<I = unknown, O = unknown> {
   snapshot?(): unknown;
   restore?(snapshot: unknown): void;
   close?(): void;
+  /** Records taken in and not yet emitted (async I/O): a bounded run waits for them. */
+  pending?(): number;
+  /** The operator wants no more input now (a full async queue): the job pauses its sources. */
+  saturated?(): boolean;
 }

@@ -73,3 +73,21 @@ export class PrintOperator implements Operator<unknown, never> {
     }
   }
 }
+
+/**
+ * Hands each value to a sink outside the log (`stream.to(sink)`); the runtime holds them until
+ * the checkpoint gives them to the sink.
+ */
+export class ConnectorSinkOperator implements Operator<unknown, never> {
+  readonly name: string;
+  readonly #push: (value: unknown) => void;
+
+  constructor(name: string, push: (value: unknown) => void) {
+    this.name = name;
+    this.#push = push;
+  }
+
+  process(batch: Element[], _out: Output<never>): void {
+    for (let i = 0; i < batch.length; i++) this.#push(batch[i].value);
+  }
+}

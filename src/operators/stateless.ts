@@ -23,7 +23,7 @@ function asyncRefused(operator: string, kind: string, element: Element, promise:
   const where = element.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : '';
   return new SluiceError(
     'USER_FUNCTION_FAILED',
-    `${kind}() '${operator}' returned a Promise${where}: async functions are not supported in ${kind}(), which runs synchronously; make the function synchronous (no async/await)`,
+    `${kind}() '${operator}' returned a Promise${where}: async functions are not supported in ${kind}(), which runs synchronously; make the function synchronous (no async/await), or call the service with .mapAsync((e) => lookup(e), { concurrency: 16, timeout: '5s' })`,
     { operator, ...(element.source ? { position: element.source } : {}) },
   );
 }

@@ -37,6 +37,10 @@ function describeNode(node: LogicalNode): string {
       return describePattern(node);
     case 'sink':
       return node.changelog ? `to '${node.topic}' (a changelog: rows as upserts, deletes as tombstones)` : `to '${node.topic}'`;
+    case 'mapAsync':
+      return `mapAsync (concurrency ${node.async.concurrency}, timeout ${node.async.timeoutMs}ms, ${node.async.retries} retries, ${node.async.ordered ? 'in input order' : 'unordered'})`;
+    case 'connectorSink':
+      return `to ${node.sink.describe}`;
     case 'print':
       return 'print';
     case 'side':

@@ -53,7 +53,7 @@ export function lateSinkNode(window: LogicalNode, topic: string): LogicalNode {
 
 export function physicalPlan(graph: LogicalGraph): PhysicalPlan {
   const nodes = graph.nodes;
-  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'print' || lateTopicOf(n) !== undefined)) {
+  if (!nodes.some((n) => n.kind === 'sink' || n.kind === 'connectorSink' || n.kind === 'print' || lateTopicOf(n) !== undefined)) {
     throw new SluiceError('INVALID_PLAN', 'the pipeline writes nowhere; end each stream with .to(topic) or .print()');
   }
   const live = liveNodes(graph);

@@ -11,6 +11,7 @@ import type { LogBackend, OutgoingRecord, TopicPartitionOffset } from '../backen
 import { CheckpointCoordinator, type JobSnapshot, listSavepoints, readSavepoint, type StatePersistence, stateShape, statePersistence, writeSavepoint } from '../checkpoint/index.ts';
 import { SluiceError } from '../core/index.ts';
 import type { StateBackend } from '../state/index.ts';
+import type { ConnectorSinks } from './connector-sinks.ts';
 import { ControlChannel } from './control.ts';
 import type { JobProbe } from './metrics.ts';
 import type { OutputBuffer } from './output-buffer.ts';
@@ -38,6 +39,8 @@ export interface CheckpointerOptions {
   transactionalId?: string;
   /** Called after each checkpoint committed, with the source offsets it committed. */
   afterCommit?: (offsets: TopicPartitionOffset[]) => Promise<void>;
+  /** Sinks outside the log (`stream.to(sink)`), checkpoint participants. */
+  sinks?: ConnectorSinks;
 }
 
 export interface SavepointRequest {
@@ -61,6 +64,8 @@ export class Checkpointer {
   readonly #sentEarly = new Map<string, OutgoingRecord[]>();
   /** A bounded run fired everything at watermark +Infinity: its last checkpoint is final. */
   ended = false;
+  /** The run is stopping: its next forced checkpoint is its last (sinks finish what is open). */
+  closing = false;
 
   constructor(options: CheckpointerOptions, topology: Topology, backend: LogBackend, state: StateBackend, buffer: OutputBuffer, probe: JobProbe) {
     this.#options = options;
@@ -81,7 +86,10 @@ export class Checkpointer {
     };
     const persistence = this.#options.persistence?.(() => this.snapshot(0)) ?? statePersistence(this.#state, this.#backend, name, warnOnce);
     const { transactionalId } = this.#options;
-    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence, ...(transactionalId === undefined ? {} : { transactionalId }) });
+    const sinks = this.#options.sinks;
+    if (sinks !== undefined) await sinks.open(name, guarantee, this.#options.clock, warn);
+    const participants = sinks?.participants() ?? [];
+    this.#coordinator = await CheckpointCoordinator.open({ backend: this.#backend, group: name, guarantee, state: persistence, participants, ...(transactionalId === undefined ? {} : { transactionalId }) });
     const saved = await this.#coordinator.recover();
     this.#checkpointId = saved?.id ?? 0;
     const parts = { name, plan: this.#topology.plan, stages: this.#topology.stages, state: this.#state };
@@ -97,6 +105,7 @@ export class Checkpointer {
       // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
       // from the committed offsets with empty state (its watermarks would make every record late).
       this.#coordinator.startEmpty(saved);
+      for (const stage of this.#topology.stages) stage.resumeReaders(saved.sources[stage.id]);
     } else {
       this.#refuseLostState();
       this.#coordinator.startEmpty();
@@ -145,21 +154,33 @@ export class Checkpointer {
       await coordinator.sendEarly(early);
       if (this.#probe.active) appendAll(this.#sentEarly, early); // metrics
     }
-    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < MAX_PENDING_OUTPUT && this.#state.pending < MAX_PENDING_STATE) return;
+    const sinks = this.#options.sinks;
+    const sinkPending = sinks?.pending ?? 0;
+    if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size + sinkPending < MAX_PENDING_OUTPUT && this.#state.pending < MAX_PENDING_STATE) return;
     this.#lastCommit = now;
-    // Nothing read and nothing to write since the last commit: no empty transaction.
+    // Nothing read and nothing to write since the last commit: no empty transaction (the last one still tells sinks to finish).
     const position = this.#topology.position();
-    if (this.#buffer.size === 0 && position === this.#committedPosition) return;
+    const finishing = force && (this.ended || this.closing) && (sinks?.size ?? 0) > 0;
+    if (this.#buffer.size === 0 && sinkPending === 0 && position === this.#committedPosition && !finishing) return;
     const offsets = this.#topology.offsets();
     const output = this.#buffer.drain();
     // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
     const t0 = performance.now(); // metrics: a checkpoint's time includes taking the snapshot
     const snapshot = this.snapshot(this.#checkpointId + 1);
+    const ahead = sinks?.seal(snapshot.id, this.ended || this.closing, now);
+    if (ahead !== undefined) snapshot.sinks = ahead;
     if (!this.#probe.active) await coordinator.commit(output, offsets, snapshot, now);
     else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
     await this.#options.afterCommit?.(offsets);
+    // Sources outside the log learn what is durable now (a push source acknowledges its senders).
+    for (const stage of this.#topology.stages) {
+      stage.sources.forEach((source, p) => {
+        const saved = snapshot.sources[stage.id]?.[p]?.position;
+        if (saved !== undefined) source.reader?.committed?.(saved);
+      });
+    }
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */

@@ -12,6 +12,7 @@ import { type PhysicalPlan, physicalPlan } from '../plan/index.ts';
 import type { JobSnapshot, StatePersistence } from '../checkpoint/index.ts';
 import { MemoryStateBackend, type StateBackend } from '../state/index.ts';
 import { Checkpointer, type SavepointRequest } from './checkpointer.ts';
+import { ConnectorSinks } from './connector-sinks.ts';
 import { ErrorRouter } from './errors.ts';
 import type { ExchangeFactory } from './exchange.ts';
 import { JobProbe } from './metrics.ts';
@@ -75,6 +76,7 @@ export class Job implements SteppedJob {
   readonly #buffer = new OutputBuffer();
   readonly #errors: ErrorRouter;
   readonly #state: StateBackend;
+  readonly #sinks: ConnectorSinks;
   #probe: JobProbe | undefined;
   readonly #driver: JobDriver | undefined;
   #topology: Topology | undefined;
@@ -86,6 +88,8 @@ export class Job implements SteppedJob {
   #stopped = false;
   #interrupted = false;
   #wake: (() => void) | undefined;
+  /** An async call finished while no wait was under way: the next wait returns at once. */
+  #poked = false;
   readonly #steps = new StepQueue();
   /** Savepoints asked for (app.savepoint()), taken after the current round. */
   #savepoints: SavepointRequest[] = [];
@@ -94,6 +98,7 @@ export class Job implements SteppedJob {
     this.#options = options;
     this.#state = options.state ?? new MemoryStateBackend();
     this.plan = physicalPlan(options.graph);
+    this.#sinks = new ConnectorSinks(this.plan);
     this.#errors = new ErrorRouter(options.name, options.onError, this.#buffer);
     // A test driver steps the job's rounds: it knows of the job from the start, so a step asked
     // for while the job still opens waits for it.
@@ -116,6 +121,14 @@ export class Job implements SteppedJob {
     const env = {
       stores: this.stores,
       sink: { append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record) },
+      wake: () => this.#poke(),
+      connectorSink: (name: string) => {
+        const push = this.#sinks.push(name);
+        return (value: unknown) => {
+          this.#written++;
+          push(value);
+        };
+      },
       onError: this.#errors.handler,
       clock,
       print: options.print ?? ((line: string) => process.stdout.write(`${line}\n`)),
@@ -153,6 +166,7 @@ export class Job implements SteppedJob {
         ...(persistence === undefined ? {} : { persistence }),
         ...(transactionalId === undefined ? {} : { transactionalId }),
         ...(afterCommit === undefined ? {} : { afterCommit }),
+        ...(this.#sinks.size === 0 ? {} : { sinks: this.#sinks }),
       },
       topology,
       backend,
@@ -188,9 +202,10 @@ export class Job implements SteppedJob {
         await checkpointer.maybeCommit(true);
         return this.#summary();
       }
-      if (rounds.done) break;
-      // Nothing moved (records below the end not readable yet): wait for the log, never spin.
-      if (read === 0 && topology.position() === before) await this.#waitForData();
+      // Done when every source reached its end and no async call is still out.
+      if (rounds.done && topology.asyncPending === 0) break;
+      // Nothing moved (records below the end not readable yet, or async calls out): wait, never spin.
+      if (read === 0 && topology.position() === before) await (rounds.done || topology.saturated ? this.#waitForAsync() : this.#waitForData());
     }
     topology.propagate();
     checkpointer.ended = true;
@@ -207,9 +222,10 @@ export class Job implements SteppedJob {
         const read = await this.#rounds!.round();
         await checkpointer.maybeCommit(false);
         await this.#serveSavepoints();
-        if (read === 0 && !this.#stopped) await this.#waitForData();
+        if (read === 0 && !this.#stopped) await (this.#topology!.saturated ? this.#waitForAsync() : this.#waitForData());
       }
     }
+    checkpointer.closing = true;
     await checkpointer.maybeCommit(true);
     await this.#serveSavepoints();
     return this.#summary();
@@ -299,10 +315,44 @@ export class Job implements SteppedJob {
     for (const w of this.#savepoints) w.reject(new SluiceError('PIPELINE_FAILED', `app '${this.name}' stopped before taking the savepoint`));
     this.#savepoints = [];
     this.#probe?.stopped(); // metrics
-    await this.#checkpointer?.close();
+    try {
+      await this.#checkpointer?.close();
+    } finally {
+      try {
+        await this.#sinks.close();
+      } finally {
+        await this.#topology?.close();
+      }
+    }
+  }
+
+  /** Wakes the wait between rounds (an async call finished), or makes the next one return at once. */
+  #poke(): void {
+    if (this.#wake !== undefined) this.#wake();
+    else this.#poked = true;
+  }
+
+  /** Waits for an async call to finish (or a stop), not for the log: sources are paused or done. */
+  async #waitForAsync(): Promise<void> {
+    if (this.#poked) {
+      this.#poked = false;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      // Processing time still moves (retry backoffs, timeouts fire on their own timers): look again now and then.
+      timer = setTimeout(resolve, Math.min(200, this.#options.checkpointIntervalMs));
+    });
+    clearTimeout(timer);
+    this.#wake = undefined;
   }
 
   async #waitForData(): Promise<void> {
+    if (this.#poked) {
+      this.#poked = false;
+      return;
+    }
     const stop = new Promise<void>((resolve) => {
       this.#wake = resolve;
     });

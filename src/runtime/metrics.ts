@@ -112,7 +112,8 @@ export class JobProbe {
     const lag: CommitEvent['lag'] = [];
     if (error === undefined) {
       for (const { sources: list } of this.#view.stages) {
-        if (list.length === 0) continue;
+        // A source outside the log (a reader) has no end offsets to measure lag against.
+        if (list.length === 0 || list[0].reader !== undefined) continue;
         const ends = await backend.endOffsets(list[0].topic);
         for (const s of list) lag.push({ topic: s.topic, partition: s.partition, records: Math.max(0, ends[s.partition] - s.offset) });
       }

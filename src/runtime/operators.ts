@@ -3,9 +3,12 @@
  * identities here: decoding happens in the source partition, keying in the exchange.
  */
 import { type AggregateSpec, type LogicalNode, PATTERN_TIMED_OUT } from '../api/index.ts';
+import { SluiceError } from '../core/index.ts';
 import {
   type AggregateFunction,
+  AsyncMapOperator,
   aggregates,
+  ConnectorSinkOperator,
   FilterOperator,
   FlatMapOperator,
   IdentityOperator,
@@ -35,6 +38,10 @@ export interface OperatorEnv {
   onError: RecordErrorHandler;
   clock: () => number;
   print: (line: string) => void;
+  /** Wakes the job from its wait between rounds (an async call finished). */
+  wake?: () => void;
+  /** Where a `connectorSink` node's values go (the sink's buffer until the checkpoint). */
+  connectorSink?: (name: string) => (value: unknown) => void;
   /** The operator's keyed table of one kind in the state backend (scoped by operator and task). */
   table?: <V>(kind: string) => KeyedTable<V>;
 }
@@ -50,6 +57,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new FilterOperator(node.name, node.fn, env.onError);
     case 'map':
       return new MapOperator(node.name, node.fn, env.onError);
+    case 'mapAsync':
+      return new AsyncMapOperator(node.name, node.fn, node.async, env.onError, env.wake);
     case 'flatMap':
       return new FlatMapOperator(node.name, node.fn, env.onError);
     case 'window': {
@@ -111,6 +120,10 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
       return new PrintOperator(node.name, node.prefix, env.print);
+    case 'connectorSink': {
+      if (env.connectorSink === undefined) throw new SluiceError('INVALID_PLAN', `sink '${node.name}' (${node.sink.describe}) needs a job to run it`);
+      return new ConnectorSinkOperator(node.name, env.connectorSink(node.name));
+    }
     case 'windowJoin':
       return new WindowJoinOperator({ name: node.name, window: node.window, lateness: node.lateness, fn: node.fn, onError: env.onError, table: env.table?.('windows') });
     case 'intervalJoin': {

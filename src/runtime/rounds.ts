@@ -36,11 +36,14 @@ export class Rounds {
   async bound(until?: number): Promise<void> {
     const ends = new Map<string, number[]>();
     for (const { stage, source } of this.#topology.sources()) {
-      if (!source.endsAtOffset) continue;
-      let topicEnds = ends.get(source.topic);
-      if (topicEnds === undefined) ends.set(source.topic, (topicEnds = await this.#backend.endOffsets(source.topic)));
-      source.end = topicEnds[source.partition];
-      source.until = until;
+      if (source.reader !== undefined) await source.reader.bound();
+      else {
+        if (!source.endsAtOffset) continue;
+        let topicEnds = ends.get(source.topic);
+        if (topicEnds === undefined) ends.set(source.topic, (topicEnds = await this.#backend.endOffsets(source.topic)));
+        source.end = topicEnds[source.partition];
+        source.until = until;
+      }
       // A partition with nothing to read ends at once, so it never holds the watermark back.
       if (source.done) {
         endSource(source);
@@ -59,8 +62,10 @@ export class Rounds {
   async round(): Promise<number> {
     const batchSize = this.#batchSize;
     const pending: { stage: StageRuntime; source: SourcePartition }[] = [];
-    for (const entry of this.#topology.sources()) if (!entry.source.done) pending.push(entry);
-    const fetched = await Promise.all(pending.map(({ source: s }) => this.#backend.fetch(s.topic, s.partition, s.offset, Math.min(batchSize, s.end - s.offset))));
+    // A full async queue pauses every source until it drains (backpressure).
+    const paused = this.#topology.saturated;
+    for (const entry of this.#topology.sources()) if (!entry.source.done && !paused) pending.push(entry);
+    const fetched = await Promise.all(pending.map(({ source: s }) => s.fetch(this.#backend, Math.min(batchSize, s.end - s.offset))));
     let read = 0;
     let input = 0;
     pending.forEach(({ stage, source }, i) => {
@@ -86,7 +91,7 @@ export class Rounds {
   /** Waits until any partition has data past its position, `stop` resolves, or `timeoutMs` passes. */
   async waitForData(timeoutMs: number, stop: Promise<void>): Promise<void> {
     const waits: Promise<void>[] = [];
-    for (const { source: s } of this.#topology.sources()) waits.push(this.#backend.waitForData(s.topic, s.partition, s.offset, timeoutMs));
+    for (const { source: s } of this.#topology.sources()) waits.push(s.reader === undefined ? this.#backend.waitForData(s.topic, s.partition, s.offset, timeoutMs) : s.reader.waitForData(timeoutMs));
     // Any partition with new data (or the stop) ends the wait: waiting for all would add up to a timeout of latency.
     await Promise.race([...waits, stop]);
   }

@@ -7,12 +7,14 @@
  * is no data; it raises the partition's watermark to at least W, in log order. Producers that
  * know their progress (and the test kit) write them.
  */
-import type { SourceTimeSpec } from '../api/index.ts';
-import type { FetchedRecord } from '../backend/index.ts';
-import { type Codec, fromUtf8, SluiceError } from '../core/index.ts';
+import type { SourceReader, SourceTimeSpec } from '../api/index.ts';
+import type { FetchedRecord, FetchResult, LogBackend } from '../backend/index.ts';
+import { type Codec, fromUtf8, SluiceError, utf8 } from '../core/index.ts';
 
 /** The header of an explicit watermark record. */
 export const WATERMARK_HEADER = 'sluice.watermark';
+/** A reader's record it could not read (the header holds why): dead-lettered, never decoded. */
+const SOURCE_ERROR_HEADER = 'sluice.source-error';
 import type { Element, RecordErrorHandler } from '../operators/index.ts';
 import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
 
@@ -23,6 +25,12 @@ export class SourcePartition {
   offset: number;
   /** Bounded runs: the end offset read at start; the partition is done when reached. */
   end = Number.POSITIVE_INFINITY;
+  /**
+   * A source outside the log (`app.source(...)`): read through it instead of the backend; `offset`
+   * then counts the records read (their positions in errors), and the reader's own position is
+   * what a checkpoint saves.
+   */
+  reader: SourceReader | undefined;
   readonly generator: BoundedOutOfOrderness;
   readonly #operator: string;
   readonly #timestamp: ((value: any) => number) | undefined;
@@ -46,7 +54,20 @@ export class SourcePartition {
   }
 
   get done(): boolean {
-    return this.offset >= this.end;
+    return this.reader === undefined ? this.offset >= this.end : this.reader.done;
+  }
+
+  /** One batch from the backend, or from the reader of a source outside the log. */
+  async fetch(backend: LogBackend, maxRecords: number): Promise<FetchResult> {
+    const reader = this.reader;
+    if (reader === undefined) return backend.fetch(this.topic, this.partition, this.offset, maxRecords);
+    const read = await reader.read(maxRecords);
+    const records: FetchedRecord[] = read.map((r, i) => {
+      const record: FetchedRecord = { offset: this.offset + i, key: null, value: r.value, timestamp: r.timestamp };
+      if (r.error !== undefined) record.headers = { [SOURCE_ERROR_HEADER]: utf8(r.error) };
+      return record;
+    });
+    return { records, nextOffset: this.offset + records.length };
   }
 
   /** A bounded run ends the partition at its end offset (a repartition partition ends by its watermark markers). */
@@ -74,6 +95,12 @@ export class SourcePartition {
       }
       if (record.value === null && !this.#changelog) continue;
       const source = { topic, partition, offset: record.offset };
+      const unreadable = this.reader === undefined ? undefined : record.headers?.[SOURCE_ERROR_HEADER];
+      if (unreadable !== undefined) {
+        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source, raw: record };
+        this.#onError(failed, new SluiceError('INVALID_RECORD', fromUtf8(unreadable), { position: source }), this.#operator);
+        continue;
+      }
       let value: unknown;
       let timestamp: number;
       try {

@@ -54,14 +54,17 @@ export class StageRuntime {
     this.#input = new Frontier(this.upstreams.length);
   }
 
-  /** Partition `i`'s watermark as downstream stages see it: the source's, or what the task forwarded. */
+  /**
+   * Partition `i`'s watermark as downstream stages see it: what the task forwarded, and for a
+   * source stage no more than the source's (an async operator may hold it behind the source's).
+   */
   partitionWatermark(i: number): number {
-    return this.isSource ? this.sources[i].generator.watermark : this.leaving[i];
+    return this.isSource ? Math.min(this.sources[i].generator.watermark, this.leaving[i]) : this.leaving[i];
   }
 
   /** Source partition `i` produced records (or ended): its watermark counts downstream, and it is not idle. */
   activity(i: number): void {
-    const watermark = this.sources[i].generator.watermark;
+    const watermark = this.partitionWatermark(i);
     for (const reader of this.#readers) reader.advance(i, watermark);
   }
 
@@ -81,7 +84,13 @@ export class StageRuntime {
   advance(): void {
     const { tasks, leaving } = this;
     if (this.isSource) {
-      for (let i = 0; i < tasks.length; i++) leaving[i] = tasks[i].advanceWatermark(this.sources[i].generator.watermark);
+      for (let i = 0; i < tasks.length; i++) {
+        const before = leaving[i];
+        leaving[i] = tasks[i].advanceWatermark(this.sources[i].generator.watermark);
+        // A watermark an async operator held back and now released reaches downstream here; one that
+        // rose with the source's records was announced by activity() already (which also marks the partition busy).
+        if (leaving[i] > before) for (const reader of this.#readers) reader.advance(i, this.partitionWatermark(i));
+      }
       return;
     }
     const input = this.#input!;
@@ -117,16 +126,30 @@ export class StageRuntime {
     return this.tasks.map((task) => task.snapshot());
   }
 
-  snapshotSources(): { offset: number; generator: { maxSeen: number; ended: boolean } }[] {
-    return this.sources.map((s) => ({ offset: s.offset, generator: s.generator.snapshot() }));
+  snapshotSources(): { offset: number; generator: { maxSeen: number; ended: boolean }; position?: unknown }[] {
+    return this.sources.map((s) => ({ offset: s.offset, generator: s.generator.snapshot(), ...(s.reader === undefined ? {} : { position: s.reader.position() }) }));
   }
 
   /** Puts source partitions back at a checkpoint's offsets and watermark generators. */
-  restoreSources(saved: { offset: number; generator: { maxSeen: number | null; ended: boolean } }[]): void {
+  restoreSources(saved: { offset: number; generator: { maxSeen: number | null; ended: boolean }; position?: unknown }[]): void {
     for (const source of this.sources) {
       const state = saved[source.partition];
       source.offset = state.offset;
       source.generator.restore(state.generator);
+      if (source.reader !== undefined && state.position !== undefined) source.reader.seek(state.position);
+    }
+  }
+
+  /**
+   * After a bounded run's final checkpoint (not restored: a clean slate), sources outside the log
+   * still resume where it left them, as log sources resume from their committed offsets.
+   */
+  resumeReaders(saved: { offset: number; position?: unknown }[] | undefined): void {
+    for (const source of this.sources) {
+      const state = saved?.[source.partition];
+      if (source.reader === undefined || state?.position === undefined) continue;
+      source.offset = state.offset;
+      source.reader.seek(state.position);
     }
   }
 }

@@ -65,13 +65,19 @@ export class Topology {
     const counts = new Map<number, number>();
     for (const stage of plan.stages) {
       if (stage.entry.kind !== 'source') continue;
+      // A source outside the log is read as one partition.
+      if (stage.entry.connector !== undefined) {
+        counts.set(stage.id, 1);
+        continue;
+      }
       try {
         counts.set(stage.id, await backend.partitions(stage.entry.topic));
       } catch (cause) {
         throw new SluiceError('TOPIC_NOT_FOUND', `source topic '${stage.entry.topic}' does not exist; create it (sluice topic create ${stage.entry.topic} --partitions 3) or produce to it first`, { cause });
       }
     }
-    const keyPartitions = Math.max(1, ...counts.values());
+    const logCounts = plan.stages.filter((stage) => stage.entry.kind === 'source' && stage.entry.connector === undefined).map((stage) => counts.get(stage.id)!);
+    const keyPartitions = Math.max(1, ...logCounts);
     for (const topic of plan.sinkTopics) await backend.ensureTopic(topic, keyPartitions, plan.changelogTopics?.includes(topic) ? { compact: true } : {});
     await backend.ensureTopic(options.deadLetterTopic, 1);
     const timed: Task[] = [];
@@ -115,11 +121,17 @@ export class Topology {
     return sum;
   }
 
-  /** Every source partition's next offset, for the commit. */
+  /** Every log source partition's next offset, for the commit (a reader's position is in the checkpoint instead). */
   offsets(): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
-    for (const { source } of this.sources()) offsets.push({ topic: source.topic, partition: source.partition, offset: source.offset });
+    for (const { source } of this.sources()) if (source.reader === undefined) offsets.push({ topic: source.topic, partition: source.partition, offset: source.offset });
     return offsets;
+  }
+
+  /** Closes the operators (an async operator's timers) and the readers of sources outside the log. */
+  async close(): Promise<void> {
+    for (const stage of this.stages) for (const task of stage.tasks) for (const op of task.operators()) op.close?.();
+    for (const { source } of this.sources()) await source.reader?.close();
   }
 
   /** Drains exchanges and moves watermarks through the stages, in order. */
@@ -130,6 +142,19 @@ export class Topology {
   /** Whether some task holds exchanged input not processed yet. */
   get hasPending(): boolean {
     return this.stages.some((stage) => stage.hasPending);
+  }
+
+  /** Records async operators took in and have not emitted yet. */
+  get asyncPending(): number {
+    let n = 0;
+    for (const stage of this.stages) for (const task of stage.tasks) for (const op of task.operators()) n += op.pending?.() ?? 0;
+    return n;
+  }
+
+  /** Some operator wants no more input now (a full async queue): sources pause. */
+  get saturated(): boolean {
+    for (const stage of this.stages) for (const task of stage.tasks) for (const op of task.operators()) if (op.saturated?.() === true) return true;
+    return false;
   }
 
   /** Records dropped as late, over every stage. */
@@ -165,6 +190,17 @@ function connect(options: TopologyOptions, stage: Stage, stages: StageRuntime[])
 async function openSources(options: TopologyOptions, stage: Stage, n: number, committedOut: Map<string, Map<number, number>>): Promise<SourcePartition[]> {
   const entry = stage.entry;
   if (entry.kind !== 'source') return options.assigned === undefined ? [] : openRepartitionSources(options, stage, n, committedOut);
+  if (entry.connector !== undefined) {
+    const source = new SourcePartition(entry.topic, 0, 0, entry.time, entry.codec ?? jsonCodec, entry.name, options.onError);
+    const warn = (message: string) => process.stderr.write(`sluice: ${message}\n`);
+    try {
+      source.reader = await entry.connector.open({ app: options.name, name: entry.name, clock: options.clock, warn });
+    } catch (cause) {
+      if (cause instanceof SluiceError) throw cause;
+      throw new SluiceError('SOURCE_FAILED', `source '${entry.name}' (${entry.connector.describe}) failed to open: ${(cause as Error).message}`, { cause, operator: entry.name });
+    }
+    return [source];
+  }
   const { backend } = options;
   const start = await backend.startOffsets(entry.topic);
   const committed = await backend.committedOffsets(options.name, entry.topic);

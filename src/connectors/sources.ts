@@ -1,0 +1,28 @@
+/**
+ * `sources`: the sources outside the log that ship with Sluice, each read with its position in
+ * every checkpoint (see docs/semantics.md).
+ */
+import type { Source } from '../api/index.ts';
+import { FileSource, type FileSourceOptions } from './files/file-source.ts';
+import { HttpSource, type HttpSourceOptions } from './http/http-source.ts';
+
+/**
+ * JSON lines or CSV files matching a glob; bounded unless `watch: true`.
+ * @example
+ * const events = app.source(sources.file({ path: 'events/*.jsonl', format: 'jsonl' }), { timestamp: (e) => e.ts });
+ */
+function file<T = any>(options: FileSourceOptions): Source<T> {
+  return new FileSource(options) as Source<T>;
+}
+
+/**
+ * A push source: JSON lines POSTed to 127.0.0.1, acknowledged when their checkpoint commits;
+ * when the pipeline falls behind it refuses with 429 (`onFull: 'block'`), drops, or sheds by a rule.
+ * @example
+ * const events = app.source(sources.http({ port: 8080, path: '/events' }), { timestamp: (e) => e.ts });
+ */
+function http<T = any>(options: HttpSourceOptions): Source<T> & { readonly stats: HttpSource['stats']; readonly port: number | undefined } {
+  return new HttpSource(options) as unknown as Source<T> & HttpSource;
+}
+
+export const sources = { file, http };
