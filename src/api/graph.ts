@@ -90,12 +90,19 @@ export type LogicalNode =
  * - `stream-table-join`: stream records (side 0) joined with a table's changes (side 1);
  *   versioned (`versionsMs`) joins wait for the watermark and join the version valid at the
  *   record's event time, unversioned ones the latest row;
- * - `table-join`: two tables' changes (sides 0 and 1) joined on the key.
+ * - `table-join`: two tables' changes (sides 0 and 1) joined on the key;
+ * - a foreign-key join in three parts (operators/join-foreign-key.ts): `fk-subscribe` turns a
+ *   table's changes into subscriptions to `fk(row)`, `fk-lookup` joins them (side 0) with the
+ *   other table's changes (side 1) in the task of the foreign key, `fk-result` keeps the joined
+ *   table, keyed by the first table's key.
  */
 export type TableNode =
   | { kind: 'table'; input: NodeId; changelog: boolean; versionsMs?: number }
   | { kind: 'stream-table-join'; input: NodeId; join: 'inner' | 'left'; fn: (event: any, row: any) => unknown; versionsMs?: number }
-  | { kind: 'table-join'; input: NodeId; join: 'inner' | 'left' | 'outer'; fn: (left: any, right: any) => unknown };
+  | { kind: 'table-join'; input: NodeId; join: 'inner' | 'left' | 'outer'; fn: (left: any, right: any) => unknown }
+  | { kind: 'fk-subscribe'; input: NodeId; fk: (row: any) => unknown }
+  | { kind: 'fk-lookup'; input: NodeId; join: 'inner' | 'left'; fn: (left: any, right: any) => unknown }
+  | { kind: 'fk-result'; input: NodeId };
 
 export type NodeKind = LogicalNode['kind'];
 
@@ -113,7 +120,12 @@ export function inputsOf(node: LogicalNode): NodeId[] {
 
 /** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
 export function isStateful(node: LogicalNode): boolean {
-  return node.kind === 'window' || node.kind === 'rolling' || node.kind === 'process' || node.kind === 'table' || node.kind === 'stream-table-join' || node.kind === 'table-join';
+  return holdsTable(node) || node.kind === 'window' || node.kind === 'process' || node.kind === 'stream-table-join' || node.kind === 'fk-subscribe' || node.kind === 'fk-lookup';
+}
+
+/** Whether a node holds a table that is queryable by its name (`app.table(name)`). */
+export function holdsTable(node: LogicalNode): boolean {
+  return node.kind === 'table' || node.kind === 'rolling' || node.kind === 'table-join' || node.kind === 'fk-result';
 }
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */

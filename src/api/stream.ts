@@ -14,6 +14,7 @@ import {
   type TableChange,
   type TableInfo,
   TableReader,
+  foreignKeyJoinNode,
   streamTableJoinNode,
   tableFilterNode,
   tableJoinNode,
@@ -315,14 +316,42 @@ export class Table<K, V> {
     tableSinkNode(this.builder, this.info, topic, options);
   }
 
-  /** Joins two tables on the key: a row where both have one; it changes when either side does and is deleted when a side is. */
-  join<W, R>(other: Table<K, W>, fn: (left: V, right: W) => R, options: StageOptions = {}): Table<K, R> {
-    return this.#join(other, 'inner', fn, options);
+  /**
+   * Joins two tables on the key: a row where both have one; it changes when either side does and
+   * is deleted when a side is. With a foreign key `fk` (Kafka Streams' foreign-key join), each row
+   * joins the row of `other` whose key `fk(row)` names instead: the result is keyed by this
+   * table's key, changes when the row or the row it names changes, and a row whose foreign key
+   * changes leaves its old match.
+   * @example
+   * orders.join(customers, (order, customer) => ({ ...order, customer }));
+   * orders.join(users, (order) => order.userId, (order, user) => ({ ...order, name: user.name }), { name: 'orders-with-users' });
+   */
+  join<W, R>(other: Table<K, W>, fn: (left: V, right: W) => R, options?: StageOptions): Table<K, R>;
+  join<FK, W, R>(other: Table<FK, W>, fk: (left: V) => FK | null | undefined, fn: (left: V, right: W) => R, options?: StageOptions): Table<K, R>;
+  join(other: Table<unknown, unknown>, ...args: unknown[]): Table<K, unknown> {
+    return this.#joinOrForeignKey(other, 'inner', args);
   }
 
-  /** As `join`, with a row for every left row (the right one may be null). */
-  leftJoin<W, R>(other: Table<K, W>, fn: (left: V, right: W | null) => R, options: StageOptions = {}): Table<K, R> {
-    return this.#join(other, 'left', fn, options);
+  /** As `join`, with a row for every left row (the right one may be null); with a foreign key, every left row joins the row it names or null. */
+  leftJoin<W, R>(other: Table<K, W>, fn: (left: V, right: W | null) => R, options?: StageOptions): Table<K, R>;
+  leftJoin<FK, W, R>(other: Table<FK, W>, fk: (left: V) => FK | null | undefined, fn: (left: V, right: W | null) => R, options?: StageOptions): Table<K, R>;
+  leftJoin(other: Table<unknown, unknown>, ...args: unknown[]): Table<K, unknown> {
+    return this.#joinOrForeignKey(other, 'left', args);
+  }
+
+  /** `(other, fn, options?)` joins on the key, `(other, fk, fn, options?)` on a foreign key. */
+  #joinOrForeignKey(other: unknown, join: 'inner' | 'left', args: unknown[]): Table<K, unknown> {
+    const keyJoin = args.length < 3 && (args[1] === undefined || (typeof args[1] === 'object' && args[1] !== null));
+    if (keyJoin) return this.#join(other, join, args[0], (args[1] ?? {}) as StageOptions);
+    const what = join === 'inner' ? 'join()' : 'leftJoin()';
+    if (!(other instanceof Table) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', `table ${what} takes a table of the same app; write orders.${join === 'inner' ? 'join' : 'leftJoin'}(users, (order) => order.userId, (order, user) => ({ ...order, user }))`);
+    }
+    const options = (args[2] ?? {}) as StageOptions;
+    checkOptions(options, what, "{ name: 'orders-with-users' }");
+    const fk = args[0] as (row: unknown) => unknown;
+    const fn = args[1] as (a: unknown, b: unknown) => unknown;
+    return new Table<K, unknown>(this.builder, foreignKeyJoinNode(this.builder, this.info, other.info, join, fk, fn, options.name));
   }
 
   /** As `join`, with a row for every key either side has. */

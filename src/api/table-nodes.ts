@@ -116,6 +116,25 @@ export function tableJoinNode(builder: GraphBuilder, left: TableInfo, right: Tab
   return { node, queryName: stage };
 }
 
+/**
+ * `a.join(b, fk, fn)` and `leftJoin`: each row of `a` joined with the row of `b` that `fk(row)`
+ * names (Kafka Streams' foreign-key join): subscriptions re-keyed by the foreign key meet `b`'s
+ * changes, and the answers go back to `a`'s key, into a table queryable by the stage's name.
+ */
+export function foreignKeyJoinNode(builder: GraphBuilder, left: TableInfo, right: TableInfo, join: 'inner' | 'left', fk: (row: any) => unknown, fn: (a: any, b: any) => unknown, name?: string): TableInfo {
+  const what = join === 'inner' ? 'join()' : 'leftJoin()';
+  checkFunction(fk, `${what} foreign key`, '.join(users, (order) => order.userId, (order, user) => ({ ...order, user }))');
+  checkFunction(fn, what, '.join(users, (order) => order.userId, (order, user) => ({ ...order, user }))');
+  if (name !== undefined) checkName(name);
+  const stage = name ?? `table-fk-${join}-join-${builder.graph.nodes.length}`;
+  const subscribe = builder.add({ kind: 'fk-subscribe', input: left.node, fk }, `${stage}.subscribe`);
+  const input = connectInputs(builder, { node: subscribe, key: (s: { fk: unknown }) => s.fk }, { node: right.node, key: (c: TableChange<unknown, unknown>) => c.key }, stage);
+  const lookup = builder.add({ kind: 'fk-lookup', input, join, fn }, `${stage}.lookup`);
+  const back = builder.add({ kind: 'keyBy', input: lookup, fn: (a: { aKey: unknown }) => a.aKey }, `${stage}.back`);
+  const node = builder.add({ kind: 'fk-result', input: back }, stage);
+  return { node, queryName: stage };
+}
+
 /** Rows a table read returns at most without `limit`. */
 export const DEFAULT_ROWS = 1000;
 

@@ -24,6 +24,10 @@ export function stateShape(node: LogicalNode): string | null {
       return `stream-table-join ${node.versionsMs === undefined ? 'latest' : `versions ${node.versionsMs}ms`}`;
     case 'table-join':
       return 'table-join';
+    case 'fk-subscribe':
+    case 'fk-lookup':
+    case 'fk-result':
+      return node.kind;
     case 'source':
       return 'source';
     default:

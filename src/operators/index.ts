@@ -17,3 +17,4 @@ export * from './table.ts';
 export * from './table-sink.ts';
 export * from './join-table.ts';
 export * from './join-tables.ts';
+export * from './join-foreign-key.ts';

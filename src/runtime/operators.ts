@@ -8,6 +8,9 @@ import {
   aggregates,
   FilterOperator,
   FlatMapOperator,
+  ForeignKeyLookupOperator,
+  ForeignKeyResultOperator,
+  ForeignKeySubscribeOperator,
   IdentityOperator,
   MapOperator,
   type Operator,
@@ -79,6 +82,15 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       return new StreamTableJoinOperator({ name: node.name, join: node.join, fn: node.fn, onError: env.onError, ...(node.versionsMs === undefined ? {} : { versionsMs: node.versionsMs }), ...(env.table ? { table: env.table('join') } : {}) });
     case 'table-join': {
       const op = new TableJoinOperator({ name: node.name, join: node.join, fn: node.fn, onError: env.onError, ...(env.table ? { table: env.table('join') } : {}) });
+      env.stores.registerTable(node.name, op);
+      return op;
+    }
+    case 'fk-subscribe':
+      return new ForeignKeySubscribeOperator(node.name, node.fk, env.onError);
+    case 'fk-lookup':
+      return new ForeignKeyLookupOperator({ name: node.name, join: node.join, fn: node.fn, onError: env.onError, ...(env.table ? { table: env.table('lookup') } : {}) });
+    case 'fk-result': {
+      const op = new ForeignKeyResultOperator(node.name, env.table?.('rows'));
       env.stores.registerTable(node.name, op);
       return op;
     }
