@@ -14,7 +14,7 @@ import type { StateBackend } from '../state/index.ts';
 import { ControlChannel } from './control.ts';
 import type { JobProbe } from './metrics.ts';
 import type { OutputBuffer } from './output-buffer.ts';
-import { operatorNames, restoreCheckpoint, restoreSavepoint } from './restore.ts';
+import { endedRestore, operatorNames, restoreCheckpoint, restoreSavepoint } from './restore.ts';
 import type { Topology } from './topology.ts';
 
 /** Changed state entries that make the job checkpoint before its interval is up (bounds lmdb's write-back). */
@@ -87,8 +87,11 @@ export class Checkpointer {
       restoreCheckpoint(parts, saved);
     } else if (saved !== undefined) {
       // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
-      // from the committed offsets with empty state (its watermarks would make every record late).
-      this.#coordinator.startEmpty(saved);
+      // from the committed offsets with its watermarks and windows empty (its watermarks would make
+      // every record late), and keeps its tables, which the end of the input did not finish.
+      const ended = endedRestore(parts, saved);
+      this.#coordinator.startEmpty(saved, (scope) => ended.kept.has(scope.split('/')[0]));
+      ended.apply();
     } else {
       this.#refuseLostState();
       this.#coordinator.startEmpty();

@@ -108,6 +108,12 @@ void test('examples/cart.ts: carts rebuilt from their events, now and as of a pa
     const env = { ...process.env, SLUICE_DATA_DIR: dataDir };
     await exec(process.execPath, [example('cart.ts')], { env });
     assert.deepEqual(latest(await read(dataDir, 'carts')), new Map([['c1', { items: { pear: 1 } }], ['c2', { items: { fig: 4 } }]]));
+    // A later run folds in only the new events, into the carts the last run left.
+    await produce(dataDir, { 'cart-events': [e('ItemAdded', 'c1', 'kiwi', 5, 5000)] });
+    await exec(process.execPath, [example('cart.ts')], { env });
+    const carts = await read(dataDir, 'carts');
+    assert.deepEqual(latest(carts), new Map([['c1', { items: { pear: 1, kiwi: 5 } }], ['c2', { items: { fig: 4 } }]]));
+    assert.equal(carts.length, 6, 'one change per event: the second run read only the new one');
     await exec(process.execPath, [example('cart.ts')], { env: { ...env, CART_AS_OF: '2500' } });
     assert.deepEqual(latest(await read(dataDir, 'carts-as-of')), new Map([['c1', { items: { apple: 2, pear: 1 } }], ['c2', { items: { fig: 3 } }]]));
   });
