@@ -13,6 +13,7 @@ export type {
   ListState,
   MapState,
   OnError,
+  OutputMode,
   ProcessContext,
   ProcessFunction,
   SourceOptions,

@@ -65,6 +65,8 @@ export type LogicalNode =
       aggregate: AggregateSpec;
       /** The queryable store it serves (`{ queryable: true }` or `.materialize(name)`); a stage name alone sets none. */
       store?: string;
+      /** Written in update or complete mode: the window emits at every change (its one consumer is that sink). */
+      output?: 'update' | 'complete';
     })
   | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })
   | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
@@ -77,6 +79,12 @@ export type LogicalNode =
       codec?: Codec;
       /** A table's changelog (`table.to(topic)`): the row as the value, a delete as a tombstone. */
       changelog?: true;
+      /**
+       * The output mode, absent for append (a stream, fired windows) and a table's update: window
+       * results in `update` mode (kept until their end plus `retainMs`), and `complete` results of
+       * a table or windows (`of`).
+       */
+      mode?: { kind: 'update'; retainMs: number } | { kind: 'complete'; of: 'table' | 'windows' };
     })
   | (Base & TableNode)
   | (Base & { kind: 'print'; input: NodeId; prefix: string });
@@ -120,7 +128,7 @@ export function inputsOf(node: LogicalNode): NodeId[] {
 
 /** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
 export function isStateful(node: LogicalNode): boolean {
-  return holdsTable(node) || node.kind === 'window' || node.kind === 'process' || node.kind === 'stream-table-join' || node.kind === 'fk-subscribe' || node.kind === 'fk-lookup';
+  return holdsTable(node) || node.kind === 'window' || node.kind === 'process' || node.kind === 'stream-table-join' || node.kind === 'fk-subscribe' || node.kind === 'fk-lookup' || (node.kind === 'sink' && node.mode !== undefined);
 }
 
 /** Whether a node holds a table that is queryable by its name (`app.table(name)`). */

@@ -6,6 +6,7 @@ export * from './app.ts';
 export * from './builder.ts';
 export * from './graph.ts';
 export * from './options.ts';
+export * from './output-mode.ts';
 export * from './process.ts';
 export * from './stream.ts';
 export * from './table-nodes.ts';

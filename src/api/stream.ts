@@ -22,6 +22,7 @@ import {
   tableSinkNode,
   toTableNode,
 } from './table-nodes.ts';
+import { type OutputMode, windowSinkNode } from './output-mode.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
 
 /** A window's result: `{ key, start, end, value }`, written to topics as JSON with `key` as the record key. */
@@ -310,8 +311,14 @@ export class Table<K, V> {
     return new Stream<TableChange<K, V>>(this.builder, this.info.node);
   }
 
-  /** Writes the changelog to a (compacted) topic: the key as the record key, the row as the value, a delete as a tombstone; `app.table(topic)` reads it back. */
-  to(topic: string, options: StageOptions & { codec?: Codec<V> } = {}): void {
+  /**
+   * Writes the changelog to a (compacted) topic: the key as the record key, the row as the value,
+   * a delete as a tombstone; `app.table(topic)` reads it back. That is the `update` output mode
+   * (a change that leaves a row as it was writes nothing); `{ mode: 'complete' }` writes the
+   * whole table at each checkpoint instead.
+   * @example carts.to('carts'); totals.to('totals-dashboard', { mode: 'complete' });
+   */
+  to(topic: string, options: StageOptions & { codec?: Codec<V>; mode?: 'update' | 'complete' } = {}): void {
     checkOptions(options, 'to()', "{ name: 'to-carts' }");
     tableSinkNode(this.builder, this.info, topic, options);
   }
@@ -499,6 +506,18 @@ export class WindowedStream<K, T> {
  * events.keyBy((e) => e.url).window(Windows.tumbling('1m')).count().materialize('clicks-per-minute').to('clicks-per-minute');
  */
 export class WindowResultStream<K, V> extends Stream<WindowResult<K, V>> {
+  /**
+   * Writes the results to a topic in an output mode: `'append'` (default) each window once, when
+   * it fires (and again at each late re-firing); `'update'` an upsert at every change of a
+   * window, the final value last, never the same value twice in a row; `'complete'` every
+   * window's latest result at each checkpoint. Update and complete take the window's only reader.
+   * @example events.keyBy((e) => e.url).window(Windows.tumbling('1m')).count().to('live-counts', { mode: 'update' });
+   */
+  override to(topic: string, options: StageOptions & { codec?: Codec<WindowResult<K, V>>; mode?: OutputMode } = {}): void {
+    checkOptions(options, 'to()', "{ mode: 'update' }");
+    windowSinkNode(this.builder, this.nodeId, topic, options);
+  }
+
   /**
    * Serves these windows as the store `name`: `app.store(name)` reads them from the window
    * operator's state while the app runs (windows open, or fired and within allowed lateness).

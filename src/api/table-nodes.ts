@@ -9,6 +9,7 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder, type TableTask } from './builder.ts';
 import type { NodeId, SourceTimeSpec } from './graph.ts';
+import { tableSinkMode } from './output-mode.ts';
 import { connectInputs, keyedInput } from './two-input.ts';
 
 /** One change of a table: its key, new row (null: deleted) and the row it replaced (null: none). */
@@ -87,10 +88,11 @@ function derived(_builder: GraphBuilder, table: TableInfo, node: NodeId): TableI
 }
 
 /** `table.to(topic)`: the changelog as upserts and tombstones. */
-export function tableSinkNode(builder: GraphBuilder, table: TableInfo, topic: string, options: { name?: string; codec?: unknown }): void {
+export function tableSinkNode(builder: GraphBuilder, table: TableInfo, topic: string, options: { name?: string; codec?: unknown; mode?: unknown }): void {
   checkTopic(topic, 'to()');
   const codec = checkCodec(options.codec, 'to()');
-  builder.add({ kind: 'sink', input: table.node, topic, changelog: true, ...(codec ? { codec } : {}) }, options.name);
+  const mode = tableSinkMode(options.mode);
+  builder.add({ kind: 'sink', input: table.node, topic, changelog: true, ...(codec ? { codec } : {}), ...(mode ? { mode } : {}) }, options.name);
 }
 
 /** `keyed.join(table, fn)` and `leftJoin`: the stream records joined with the table's row of their key. */

@@ -30,6 +30,8 @@ export function stateShape(node: LogicalNode): string | null {
       return node.kind;
     case 'source':
       return 'source';
+    case 'sink':
+      return node.mode === undefined ? null : `sink ${node.mode.kind}`;
     default:
       return null;
   }

@@ -10,6 +10,7 @@ export * from './operator.ts';
 export * from './process.ts';
 export * from './record-error.ts';
 export * from './sink.ts';
+export * from './sink-modes.ts';
 export * from './stateless.ts';
 export * from './keyed-timers.ts';
 export * from './timer-queue.ts';

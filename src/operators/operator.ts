@@ -56,5 +56,7 @@ export interface Operator<I = unknown, O = unknown> {
    * watermark. Operators without it (windows, timers) start the new run empty.
    */
   restoreEnded?(snapshot: unknown): void;
+  /** A checkpoint is about to be taken: a sink may add to its output (complete mode writes its whole table). */
+  beforeCheckpoint?(): void;
   close?(): void;
 }

@@ -6,6 +6,7 @@ import type { AggregateSpec, LogicalNode } from '../api/index.ts';
 import {
   type AggregateFunction,
   aggregates,
+  CompleteSinkOperator,
   FilterOperator,
   FlatMapOperator,
   ForeignKeyLookupOperator,
@@ -24,6 +25,7 @@ import {
   TableOperator,
   TableSinkOperator,
   TopicSinkOperator,
+  WindowUpdateSinkOperator,
 } from '../operators/index.ts';
 import { WindowOperator } from '../operators/window.ts';
 import type { KeyedTable } from '../state/index.ts';
@@ -57,7 +59,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         name: node.name,
         window: node.window,
         lateness: node.lateness,
-        emit: node.emit,
+        // Written in update or complete mode: the window emits at every record (then final, as usual).
+        emit: node.output !== undefined && node.emit.kind === 'final' ? { kind: 'early-count', every: 1 } : node.emit,
         aggregate: aggregateFunction(node.aggregate),
         onError: env.onError,
         clock: env.clock,
@@ -103,6 +106,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         ...(env.table ? { table: env.table('keyed'), timerTables: { event: env.table('event-timers'), processing: env.table('processing-timers') } } : {}),
       });
     case 'sink':
+      if (node.mode?.kind === 'update') return new WindowUpdateSinkOperator(node.name, node.topic, env.sink, { retainMs: node.mode.retainMs, onError: env.onError, ...(node.codec ? { codec: node.codec } : {}), ...(env.table ? { table: env.table('last') } : {}) });
+      if (node.mode?.kind === 'complete') return new CompleteSinkOperator(node.name, node.topic, env.sink, { of: node.mode.of, onError: env.onError, ...(node.codec ? { codec: node.codec } : {}), ...(env.table ? { table: env.table('rows') } : {}) });
       if (node.changelog) return new TableSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':
