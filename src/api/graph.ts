@@ -54,7 +54,7 @@ export type LogicalNode =
     })
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
-  | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
+  | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown>; /** A table's `filter` or `mapValues` over its changelog. */ table?: 'filter' | 'mapValues' })
   | (Base & { kind: 'keyBy'; input: NodeId; fn: (value: any) => unknown })
   | (Base & {
       kind: 'window';

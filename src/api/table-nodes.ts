@@ -69,7 +69,7 @@ export function tableFilterNode(builder: GraphBuilder, table: TableInfo, fn: (va
     const version = c.version === undefined ? {} : { version: [c.version[0], keep(c.version[1], c.key)] as [number, unknown] };
     return value === null && previous === null && c.version === undefined ? [] : [{ key: c.key, value, previous, ...version }];
   };
-  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change }, name ?? `table-filter-${builder.graph.nodes.length}`));
+  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change, table: 'filter' }, name ?? `table-filter-${builder.graph.nodes.length}`));
 }
 
 /** `table.mapValues(fn)`: each row (and the row it replaced) mapped; deletes stay deletes. */
@@ -79,7 +79,7 @@ export function tableMapNode(builder: GraphBuilder, table: TableInfo, fn: (value
   const change = (c: TableChange<unknown, unknown>): TableChange<unknown, unknown>[] => [
     { key: c.key, value: map(c.value, c.key), previous: map(c.previous, c.key), ...(c.version === undefined ? {} : { version: [c.version[0], map(c.version[1], c.key)] as [number, unknown] }) },
   ];
-  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change }, name ?? `table-map-${builder.graph.nodes.length}`));
+  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change, table: 'mapValues' }, name ?? `table-map-${builder.graph.nodes.length}`));
 }
 
 /** A table computed from another's changelog without state of its own: not queryable, versioned as its input. */

@@ -51,12 +51,15 @@ void test('a foreign-key join follows both tables, a changed foreign key and del
   assert.deepEqual(changes, ['Ann', 'Annie', 'Bob'], 'o1 as Ann, renamed, then moved to Bob; the later rename of u1 does not reach it');
 });
 
-void test('explain() shows the foreign-key join; bad arguments say what to write', () => {
+void test('explain() shows the foreign-key join and table filters; bad arguments say what to write', () => {
   const app = new Sluice({ name: 'fk-explain' });
   const orders = app.table<Order>('orders');
   const users = app.table<User>('users');
   orders.join(users, (o) => o.userId, (o, u) => ({ ...o, name: u.name }), { name: 'orders-users' }).to('out');
+  users.filter((u) => u.name !== '', { name: 'named' }).mapValues((u) => u.name, { name: 'names' }).to('names');
   const plan = app.explain();
+  assert.match(plan, /named: table filter \(a row that stops passing becomes a delete\)/);
+  assert.match(plan, /names: table mapValues \(deletes stay deletes\)/);
   assert.match(plan, /orders-users.subscribe: foreign-key join: each row subscribes to the row its foreign key names/);
   assert.match(plan, /orders-users.lookup: foreign-key inner join/);
   assert.match(plan, /orders-users: foreign-key join result \(the newest row per key\), queryable as 'orders-users'/);
