@@ -6,7 +6,8 @@
  * - `update`: one upsert per change, the final value last, never the same value twice in a row
  *   (the default for tables, their changelog). A window in update mode emits at every record
  *   (and at each late re-firing) and its sink drops repeats.
- * - `complete`: the whole result table written at each checkpoint (after a change): for small
+ * - `complete`: the whole result table written at each checkpoint (one that read input or wrote
+ *   output; an idle app takes none): for small
  *   result tables, such as a dashboard's.
  */
 import { type Codec, SluiceError } from '../core/index.ts';

@@ -94,8 +94,9 @@ interface CompleteRow {
 
 /**
  * Complete mode: keeps the whole result table (a table's rows, or every window's latest result)
- * and writes all of it at each checkpoint after a change, with a tombstone for each table row
- * deleted since. Its output is so the table as of the checkpoint, committed with it.
+ * and writes all of it at each checkpoint the job takes (one with input read or output
+ * written: an idle job writes nothing), with a tombstone for each table row deleted since. Its
+ * output is so the table as of the checkpoint, committed with it; every task writes its part.
  * @example new CompleteSinkOperator('to-totals', 'totals', buffer, { of: 'table' })
  */
 export class CompleteSinkOperator implements Operator<unknown, never> {
@@ -106,8 +107,7 @@ export class CompleteSinkOperator implements Operator<unknown, never> {
   readonly #onError: RecordErrorHandler;
   readonly #codec: Codec;
   readonly #rows: KeyedTable<CompleteRow>;
-  /** Since the last write: whether anything changed, and the table keys deleted. */
-  #changed = false;
+  /** The table keys deleted since the last write. */
   #deleted: unknown[] = [];
   #now = 0;
 
@@ -137,13 +137,11 @@ export class CompleteSinkOperator implements Operator<unknown, never> {
           this.#deleted.push(change.key);
         } else this.#rows.set(id, { key: change.key, value: change.value });
       }
-      this.#changed = true;
     }
   }
 
   /** The checkpoint is about to be taken: the whole table goes into its output. */
   beforeCheckpoint(): void {
-    if (!this.#changed) return;
     for (const key of this.#deleted) this.#sink.append(this.#topic, { key: encodeKey(key), value: null, timestamp: this.#now });
     for (const [, row] of this.#rows.entries()) {
       let bytes: Uint8Array;
@@ -155,7 +153,6 @@ export class CompleteSinkOperator implements Operator<unknown, never> {
       }
       this.#sink.append(this.#topic, { key: encodeKey(row.key), value: bytes, timestamp: this.#now });
     }
-    this.#changed = false;
     this.#deleted = [];
   }
 

@@ -142,11 +142,11 @@ export class Checkpointer {
     }
     if (!force && now - this.#lastCommit < this.#options.checkpointIntervalMs && this.#buffer.size < MAX_PENDING_OUTPUT && this.#state.pending < MAX_PENDING_STATE) return;
     this.#lastCommit = now;
-    // Sinks in complete mode write their whole table into this checkpoint's output.
-    for (const stage of this.#topology.stages) for (const task of stage.tasks) for (const op of task.operators()) op.beforeCheckpoint?.();
     // Nothing read and nothing to write since the last commit: no empty transaction.
     const position = this.#topology.position();
     if (this.#buffer.size === 0 && position === this.#committedPosition) return;
+    // Sinks in complete mode write their whole table (every task's part) into this checkpoint's output.
+    for (const stage of this.#topology.stages) for (const task of stage.tasks) for (const op of task.operators()) op.beforeCheckpoint?.();
     const offsets = this.#topology.offsets();
     const output = this.#buffer.drain();
     // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).
