@@ -8,6 +8,7 @@
 import { type Codec, jsonCodec } from '../core/index.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
+import { KeyedTimers } from './keyed-timers.ts';
 import { encodeKey, type RecordSink } from './sink.ts';
 import type { Change } from './table.ts';
 import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
@@ -25,6 +26,12 @@ function windowId(r: WindowRow): ReturnType<typeof keyId> {
   return keyId([r.key, r.start, r.end]);
 }
 
+/** The last result written for a window (as JSON), and the window, to forget it once it is done. */
+interface LastWritten {
+  window: [key: unknown, start: number, end: number];
+  value: string;
+}
+
 /**
  * Window results in update mode: the window emits at every change (early firing per record,
  * then its final value, then each late re-firing), and this sink writes a result only when it
@@ -39,9 +46,11 @@ export class WindowUpdateSinkOperator implements Operator<WindowRow, never> {
   readonly #onError: RecordErrorHandler;
   readonly #codec: Codec;
   readonly #retainMs: number;
-  readonly #last: KeyedTable<{ end: number; value: string }>;
+  readonly #last: KeyedTable<LastWritten>;
+  /** When each window is done (its end plus the allowed lateness), keyed by the window. */
+  readonly #done = new KeyedTimers();
 
-  constructor(name: string, topic: string, sink: RecordSink, options: { retainMs: number; onError?: RecordErrorHandler; codec?: Codec; table?: KeyedTable<{ end: number; value: string }> }) {
+  constructor(name: string, topic: string, sink: RecordSink, options: { retainMs: number; onError?: RecordErrorHandler; codec?: Codec; table?: KeyedTable<LastWritten> }) {
     this.name = name;
     this.#topic = topic;
     this.#sink = sink;
@@ -57,7 +66,8 @@ export class WindowUpdateSinkOperator implements Operator<WindowRow, never> {
       const row = element.value;
       const id = windowId(row);
       const value = JSON.stringify(row.value);
-      if (this.#last.get(id)?.value === value) continue;
+      const last = this.#last.get(id);
+      if (last?.value === value) continue;
       let bytes: Uint8Array;
       try {
         bytes = this.#codec.encode(row);
@@ -65,24 +75,28 @@ export class WindowUpdateSinkOperator implements Operator<WindowRow, never> {
         this.#onError(element, error, this.name);
         continue;
       }
-      this.#last.set(id, { end: row.end, value });
+      const window: LastWritten['window'] = [row.key, row.start, row.end];
+      this.#last.set(id, { window, value });
+      if (last === undefined) this.#done.register(row.end + this.#retainMs, window);
       this.#sink.append(this.#topic, { key: encodeKey(element.key), value: bytes, timestamp: element.timestamp });
     }
   }
 
   onWatermark(watermark: number): number {
-    for (const [id, entry] of [...this.#last.entries()]) if (entry.end + this.#retainMs <= watermark) this.#last.delete(id);
+    for (let due = this.#done.pollDue(watermark); due !== undefined; due = this.#done.pollDue(watermark)) this.#last.delete(keyId(due.key));
     return watermark;
   }
 
-  snapshot(): unknown {
-    if (this.#last.durable) return null;
-    return [...this.#last.entries()];
+  /** Always an object, so a restore runs on durable state too (it rebuilds the done times). */
+  snapshot(): { entries?: [ReturnType<typeof keyId>, LastWritten][] } {
+    return this.#last.durable ? {} : { entries: [...this.#last.entries()] };
   }
 
   restore(snapshot: unknown): void {
-    if (snapshot === null) return;
-    for (const [id, entry] of snapshot as [ReturnType<typeof keyId>, { end: number; value: string }][]) this.#last.set(id, entry);
+    for (const [id, entry] of (snapshot as { entries?: [ReturnType<typeof keyId>, LastWritten][] }).entries ?? []) this.#last.set(id, entry);
+    // The windows' done times go back into the queue, in time order.
+    const windows = [...this.#last.entries()].map(([, entry]) => entry.window).sort((a, b) => a[2] - b[2]);
+    for (const window of windows) this.#done.register(window[2] + this.#retainMs, window);
   }
 }
 
