@@ -59,7 +59,8 @@ export function endedRestore(job: JobParts, saved: JobSnapshot): { kept: Set<str
       if (ops[index]?.restoreEnded === undefined) return;
       const name = op.node.name;
       const from = where.get(name);
-      if (from === undefined) return; // new since the bounded run: starts empty
+      // New since the bounded run, or a checkpoint too old to name state shapes: starts empty (as before tables went on).
+      if (from === undefined || saved.stateShapes === undefined) return;
       const before = saved.stateShapes?.[from.stage]?.[from.index];
       const now = stateShape(op.node);
       if (before !== now || saved.tasks[from.stage]?.length !== stage.tasks.length) {
