@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { parseOptions } from './args.ts';
 import { type FlinkResult, buildFlink, runFlink } from './flink.ts';
 import { median } from './stats.ts';
-import { queryNamed } from './queries/index.ts';
 import type { WorkerOptions, WorkerResult } from './worker.ts';
 
 const options = parseOptions(process.argv.slice(2));
@@ -80,8 +79,7 @@ for (const name of options.queries) {
     checksum: r.sluiceChecksum.hash,
     checksum_match: r.match,
   };
-  if (flinkReady && queryNamed(name).flink === false) log('     Flink: no peer version of this query yet');
-  else if (flinkReady) {
+  if (flinkReady) {
     for (const parallelism of [1, 2]) {
       const f: FlinkResult = runFlink({ query: name, events: options.events, seed: options.seed, runs: options.runs, parallelism });
       const perCore = f.eps / parallelism;

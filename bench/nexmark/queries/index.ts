@@ -36,8 +36,6 @@ export interface NexmarkQuery {
    * come out once an event at or past it has been read. Per-event queries have none.
    */
   dueTime?: (row: any) => number;
-  /** False where the Flink peer has no version of the query yet (`--peer flink` skips it). */
-  flink?: false;
 }
 
 const windowEnd = (row: { end: number }): number => row.end;
@@ -46,7 +44,7 @@ export const QUERIES: NexmarkQuery[] = [
   { name: 'q0', sluice: q0, handwritten: h0 },
   { name: 'q1', sluice: q1, handwritten: h1 },
   { name: 'q2', sluice: q2, handwritten: h2 },
-  { name: 'q3', sluice: q3, handwritten: h3, flink: false },
+  { name: 'q3', sluice: q3, handwritten: h3 },
   { name: 'q5', sluice: q5, handwritten: h5, dueTime: windowEnd },
   { name: 'q7', sluice: q7, handwritten: h7, dueTime: (row: { dateTime: number }) => row.dateTime - (row.dateTime % 10_000) + 10_000 },
   { name: 'q11', sluice: q11, handwritten: h11, dueTime: windowEnd },
