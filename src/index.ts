@@ -20,6 +20,7 @@ export type {
   PatternMatch,
   PatternOptions,
   SkipStrategy,
+  OutputMode,
   ProcessContext,
   ProcessFunction,
   Sink,

@@ -6,7 +6,7 @@ import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.
 import type { WatermarkSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkTopic, GraphBuilder } from './builder.ts';
 import { isSource, type Source } from './connector.ts';
-import { describeGraph, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
+import { describeGraph, holdsTable, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
 import { type AppOptions, type ResolvedAppOptions, resolveAppOptions } from './options.ts';
 import { Stream, Table } from './stream.ts';
 import { tableSource, versionsOf } from './table-nodes.ts';
@@ -115,7 +115,7 @@ export class AppBuilder {
   #tableNamed(name: string): Table<unknown, unknown> | undefined {
     const known = this.#tables.get(name);
     if (known !== undefined) return known;
-    const node = this.builder.graph.nodes.find((n) => n.name === name && (n.kind === 'table' || n.kind === 'rolling' || n.kind === 'table-join'));
+    const node = this.builder.graph.nodes.find((n) => n.name === name && holdsTable(n));
     if (node === undefined) return undefined;
     const versionsMs = node.kind === 'table' ? node.versionsMs : undefined;
     const table = new Table<unknown, unknown>(this.builder, { node: node.id, queryName: node.name, ...(versionsMs === undefined ? {} : { versionsMs }) });
@@ -129,7 +129,7 @@ export class AppBuilder {
   }
 
   #tableNames(): string[] {
-    return this.builder.graph.nodes.flatMap((n) => (n.kind === 'table' || n.kind === 'rolling' || n.kind === 'table-join' ? [n.name] : []));
+    return this.builder.graph.nodes.flatMap((n) => (holdsTable(n) ? [n.name] : []));
   }
 
   /** One reader per topic: two would commit conflicting offsets for the app's group. */

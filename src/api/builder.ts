@@ -35,6 +35,11 @@ export class GraphBuilder {
       throw new SluiceError('INVALID_ARGUMENT', `two stages are named '${finalName}'; give each stage its own name`);
     }
     if (this.#stores.has(finalName)) throw new SluiceError('INVALID_ARGUMENT', `'${finalName}' is the name of a queryable store; give the stage a name of its own`);
+    // A window written in update or complete mode emits at every change: only its sink reads it.
+    const input = 'input' in node ? this.graph.nodes[node.input] : undefined;
+    if (input?.kind === 'window' && input.output !== undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', `window results of '${input.name}' in update or complete mode are read by that one sink (the window emits at every change for it); write each mode from a window of its own`);
+    }
     this.#names.add(finalName);
     this.graph.nodes.push({ ...node, id, name: finalName } as LogicalNode);
     return id;

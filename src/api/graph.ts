@@ -68,7 +68,7 @@ export type LogicalNode =
     })
   | (Base & { kind: 'filter'; input: NodeId; fn: (value: any) => boolean })
   | (Base & { kind: 'map'; input: NodeId; fn: (value: any) => unknown })
-  | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown> })
+  | (Base & { kind: 'flatMap'; input: NodeId; fn: (value: any) => Iterable<unknown>; /** A table's `filter` or `mapValues` over its changelog. */ table?: 'filter' | 'mapValues' })
   | (Base & { kind: 'mapAsync'; input: NodeId; fn: (value: any, context: { signal: AbortSignal; attempt: number }) => unknown; async: AsyncSpec })
   | (Base & { kind: 'keyBy'; input: NodeId; fn: (value: any) => unknown })
   | (Base & {
@@ -80,6 +80,8 @@ export type LogicalNode =
       aggregate: AggregateSpec;
       /** The queryable store it serves (`{ queryable: true }` or `.materialize(name)`); a stage name alone sets none. */
       store?: string;
+      /** Written in update or complete mode: the window emits at every change (its one consumer is that sink). */
+      output?: 'update' | 'complete';
     })
   | (Base & { kind: 'rolling'; input: NodeId; aggregate: AggregateSpec })
   | (Base & { kind: 'process'; input: NodeId; fn: ProcessSpec })
@@ -93,6 +95,12 @@ export type LogicalNode =
       codec?: Codec;
       /** A table's changelog (`table.to(topic)`): the row as the value, a delete as a tombstone. */
       changelog?: true;
+      /**
+       * The output mode, absent for append (a stream, fired windows) and a table's update: window
+       * results in `update` mode (kept until their end plus `retainMs`), and `complete` results of
+       * a table or windows (`of`).
+       */
+      mode?: { kind: 'update'; retainMs: number } | { kind: 'complete'; of: 'table' | 'windows' };
     })
   | (Base & TableNode)
   | (Base & { kind: 'print'; input: NodeId; prefix: string })
@@ -127,12 +135,19 @@ export type JoinType = 'inner' | 'left' | 'outer';
  * - `stream-table-join`: stream records (side 0) joined with a table's changes (side 1);
  *   versioned (`versionsMs`) joins wait for the watermark and join the version valid at the
  *   record's event time, unversioned ones the latest row;
- * - `table-join`: two tables' changes (sides 0 and 1) joined on the key.
+ * - `table-join`: two tables' changes (sides 0 and 1) joined on the key;
+ * - a foreign-key join in three parts (operators/join-foreign-key.ts): `fk-subscribe` turns a
+ *   table's changes into subscriptions to `fk(row)`, `fk-lookup` joins them (side 0) with the
+ *   other table's changes (side 1) in the task of the foreign key, `fk-result` keeps the joined
+ *   table, keyed by the first table's key.
  */
 export type TableNode =
   | { kind: 'table'; input: NodeId; changelog: boolean; versionsMs?: number }
   | { kind: 'stream-table-join'; input: NodeId; join: 'inner' | 'left'; fn: (event: any, row: any) => unknown; versionsMs?: number }
-  | { kind: 'table-join'; input: NodeId; join: 'inner' | 'left' | 'outer'; fn: (left: any, right: any) => unknown };
+  | { kind: 'table-join'; input: NodeId; join: 'inner' | 'left' | 'outer'; fn: (left: any, right: any) => unknown }
+  | { kind: 'fk-subscribe'; input: NodeId; fk: (row: any) => unknown }
+  | { kind: 'fk-lookup'; input: NodeId; join: 'inner' | 'left'; fn: (left: any, right: any) => unknown }
+  | { kind: 'fk-result'; input: NodeId };
 
 export type NodeKind = LogicalNode['kind'];
 
@@ -150,17 +165,12 @@ export function inputsOf(node: LogicalNode): NodeId[] {
 
 /** Whether a node holds keyed state (it needs a stable name and runs after an exchange). */
 export function isStateful(node: LogicalNode): boolean {
-  return (
-    node.kind === 'window' ||
-    node.kind === 'rolling' ||
-    node.kind === 'process' ||
-    node.kind === 'windowJoin' ||
-    node.kind === 'intervalJoin' ||
-    node.kind === 'table' ||
-    node.kind === 'stream-table-join' ||
-    node.kind === 'table-join' ||
-    node.kind === 'pattern'
-  );
+  return holdsTable(node) || node.kind === 'window' || node.kind === 'process' || node.kind === 'windowJoin' || node.kind === 'intervalJoin' || node.kind === 'pattern' || node.kind === 'stream-table-join' || node.kind === 'fk-subscribe' || node.kind === 'fk-lookup' || (node.kind === 'sink' && node.mode !== undefined);
+}
+
+/** Whether a node holds a table that is queryable by its name (`app.table(name)`). */
+export function holdsTable(node: LogicalNode): boolean {
+  return node.kind === 'table' || node.kind === 'rolling' || node.kind === 'table-join' || node.kind === 'fk-result';
 }
 
 /** The graph as JSON-able data: functions become the string `'fn'`, codecs their name. */

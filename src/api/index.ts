@@ -8,6 +8,7 @@ export * from './connector.ts';
 export * from './graph.ts';
 export * from './join.ts';
 export * from './options.ts';
+export * from './output-mode.ts';
 export * from './process.ts';
 export * from './stream.ts';
 export * from './table-nodes.ts';

@@ -18,6 +18,7 @@ import {
   type TableChange,
   type TableInfo,
   TableReader,
+  foreignKeyJoinNode,
   streamTableJoinNode,
   tableFilterNode,
   tableJoinNode,
@@ -25,6 +26,7 @@ import {
   tableSinkNode,
   toTableNode,
 } from './table-nodes.ts';
+import { type OutputMode, windowSinkNode } from './output-mode.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
 
 /** A window's result: `{ key, start, end, value }`, written to topics as JSON with `key` as the record key. */
@@ -425,20 +427,54 @@ export class Table<K, V> {
     return new Stream<TableChange<K, V>>(this.builder, this.info.node);
   }
 
-  /** Writes the changelog to a (compacted) topic: the key as the record key, the row as the value, a delete as a tombstone; `app.table(topic)` reads it back. */
-  to(topic: string, options: StageOptions & { codec?: Codec<V> } = {}): void {
+  /**
+   * Writes the changelog to a (compacted) topic: the key as the record key, the row as the value,
+   * a delete as a tombstone; `app.table(topic)` reads it back. That is the `update` output mode
+   * (a change that leaves a row as it was writes nothing); `{ mode: 'complete' }` writes the
+   * whole table at each checkpoint instead.
+   * @example carts.to('carts'); totals.to('totals-dashboard', { mode: 'complete' });
+   */
+  to(topic: string, options: StageOptions & { codec?: Codec<V>; mode?: 'update' | 'complete' } = {}): void {
     checkOptions(options, 'to()', "{ name: 'to-carts' }");
     tableSinkNode(this.builder, this.info, topic, options);
   }
 
-  /** Joins two tables on the key: a row where both have one; it changes when either side does and is deleted when a side is. */
-  join<W, R>(other: Table<K, W>, fn: (left: V, right: W) => R, options: StageOptions = {}): Table<K, R> {
-    return this.#join(other, 'inner', fn, options);
+  /**
+   * Joins two tables on the key: a row where both have one; it changes when either side does and
+   * is deleted when a side is. With a foreign key `fk` (Kafka Streams' foreign-key join), each row
+   * joins the row of `other` whose key `fk(row)` names instead: the result is keyed by this
+   * table's key, changes when the row or the row it names changes, and a row whose foreign key
+   * changes leaves its old match.
+   * @example
+   * orders.join(customers, (order, customer) => ({ ...order, customer }));
+   * orders.join(users, (order) => order.userId, (order, user) => ({ ...order, name: user.name }), { name: 'orders-with-users' });
+   */
+  join<W, R>(other: Table<K, W>, fn: (left: V, right: W) => R, options?: StageOptions): Table<K, R>;
+  join<FK, W, R>(other: Table<FK, W>, fk: (left: V) => FK | null | undefined, fn: (left: V, right: W) => R, options?: StageOptions): Table<K, R>;
+  join(other: Table<unknown, unknown>, ...args: unknown[]): Table<K, unknown> {
+    return this.#joinOrForeignKey(other, 'inner', args);
   }
 
-  /** As `join`, with a row for every left row (the right one may be null). */
-  leftJoin<W, R>(other: Table<K, W>, fn: (left: V, right: W | null) => R, options: StageOptions = {}): Table<K, R> {
-    return this.#join(other, 'left', fn, options);
+  /** As `join`, with a row for every left row (the right one may be null); with a foreign key, every left row joins the row it names or null. */
+  leftJoin<W, R>(other: Table<K, W>, fn: (left: V, right: W | null) => R, options?: StageOptions): Table<K, R>;
+  leftJoin<FK, W, R>(other: Table<FK, W>, fk: (left: V) => FK | null | undefined, fn: (left: V, right: W | null) => R, options?: StageOptions): Table<K, R>;
+  leftJoin(other: Table<unknown, unknown>, ...args: unknown[]): Table<K, unknown> {
+    return this.#joinOrForeignKey(other, 'left', args);
+  }
+
+  /** `(other, fn, options?)` joins on the key, `(other, fk, fn, options?)` on a foreign key. */
+  #joinOrForeignKey(other: unknown, join: 'inner' | 'left', args: unknown[]): Table<K, unknown> {
+    const keyJoin = args.length < 3 && (args[1] === undefined || (typeof args[1] === 'object' && args[1] !== null));
+    if (keyJoin) return this.#join(other, join, args[0], (args[1] ?? {}) as StageOptions);
+    const what = join === 'inner' ? 'join()' : 'leftJoin()';
+    if (!(other instanceof Table) || other.builder !== this.builder) {
+      throw new SluiceError('INVALID_ARGUMENT', `table ${what} takes a table of the same app; write orders.${join === 'inner' ? 'join' : 'leftJoin'}(users, (order) => order.userId, (order, user) => ({ ...order, user }))`);
+    }
+    const options = (args[2] ?? {}) as StageOptions;
+    checkOptions(options, what, "{ name: 'orders-with-users' }");
+    const fk = args[0] as (row: unknown) => unknown;
+    const fn = args[1] as (a: unknown, b: unknown) => unknown;
+    return new Table<K, unknown>(this.builder, foreignKeyJoinNode(this.builder, this.info, other.info, join, fk, fn, options.name));
   }
 
   /** As `join`, with a row for every key either side has. */
@@ -586,6 +622,21 @@ export class WindowedStream<K, T> {
  * events.keyBy((e) => e.url).window(Windows.tumbling('1m')).count().materialize('clicks-per-minute').to('clicks-per-minute');
  */
 export class WindowResultStream<K, V> extends Stream<WindowResult<K, V>> {
+  /**
+   * Writes the results to a topic in an output mode: `'append'` (default) each window once, when
+   * it fires (and again at each late re-firing); `'update'` an upsert at every change of a
+   * window, the final value last, never the same value twice in a row; `'complete'` every
+   * window's latest result at each checkpoint. Update and complete take the window's only reader.
+   * @example events.keyBy((e) => e.url).window(Windows.tumbling('1m')).count().to('live-counts', { mode: 'update' });
+   */
+  override to(topic: string, options?: StageOptions & { codec?: Codec<WindowResult<K, V>>; mode?: OutputMode }): void;
+  override to(sink: Sink<WindowResult<K, V>>, options?: StageOptions): void;
+  override to(target: string | Sink<WindowResult<K, V>>, options: StageOptions & { codec?: Codec<WindowResult<K, V>>; mode?: OutputMode } = {}): void {
+    if (typeof target !== 'string') return super.to(target as Sink<WindowResult<K, V>>, options);
+    checkOptions(options, 'to()', "{ mode: 'update' }");
+    windowSinkNode(this.builder, this.nodeId, target, options);
+  }
+
   /**
    * Serves these windows as the store `name`: `app.store(name)` reads them from the window
    * operator's state while the app runs (windows open, or fired and within allowed lateness).

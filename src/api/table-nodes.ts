@@ -9,6 +9,7 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import { checkCodec, checkFunction, checkName, checkTopic, type GraphBuilder, type TableTask } from './builder.ts';
 import type { NodeId, SourceTimeSpec } from './graph.ts';
+import { tableSinkMode } from './output-mode.ts';
 import { connectInputs, keyedInput } from './two-input.ts';
 
 /** One change of a table: its key, new row (null: deleted) and the row it replaced (null: none). */
@@ -68,7 +69,7 @@ export function tableFilterNode(builder: GraphBuilder, table: TableInfo, fn: (va
     const version = c.version === undefined ? {} : { version: [c.version[0], keep(c.version[1], c.key)] as [number, unknown] };
     return value === null && previous === null && c.version === undefined ? [] : [{ key: c.key, value, previous, ...version }];
   };
-  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change }, name ?? `table-filter-${builder.graph.nodes.length}`));
+  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change, table: 'filter' }, name ?? `table-filter-${builder.graph.nodes.length}`));
 }
 
 /** `table.mapValues(fn)`: each row (and the row it replaced) mapped; deletes stay deletes. */
@@ -78,7 +79,7 @@ export function tableMapNode(builder: GraphBuilder, table: TableInfo, fn: (value
   const change = (c: TableChange<unknown, unknown>): TableChange<unknown, unknown>[] => [
     { key: c.key, value: map(c.value, c.key), previous: map(c.previous, c.key), ...(c.version === undefined ? {} : { version: [c.version[0], map(c.version[1], c.key)] as [number, unknown] }) },
   ];
-  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change }, name ?? `table-map-${builder.graph.nodes.length}`));
+  return derived(builder, table, builder.add({ kind: 'flatMap', input: table.node, fn: change, table: 'mapValues' }, name ?? `table-map-${builder.graph.nodes.length}`));
 }
 
 /** A table computed from another's changelog without state of its own: not queryable, versioned as its input. */
@@ -87,10 +88,11 @@ function derived(_builder: GraphBuilder, table: TableInfo, node: NodeId): TableI
 }
 
 /** `table.to(topic)`: the changelog as upserts and tombstones. */
-export function tableSinkNode(builder: GraphBuilder, table: TableInfo, topic: string, options: { name?: string; codec?: unknown }): void {
+export function tableSinkNode(builder: GraphBuilder, table: TableInfo, topic: string, options: { name?: string; codec?: unknown; mode?: unknown }): void {
   checkTopic(topic, 'to()');
   const codec = checkCodec(options.codec, 'to()');
-  builder.add({ kind: 'sink', input: table.node, topic, changelog: true, ...(codec ? { codec } : {}) }, options.name);
+  const mode = tableSinkMode(options.mode);
+  builder.add({ kind: 'sink', input: table.node, topic, changelog: true, ...(codec ? { codec } : {}), ...(mode ? { mode } : {}) }, options.name);
 }
 
 /** `keyed.join(table, fn)` and `leftJoin`: the stream records joined with the table's row of their key. */
@@ -113,6 +115,25 @@ export function tableJoinNode(builder: GraphBuilder, left: TableInfo, right: Tab
   const byKey = (c: TableChange<unknown, unknown>): unknown => c.key;
   const input = connectInputs(builder, { node: left.node, key: byKey }, { node: right.node, key: byKey }, stage);
   const node = builder.add({ kind: 'table-join', input, join, fn }, stage);
+  return { node, queryName: stage };
+}
+
+/**
+ * `a.join(b, fk, fn)` and `leftJoin`: each row of `a` joined with the row of `b` that `fk(row)`
+ * names (Kafka Streams' foreign-key join): subscriptions re-keyed by the foreign key meet `b`'s
+ * changes, and the answers go back to `a`'s key, into a table queryable by the stage's name.
+ */
+export function foreignKeyJoinNode(builder: GraphBuilder, left: TableInfo, right: TableInfo, join: 'inner' | 'left', fk: (row: any) => unknown, fn: (a: any, b: any) => unknown, name?: string): TableInfo {
+  const what = join === 'inner' ? 'join()' : 'leftJoin()';
+  checkFunction(fk, `${what} foreign key`, '.join(users, (order) => order.userId, (order, user) => ({ ...order, user }))');
+  checkFunction(fn, what, '.join(users, (order) => order.userId, (order, user) => ({ ...order, user }))');
+  if (name !== undefined) checkName(name);
+  const stage = name ?? `table-fk-${join}-join-${builder.graph.nodes.length}`;
+  const subscribe = builder.add({ kind: 'fk-subscribe', input: left.node, fk }, `${stage}.subscribe`);
+  const input = connectInputs(builder, { node: subscribe, key: (s: { fk: unknown }) => s.fk }, { node: right.node, key: (c: TableChange<unknown, unknown>) => c.key }, stage);
+  const lookup = builder.add({ kind: 'fk-lookup', input, join, fn }, `${stage}.lookup`);
+  const back = builder.add({ kind: 'keyBy', input: lookup, fn: (a: { aKey: unknown }) => a.aKey }, `${stage}.back`);
+  const node = builder.add({ kind: 'fk-result', input: back }, stage);
   return { node, queryName: stage };
 }
 

@@ -32,8 +32,14 @@ export function stateShape(node: LogicalNode): string | null {
       return 'table-join';
     case 'pattern':
       return `pattern ${node.pattern.steps.map((s) => `${s.kind} ${s.name}`).join(' ')}`;
+    case 'fk-subscribe':
+    case 'fk-lookup':
+    case 'fk-result':
+      return node.kind;
     case 'source':
       return 'source';
+    case 'sink':
+      return node.mode === undefined ? null : `sink ${node.mode.kind}`;
     default:
       return null;
   }

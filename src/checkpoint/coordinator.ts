@@ -57,8 +57,12 @@ export interface StatePersistence {
   persist?(write: CheckpointWrite): Promise<void>;
   /** The last complete checkpoint, or undefined when there is none. */
   load(): Promise<JobSnapshot | undefined>;
-  /** Starts from empty state; `keep` stays the last checkpoint (a bounded run's final one, so a later start knows the state is not lost). */
-  startEmpty(keep?: JobSnapshot): void;
+  /**
+   * Starts from empty state; `keep` stays the last checkpoint (a bounded run's final one, so a
+   * later start knows the state is not lost), and the durable tables `keepTable` names stay too
+   * (what a new run keeps of a bounded run's end).
+   */
+  startEmpty(keep?: JobSnapshot, keepTable?: (scope: string) => boolean): void;
   /** The durable tables a savepoint copies (none when the state is inside the snapshot). */
   tables(): [scope: string, entries: Iterable<[unknown, unknown]>][];
 }
@@ -198,8 +202,8 @@ export class CheckpointCoordinator {
   }
 
   /** Starts from empty state (see `StatePersistence.startEmpty`). */
-  startEmpty(keep?: JobSnapshot): void {
-    this.#state.startEmpty(keep);
+  startEmpty(keep?: JobSnapshot, keepTable?: (scope: string) => boolean): void {
+    this.#state.startEmpty(keep, keepTable);
   }
 
   /** The durable tables of the state, for a savepoint. */

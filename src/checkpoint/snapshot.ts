@@ -19,8 +19,9 @@ export interface JobSnapshot {
   txn?: string | null;
   /**
    * Taken at the end of a bounded run, after every window fired at watermark +Infinity. A later
-   * run does not restore it (its watermarks would make every new record late); it resumes from
-   * the committed offsets, as a new batch job over the data that arrived since.
+   * run resumes from the committed offsets with its watermarks and windows empty (the old
+   * watermarks would make every new record late), and keeps only the operators that implement
+   * `restoreEnded` (tables, running aggregates, joins): runtime/restore.ts `endedRestore`.
    */
   final: boolean;
   /** Per stage, its operators' names: a restore into a changed pipeline is refused. */

@@ -37,9 +37,9 @@ export class StoreCheckpoints implements StatePersistence {
     this.#store.checkpoint(encodeSnapshot(write.snapshot));
   }
 
-  startEmpty(keep?: JobSnapshot): void {
-    this.#store.clear();
-    // The tables are empty now, so this writes the record alone.
+  startEmpty(keep?: JobSnapshot, keepTable?: (scope: string) => boolean): void {
+    this.#store.clear(keepTable);
+    // The tables are empty now (or as that checkpoint left them), so this writes the record alone.
     if (keep !== undefined) this.#store.checkpoint(encodeSnapshot(keep));
   }
 

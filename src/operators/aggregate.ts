@@ -69,6 +69,11 @@ export class RollingAggregateOperator implements Operator {
     if (snapshot === null) return;
     for (const entry of snapshot as { key: unknown; acc: unknown }[]) this.#accs.set(keyId(entry.key), structuredClone(entry));
   }
+
+  /** After a bounded run the running aggregate goes on from where it was (it is a table, not a window). */
+  restoreEnded(snapshot: unknown): void {
+    this.restore(snapshot);
+  }
 }
 
 /** A result of its own: a fold that changes its accumulator in place must not change what was emitted. */

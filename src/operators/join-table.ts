@@ -190,6 +190,12 @@ export class StreamTableJoinOperator implements Operator {
     due.sort((a, b) => a[0] - b[0]);
     for (const [time, key] of due) this.#due.register(time, key);
   }
+
+  /** After a bounded run: the table's rows stay (its stream records all joined at +Infinity), the watermark starts over. */
+  restoreEnded(snapshot: unknown): void {
+    this.restore(snapshot);
+    this.#watermark = Number.NEGATIVE_INFINITY;
+  }
 }
 
 /** The largest number below `w` (so `time <= justBelow(w)` is `time < w`); infinities stay. */

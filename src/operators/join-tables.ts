@@ -96,4 +96,9 @@ export class TableJoinOperator implements Operator {
     if (snapshot === null) return;
     for (const entry of structuredClone(snapshot as JoinedEntry[])) this.#state.set(keyId(entry.key), entry);
   }
+
+  /** After a bounded run the joined table goes on as it was. */
+  restoreEnded(snapshot: unknown): void {
+    this.restore(snapshot);
+  }
 }

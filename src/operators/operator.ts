@@ -50,6 +50,14 @@ export interface Operator<I = unknown, O = unknown> {
   /** Serializable state for a checkpoint. */
   snapshot?(): unknown;
   restore?(snapshot: unknown): void;
+  /**
+   * Restores the last checkpoint of a bounded run (every window fired at watermark +Infinity)
+   * into a new run: what the end of the input does not finish, a table's rows, without the
+   * watermark. Operators without it (windows, timers) start the new run empty.
+   */
+  restoreEnded?(snapshot: unknown): void;
+  /** A checkpoint is about to be taken: a sink may add to its output (complete mode writes its whole table). */
+  beforeCheckpoint?(): void;
   close?(): void;
   /** Records taken in and not yet emitted (async I/O): a bounded run waits for them. */
   pending?(): number;

@@ -163,4 +163,10 @@ export class TableOperator implements Operator {
     this.#watermark = saved.watermark ?? Number.NEGATIVE_INFINITY;
     for (const entry of structuredClone(saved.entries ?? [])) this.#rows.set(keyId(entry.key), entry);
   }
+
+  /** After a bounded run: the rows stay, the watermark (+Infinity) starts over. */
+  restoreEnded(snapshot: unknown): void {
+    this.restore(snapshot);
+    this.#watermark = Number.NEGATIVE_INFINITY;
+  }
 }

@@ -35,12 +35,23 @@ function describeNode(node: LogicalNode): string {
       return `table-table ${node.join} join on the key, queryable as '${node.name}'`;
     case 'pattern':
       return describePattern(node);
-    case 'sink':
-      return node.changelog ? `to '${node.topic}' (a changelog: rows as upserts, deletes as tombstones)` : `to '${node.topic}'`;
     case 'mapAsync':
       return `mapAsync (concurrency ${node.async.concurrency}, timeout ${node.async.timeoutMs}ms, ${node.async.retries} retries, ${node.async.ordered ? 'in input order' : 'unordered'})`;
     case 'connectorSink':
       return `to ${node.sink.describe}`;
+    case 'flatMap':
+      if (node.table === 'filter') return 'table filter (a row that stops passing becomes a delete)';
+      return node.table === 'mapValues' ? 'table mapValues (deletes stay deletes)' : 'flatMap';
+    case 'fk-subscribe':
+      return 'foreign-key join: each row subscribes to the row its foreign key names';
+    case 'fk-lookup':
+      return `foreign-key ${node.join} join: rows of the other table with the rows subscribed to them`;
+    case 'fk-result':
+      return `foreign-key join result (the newest row per key), queryable as '${node.name}'`;
+    case 'sink': {
+      const mode = node.mode === undefined ? '' : node.mode.kind === 'update' ? ', update mode' : ', complete mode: the whole table at each checkpoint';
+      return node.changelog && node.mode === undefined ? `to '${node.topic}' (a changelog: rows as upserts, deletes as tombstones)` : `to '${node.topic}'${mode}`;
+    }
     case 'print':
       return 'print';
     case 'side':

@@ -15,7 +15,7 @@ import type { ConnectorSinks } from './connector-sinks.ts';
 import { ControlChannel } from './control.ts';
 import type { JobProbe } from './metrics.ts';
 import type { OutputBuffer } from './output-buffer.ts';
-import { operatorNames, restoreCheckpoint, restoreSavepoint } from './restore.ts';
+import { endedRestore, operatorNames, restoreCheckpoint, restoreSavepoint } from './restore.ts';
 import type { Topology } from './topology.ts';
 
 /** Changed state entries that make the job checkpoint before its interval is up (bounds lmdb's write-back). */
@@ -103,8 +103,11 @@ export class Checkpointer {
       restoreCheckpoint(parts, saved);
     } else if (saved !== undefined) {
       // A bounded run's last checkpoint fired everything at watermark +Infinity: the next run starts
-      // from the committed offsets with empty state (its watermarks would make every record late).
-      this.#coordinator.startEmpty(saved);
+      // from the committed offsets with its watermarks and windows empty (its watermarks would make
+      // every record late), and keeps its tables, which the end of the input did not finish.
+      const ended = endedRestore(parts, saved);
+      this.#coordinator.startEmpty(saved, (scope) => ended.kept.has(scope.split('/')[0]));
+      ended.apply();
       for (const stage of this.#topology.stages) stage.resumeReaders(saved.sources[stage.id]);
     } else {
       this.#refuseLostState();
@@ -162,6 +165,8 @@ export class Checkpointer {
     const position = this.#topology.position();
     const finishing = force && (this.ended || this.closing) && (sinks?.size ?? 0) > 0;
     if (this.#buffer.size === 0 && sinkPending === 0 && position === this.#committedPosition && !finishing) return;
+    // Sinks in complete mode write their whole table (every task's part) into this checkpoint's output.
+    for (const stage of this.#topology.stages) for (const task of stage.tasks) for (const op of task.operators()) op.beforeCheckpoint?.();
     const offsets = this.#topology.offsets();
     const output = this.#buffer.drain();
     // The state as of these offsets commits with them (and, for exactly-once, in the same transaction).

@@ -201,7 +201,7 @@ function describeStages(plan: PhysicalPlan, stages: readonly StageRuntime[]): Pl
       const line = explained.find((l) => l.startsWith(`  ${op.node.name}: `)) ?? '';
       const detail = line.slice(op.node.name.length + 4).replace(/ -> exchange to stage .*$/, '');
       const next = [...op.next, ...[...op.side.values()].flat()];
-      return { index, name: op.node.name, kind: op.node.kind, detail, next, exchanges: op.exchanges, ...(op.node.kind === 'window' ? { window: op.node.window } : {}) };
+      return { index, name: op.node.name, kind: op.node.kind === 'flatMap' && op.node.table ? `table ${op.node.table}` : op.node.kind, detail, next, exchanges: op.exchanges, ...(op.node.kind === 'window' ? { window: op.node.window } : {}) };
     }),
   }));
 }

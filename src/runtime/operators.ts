@@ -8,9 +8,13 @@ import {
   type AggregateFunction,
   AsyncMapOperator,
   aggregates,
+  CompleteSinkOperator,
   ConnectorSinkOperator,
   FilterOperator,
   FlatMapOperator,
+  ForeignKeyLookupOperator,
+  ForeignKeyResultOperator,
+  ForeignKeySubscribeOperator,
   IdentityOperator,
   MapOperator,
   type Operator,
@@ -24,6 +28,7 @@ import {
   TableOperator,
   TableSinkOperator,
   TopicSinkOperator,
+  WindowUpdateSinkOperator,
 } from '../operators/index.ts';
 import { IntervalJoinOperator } from '../operators/join-interval.ts';
 import { WindowJoinOperator } from '../operators/join-window.ts';
@@ -66,7 +71,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         name: node.name,
         window: node.window,
         lateness: node.lateness,
-        emit: node.emit,
+        // Written in update or complete mode: the window emits at every record (then final, as usual).
+        emit: node.output !== undefined && node.emit.kind === 'final' ? { kind: 'early-count', every: 1 } : node.emit,
         aggregate: aggregateFunction(node.aggregate),
         onError: env.onError,
         clock: env.clock,
@@ -94,6 +100,15 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
       env.stores.registerTable(node.name, op);
       return op;
     }
+    case 'fk-subscribe':
+      return new ForeignKeySubscribeOperator(node.name, node.fk, env.onError);
+    case 'fk-lookup':
+      return new ForeignKeyLookupOperator({ name: node.name, join: node.join, fn: node.fn, onError: env.onError, ...(env.table ? { table: env.table('lookup') } : {}) });
+    case 'fk-result': {
+      const op = new ForeignKeyResultOperator(node.name, env.table?.('rows'));
+      env.stores.registerTable(node.name, op);
+      return op;
+    }
     case 'process':
       return new ProcessOperator({
         name: node.name,
@@ -116,6 +131,8 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         ...(env.table ? { table: env.table('pattern') } : {}),
       });
     case 'sink':
+      if (node.mode?.kind === 'update') return new WindowUpdateSinkOperator(node.name, node.topic, env.sink, { retainMs: node.mode.retainMs, onError: env.onError, ...(node.codec ? { codec: node.codec } : {}), ...(env.table ? { table: env.table('last') } : {}) });
+      if (node.mode?.kind === 'complete') return new CompleteSinkOperator(node.name, node.topic, env.sink, { of: node.mode.of, onError: env.onError, ...(node.codec ? { codec: node.codec } : {}), ...(env.table ? { table: env.table('rows') } : {}) });
       if (node.changelog) return new TableSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
       return new TopicSinkOperator(node.name, node.topic, env.sink, env.onError, node.codec);
     case 'print':

@@ -42,6 +42,43 @@ export function restoreCheckpoint(job: JobParts, saved: JobSnapshot): void {
   for (const stage of job.stages) stage.announce();
 }
 
+/**
+ * What a new run keeps of a bounded run's last checkpoint (taken after every window fired at
+ * watermark +Infinity): the state of operators the end of the input does not finish (tables,
+ * running aggregates, joins), matched by name; windows, timers and watermarks start over, as
+ * do sources (from the committed offsets). Returns the names kept (the state backend keeps
+ * their tables and drops the others') and the restore to run after that.
+ */
+export function endedRestore(job: JobParts, saved: JobSnapshot): { kept: Set<string>; apply: () => void } {
+  const where = new Map<string, { stage: number; index: number }>();
+  for (let stage = 0; stage < saved.shape.length; stage++) saved.shape[stage].forEach((name, index) => void where.set(name, { stage, index }));
+  const moves: { stage: StageRuntime; index: number; from: { stage: number; index: number } }[] = [];
+  for (const stage of job.stages) {
+    const ops = stage.tasks[0]?.operators() ?? [];
+    job.plan.stages[stage.id].ops.forEach((op, index) => {
+      if (ops[index]?.restoreEnded === undefined) return;
+      const name = op.node.name;
+      const from = where.get(name);
+      // New since the bounded run, or a checkpoint too old to name state shapes: starts empty (as before tables went on).
+      if (from === undefined || saved.stateShapes === undefined) return;
+      const before = saved.stateShapes?.[from.stage]?.[from.index];
+      const now = stateShape(op.node);
+      if (before !== now || saved.tasks[from.stage]?.length !== stage.tasks.length) {
+        const why = before !== now ? `its state was '${before}', now '${now}'` : `it ran in ${saved.tasks[from.stage]?.length ?? 0} tasks, now ${stage.tasks.length} (a partition count changed)`;
+        throw new SluiceError('STATE_INCOMPATIBLE', `operator '${name}' of '${job.name}' cannot take the state the last bounded run left: ${why}; keep the operator as it was, or reset the app (sluice app reset ${job.name}) to process its input again`);
+      }
+      moves.push({ stage, index, from });
+    });
+  }
+  const kept = new Set(moves.map((m) => job.plan.stages[m.stage.id].ops[m.index].node.name));
+  const apply = (): void => {
+    for (const { stage, index, from } of moves) {
+      for (let i = 0; i < stage.tasks.length; i++) stage.tasks[i].restoreEnded(index, saved.tasks[from.stage][i].ops[from.index]);
+    }
+  };
+  return { kept, apply };
+}
+
 /** Restores what a savepoint holds, by operator name (see checkpoint/compatibility.ts). */
 export function restoreSavepoint(job: JobParts, savepoint: Savepoint, dropState: string[]): void {
   const saved = savepoint.snapshot;

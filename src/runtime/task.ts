@@ -85,6 +85,11 @@ export class Task implements ElementQueue {
     });
   }
 
+  /** Operator `index` takes the snapshot a bounded run ended with (see `Operator.restoreEnded`); the watermark starts over. */
+  restoreEnded(index: number, state: unknown): void {
+    if (state !== null && state !== undefined) this.#slots[index].op.restoreEnded?.(state);
+  }
+
   /** Restores one operator's snapshot and forwarded watermark (a savepoint restore, by name). */
   restoreOperator(index: number, state: unknown, watermark: number): void {
     const slot = this.#slots[index];

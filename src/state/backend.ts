@@ -26,8 +26,8 @@ export interface DurableStore {
   checkpoint(record: Uint8Array): void;
   /** The last checkpoint record, or undefined when none was taken (or the store was deleted). */
   lastCheckpoint(): Uint8Array | undefined;
-  /** Drops every table and the checkpoint record. */
-  clear(): void;
+  /** Drops every table (but those `keep` names) and the checkpoint record. */
+  clear(keep?: (scope: string) => boolean): void;
   /** Every table opened in this run, with its entries (a savepoint copies them). */
   tables(): [scope: string, entries: Iterable<[unknown, unknown]>][];
 }

@@ -159,11 +159,14 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
     return new Uint8Array(record);
   }
 
-  /** Drops every table and the checkpoint record (a fresh start, or before restoring a savepoint). */
-  clear(): void {
+  /**
+   * Drops every table and the checkpoint record (a fresh start, or before restoring a savepoint);
+   * the tables `keep` names stay (a new run after a bounded one keeps its tables).
+   */
+  clear(keep?: (scope: string) => boolean): void {
     this.#env.transactionSync(() => {
       for (const name of this.#env.getKeys() as Iterable<string>) {
-        if (name === META_DB) continue;
+        if (name === META_DB || keep?.(name)) continue;
         this.#env.openDB({ name }).clearSync();
       }
       this.#meta.clearSync();
@@ -171,7 +174,7 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
       mark.writeUInt32BE(FORMAT, 0);
       this.#meta.putSync('format', mark);
     });
-    for (const table of this.#tables.values()) table.discard();
+    for (const [scope, table] of this.#tables) if (!keep?.(scope)) table.discard();
   }
 
   async close(): Promise<void> {

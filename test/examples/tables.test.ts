@@ -51,6 +51,28 @@ async function read(dataDir: string, topic: string): Promise<{ key: string | nul
   }
 }
 
+/** The topic's end offsets now. */
+async function ends(dataDir: string, topic: string): Promise<number[]> {
+  const backend = await EmbeddedBackend.open(dataDir);
+  try {
+    return await backend.endOffsets(topic);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Records written to a topic since its end offsets were `from` (compaction only removes older ones). */
+async function since(dataDir: string, topic: string, from: number[]): Promise<number> {
+  const backend = await EmbeddedBackend.open(dataDir);
+  try {
+    let n = 0;
+    for (let p = 0; p < from.length; p++) n += (await backend.fetch(topic, p, from[p], 10_000)).records.length;
+    return n;
+  } finally {
+    await backend.close();
+  }
+}
+
 function latest(records: { key: string | null; value: unknown }[]): Map<string, unknown> {
   const rows = new Map<string, unknown>();
   for (const r of records) if (r.value === null) rows.delete(r.key!);
@@ -108,6 +130,12 @@ void test('examples/cart.ts: carts rebuilt from their events, now and as of a pa
     const env = { ...process.env, SLUICE_DATA_DIR: dataDir };
     await exec(process.execPath, [example('cart.ts')], { env });
     assert.deepEqual(latest(await read(dataDir, 'carts')), new Map([['c1', { items: { pear: 1 } }], ['c2', { items: { fig: 4 } }]]));
+    // A later run folds in only the new events, into the carts the last run left.
+    await produce(dataDir, { 'cart-events': [e('ItemAdded', 'c1', 'kiwi', 5, 5000)] });
+    const before = await ends(dataDir, 'carts');
+    await exec(process.execPath, [example('cart.ts')], { env });
+    assert.deepEqual(latest(await read(dataDir, 'carts')), new Map([['c1', { items: { pear: 1, kiwi: 5 } }], ['c2', { items: { fig: 4 } }]]));
+    assert.equal(await since(dataDir, 'carts', before), 1, 'one change for the one new event: the second run read only it');
     await exec(process.execPath, [example('cart.ts')], { env: { ...env, CART_AS_OF: '2500' } });
     assert.deepEqual(latest(await read(dataDir, 'carts-as-of')), new Map([['c1', { items: { apple: 2, pear: 1 } }], ['c2', { items: { fig: 3 } }]]));
   });

@@ -50,3 +50,17 @@ export function compacted<V>(records: readonly { key: string | null; value: V | 
   }
   return rows;
 }
+
+/**
+ * A foreign-key join's final rows: for every row `a` of the left table, the right row its
+ * foreign key names (none for a null key); inner keeps rows with a match, left every row.
+ */
+export function foreignKeyJoinedRows<L, R, O>(left: Map<string, L>, right: Map<string, R>, fk: (l: L) => string | null, type: 'inner' | 'left', fn: (l: L, r: R | null) => O): Map<string, O> {
+  const out = new Map<string, O>();
+  for (const [key, l] of left) {
+    const ref = fk(l);
+    const r = ref === null ? null : (right.get(ref) ?? null);
+    if (type === 'left' || r !== null) out.set(key, fn(l, r));
+  }
+  return out;
+}

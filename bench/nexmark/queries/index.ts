@@ -7,6 +7,7 @@ import type { Codecs } from '../codecs.ts';
 import { q0 as h0 } from '../handwritten/q0.ts';
 import { q1 as h1 } from '../handwritten/q1.ts';
 import { q2 as h2 } from '../handwritten/q2.ts';
+import { q3 as h3 } from '../handwritten/q3.ts';
 import { q5 as h5 } from '../handwritten/q5.ts';
 import { q7 as h7 } from '../handwritten/q7.ts';
 import { q8 as h8 } from '../handwritten/q8.ts';
@@ -17,6 +18,7 @@ import type { Handwritten } from '../handwritten/types.ts';
 import { q0 } from './q0.ts';
 import { q1 } from './q1.ts';
 import { q2 } from './q2.ts';
+import { q3 } from './q3.ts';
 import { q5 } from './q5.ts';
 import { q7 } from './q7.ts';
 import { q8 } from './q8.ts';
@@ -45,6 +47,7 @@ export const QUERIES: NexmarkQuery[] = [
   { name: 'q0', sluice: q0, handwritten: h0 },
   { name: 'q1', sluice: q1, handwritten: h1 },
   { name: 'q2', sluice: q2, handwritten: h2 },
+  { name: 'q3', sluice: q3, handwritten: h3 },
   { name: 'q5', sluice: q5, handwritten: h5, dueTime: windowEnd },
   { name: 'q7', sluice: q7, handwritten: h7, dueTime: (row: { dateTime: number }) => row.dateTime - (row.dateTime % 10_000) + 10_000 },
   { name: 'q8', sluice: q8, handwritten: h8, dueTime: (row: { starttime: number }) => row.starttime + 10_000 },

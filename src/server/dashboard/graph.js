@@ -1,5 +1,8 @@
 // The pipeline graph: every operator of the plan as a box, chains and exchanges (dashed) as
-// edges, laid out in columns by depth. Rates update in place without rebuilding the SVG.
+// edges, laid out in columns by depth. Rates update in place without rebuilding the SVG. A
+// two-input operator (a join) is drawn with its two inputs: the plumbing that brings them
+// together (api/two-input.ts: maps `P.left` and `P.right`, their union `P.inputs`, the keyBy
+// `P.key`) is left out, and each input's edge goes to the operator the keyBy feeds.
 
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -19,11 +22,31 @@ function shorten(text, n) {
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
 }
 
+const STATEFUL = new Set(['window', 'process', 'rolling', 'windowJoin', 'intervalJoin', 'pattern', 'table', 'stream-table-join', 'table-join', 'fk-subscribe', 'fk-lookup', 'fk-result']);
+
 function kindOf(op) {
   if (op.kind === 'source') return 'source';
   if (op.kind === 'sink' || op.kind === 'print') return 'sink';
-  if (op.kind === 'window' || op.kind === 'process' || op.kind === 'rolling' || op.kind === 'windowJoin' || op.kind === 'intervalJoin' || op.kind === 'pattern') return 'stateful';
+  if (STATEFUL.has(op.kind)) return 'stateful';
   return 'stateless';
+}
+
+/** Drops the plumbing of each two-input operator (see the top), joining its inputs' edges to that operator. */
+function collapseTwoInputs(nodes, edges) {
+  const prefixes = [...nodes.keys()].filter((id) => id.endsWith('.inputs')).map((id) => id.slice(0, -'.inputs'.length));
+  let out = edges;
+  for (const p of prefixes) {
+    const parts = [`${p}.left`, `${p}.right`, `${p}.inputs`, `${p}.key`];
+    if (!parts.every((id) => nodes.has(id))) continue;
+    const targets = out.filter((e) => e.from === `${p}.key`).map((e) => e.to);
+    if (targets.length === 0) continue;
+    const inputs = out.filter((e) => (e.to === parts[0] || e.to === parts[1]) && !parts.includes(e.from));
+    out = out.filter((e) => !parts.includes(e.from) && !parts.includes(e.to));
+    for (const e of inputs) for (const to of targets) out.push({ from: e.from, to, exchange: true, side: e.to === parts[0] ? 'left' : 'right' });
+    for (const id of parts) nodes.delete(id);
+    for (const to of targets) nodes.get(to).twoInput = true;
+  }
+  return out;
 }
 
 /** Builds the SVG for a job's plan; returns an object whose update(rates, slow) refreshes numbers. */
@@ -55,6 +78,9 @@ function renderGraph(container, stages) {
       for (const t of op.exchanges) addEdge(op.name, idOf.get(`${t}.0`), true);
     }
   }
+  const drawn = collapseTwoInputs(nodes, [...edges]);
+  edges.length = 0;
+  edges.push(...drawn);
   for (const e of edges) nodes.get(e.to)?.inputs.push(e.from);
   // Depth: longest path from a source; rows: order of a depth-first walk from each source.
   const depth = new Map();
@@ -105,17 +131,18 @@ function renderGraph(container, stages) {
     const x2 = b.x;
     const y2 = b.y + H / 2;
     const mx = (x1 + x2) / 2;
-    el('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: e.exchange ? 'exchange' : '' }, svg);
+    const path = el('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: e.exchange ? 'exchange' : '', ...(e.side ? { 'data-side': e.side, 'data-to': e.to } : {}) }, svg);
+    if (e.side) el('title', {}, path).textContent = `${e.side} input of ${e.to}`;
   }
   const rateText = new Map();
   const partialText = new Map();
   const boxes = new Map();
   for (const [id, n] of nodes) {
     const { x, y } = xy(id);
-    const g = el('g', { class: `node ${kindOf(n.op)}`, transform: `translate(${x},${y})`, 'data-op': n.op.name }, svg);
+    const g = el('g', { class: `node ${kindOf(n.op)}${n.twoInput ? ' two-input' : ''}`, transform: `translate(${x},${y})`, 'data-op': n.op.name }, svg);
     el('rect', { width: W, height: H }, g);
     // A sink is best known by its topic; generated names (sink-7) say nothing.
-    const label = n.op.kind === 'sink' ? `→ ${n.op.detail.replace(/^to '(.*)'$/, '$1')}` : n.op.name;
+    const label = n.op.kind === 'sink' ? `→ ${n.op.detail.replace(/^to '([^']*)'.*$/, '$1')}` : n.op.name;
     el('text', { x: 8, y: 16 }, g).textContent = shorten(label, 24);
     const title = el('title', {}, g);
     title.textContent = `${n.op.name}: ${n.op.detail}`;

@@ -4,11 +4,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
@@ -37,6 +43,8 @@ final class Queries {
         return bids.map(b -> Canonical.row("auction", b.auction, "bidder", b.bidder, "price", 0.908 * b.price, "dateTime", b.dateTime, "extra", b.extra)).returns(ROW);
       case "q2":
         return bids.filter(b -> b.auction % 123 == 0).map(b -> Canonical.row("auction", b.auction, "price", b.price)).returns(ROW);
+      case "q3":
+        return q3(events);
       case "q5":
         return q5(bids);
       case "q7":
@@ -56,6 +64,45 @@ final class Queries {
       default:
         throw new IllegalArgumentException("unknown query " + name);
     }
+  }
+
+  /**
+   * Local item suggestion: category-10 auctions joined with their sellers in OR, ID or CA. The
+   * reference's regular join of two append-only streams: both sides kept in keyed state (by
+   * person id and auction seller), each pair emitted once, whichever side comes first.
+   */
+  static DataStream<Row> q3(DataStream<Event> events) {
+    DataStream<Person> persons = events.filter(e -> e.person != null && (e.person.state.equals("OR") || e.person.state.equals("ID") || e.person.state.equals("CA")))
+        .map(e -> e.person).returns(Person.class);
+    DataStream<Auction> auctions = events.filter(e -> e.auction != null && e.auction.category == 10).map(e -> e.auction).returns(Auction.class);
+    return persons.keyBy(p -> p.id).connect(auctions.keyBy(a -> a.seller)).process(new KeyedCoProcessFunction<Long, Person, Auction, Row>() {
+      private transient ValueState<Person> person;
+      private transient ListState<Auction> waiting;
+
+      @Override
+      public void open(OpenContext context) {
+        person = getRuntimeContext().getState(new ValueStateDescriptor<>("person", Person.class));
+        waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("auctions", Auction.class));
+      }
+
+      @Override
+      public void processElement1(Person p, Context ctx, Collector<Row> out) throws Exception {
+        person.update(p);
+        for (Auction a : waiting.get()) out.collect(q3Row(a, p));
+        waiting.clear();
+      }
+
+      @Override
+      public void processElement2(Auction a, Context ctx, Collector<Row> out) throws Exception {
+        Person p = person.value();
+        if (p != null) out.collect(q3Row(a, p));
+        else waiting.add(a);
+      }
+    }).returns(ROW);
+  }
+
+  static Row q3Row(Auction a, Person p) {
+    return Canonical.row("name", p.name, "city", p.city, "state", p.state, "id", a.id);
   }
 
   /** Counts per auction per hopping window; then, per window end, the auctions with the most. */
