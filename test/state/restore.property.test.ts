@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { parseWithInfinities, stringifyWithInfinities } from '../../src/core/index.ts';
 import type { Element, Operator, Output } from '../../src/operators/index.ts';
 import { ProcessOperator, RollingAggregateOperator } from '../../src/operators/index.ts';
 import { WindowOperator } from '../../src/operators/window.ts';
@@ -98,12 +99,13 @@ for (const [family, make] of families) {
           const watermark = { w: Number.NEGATIVE_INFINITY };
           feed(op, batches, restoredOut, 0, at, watermark);
           // The job's checkpoint: the operator's snapshot rides in the checkpoint record.
-          first.checkpoint(new TextEncoder().encode(JSON.stringify({ op: op.snapshot?.() ?? null, w: watermark.w })));
+          // As the job writes checkpoint JSON: with infinities marked (plain JSON would write -Infinity as null).
+          first.checkpoint(new TextEncoder().encode(stringifyWithInfinities({ op: op.snapshot?.() ?? null, w: watermark.w })));
           // Work after the checkpoint that a crash loses: changed state that is never written.
           feed(op, batches, [], at, batches.length, { ...watermark });
           await first.close();
           const second = LmdbStateBackend.open(dir);
-          const saved = JSON.parse(new TextDecoder().decode(second.lastCheckpoint())) as { op: unknown; w: number | null };
+          const saved = parseWithInfinities(new TextDecoder().decode(second.lastCheckpoint())) as { op: unknown; w: number | null };
           const again = make((kind) => second.table(`op/${kind}`));
           if (saved.op !== null) again.restore?.(saved.op);
           feed(again, batches, restoredOut, at, batches.length, { w: saved.w ?? Number.NEGATIVE_INFINITY });
