@@ -632,7 +632,10 @@ export class WindowResultStream<K, V> extends Stream<WindowResult<K, V>> {
   override to(topic: string, options?: StageOptions & { codec?: Codec<WindowResult<K, V>>; mode?: OutputMode }): void;
   override to(sink: Sink<WindowResult<K, V>>, options?: StageOptions): void;
   override to(target: string | Sink<WindowResult<K, V>>, options: StageOptions & { codec?: Codec<WindowResult<K, V>>; mode?: OutputMode } = {}): void {
-    if (typeof target !== 'string') return super.to(target as Sink<WindowResult<K, V>>, options);
+    if (typeof target !== 'string') {
+      super.to(target as Sink<WindowResult<K, V>>, options);
+      return;
+    }
     checkOptions(options, 'to()', "{ mode: 'update' }");
     windowSinkNode(this.builder, this.nodeId, target, options);
   }
