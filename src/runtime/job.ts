@@ -105,7 +105,13 @@ export class Job implements SteppedJob {
     const { backend, clock } = options;
     const env = {
       stores: this.stores,
-      sink: { append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record) },
+      sink: {
+        append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record),
+        appendAll: (topic: string, records: Parameters<OutputBuffer['appendAll']>[1]) => {
+          this.#written += records.length;
+          this.#buffer.appendAll(topic, records);
+        },
+      },
       onError: this.#errors.handler,
       clock,
       print: options.print ?? ((line: string) => process.stdout.write(`${line}\n`)),

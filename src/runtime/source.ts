@@ -56,40 +56,44 @@ export class SourcePartition {
    */
   toElements(records: FetchedRecord[]): Element[] {
     const elements: Element[] = [];
-    const { topic, partition } = this;
-    const generator = this.generator;
+    const { topic, partition, generator, until } = this;
     const extract = this.#timestamp;
+    const codec = this.#codec;
+    const changelog = this.#changelog;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      const mark = record.headers?.[WATERMARK_HEADER];
-      if (mark !== undefined) {
-        const w = Number(fromUtf8(mark));
-        if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
-        continue;
+      const headers = record.headers;
+      if (headers) {
+        const mark = headers[WATERMARK_HEADER];
+        if (mark !== undefined) {
+          const w = Number(fromUtf8(mark));
+          if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
+          continue;
+        }
       }
-      if (record.value === null && !this.#changelog) continue;
-      const source = { topic, partition, offset: record.offset };
+      const bytes = record.value;
+      if (bytes === null && !changelog) continue;
       let value: unknown;
       let timestamp: number;
       try {
-        value = record.value === null ? null : this.#codec.decode(record.value);
+        value = bytes === null ? null : codec.decode(bytes);
         timestamp = extract === undefined || value === null ? record.timestamp : extract(value);
         if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
           throw new SluiceError('INVALID_RECORD', `timestamp() returned ${String(timestamp)}; it must return epoch milliseconds`);
         }
       } catch (error) {
-        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source, raw: record };
+        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source: { topic, partition, offset: record.offset }, raw: record };
         this.#onError(failed, error, this.#operator);
         continue;
       }
-      if (this.until !== undefined && timestamp > this.until) {
+      if (until !== undefined && timestamp > until) {
         // The run ends here: this record and those after it are the next run's.
         this.offset = record.offset;
         this.end = record.offset;
         break;
       }
-      if (this.#changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
-      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source, raw: record });
+      if (changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
+      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source: { topic, partition, offset: record.offset }, raw: record });
     }
     return elements;
   }
