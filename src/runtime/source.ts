@@ -56,44 +56,40 @@ export class SourcePartition {
    */
   toElements(records: FetchedRecord[]): Element[] {
     const elements: Element[] = [];
-    const { topic, partition, generator, until } = this;
+    const { topic, partition } = this;
+    const generator = this.generator;
     const extract = this.#timestamp;
-    const codec = this.#codec;
-    const changelog = this.#changelog;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      const headers = record.headers;
-      if (headers) {
-        const mark = headers[WATERMARK_HEADER];
-        if (mark !== undefined) {
-          const w = Number(fromUtf8(mark));
-          if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
-          continue;
-        }
+      const mark = record.headers?.[WATERMARK_HEADER];
+      if (mark !== undefined) {
+        const w = Number(fromUtf8(mark));
+        if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
+        continue;
       }
-      const bytes = record.value;
-      if (bytes === null && !changelog) continue;
+      if (record.value === null && !this.#changelog) continue;
+      const source = { topic, partition, offset: record.offset };
       let value: unknown;
       let timestamp: number;
       try {
-        value = bytes === null ? null : codec.decode(bytes);
+        value = record.value === null ? null : this.#codec.decode(record.value);
         timestamp = extract === undefined || value === null ? record.timestamp : extract(value);
         if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
           throw new SluiceError('INVALID_RECORD', `timestamp() returned ${String(timestamp)}; it must return epoch milliseconds`);
         }
       } catch (error) {
-        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source: { topic, partition, offset: record.offset }, raw: record };
+        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source, raw: record };
         this.#onError(failed, error, this.#operator);
         continue;
       }
-      if (until !== undefined && timestamp > until) {
+      if (this.until !== undefined && timestamp > this.until) {
         // The run ends here: this record and those after it are the next run's.
         this.offset = record.offset;
         this.end = record.offset;
         break;
       }
-      if (changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
-      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source: { topic, partition, offset: record.offset }, raw: record });
+      if (this.#changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
+      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source, raw: record });
     }
     return elements;
   }
