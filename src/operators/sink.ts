@@ -11,6 +11,8 @@ import { type RecordErrorHandler, rethrow } from './record-error.ts';
 /** Where encoded records go until the commit step writes them. */
 export interface RecordSink {
   append(topic: string, record: LogRecord): void;
+  /** Appends a batch in order, as `append` would one by one (the sinks' fast path); it may keep `records`, which the caller no longer touches. */
+  appendAll?(topic: string, records: LogRecord[]): void;
 }
 
 /** The bytes of a record key. */
@@ -39,18 +41,28 @@ export class TopicSinkOperator implements Operator<unknown, never> {
     this.#codec = codec;
   }
 
+  /** Encodes the batch into one array and appends it at once; records before a failing one go out before its error. */
   process(batch: Element[], _out: Output<never>): void {
+    const codec = this.#codec;
+    let records: LogRecord[] = [];
     for (let i = 0; i < batch.length; i++) {
       const element = batch[i];
-      let record: LogRecord;
       try {
-        record = { key: encodeKey(element.key), value: this.#codec.encode(element.value), timestamp: element.timestamp };
+        records.push({ key: encodeKey(element.key), value: codec.encode(element.value), timestamp: element.timestamp });
       } catch (error) {
+        this.#write(records);
+        records = [];
         this.#onError(element, error, this.name);
-        continue;
       }
-      this.#sink.append(this.topic, record);
     }
+    this.#write(records);
+  }
+
+  #write(records: LogRecord[]): void {
+    if (records.length === 0) return;
+    const sink = this.#sink;
+    if (sink.appendAll !== undefined) sink.appendAll(this.topic, records);
+    else for (let i = 0; i < records.length; i++) sink.append(this.topic, records[i]);
   }
 }
 

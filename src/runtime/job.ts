@@ -120,7 +120,13 @@ export class Job implements SteppedJob {
     const { backend, clock } = options;
     const env = {
       stores: this.stores,
-      sink: { append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record) },
+      sink: {
+        append: (topic: string, record: Parameters<OutputBuffer['append']>[1]) => this.#sinkAppend(topic, record),
+        appendAll: (topic: string, records: Parameters<OutputBuffer['appendAll']>[1]) => {
+          this.#written += records.length;
+          this.#buffer.appendAll(topic, records);
+        },
+      },
       wake: () => this.#poke(),
       connectorSink: (name: string) => {
         const push = this.#sinks.push(name);

@@ -17,6 +17,14 @@ export class OutputBuffer implements RecordSink {
     this.#size++;
   }
 
+  /** Appends a batch; the buffer takes `records` (its caller made it for this call and drops it). */
+  appendAll(topic: string, records: LogRecord[]): void {
+    const list = this.#topics.get(topic);
+    if (list === undefined) this.#topics.set(topic, records);
+    else for (let i = 0; i < records.length; i++) list.push(records[i]);
+    this.#size += records.length;
+  }
+
   get size(): number {
     return this.#size;
   }

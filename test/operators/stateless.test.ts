@@ -1,7 +1,7 @@
 // Harness tests of the stateless operators and sinks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromUtf8, type LogRecord } from '../../src/core/index.ts';
+import { fromUtf8, type LogRecord, utf8 } from '../../src/core/index.ts';
 import { type Element, FilterOperator, FlatMapOperator, MapOperator, PrintOperator, TopicSinkOperator } from '../../src/operators/index.ts';
 import { OperatorHarness } from '../../src/testing/index.ts';
 
@@ -74,6 +74,25 @@ void test('the topic sink keys records by the element key (strings as UTF-8, oth
       ['out', null, '[1,2]', 7],
     ],
   );
+});
+
+void test('the topic sink appends a batch at once, and records before a failing one go out before its error, in order', () => {
+  const calls: string[] = [];
+  const sink = {
+    append: (topic: string, record: LogRecord) => calls.push(`one ${topic} ${fromUtf8(record.value!)}`),
+    appendAll: (topic: string, records: LogRecord[]) => calls.push(`all ${topic} ${records.map((r) => fromUtf8(r.value!)).join(',')}`),
+  };
+  const codec = {
+    name: 'no-13',
+    encode: (value: unknown) => {
+      if (value === 13) throw new Error('13 cannot be encoded');
+      return utf8(String(value));
+    },
+    decode: (bytes: Uint8Array) => Number(fromUtf8(bytes)),
+  };
+  const op = new TopicSinkOperator('sink', 'out', sink, (element) => calls.push(`error ${String(element?.value)}`), codec);
+  new OperatorHarness(op).processBatch([1, 2, 13, 3, 13].map((value) => ({ value, timestamp: 0 })));
+  assert.deepEqual(calls, ['all out 1,2', 'error 13', 'all out 3', 'error 13']);
 });
 
 void test('print writes strings as they are and other values as JSON', () => {
