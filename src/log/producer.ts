@@ -11,7 +11,7 @@
  * await producer.sendOffsetsToTransaction('orders-app', [{ topic: 'orders', partition: 0, offset: 42 }]);
  * await producer.commitTransaction();
  */
-import { SluiceError } from '../core/index.ts';
+import { isSluiceError, SluiceError } from '../core/index.ts';
 import type { AppendResult } from './append.ts';
 import { ATTR_TRANSACTIONAL, encodeBatch, readBatchHeader } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
@@ -34,6 +34,8 @@ export class Producer {
   private readonly log: LogInternals;
   private readonly sequences = new Map<string, number>();
   private inTransaction = false;
+  /** The open transaction is prepared: it must survive this producer's close. */
+  private prepared = false;
   private closed = false;
 
   private constructor(log: LogInternals, ids: TransactionalIdMeta, transactionalId: string | undefined, prepared: string | undefined) {
@@ -115,6 +117,7 @@ export class Producer {
       this.log.meta.put(['txn', this.producerId], current);
       return current;
     });
+    this.prepared = true;
     return txn.id;
   }
 
@@ -140,7 +143,17 @@ export class Producer {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.inTransaction) await this.abortTransaction();
+    // A prepared transaction is left for the next writer of this id to decide: a checkpoint may
+    // already name it. An open one is aborted, unless a newer writer took the id over and so
+    // already ended it.
+    if (this.inTransaction && !this.prepared) {
+      try {
+        await this.abortTransaction();
+      } catch (error) {
+        if (!isSluiceError(error, 'PRODUCER_FENCED')) throw error;
+      }
+    }
+    this.inTransaction = false;
     this.closed = true;
   }
 
@@ -151,6 +164,7 @@ export class Producer {
       return endTransactionLocked(this.log.meta, this.log.lookup, txn, commit, this.log.now());
     });
     this.inTransaction = false;
+    this.prepared = false;
     await this.log.afterLockedWrite(files);
   }
 

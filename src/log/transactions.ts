@@ -111,12 +111,14 @@ export function beginTransactionLocked(meta: MetaStore, ids: TransactionalIdMeta
 
 /** The open transaction of a producer, checking it still owns it. */
 export function currentTxn(meta: MetaStore, ids: TransactionalIdMeta, transactionalId: string): TxnMeta {
+  // The id's epoch first: a prepared transaction stays under its old epoch for the newer owner to
+  // decide, so the transaction's own epoch would let the fenced writer commit or abort it.
+  const current = meta.get<TransactionalIdMeta>(['tid', transactionalId]);
+  if (current && current.epoch !== ids.epoch) {
+    throw new SluiceError('PRODUCER_FENCED', `transactional id '${transactionalId}' was taken over by a newer producer (epoch ${current.epoch})`);
+  }
   const txn = meta.get<TxnMeta>(['txn', ids.producerId]);
   if (!txn || txn.epoch !== ids.epoch) {
-    const current = meta.get<TransactionalIdMeta>(['tid', transactionalId]);
-    if (current && current.epoch !== ids.epoch) {
-      throw new SluiceError('PRODUCER_FENCED', `transactional id '${transactionalId}' was taken over by a newer producer (epoch ${current.epoch})`);
-    }
     throw new SluiceError('INVALID_TXN_STATE', `transactional id '${transactionalId}' has no open transaction; call beginTransaction() first`);
   }
   return txn;

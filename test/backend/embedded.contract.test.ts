@@ -13,12 +13,6 @@ import { backendContract } from './contract.ts';
 const KNOWN_BUGS = {
   'fencing: a send of the fenced writer inside its (aborted) transaction is PRODUCER_FENCED and writes nothing':
     "the send fails with INVALID_TXN_STATE 'call beginTransaction() first' (append.ts finds no txn meta) instead of PRODUCER_FENCED",
-  'fencing: closing a fenced writer succeeds; the newer writer already ended what it left open':
-    'Producer.close() aborts its open transaction and so throws PRODUCER_FENCED: a fenced writer cannot be closed',
-  'prepared: a fenced writer can neither commit nor abort the prepared transaction a newer writer took over':
-    "initTransactionalIdLocked keeps the prepared txn under the old epoch, so currentTxn accepts the fenced producer's commit: a zombie decides a transaction its successor owns",
-  'prepared: closing the writer that prepared a transaction leaves it for the next writer to decide':
-    'Producer.close() aborts a prepared transaction; if a checkpoint already names it (commitTransaction failed after the lmdb checkpoint), that round\'s output is lost',
 };
 
 backendContract('embedded', async () => {
