@@ -62,13 +62,23 @@ export const text = (records: ReadonlyArray<{ value: Uint8Array | null }>): Arra
 export async function readCommitted(backend: LogBackend, topic: string, partition: number, page = 1000, from = 0) {
   const records: FetchedRecord[] = [];
   let offset = from;
+  let emptyBelowEnd = 0;
   for (let fetches = 0; ; fetches++) {
     assert.ok(fetches < 10_000, `reading ${topic}/${partition} did not reach its end after 10000 fetches (stuck at offset ${offset})`);
     const result = await backend.fetch(topic, partition, offset, page);
     assert.ok(result.records.length <= page, `a fetch of at most ${page} records returned ${result.records.length}`);
     assert.ok(result.nextOffset >= offset, `nextOffset ${result.nextOffset} went back from ${offset}`);
     records.push(...result.records);
-    if (result.nextOffset === offset) return { records, end: offset };
+    if (result.nextOffset === offset) {
+      // An empty answer below the log's end is not always the end: Kafka may answer a fetch with
+      // nothing for a moment after a transaction ends. Ask again a few times before calling it
+      // the end (an open transaction keeps a read_committed reader here for good).
+      if (emptyBelowEnd >= 20 || offset >= (await backend.endOffsets(topic))[partition]) return { records, end: offset };
+      emptyBelowEnd++;
+      await backend.waitForData(topic, partition, offset, 50);
+      continue;
+    }
+    emptyBelowEnd = 0;
     offset = result.nextOffset;
   }
 }
