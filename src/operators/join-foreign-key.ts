@@ -19,6 +19,7 @@
  * A deleted row leaves its key's sequence number behind (a few bytes a key), so no late answer
  * for an older row brings it back.
  */
+import { restoreEntries, snapshotEntries } from './keyed-entries.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 import type { Change } from './table.ts';
@@ -184,13 +185,11 @@ export class ForeignKeyLookupOperator implements Operator {
   }
 
   snapshot(): LookupEntry[] | null {
-    if (this.#state.durable) return null;
-    return structuredClone([...this.#state.entries()].map(([, entry]) => entry));
+    return snapshotEntries(this.#state);
   }
 
   restore(snapshot: unknown): void {
-    if (snapshot === null) return;
-    for (const entry of structuredClone(snapshot as LookupEntry[])) this.#state.set(keyId(entry.key), entry);
+    restoreEntries(this.#state, snapshot);
   }
 
   restoreEnded(snapshot: unknown): void {
@@ -242,13 +241,11 @@ export class ForeignKeyResultOperator implements Operator {
   }
 
   snapshot(): ResultEntry[] | null {
-    if (this.#state.durable) return null;
-    return structuredClone([...this.#state.entries()].map(([, entry]) => entry));
+    return snapshotEntries(this.#state);
   }
 
   restore(snapshot: unknown): void {
-    if (snapshot === null) return;
-    for (const entry of structuredClone(snapshot as ResultEntry[])) this.#state.set(keyId(entry.key), entry);
+    restoreEntries(this.#state, snapshot);
   }
 
   restoreEnded(snapshot: unknown): void {

@@ -5,6 +5,7 @@
  * disappears). Inner: a row when both sides have one; left: when the left has one (the right
  * may be null); outer: when either has one.
  */
+import { restoreEntries, snapshotEntries } from './keyed-entries.ts';
 import type { Element, Operator, Output } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 import type { Change } from './table.ts';
@@ -88,13 +89,11 @@ export class TableJoinOperator implements Operator {
   }
 
   snapshot(): JoinedEntry[] | null {
-    if (this.#state.durable) return null;
-    return structuredClone([...this.#state.entries()].map(([, entry]) => entry));
+    return snapshotEntries(this.#state);
   }
 
   restore(snapshot: unknown): void {
-    if (snapshot === null) return;
-    for (const entry of structuredClone(snapshot as JoinedEntry[])) this.#state.set(keyId(entry.key), entry);
+    restoreEntries(this.#state, snapshot);
   }
 
   /** After a bounded run the joined table goes on as it was. */
