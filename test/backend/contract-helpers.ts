@@ -73,8 +73,9 @@ export async function readCommitted(backend: LogBackend, topic: string, partitio
     if (result.nextOffset === offset) {
       // An empty answer below the log's end is not always the end: Kafka may answer a fetch with
       // nothing for a moment after a transaction ends. Ask again a few times before calling it
-      // the end, for up to 2 s (an open transaction keeps a read_committed reader here for good).
-      if (emptyBelowEnd >= 40 || offset >= (await backend.endOffsets(topic))[partition]) return { records, end: offset };
+      // the end, for up to 10 s (Kafka writes transaction markers after the commit returns, later
+      // on a loaded machine; an open transaction keeps a read_committed reader here for good).
+      if (emptyBelowEnd >= 200 || offset >= (await backend.endOffsets(topic))[partition]) return { records, end: offset };
       emptyBelowEnd++;
       // Not waitForData: it answers at once when records are there, which is the case here.
       await delay(50);

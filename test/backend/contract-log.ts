@@ -111,6 +111,18 @@ export function logContract(suite: ContractSuite): void {
       await writer.close();
     });
 
+  suite.test('fetch: reads of one partition at different offsets asked at once each get their own answer (two sources on one topic)', async ({ backend }) => {
+      await backend.ensureTopic('t', 2);
+      const writer = await backend.openWriter();
+      await writer.send('t', Array.from({ length: 10 }, (_, i) => rec(`v${i}`, { partition: 0 })));
+      await writer.send('t', [rec('w0', { partition: 1 })]);
+      const [low, high, other] = await Promise.all([backend.fetch('t', 0, 0, 3), backend.fetch('t', 0, 6, 3), backend.fetch('t', 1, 0, 3)]);
+      assert.deepEqual(low.records.map((r) => r.offset), [0, 1, 2]);
+      assert.deepEqual(high.records.map((r) => r.offset), [6, 7, 8]);
+      assert.deepEqual(text(other.records), ['w0']);
+      await writer.close();
+    });
+
   suite.test('timestamps: each record keeps its own, in any order, from 0 to far future', async ({ backend }) => {
       await backend.ensureTopic('t', 1);
       const writer = await backend.openWriter();

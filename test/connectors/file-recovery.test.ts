@@ -2,7 +2,7 @@
 // wrote becomes visible exactly when that checkpoint is the last committed one, and nothing of a
 // later checkpoint survives (it is written again from the input).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Sink } from '../../src/index.ts';
@@ -52,6 +52,30 @@ void test('parquet parts: a part rolled by an uncommitted checkpoint is deleted;
     const all = await duckdb(`SELECT id FROM read_parquet('${path}/**/*.parquet') ORDER BY id`);
     assert.deepEqual(all.map((r) => Number(r.id)), [0, 1, 2, 3, 4, 5, 6, 7, 10]);
     assert.deepEqual(visible(), ['part-000001.parquet', 'part-000002.parquet']);
+  });
+});
+
+void test("parquet parts: a crash between a part's rename and the removal of its staging file neither reopens nor overwrites the part", async () => {
+  await withTemp('parquet-staging-left', async (dir) => {
+    const path = join(dir, 'out');
+    const make = () => sinks.parquet({ path, rollEvery: '10s' });
+    let sink = await opened(make(), 0);
+    await sink.write({ checkpoint: 1, records: rows(0, 3), final: false, now: 1000 });
+    await sink.commit(1);
+    const staging = readdirSync(path).find((f) => f.endsWith('.staging'))!;
+    const staged = readFileSync(join(path, staging));
+    // Checkpoint 2 rolls the part with one more row and commits; the process dies right after the
+    // rename, before the staging file is removed (put back here as it was).
+    await sink.write({ checkpoint: 2, records: rows(3, 1), final: false, now: 11_000 });
+    await sink.commit(2);
+    writeFileSync(join(path, staging), staged);
+    sink = await opened(make(), 2);
+    assert.ok(!readdirSync(path).some((f) => f.endsWith('.staging')), 'the left-over staging file is removed');
+    await sink.write({ checkpoint: 3, records: rows(4, 2), final: true, now: 12_000 });
+    await sink.commit(3);
+    const all = await duckdb(`SELECT id FROM read_parquet('${path}/*.parquet') ORDER BY id`);
+    assert.deepEqual(all.map((r) => Number(r.id)), [0, 1, 2, 3, 4, 5], 'every row once: the committed part is neither reopened nor overwritten');
+    assert.deepEqual(readdirSync(path).filter((f) => f.endsWith('.parquet')), ['part-000001.parquet', 'part-000002.parquet']);
   });
 });
 

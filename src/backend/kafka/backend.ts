@@ -163,12 +163,20 @@ export class KafkaBackend implements LogBackend {
   async #flushFetches(): Promise<void> {
     const queued = this.#fetches;
     this.#fetches = [];
-    const byLeader = new Map<number, PendingFetch[]>();
+    // One request per leader, each partition at most once in it: the response has one answer per
+    // partition, so two reads of the same partition (two sources on one topic) go in separate requests.
+    const requests = new Map<string, { node: number; group: PendingFetch[]; partitions: Set<string> }>();
     for (const f of queued) {
       const node = f.info.leaders[f.partition].node;
-      byLeader.set(node, [...(byLeader.get(node) ?? []), f]);
+      const partition = `${f.info.id}/${f.partition}`;
+      let round = 0;
+      while (requests.get(`${node}:${round}`)?.partitions.has(partition)) round++;
+      const request = requests.get(`${node}:${round}`) ?? { node, group: [], partitions: new Set<string>() };
+      request.group.push(f);
+      request.partitions.add(partition);
+      requests.set(`${node}:${round}`, request);
     }
-    await Promise.all([...byLeader].map(([node, group]) => this.#fetchTogether(node, group)));
+    await Promise.all([...requests.values()].map(({ node, group }) => this.#fetchTogether(node, group)));
   }
 
   async #fetchTogether(node: number, group: PendingFetch[]): Promise<void> {

@@ -13,6 +13,8 @@
  * a run's last checkpoint. Recovery from the last committed checkpoint L: a pending file of a
  * checkpoint <= L is renamed visible (its commit was cut short), a later one is deleted, and the
  * staging file keeps only frames of checkpoints <= L: what comes after is written again from the input.
+ * A staging file beside the visible part of its number is left over from a commit cut short
+ * between the rename and its removal: it is removed, as its rows are in the part.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +100,13 @@ export class RollingFileSink implements Sink {
       const staging = STAGING.exec(name);
       if (staging === null) continue;
       const seq = Number(staging[1]);
+      // A visible part holds all of its staging file's rows: a crash between the rename and the
+      // removal left the file behind. Reopening it would roll a second part of the same number
+      // over the committed one.
+      if (existsSync(join(dir, this.#partName(seq)))) {
+        removeIfThere(join(dir, name));
+        continue;
+      }
       const rows = recoverFrames(join(dir, name), last);
       if (rows.length === 0) {
         removeIfThere(join(dir, name));
