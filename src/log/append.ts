@@ -5,7 +5,7 @@
  */
 import { SluiceError } from '../core/index.ts';
 import type { BatchHeader } from './format.ts';
-import type { MetaStore, ProducerPartitionState, TxnMeta } from './meta.ts';
+import type { MetaStore, ProducerPartitionState, TransactionalIdMeta, TxnMeta } from './meta.ts';
 import type { AppendedBatch, Partition } from './partition.ts';
 
 export interface ProducerStamp {
@@ -15,6 +15,8 @@ export interface ProducerStamp {
   sequence: number;
   /** Set when the batch belongs to the producer's open transaction. */
   transactional: boolean;
+  /** The producer's transactional id, if it has one: a newer owner of the id fences this producer. */
+  transactionalId?: string;
 }
 
 export interface PendingBatch {
@@ -56,6 +58,11 @@ export function appendBatchesLocked(
         continue;
       }
       if (stamp.transactional) {
+        // The id's epoch first: a newer owner aborted this producer's transaction when it took over.
+        const owner = stamp.transactionalId === undefined ? undefined : meta.get<TransactionalIdMeta>(['tid', stamp.transactionalId]);
+        if (owner !== undefined && owner.epoch !== stamp.epoch) {
+          throw new SluiceError('PRODUCER_FENCED', `transactional id '${stamp.transactionalId}' was taken over by a newer producer (epoch ${owner.epoch}); this producer (epoch ${stamp.epoch}) is fenced`);
+        }
         const txn = meta.get<TxnMeta>(['txn', stamp.producerId]);
         if (!txn || txn.epoch !== stamp.epoch) {
           throw new SluiceError('INVALID_TXN_STATE', `producer ${stamp.producerId} has no open transaction; call beginTransaction() first`);

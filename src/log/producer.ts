@@ -78,7 +78,7 @@ export class Producer {
         this.log.appendBatch(topic, partition, {
           batch,
           header: check.header,
-          producer: { producerId: this.producerId, epoch: this.epoch, sequence, transactional: this.inTransaction },
+          producer: { producerId: this.producerId, epoch: this.epoch, sequence, transactional: this.inTransaction, ...(this.transactionalId === undefined ? {} : { transactionalId: this.transactionalId }) },
         }),
       );
     }

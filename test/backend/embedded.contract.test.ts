@@ -6,15 +6,6 @@ import type { FetchedRecord } from '../../src/backend/index.ts';
 import { EmbeddedBackend } from '../../src/backend/embedded.ts';
 import { backendContract } from './contract.ts';
 
-/**
- * What the embedded log gets wrong today (src/log, reported for its owners to fix). Each test
- * still runs and shows as a failing todo; remove the entry when it passes.
- */
-const KNOWN_BUGS = {
-  'fencing: a send of the fenced writer inside its (aborted) transaction is PRODUCER_FENCED and writes nothing':
-    "the send fails with INVALID_TXN_STATE 'call beginTransaction() first' (append.ts finds no txn meta) instead of PRODUCER_FENCED",
-};
-
 backendContract('embedded', async () => {
   const dir = mkdtempSync(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), 'sluice-contract-'));
   let backend = await EmbeddedBackend.open(dir);
@@ -40,4 +31,4 @@ backendContract('embedded', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}, KNOWN_BUGS);
+});
