@@ -10,6 +10,7 @@ import { type Codec, claimApp, isDiskFull, type KafkaConfig, SluiceError } from 
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type GroupPort, GroupJob } from './runtime/group-job.ts';
+import { reportToMain, runOnThreads, ThreadGroupPort, type ThreadMember, threadMember } from './runtime/threads.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
 import type { SqlResult, SqlSession } from './sql/index.ts';
 
@@ -69,7 +70,9 @@ export interface RunOptions {
  */
 export interface Launcher {
   /** Defaults for every run: where to start from (`sluice run --from-savepoint`). */
-  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'> & { kafka?: KafkaConfig };
+  readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'> & { kafka?: KafkaConfig; parallelism?: number };
+  /** The module the launcher loaded: what worker threads load again (parallelism). */
+  readonly entry?: string;
   /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
   started(app: { readonly name: string; stop(): void }): () => void;
 }
@@ -130,6 +133,8 @@ export class Sluice extends AppBuilder {
   /** The stores of the run in progress, once its job is open. */
   #stores: StoreRegistry | undefined;
   #stopRequested = false;
+  /** The threads of a run on several threads, while it runs. */
+  #threadsRun: { stop(): void } | undefined;
   /** The SQL session of `sql()`, once used (the parser loads on first use). */
   #sqlSession: SqlSession | undefined;
   /** The `sql()` calls in order; `run()` waits for them, so a script need not be awaited before it. */
@@ -208,6 +213,9 @@ export class Sluice extends AppBuilder {
     await this.#sqlDone;
     if (this.#sqlFailure !== undefined) throw this.#sqlFailure;
     const { name, dataDir } = this.options;
+    // A worker thread of a run on several threads: the main thread holds the app and reset it if asked.
+    const member = threadMember(name);
+    if (member !== undefined) return this.#runMember(member, options);
     // One instance of an app per data directory, whatever its state backend (apps given a log of their own, as the test kit's, and apps on Kafka excepted).
     const embedded = this.#backend === undefined && defaultBackend === undefined && this.#kafka() === undefined;
     const release = embedded ? claimApp(dataDir, name) : undefined;
@@ -217,7 +225,8 @@ export class Sluice extends AppBuilder {
         const { resetApp } = await import('./checkpoint/reset.ts');
         await resetApp(dataDir, name);
       }
-      const summary = await this.#run(options);
+      const threads = await this.#threads(options);
+      const summary = threads > 1 ? await this.#runThreads(threads, options) : await this.#run(options);
       if (runChannel.hasSubscribers) runChannel.publish({ app: name, summary, outputs: this.graph.nodes.flatMap((n) => (n.kind === 'sink' ? [n.topic] : [])) } satisfies RunEndEvent);
       return summary;
     } finally {
@@ -252,7 +261,13 @@ export class Sluice extends AppBuilder {
       ...(this.#print === undefined ? {} : { print: this.#print }),
     };
     // On Kafka every process of the app joins its consumer group and runs the tasks assigned to it.
-    const job = backend.kind === 'kafka' ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer), purge: (offsets) => (backend as import('./backend/kafka/index.ts').KafkaBackend).deleteRecordsBefore(offsets) }) : new Job(jobOptions);
+    const member = threadMember(this.options.name);
+    const job =
+      backend.kind === 'kafka'
+        ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer), purge: (offsets) => (backend as import('./backend/kafka/index.ts').KafkaBackend).deleteRecordsBefore(offsets) })
+        : member !== undefined
+          ? new GroupJob({ ...jobOptions, openGroup: async (tasks, producer) => new ThreadGroupPort(member, tasks, producer) })
+          : new Job(jobOptions);
     this.#job = job;
     const stopping: (() => void)[] = [];
     const release = async (): Promise<unknown> => {
@@ -309,6 +324,70 @@ export class Sluice extends AppBuilder {
   }
 
   /**
+   * How many threads run the app: `parallelism` (the app's, or `sluice run --parallelism`), at
+   * most one per task (source partition). Several threads need what each can restore on its own.
+   */
+  async #threads(options: RunOptions): Promise<number> {
+    const asked = currentLauncher()?.runOptions.parallelism ?? this.options.parallelism;
+    if (asked <= 1) return 1;
+    const { name } = this.options;
+    const refuse = (why: string) => {
+      throw new SluiceError('INVALID_ARGUMENT', `app '${name}' with parallelism ${asked}: ${why}`);
+    };
+    if (this.#backend !== undefined || defaultBackend !== undefined) refuse('an app given its own backend runs on one thread; leave parallelism at 1');
+    if (this.options.state === 'lmdb') refuse("each thread's state travels with its tasks in topic '" + name + ".checkpoints'; use state 'memory' (lmdb state runs on one thread)");
+    if ((options.fromSavepoint ?? currentLauncher()?.runOptions.fromSavepoint) !== undefined) refuse('savepoints restore on one thread; start from it with parallelism 1');
+    if (options.until !== undefined) refuse('until runs on one thread; leave parallelism at 1');
+    const kafka = this.#kafka();
+    const backend = kafka === undefined ? await openDefault(this.options.dataDir) : await openKafka(kafka);
+    try {
+      let tasks = 1;
+      for (const stage of physicalPlan(this.graph).stages) if (stage.entry.kind === 'source') tasks = Math.max(tasks, await backend.partitions(stage.entry.topic).catch(() => 1));
+      return Math.min(asked, tasks);
+    } finally {
+      await backend.close();
+    }
+  }
+
+  /** The main thread of a run on several threads: starts them and waits for them (stop() stops them all). */
+  async #runThreads(threads: number, options: RunOptions): Promise<RunSummary> {
+    const launcher = currentLauncher();
+    const entry = launcher?.entry ?? process.argv[1];
+    if (entry === undefined) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}': parallelism needs the module that builds the app (run it with node FILE or sluice run FILE)`);
+    // The threads start where this run does (the main thread reset the app if asked), on the same cluster.
+    const { fromBeginning: _done, ...runOptions } = launcher?.runOptions ?? {};
+    const run = runOnThreads({ app: this.options.name, threads, entry, coordinate: this.#kafka() === undefined, runOptions });
+    const stop = () => run.stop();
+    const ended: (() => void)[] = [];
+    if (!options.bounded) {
+      if (launcher !== undefined) ended.push(launcher.started({ name: this.options.name, stop }));
+      else if (options.stopOnSignals === true) ended.push(stopOnSignals(stop));
+    }
+    this.#threadsRun = run;
+    if (this.#stopRequested) stop();
+    try {
+      return await run.done;
+    } finally {
+      this.#threadsRun = undefined;
+      this.#stopRequested = false;
+      for (const end of ended) end();
+    }
+  }
+
+  /** A worker thread's run: its share of the tasks, its end reported to the main thread. */
+  async #runMember(member: ThreadMember, options: RunOptions): Promise<RunSummary> {
+    const report = reportToMain(member, () => this.stop());
+    try {
+      const summary = await this.#run(options);
+      report.done(summary);
+      return summary;
+    } catch (error) {
+      report.failed(error);
+      throw error;
+    }
+  }
+
+  /**
    * A queryable store: a windowed aggregate made queryable with `{ name, queryable: true }` or
    * `.materialize(name)`, read from the operator's state while the app runs (see WindowStoreView).
    * A name alone only names a stage.
@@ -355,6 +434,7 @@ export class Sluice extends AppBuilder {
   stop(): void {
     this.#stopRequested = true;
     this.#job?.stop();
+    this.#threadsRun?.stop();
   }
 }
 

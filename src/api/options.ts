@@ -20,6 +20,13 @@ export interface AppOptions {
   onError?: OnError;
   state?: 'memory' | 'lmdb';
   /**
+   * Worker threads to run the app's tasks on (default 1), at most one per source partition: each
+   * thread runs its share of the tasks, records cross between threads by key through repartition
+   * topics, and each thread commits its tasks exactly once. `sluice run FILE --parallelism N` sets it too.
+   * @example new Sluice({ name: 'clicks', parallelism: 2 })
+   */
+  parallelism?: number;
+  /**
    * Run on a Kafka cluster instead of the embedded log: sources, sinks, internal topics, group
    * offsets and transactions are Kafka's. `sluice run FILE --kafka HOST:PORT` gives the same without changing the file.
    * @example new Sluice({ name: 'clicks', kafka: { brokers: ['127.0.0.1:9092'] } })
@@ -34,6 +41,7 @@ export interface ResolvedAppOptions {
   guarantee: Guarantee;
   onError: OnError;
   state: 'memory' | 'lmdb';
+  parallelism: number;
   kafka?: KafkaConfig;
 }
 
@@ -63,6 +71,16 @@ export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
     guarantee: oneOf(options.guarantee, ['exactly-once', 'at-least-once', 'at-most-once'] as const, 'guarantee', 'exactly-once'),
     onError: oneOf(options.onError, ['dead-letter', 'fail'] as const, 'onError', 'dead-letter'),
     state: oneOf(options.state, ['memory', 'lmdb'] as const, 'state', 'memory'),
+    parallelism: checkParallelism(options.parallelism, 'parallelism'),
     ...(options.kafka === undefined ? {} : { kafka: checkKafkaConfig(options.kafka, 'new Sluice() kafka') }),
   };
+}
+
+/** A thread count: a whole number from 1. */
+export function checkParallelism(value: unknown, what: string): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 1024) {
+    throw new SluiceError('INVALID_ARGUMENT', `${what}: ${JSON.stringify(value)} is not a thread count; give a whole number from 1, such as parallelism: 2`);
+  }
+  return value;
 }

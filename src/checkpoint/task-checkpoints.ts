@@ -68,7 +68,7 @@ export class TaskCheckpoints implements StatePersistence {
     if (partitions !== tasks) {
       throw new SluiceError(
         'STATE_INCOMPATIBLE',
-        `topic '${topic}' has ${partitions} partitions, but app '${app}' runs ${tasks} tasks (one checkpoint partition per task): its checkpoints were taken with another partition count; reset the app (sluice app reset ${app} --kafka HOST:PORT) to process its input again`,
+        `topic '${topic}' has ${partitions} partitions, but app '${app}' runs ${tasks} tasks (one checkpoint partition per task): its checkpoints were taken with another partition count${backend.kind === 'kafka' ? '' : ' or on one thread (parallelism 1; run it so again)'}; reset the app (sluice app reset ${app}${backend.kind === 'kafka' ? ' --kafka HOST:PORT' : ''}) to process its input again`,
       );
     }
   }

@@ -31,7 +31,13 @@ export class TopicCheckpoints implements StatePersistence {
 
   async load(): Promise<JobSnapshot | undefined> {
     const topic = checkpointTopic(this.#app);
-    await this.#backend.ensureTopic(topic, 1, { compact: true });
+    const partitions = await this.#backend.ensureTopic(topic, 1, { compact: true });
+    if (partitions > 1) {
+      throw new SluiceError(
+        'STATE_INCOMPATIBLE',
+        `app '${this.#app}' was checkpointed per task (topic '${topic}' has ${partitions} partitions): it ran with parallelism above 1; run it so again (sluice run FILE --parallelism 2), or reset it (sluice app reset ${this.#app}) to process its input again`,
+      );
+    }
     const [start] = await this.#backend.startOffsets(topic);
     const [end] = await this.#backend.endOffsets(topic);
     // Each commit adds one record and (transactional) one marker: the last two are near the end.

@@ -23,6 +23,10 @@ export interface LaunchOptions {
   fromBeginning?: boolean | undefined;
   /** `--kafka`: every app of the module runs on this cluster instead of the embedded log. */
   kafka?: KafkaConfig | undefined;
+  /** `--parallelism`: worker threads per app. */
+  parallelism?: number | undefined;
+  /** The module `load` imports (worker threads load it again). */
+  entry?: string | undefined;
 }
 
 /** Runs `load` (the module's import) with the savepoint options and the signal handling in place. */
@@ -56,7 +60,8 @@ export async function launch(options: LaunchOptions, load: () => Promise<void>):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   setLauncher({
-    runOptions: { ...(options.kafka === undefined ? {} : { kafka: options.kafka }), ...(fromBeginning ? { fromBeginning } : {}), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined || dropState.length === 0 ? {} : { dropState }) },
+    ...(options.entry === undefined ? {} : { entry: options.entry }),
+    runOptions: { ...(options.kafka === undefined ? {} : { kafka: options.kafka }), ...(options.parallelism === undefined ? {} : { parallelism: options.parallelism }), ...(fromBeginning ? { fromBeginning } : {}), ...(fromSavepoint === undefined ? {} : { fromSavepoint }), ...(dropState === undefined || dropState.length === 0 ? {} : { dropState }) },
     started(app) {
       running.add(app);
       if (stopping) app.stop();

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkParallelism } from '../../api/index.ts';
 import { SluiceError } from '../../core/index.ts';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type RoundEvent, roundChannel } from '../../runtime/metrics-events.ts';
@@ -27,6 +28,7 @@ interface RunCommandOptions {
   fromSavepoint?: string;
   dropState?: string;
   fromBeginning?: boolean;
+  parallelism?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -39,6 +41,7 @@ export function registerRun(program: Command): void {
     .option('--token <secret>', 'require this token on every --ui request (default $SLUICE_TOKEN)')
     .option('--from-savepoint <id>', `start from this savepoint (see \`sluice savepoint create\`) instead of the last checkpoint (default $${FROM_SAVEPOINT_ENV})`)
     .option('--drop-state <operators>', `with --from-savepoint: operators (comma-separated) whose saved state to leave behind (default $${DROP_STATE_ENV})`)
+    .option('--parallelism <threads>', "worker threads to run each app's tasks on, at most one per source partition (default the app's parallelism option, else 1)")
     .option('--from-beginning', `read the input again from the earliest offsets with empty state (forgets the app's offsets, state and checkpoints, as \`sluice app reset\` does; default $${FROM_BEGINNING_ENV}=1)`)
     .addHelpText(
       'after',
@@ -54,6 +57,7 @@ Examples:
   $ sluice run pipeline.mjs --data-dir /var/lib/sluice
   $ sluice run examples/clicks.ts --from-beginning
   $ sluice run pipeline.ts --ui 8080
+  $ sluice run pipeline.ts --parallelism 2
   $ sluice run pipeline.ts --from-savepoint sp-1764570000000-42 --drop-state old-window`,
     )
     .action(async (file: string, options: RunCommandOptions, command: Command) => {
@@ -78,7 +82,8 @@ Examples:
       subscribe(runChannel.name, onRunEnd);
       subscribe(roundChannel.name, onFirstRound);
       try {
-        await launch({ fromSavepoint: options.fromSavepoint, dropState: options.dropState, fromBeginning: options.fromBeginning, kafka: kafkaOf(command) }, () => importPipeline(path));
+        const parallelism = options.parallelism === undefined ? undefined : checkParallelism(Number(options.parallelism), `--parallelism ${options.parallelism}`);
+        await launch({ fromSavepoint: options.fromSavepoint, dropState: options.dropState, fromBeginning: options.fromBeginning, kafka: kafkaOf(command), parallelism, entry: path }, () => importPipeline(path));
       } finally {
         unsubscribe(runChannel.name, onRunEnd);
         unsubscribe(roundChannel.name, onFirstRound);

@@ -1,0 +1,14 @@
+/**
+ * The entry of an app's worker thread (threads.ts): loads the module that builds the app again,
+ * here, under a launcher with the main thread's run options (`--kafka`, say); its `app.run()`
+ * finds this thread's place in the run and runs the thread's tasks. Signals are the main
+ * thread's: it stops the threads through their ports.
+ */
+import { importPipeline } from '../cli/pipeline-loader.ts';
+import { setLauncher } from '../sluice.ts';
+import { threadEntry } from './threads.ts';
+
+const thread = threadEntry();
+if (thread === undefined) throw new Error('thread-entry.ts runs in a worker thread started by runOnThreads');
+setLauncher({ runOptions: thread.runOptions, started: () => () => {} });
+await importPipeline(thread.entry);
