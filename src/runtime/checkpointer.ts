@@ -64,6 +64,8 @@ export class Checkpointer {
   readonly #sentEarly = new Map<string, OutgoingRecord[]>();
   /** A bounded run fired everything at watermark +Infinity: its last checkpoint is final. */
   ended = false;
+  /** The last checkpoint committed was a bounded run's final one. */
+  #committedFinal = false;
   /** The run is stopping: its next forced checkpoint is its last (sinks finish what is open). */
   closing = false;
 
@@ -164,7 +166,9 @@ export class Checkpointer {
     // Nothing read and nothing to write since the last commit: no empty transaction (the last one still tells sinks to finish).
     const position = this.#topology.position();
     const finishing = force && (this.ended || this.closing) && (sinks?.size ?? 0) > 0;
-    if (this.#buffer.size === 0 && sinkPending === 0 && position === this.#committedPosition && !finishing) return;
+    // A bounded run's end is always written, so the next run knows these tasks ended and starts them afresh.
+    const ending = this.ended && !this.#committedFinal;
+    if (this.#buffer.size === 0 && sinkPending === 0 && position === this.#committedPosition && !finishing && !ending) return;
     // Sinks in complete mode write their whole table (every task's part) into this checkpoint's output.
     for (const stage of this.#topology.stages) for (const task of stage.tasks) for (const op of task.operators()) op.beforeCheckpoint?.();
     const offsets = this.#topology.offsets();
@@ -178,6 +182,7 @@ export class Checkpointer {
     else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
+    this.#committedFinal = snapshot.final;
     await this.#options.afterCommit?.(offsets);
     // Sources outside the log learn what is durable now (a push source acknowledges its senders).
     for (const stage of this.#topology.stages) {

@@ -85,10 +85,9 @@ void test('sluice run --parallelism 3: every window of the batch answer once', {
   assertOnce(await committedCounts(dataDir), batchCounts(first, Number.POSITIVE_INFINITY), 'first run');
 });
 
-// KNOWN FAILURE: after a bounded run on threads, the next bounded run's keyed tasks restore their
-// repartition sources as ended (the final checkpoint's end state), stop at once and leave windows
-// unwritten. GroupJob's restore of a final task checkpoint is shared with scale-out on Kafka.
-void test('sluice run --parallelism: a second bounded run resumes where the first stopped', { todo: 'the second run ends its keyed tasks at once (repartition sources restored as ended)', timeout: 120_000 }, async () => {
+// The second run restores each task from the first run's final checkpoint, which every thread
+// writes even when its last round had committed everything already.
+void test('sluice run --parallelism: a second bounded run resumes where the first stopped', { timeout: 120_000 }, async () => {
   const dataDir = tempDataDir();
   await ok(dataDir, ['topic', 'create', 'clicks', '--partitions', '4']);
   const first = clicks(0, 3000);
