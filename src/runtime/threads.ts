@@ -6,7 +6,7 @@
  * model), and exactly-once holds per task.
  *
  * The main thread (`runOnThreads`) starts one worker per thread on the module that builds the app
- * (`thread-entry.ts` imports it again there), gives each a MessagePort, and on the embedded log is
+ * (`src/thread-entry.ts` imports it again there), gives each a MessagePort, and on the embedded log is
  * the group's coordinator: once every thread joined, task t goes to thread t % threads. The group
  * has one generation: a thread that fails ends the run (the others are stopped after their
  * commit), and the next run restores every task from its last checkpoint. On Kafka each thread
@@ -130,7 +130,8 @@ export interface ThreadsRun {
   readonly done: Promise<RunSummary>;
 }
 
-const THREAD_ENTRY = new URL('./thread-entry.ts', import.meta.url);
+// At the package root: it loads the pipeline module as `sluice run` does (cli/pipeline-loader.ts).
+const THREAD_ENTRY = new URL('../thread-entry.ts', import.meta.url);
 
 /** Starts `threads` worker threads running app `app` from `entry`, each with its share of the tasks. */
 export function runOnThreads(options: ThreadsOptions): ThreadsRun {

@@ -4,9 +4,9 @@
  * finds this thread's place in the run and runs the thread's tasks. Signals are the main
  * thread's: it stops the threads through their ports.
  */
-import { importPipeline } from '../cli/pipeline-loader.ts';
-import { setLauncher } from '../sluice.ts';
-import { threadEntry } from './threads.ts';
+import { importPipeline } from './cli/pipeline-loader.ts';
+import { setLauncher } from './sluice.ts';
+import { threadEntry } from './runtime/threads.ts';
 
 const thread = threadEntry();
 if (thread === undefined) throw new Error('thread-entry.ts runs in a worker thread started by runOnThreads');
