@@ -81,6 +81,8 @@ export class JobProbe {
   }
 
   stopped(error?: unknown): void {
+    // The totals at the end, so a profile or chart covers the run to its last round.
+    if (roundChannel.hasSubscribers) this.#publishRound(this.#clock());
     if (!jobChannel.hasSubscribers) return;
     const event: JobEvent = { type: 'stop', job: this.#view.name, time: this.#clock(), ...(error === undefined ? {} : { error: String(error) }) };
     jobChannel.publish(event);
@@ -148,6 +150,11 @@ export class JobProbe {
     for (const ts of this.#roundBatches) this.#processed.push(now - ts);
     this.#roundBatches = [];
     if (now - this.#lastRoundEvent < ROUND_EVENT_INTERVAL_MS) return;
+    this.#publishRound(now);
+  }
+
+  /** The progress event, cumulative totals as of now. */
+  #publishRound(now: number): void {
     this.#lastRoundEvent = now;
     const event: RoundEvent = {
       job: this.#view.name,
