@@ -3,18 +3,21 @@
  * for `sluice plan APP` and the dashboard's planner panel. The model is deliberately simple,
  * every figure traceable to a measurement (docs/architecture.md, "The planner"):
  *
- *   c       = busy time / input records          (measured cost per record: decode, operators, commit, all of it)
- *   μ₁      = 1 / c                              (sustainable rate on one core)
- *   μ       = P · μ₁                             (P = threads running the tasks, at most cores and partitions)
- *   ρ(λ)    = λ · c / P                          (utilization at input rate λ)
+ *   c       = (busy − commit time) / input records  (measured cost per record: decode, operators, fetch, all but checkpoints)
+ *   f       = commit time / wall time            (checkpoints: a share of a core per second, whatever the rate)
+ *   μ₁      = (1 − f) / c                        (sustainable rate on one core)
+ *   μ       = (P − f) / c                        (P = threads running the tasks, at most cores and partitions)
+ *   ρ(λ)    = (λ · c + f) / P                    (utilization at input rate λ)
  *   L(λ)    = L₀ / (1 − ρ(λ))                    (processing latency: M/M/1 response time, L₀ = measured p50 · (1 − ρ₀))
  *   λ > μ   → the backlog grows by λ − μ records every second; latency grows without bound
  *   records per window = λ_op · window length;  state: per-key state stays with the keys, state
  *   that holds records (joins, patterns, collect) grows with λ / λ₀
  *
- * It assumes cost per record does not change with the rate (batches are larger under load, so
- * it errs on the safe side) and that parallel tasks scale linearly (an upper bound: exchanges
- * between threads cost something).
+ * It assumes cost per record does not change with the rate. Measured (test/server/planner-model.test.ts),
+ * a lightly loaded app, whose rounds carry small batches, costs less per record than one at full
+ * load: a profile taken at light load over-predicts the sustainable rate, one taken under load
+ * over-predicts the utilization at lower rates (the safe side). Parallel tasks are assumed to
+ * scale linearly (an upper bound: exchanges between threads cost something).
  */
 import type { PlanOperator, Profile } from '../runtime/index.ts';
 
@@ -68,7 +71,12 @@ export interface PlanReport {
     sampleMs: number;
     rate: number;
     records: number;
+    /** All the loop's work over the input records, µs. */
     costPerRecordUs: number | null;
+    /** The part that grows with the records (all but checkpoints), µs: the model's c. */
+    perRecordUs: number | null;
+    /** Share of a core the checkpoints take, whatever the rate: the model's f. */
+    checkpointShare: number;
     utilization: number;
     /** Mean over source partitions of the time records waited on the pipeline, over wall time. */
     backpressure: number;
@@ -114,7 +122,7 @@ export function planCapacity(profile: Profile, options: PlanOptions = {}): PlanR
     return {
       job: profile.job,
       status: 'no-input',
-      measured: { ...measured, costPerRecordUs: null },
+      measured: { ...measured, costPerRecordUs: null, perRecordUs: null, checkpointShare: profile.sampleMs > 0 ? profile.commitMs / profile.sampleMs : 0 },
       capacity: { cores: profile.cores, partitions, parallelism, maxParallelism, perCore: null, sustainable: null },
       at: { rate, utilization: null, latencyMs: null, fallingBehindBy: 0, visibilityMs },
       costs: [],
@@ -123,9 +131,10 @@ export function planCapacity(profile: Profile, options: PlanOptions = {}): PlanR
     };
   }
   const costUs = (profile.busyMs * 1000) / profile.records;
-  const perCore = 1e6 / costUs;
-  const sustainable = perCore * parallelism;
-  const utilization = (rate * costUs) / 1e6 / parallelism;
+  const model = costModel(profile);
+  const perCore = model.sustainable(1);
+  const sustainable = model.sustainable(parallelism);
+  const utilization = model.utilization(rate, parallelism);
   // Zero-load latency from the measured one; a sample at full load says little about it.
   const zeroLoad = profile.processedP50Ms === null ? null : profile.processedP50Ms * Math.max(0.05, 1 - Math.min(utilization0, 1));
   const latencyMs = zeroLoad === null || utilization >= 1 ? null : zeroLoad / (1 - utilization);
@@ -135,12 +144,32 @@ export function planCapacity(profile: Profile, options: PlanOptions = {}): PlanR
   return {
     job: profile.job,
     status,
-    measured: { ...measured, costPerRecordUs: costUs },
+    measured: { ...measured, costPerRecordUs: costUs, perRecordUs: model.perRecordUs, checkpointShare: model.checkpointShare },
     capacity: { cores: profile.cores, partitions, parallelism, maxParallelism, perCore, sustainable },
     at: { rate, utilization, latencyMs, fallingBehindBy: Math.max(0, rate - sustainable), visibilityMs },
     costs,
     windows: windows(profile, rate, measuredRate),
-    advice: status === 'ok' ? [] : advise(profile, { rate: Math.max(rate, measuredRate), costUs, perCore, parallelism, partitions, costs }),
+    advice: status === 'ok' ? [] : advise(profile, { rate: Math.max(rate, measuredRate), model, perCore, parallelism, partitions, costs }),
+  };
+}
+
+/** The model's two measured parameters and what follows from them (see the file's comment). */
+interface CostModel {
+  /** c: µs per input record, checkpoints left out. */
+  perRecordUs: number;
+  /** f: share of a core the checkpoints take. */
+  checkpointShare: number;
+  /** Input records per second `parallelism` cores sustain. */
+  sustainable(parallelism: number): number;
+  utilization(rate: number, parallelism: number): number;
+}
+
+function costModel(profile: Profile, perRecordUs = (Math.max(0, profile.busyMs - profile.commitMs) * 1000) / profile.records, checkpointShare = profile.commitMs / profile.sampleMs): CostModel {
+  return {
+    perRecordUs,
+    checkpointShare,
+    sustainable: (p) => (perRecordUs > 0 ? (Math.max(0, p - checkpointShare) * 1e6) / perRecordUs : Number.POSITIVE_INFINITY),
+    utilization: (rate, p) => ((rate * perRecordUs) / 1e6 + checkpointShare) / p,
   };
 }
 
@@ -155,7 +184,7 @@ function costLines(profile: Profile, costUs: number): CostLine[] {
   const share = (ms: number) => (profile.busyMs > 0 ? ms / profile.busyMs : 0);
   const lines: CostLine[] = profile.operators.filter((op) => op.busyMs > 0).map((op) => ({ name: op.name, kind: op.kind, costUs: perRecord(op.busyMs), share: share(op.busyMs) }));
   lines.push({ name: '(decode)', kind: 'source', costUs: perRecord(profile.decodeMs), share: share(profile.decodeMs) });
-  lines.push({ name: '(commit)', kind: 'checkpoint', costUs: perRecord(profile.commitMs), share: share(profile.commitMs) });
+  lines.push({ name: '(commit)', kind: 'checkpoints (a share of time per second, not per record)', costUs: perRecord(profile.commitMs), share: share(profile.commitMs) });
   const counted = lines.reduce((a, l) => a + l.costUs, 0);
   lines.push({ name: '(other)', kind: 'fetch, watermarks, exchanges', costUs: Math.max(0, costUs - counted), share: Math.max(0, 1 - lines.reduce((a, l) => a + l.share, 0)) });
   return lines.sort((a, b) => b.costUs - a.costUs);
@@ -217,7 +246,7 @@ function windowShape(window: NonNullable<PlanOperator['window']>, latenessMs: nu
 
 interface AdviceInput {
   rate: number;
-  costUs: number;
+  model: CostModel;
   perCore: number;
   parallelism: number;
   partitions: number;
@@ -227,46 +256,47 @@ interface AdviceInput {
 /** What would bring utilization at `rate` under the target, each with its predicted effect. */
 function advise(profile: Profile, a: AdviceInput): Advice[] {
   const out: Advice[] = [];
-  const utilizationAt = (perCore: number, parallelism: number) => a.rate / (perCore * parallelism);
-  const needed = Math.ceil(a.rate / (a.perCore * TARGET_UTILIZATION));
+  const { model } = a;
+  const needed = Math.ceil(model.utilization(a.rate, 1) / TARGET_UTILIZATION);
   const rounded = (n: number) => Math.round(n).toLocaleString('en-US');
   if (needed > a.parallelism) {
     const reachable = Math.min(needed, profile.cores, a.partitions);
     if (reachable > a.parallelism) {
       out.push({
         change: `parallelism ${reachable} (tasks on ${reachable} threads or processes; it is ${a.parallelism})`,
-        effect: `sustainable ${rounded(a.perCore * reachable)} records/s, utilization ${pct(utilizationAt(a.perCore, reachable))} at ${rounded(a.rate)} records/s`,
-        sustainableRate: a.perCore * reachable,
-        utilization: utilizationAt(a.perCore, reachable),
+        effect: `sustainable ${rounded(model.sustainable(reachable))} records/s, utilization ${pct(model.utilization(a.rate, reachable))} at ${rounded(a.rate)} records/s`,
+        sustainableRate: model.sustainable(reachable),
+        utilization: model.utilization(a.rate, reachable),
       });
     }
     if (needed > a.partitions) {
       const parallel = Math.min(needed, profile.cores);
       out.push({
         change: `${needed} input partitions (there are ${a.partitions}; a partition is one task, so parallelism stops there)`,
-        effect: `with parallelism ${parallel}: sustainable ${rounded(a.perCore * parallel)} records/s, utilization ${pct(utilizationAt(a.perCore, parallel))}${needed > profile.cores ? `; ${needed} cores are needed, this machine has ${profile.cores}` : ''}`,
-        sustainableRate: a.perCore * parallel,
-        utilization: utilizationAt(a.perCore, parallel),
+        effect: `with parallelism ${parallel}: sustainable ${rounded(model.sustainable(parallel))} records/s, utilization ${pct(model.utilization(a.rate, parallel))}${needed > profile.cores ? `; ${needed} cores are needed, this machine has ${profile.cores}` : ''}`,
+        sustainableRate: model.sustainable(parallel),
+        utilization: model.utilization(a.rate, parallel),
       });
     } else if (needed > profile.cores) {
       out.push({
         change: `${needed} cores (this machine has ${profile.cores}): run the app on more machines (Kafka scale-out)`,
-        effect: `sustainable ${rounded(a.perCore * needed)} records/s at parallelism ${needed}`,
-        sustainableRate: a.perCore * needed,
-        utilization: utilizationAt(a.perCore, needed),
+        effect: `sustainable ${rounded(model.sustainable(needed))} records/s at parallelism ${needed}`,
+        sustainableRate: model.sustainable(needed),
+        utilization: model.utilization(a.rate, needed),
       });
     }
   }
   const top = a.costs[0];
   if (top !== undefined && top.share > 0.05) {
-    // Halving one part of the cost: the rest stays.
-    const perCore = 1e6 / (a.costUs - top.costUs / 2);
+    // Halving one part of the cost: the rest stays. Checkpoints are a share of time, the rest a cost per record.
+    const halved = top.name === '(commit)' ? costModel(profile, model.perRecordUs, model.checkpointShare / 2) : costModel(profile, model.perRecordUs - top.costUs / 2, model.checkpointShare);
+    const perCore = halved.sustainable(1);
     const what = top.name === '(commit)' ? 'checkpoint less often, or cheaper (lmdb state writes only what changed)' : top.name === '(decode)' ? 'decode less (a smaller record format, or fewer fields)' : top.name === '(other)' ? 'cut the per-round work (larger batches)' : `optimize operator '${top.name}' (${top.kind})`;
     out.push({
       change: `${what}: it takes ${pct(top.share)} of the time (${top.costUs.toFixed(2)} µs per record)`,
       effect: `halving it raises the sustainable rate per core from ${rounded(a.perCore)} to ${rounded(perCore)} records/s`,
-      sustainableRate: perCore * a.parallelism,
-      utilization: utilizationAt(perCore, a.parallelism),
+      sustainableRate: halved.sustainable(a.parallelism),
+      utilization: halved.utilization(a.rate, a.parallelism),
     });
   }
   return out;
@@ -282,7 +312,7 @@ export function formatPlan(r: PlanReport): string {
   const bytes = (b: number | null) => (b === null ? '-' : b < 1024 ? `${Math.round(b)} B` : b < 1 << 20 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / (1 << 20)).toFixed(1)} MiB`);
   const lines = [
     `${r.job}: ${r.status}`,
-    `measured over ${n(r.measured.sampleMs / 1000, 1)} s: ${n(r.measured.rate)} records/s, ${n(r.measured.costPerRecordUs, 2)} µs per record, utilization ${pct(r.measured.utilization)}, backpressure ${pct(r.measured.backpressure)}, processing p50 ${n(r.measured.latencyP50Ms, 1)} ms, lag ${n(r.measured.lag)} records`,
+    `measured over ${n(r.measured.sampleMs / 1000, 1)} s: ${n(r.measured.rate)} records/s, ${n(r.measured.perRecordUs, 2)} µs per record and checkpoints ${pct(r.measured.checkpointShare)} of a core, utilization ${pct(r.measured.utilization)}, backpressure ${pct(r.measured.backpressure)}, processing p50 ${n(r.measured.latencyP50Ms, 1)} ms, lag ${n(r.measured.lag)} records`,
     `capacity: ${n(r.capacity.perCore)} records/s per core; ${n(r.capacity.sustainable)} records/s at parallelism ${r.capacity.parallelism} (${r.capacity.partitions} input partitions, ${r.capacity.cores} cores: up to parallelism ${r.capacity.maxParallelism})`,
     `at ${n(r.at.rate)} records/s: ${r.at.utilization === null ? 'no measurement' : `utilization ${pct(r.at.utilization)}, `}${r.at.fallingBehindBy > 0 ? `falling behind by ${n(r.at.fallingBehindBy)} records/s` : `processing latency ${r.at.latencyMs === null ? '-' : `${n(r.at.latencyMs, 1)} ms`}`}${r.at.visibilityMs > 0 ? `, output visible up to ${n(r.at.visibilityMs)} ms later (exactly-once checkpoint)` : ''}`,
   ];

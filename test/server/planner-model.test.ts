@@ -1,12 +1,15 @@
-// The planner's model against measured runs of a real pipeline on the embedded log:
-//   0. a bounded run warms the JIT up (a live app the planner measures is warm);
-//   1. a bounded run over a backlog measures the pipeline's real throughput (records / wall time);
-//   2. the same pipeline runs unbounded while input arrives at a third of that rate; the planner
-//      reads that run's profile and predicts the sustainable rate per core (1 / cost per record),
-//      and, from the bounded run's cost per record, the paced run's utilization.
-// Three such pairs; the medians of both predictions must fall within a factor of TOLERANCE of
-// what was measured. The figures go to the test's diagnostics (`node --test` prints them), so a
-// run shows how close the model came.
+// The planner's model against measured runs of a real pipeline on the embedded log. Each repeat:
+//   A. a bounded run over a backlog, profiled: the planner's input;
+//   B. a second bounded run over another backlog: its measured throughput (records / wall time)
+//      against the sustainable rate the planner predicts from A;
+//   C. the pipeline unbounded while input arrives at a third of B's throughput: its measured
+//      utilization (busy / wall) against the planner's utilization from A at C's rate.
+// A warm-up run first (a live app the planner measures is warm). The medians over the repeats
+// must fall within THROUGHPUT_TOLERANCE and UTILIZATION_TOLERANCE (wide: on a shared 2-core
+// machine two identical bounded runs in a row have differed by 2.7x). A light load (small
+// batches) has measured cheaper per record than a full one, so a profile under full load
+// over-predicts the load at a third of the rate: the utilization bound is wider, and its error
+// is on the safe side. The figures go to the test's diagnostics.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,17 +18,20 @@ import { test } from 'node:test';
 import { setTimeout as tick } from 'node:timers/promises';
 import { Sluice, Windows } from '../../src/index.ts';
 import { Log } from '../../src/log/index.ts';
+import type { Profile } from '../../src/runtime/index.ts';
 import { Collector, planCapacity } from '../../src/server/index.ts';
 import { waitUntil } from '../support/wait.ts';
 
-/** Prediction / measurement must lie in [1 / TOLERANCE, TOLERANCE]: a shared, loaded machine varies this much between runs. */
-const TOLERANCE = 2;
+/** Median prediction / measurement must lie in [1 / T, T]. */
+const THROUGHPUT_TOLERANCE = 2;
+const UTILIZATION_TOLERANCE = 3;
 const BACKLOG = 150_000;
 const PACED = 50_000;
 const WARM_UP = 100_000;
-const REPEATS = 3;
+const REPEATS = 5;
 
 const encoder = new TextEncoder();
+type Producer = Awaited<ReturnType<Log['producer']>>;
 
 function batch(from: number, n: number): { key: Uint8Array; value: Uint8Array; timestamp: number }[] {
   const out = [];
@@ -61,18 +67,19 @@ void test('the planner predicts throughput and utilization of measured runs with
     const runs: Measured[] = [];
     for (let r = 0; r < REPEATS; r++) runs.push(await measure(log, dir, producer, collector, r));
     await producer.close();
+    const f = (x: number, digits = 2) => x.toFixed(digits);
     for (const m of runs) {
       t.diagnostic(
-        `bounded: ${Math.round(m.throughput)} records/s measured (${m.boundedCostUs.toFixed(2)} µs per record); paced at ${Math.round(m.rate)} records/s: ${m.pacedCostUs.toFixed(2)} µs per record, predicted ${Math.round(m.predicted)} records/s (ratio ${(m.predicted / m.throughput).toFixed(2)}); utilization measured ${m.utilization.toFixed(3)}, predicted ${m.predictedUtilization.toFixed(3)} (ratio ${(m.predictedUtilization / m.utilization).toFixed(2)})`,
+        `B: measured ${Math.round(m.throughput)} records/s, predicted from A ${Math.round(m.predictedThroughput)} (ratio ${f(m.predictedThroughput / m.throughput)}); C at ${Math.round(m.rate)} records/s: utilization measured ${f(m.utilization, 3)}, predicted from A ${f(m.predictedUtilization, 3)} (ratio ${f(m.predictedUtilization / m.utilization)}); C's own profile: ${f(m.pacedCostUs)} µs per record, sustainable ${Math.round(m.pacedPredicted)} records/s`,
       );
     }
     // Medians over the repeats: one run disturbed by the machine's other work does not decide.
-    const throughputRatio = median(runs.map((m) => m.predicted)) / median(runs.map((m) => m.throughput));
+    const throughputRatio = median(runs.map((m) => m.predictedThroughput / m.throughput));
     const utilizationRatio = median(runs.map((m) => m.predictedUtilization / m.utilization));
-    t.diagnostic(`median ratios: sustainable rate predicted / measured ${throughputRatio.toFixed(2)}, utilization predicted / measured ${utilizationRatio.toFixed(2)} (tolerance: a factor of ${TOLERANCE})`);
-    const within = (ratio: number) => ratio >= 1 / TOLERANCE && ratio <= TOLERANCE;
-    assert.ok(within(throughputRatio), `sustainable rate: predicted / measured = ${throughputRatio.toFixed(2)}`);
-    assert.ok(within(utilizationRatio), `utilization: predicted / measured = ${utilizationRatio.toFixed(2)}`);
+    t.diagnostic(`median ratios predicted / measured: throughput ${f(throughputRatio)} (tolerance ${THROUGHPUT_TOLERANCE}x), utilization ${f(utilizationRatio)} (tolerance ${UTILIZATION_TOLERANCE}x)`);
+    const within = (ratio: number, tolerance: number) => ratio >= 1 / tolerance && ratio <= tolerance;
+    assert.ok(within(throughputRatio, THROUGHPUT_TOLERANCE), `throughput: predicted / measured = ${f(throughputRatio)}`);
+    assert.ok(within(utilizationRatio, UTILIZATION_TOLERANCE), `utilization: predicted / measured = ${f(utilizationRatio)}`);
     for (const m of runs) assert.equal(m.status, 'ok', 'a third of capacity is within it');
   } finally {
     collector.close();
@@ -82,36 +89,45 @@ void test('the planner predicts throughput and utilization of measured runs with
 });
 
 interface Measured {
-  /** Bounded run: records / wall time, and its cost per record from its profile. */
+  /** B: measured records / wall time; the planner's sustainable rate from A's profile. */
   throughput: number;
-  boundedCostUs: number;
-  /** Paced run: its measured rate, cost per record, the planner's sustainable rate, measured and predicted utilization. */
+  predictedThroughput: number;
+  /** C: its measured rate and utilization; the planner's utilization at that rate from A's profile. */
   rate: number;
-  pacedCostUs: number;
-  predicted: number;
   utilization: number;
   predictedUtilization: number;
+  /** C's own profile, reported: cost per record and sustainable rate predicted from light load. */
+  pacedCostUs: number;
+  pacedPredicted: number;
   status: string;
 }
 
-/** One bounded run over a backlog, then one paced run at a third of its throughput. */
-async function measure(log: Log, dir: string, producer: Awaited<ReturnType<Log['producer']>>, collector: Collector, r: number): Promise<Measured> {
-  log.createTopic(`backlog-${r}`, { partitions: 2 });
-  for (let from = 0; from < BACKLOG; from += 10_000) await producer.send(`backlog-${r}`, batch(from, 10_000));
-  const bounded = new Sluice({ name: `bounded-${r}`, dataDir: dir });
-  pipeline(bounded, `backlog-${r}`);
+/** A bounded run over a fresh backlog topic; its throughput and profile. */
+async function boundedRun(log: Log, dir: string, producer: Producer, collector: Collector, name: string): Promise<{ throughput: number; profile: Profile }> {
+  log.createTopic(name, { partitions: 2 });
+  for (let from = 0; from < BACKLOG; from += 10_000) await producer.send(name, batch(from, 10_000));
+  const app = new Sluice({ name, dataDir: dir });
+  pipeline(app, name);
   const t0 = performance.now();
-  const summary = await bounded.run({ bounded: true });
+  const summary = await app.run({ bounded: true });
   const throughput = summary.records / ((performance.now() - t0) / 1000);
   assert.equal(summary.records, BACKLOG);
-  const boundedProfile = collector.profile(`bounded-${r}`);
-  assert.ok(boundedProfile !== undefined && boundedProfile.records > 0, 'the bounded run was profiled');
-  const boundedCostUs = (boundedProfile.busyMs * 1000) / boundedProfile.records;
+  const profile = collector.profile(name);
+  assert.ok(profile !== undefined && profile.records > 0, `the bounded run ${name} was profiled`);
+  return { throughput, profile };
+}
 
-  log.createTopic(`paced-${r}`, { partitions: 2 });
-  const rate = throughput / 3;
-  const paced = new Sluice({ name: `paced-${r}`, dataDir: dir });
-  pipeline(paced, `paced-${r}`);
+/** Runs A, B and C of one repeat. */
+async function measure(log: Log, dir: string, producer: Producer, collector: Collector, r: number): Promise<Measured> {
+  const a = await boundedRun(log, dir, producer, collector, `a-${r}`);
+  const b = await boundedRun(log, dir, producer, collector, `b-${r}`);
+  const model = planCapacity(a.profile);
+
+  const name = `c-${r}`;
+  log.createTopic(name, { partitions: 2 });
+  const rate = b.throughput / 3;
+  const paced = new Sluice({ name, dataDir: dir });
+  pipeline(paced, name);
   const running = paced.run();
   const start = performance.now();
   let sent = 0;
@@ -119,28 +135,28 @@ async function measure(log: Log, dir: string, producer: Awaited<ReturnType<Log['
     // The load generator: what the rate says should have arrived by now.
     const due = Math.min(PACED, Math.floor((rate * (performance.now() - start)) / 1000));
     if (due > sent) {
-      await producer.send(`paced-${r}`, batch(sent, due - sent));
+      await producer.send(name, batch(sent, due - sent));
       sent = due;
     }
     await tick(5);
   }
   // Taken when the last records are read: the profile covers the run while input flowed.
   const profile = await waitUntil(() => {
-    const p = collector.profile(`paced-${r}`);
-    const read = collector.snapshot().jobs.find((j) => j.name === `paced-${r}`)?.last?.sources.reduce((a, s) => a + s.read, 0) ?? 0;
+    const p = collector.profile(name);
+    const read = collector.snapshot().jobs.find((j) => j.name === name)?.last?.sources.reduce((x, s) => x + s.read, 0) ?? 0;
     return read >= PACED && p;
   }, 'the paced run to read every record');
   paced.stop();
   await running;
   const report = planCapacity(profile);
   return {
-    throughput,
-    boundedCostUs,
+    throughput: b.throughput,
+    predictedThroughput: model.capacity.sustainable!,
     rate: report.measured.rate,
-    pacedCostUs: report.measured.costPerRecordUs!,
-    predicted: report.capacity.perCore!,
     utilization: profile.busyMs / profile.sampleMs,
-    predictedUtilization: (report.measured.rate * boundedCostUs) / 1e6,
+    predictedUtilization: planCapacity(a.profile, { rate: report.measured.rate }).at.utilization!,
+    pacedCostUs: report.measured.costPerRecordUs!,
+    pacedPredicted: report.capacity.sustainable!,
     status: report.status,
   };
 }

@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import type { Profile } from '../../src/runtime/index.ts';
 import { formatPlan, planCapacity } from '../../src/server/index.ts';
 
-/** 10 s with 50,000 input records over 2 partitions; the loop worked 5 s of it: 100 µs per record. */
+/**
+ * 10 s with 50,000 input records over 2 partitions; the loop worked 5 s of it, 1 s of that in
+ * checkpoints: c = 4 s / 50,000 = 80 µs per record, f = 1 s / 10 s = 0.1 of a core.
+ */
 function profile(overrides: Partial<Profile> = {}): Profile {
   return {
     job: 'clicks',
@@ -36,8 +39,8 @@ function profile(overrides: Partial<Profile> = {}): Profile {
     busyMs: 5000,
     idleMs: 5000,
     rounds: 100,
-    decodeMs: 1000,
-    commitMs: 500,
+    decodeMs: 500,
+    commitMs: 1000,
     commits: 10,
     operators: [
       { stage: 0, index: 0, name: 'parse', kind: 'map', in: 50_000, busyMs: 2500 },
@@ -60,20 +63,23 @@ void test('capacity, utilization and latency follow the documented formulas', ()
   assert.equal(r.status, 'ok');
   assert.equal(r.measured.rate, 5000);
   assert.equal(r.measured.costPerRecordUs, 100);
+  assert.equal(r.measured.perRecordUs, 80);
+  assert.equal(r.measured.checkpointShare, 0.1);
   assert.equal(r.measured.utilization, 0.5);
   assert.equal(r.measured.backpressure, 0.05, 'mean over partitions of waited / wall: (0 + 0.1) / 2');
-  assert.equal(r.capacity.perCore, 10_000);
+  assert.equal(r.capacity.perCore, 11_250, '(1 − 0.1) / 80 µs');
   assert.equal(r.capacity.parallelism, 1);
   assert.equal(r.capacity.maxParallelism, 2, 'two partitions cap it below the four cores');
-  assert.equal(r.capacity.sustainable, 10_000);
-  // L0 = 4 ms · (1 − 0.5) = 2 ms; at 5,000/s ρ = 0.5, so L = 2 / 0.5 = 4 ms.
+  assert.equal(r.capacity.sustainable, 11_250);
+  // ρ(5,000/s) = 5,000 · 80 µs + 0.1 = 0.5; L0 = 4 ms · (1 − 0.5) = 2 ms, so L = 2 / (1 − 0.5) = 4 ms.
+  assert.equal(r.at.utilization, 0.5);
   assert.equal(r.at.latencyMs, 4);
-  assert.equal(r.at.visibilityMs, 1050, 'checkpoint interval plus the mean commit');
+  assert.equal(r.at.visibilityMs, 1100, 'checkpoint interval plus the mean commit');
   const byName = Object.fromEntries(r.costs.map((c) => [c.name, c]));
   assert.equal(byName.parse.costUs, 50);
-  assert.equal(byName['(decode)'].costUs, 20);
-  assert.equal(byName['(commit)'].costUs, 10);
-  assert.ok(Math.abs(byName['(other)'].costUs - 5) < 1e-9, 'the rest of the 100 µs: 100 − 50 − 5 − 10 − 20 − 10');
+  assert.equal(byName['(decode)'].costUs, 10);
+  assert.equal(byName['(commit)'].costUs, 20);
+  assert.ok(Math.abs(byName['(other)'].costUs - 5) < 1e-9, 'the rest of the 100 µs: 100 − 50 − 5 − 10 − 10 − 20');
   assert.equal(r.costs[0].name, 'parse', 'costliest first');
   const [w] = r.windows;
   assert.equal(w.recordsPerWindow, 300_000, '5,000 records/s into a 60 s window');
@@ -85,25 +91,25 @@ void test('capacity, utilization and latency follow the documented formulas', ()
 });
 
 void test('a what-if rate past capacity falls behind, and the advice predicts each change', () => {
-  const r = planCapacity(profile(), { rate: 30_000 });
+  const r = planCapacity(profile(), { rate: 40_000 });
   assert.equal(r.status, 'over-capacity');
-  assert.equal(r.at.utilization, 3);
+  assert.ok(Math.abs(r.at.utilization! - 3.3) < 1e-9, '40,000 · 80 µs + 0.1');
   assert.equal(r.at.latencyMs, null);
-  assert.equal(r.at.fallingBehindBy, 20_000);
-  assert.equal(r.windows[0].recordsPerWindow, 1_800_000);
+  assert.equal(r.at.fallingBehindBy, 28_750);
+  assert.equal(r.windows[0].recordsPerWindow, 2_400_000);
   assert.equal(r.windows[0].bytesAtRate, 60_000, 'a count per key and window does not grow with the rate');
-  // Needs ceil(30,000 / (10,000 · 0.7)) = 5 parallel tasks: 2 partitions allow 2, the 4 cores 4.
+  // Needs ceil(3.3 / 0.7) = 5 parallel tasks: 2 partitions allow 2, the 4 cores 4.
   const [parallelism, partitions, optimize] = r.advice;
   assert.match(parallelism.change, /^parallelism 2 /);
-  assert.equal(parallelism.sustainableRate, 20_000);
-  assert.equal(parallelism.utilization, 1.5);
+  assert.equal(parallelism.sustainableRate, 23_750, '(2 − 0.1) / 80 µs');
+  assert.ok(Math.abs(parallelism.utilization - 1.65) < 1e-9);
   assert.match(partitions.change, /^5 input partitions \(there are 2/);
-  assert.equal(partitions.sustainableRate, 40_000);
+  assert.equal(partitions.sustainableRate, 48_750);
   assert.match(partitions.effect, /5 cores are needed, this machine has 4/);
   assert.match(optimize.change, /optimize operator 'parse' \(map\): it takes 50%/);
-  // Halving parse's 50 µs: 75 µs per record, 13,333 records/s per core.
-  assert.ok(Math.abs(optimize.sustainableRate - 1e6 / 75) < 1e-6);
-  assert.match(formatPlan(r), /falling behind by 20,000 records\/s/);
+  // Halving parse's 50 µs: 55 µs per record, 0.9 / 55 µs = 16,364 records/s per core.
+  assert.ok(Math.abs(optimize.sustainableRate - 0.9e6 / 55) < 1e-6);
+  assert.match(formatPlan(r), /falling behind by 28,750 records\/s/);
 });
 
 void test('records held grow with the rate for operators that hold records; no input gives no figures', () => {

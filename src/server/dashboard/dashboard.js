@@ -207,7 +207,8 @@ async function planner(job) {
   $('plan-per-core').textContent = fmt(report.capacity.perCore);
   $('plan-sustainable').textContent = fmt(report.capacity.sustainable);
   $('plan-parallelism').textContent = `records/s at parallelism ${report.capacity.parallelism} (${report.capacity.partitions} partitions, ${report.capacity.cores} cores)`;
-  $('plan-cost').textContent = fmt(report.measured.costPerRecordUs, 2);
+  $('plan-cost').textContent = fmt(report.measured.perRecordUs, 2);
+  $('plan-checkpoints').textContent = `µs, and checkpoints ${pct(report.measured.checkpointShare)} of a core`;
   $('plan-utilization').textContent = pct(report.at.utilization);
   $('plan-latency').textContent = report.at.fallingBehindBy > 0 ? '∞' : fmt(report.at.latencyMs, 1);
   $('plan-backpressure').textContent = pct(report.measured.backpressure);
@@ -224,7 +225,11 @@ async function planner(job) {
   }
   const body = $('plan-costs').querySelector('tbody');
   body.textContent = '';
-  for (const c of report.costs) {
+  // The costliest ten; the rest summed in one line.
+  const shown = report.costs.slice(0, 10);
+  const rest = report.costs.slice(10);
+  if (rest.length > 0) shown.push({ name: `${rest.length} more`, costUs: rest.reduce((x, c) => x + c.costUs, 0), share: rest.reduce((x, c) => x + c.share, 0), kind: 'operators' });
+  for (const c of shown) {
     const tr = document.createElement('tr');
     for (const text of [c.name, fmt(c.costUs, 2), pct(c.share), c.kind]) {
       const td = document.createElement('td');
