@@ -1,5 +1,6 @@
 /**
- * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON, with the queryable stores of
+ * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON; the planner's report for a job at
+ * `/api/jobs/NAME/plan?rate=N`, server/planner.ts; the queryable stores of
  * running apps at `/api/apps/APP/stores/STORE`, their tables at `/api/tables/NAME/KEY` and
  * `/api/tables/NAME?prefix=&limit=`: server/tables.ts), `/events` (server-sent
  * events, a snapshot every second) and the dashboard: one static page with vanilla JS and
