@@ -223,9 +223,10 @@ export class Checkpointer {
     };
   }
 
-  /** Takes the savepoints asked for since the last round (`waiting`, and requests on the control topic). */
+  /** Takes the savepoints asked for since the last round (`waiting`, and requests on the control topic); starts profiles asked for. */
   async serveSavepoints(waiting: SavepointRequest[]): Promise<void> {
     const control = (await this.#control?.requests(this.#options.clock())) ?? [];
+    if (this.#control !== undefined) for (const request of this.#control.takeProfileRequests()) this.#probe.profile(request, this.#control);
     if (waiting.length === 0 && control.length === 0) return;
     let id: string | undefined;
     let failure: unknown;

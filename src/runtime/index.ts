@@ -10,6 +10,7 @@ export * from './exchange.ts';
 export * from './job.ts';
 export * from './metrics-events.ts';
 export * from './operators.ts';
+export * from './profile.ts';
 export * from './output-buffer.ts';
 export * from './source.ts';
 export * from './stage.ts';

@@ -154,7 +154,7 @@ export class Job implements SteppedJob {
       output: (topic, record) => this.#buffer.append(topic, record),
     });
     this.#topology = topology;
-    const probe = new JobProbe({ name: options.name, plan: this.plan, stages: topology.stages, deadLetters: () => this.#errors.count, written: () => this.#written }, clock);
+    const probe = new JobProbe({ name: options.name, plan: this.plan, stages: topology.stages, deadLetters: () => this.#errors.count, written: () => this.#written, stateSizes: () => this.#state.sizes() }, clock);
     this.#probe = probe;
     this.#rounds = new Rounds(topology, backend, probe, clock, options.batchSize ?? 1000);
     const warn = options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
@@ -345,6 +345,7 @@ export class Job implements SteppedJob {
       return;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const t0 = performance.now(); // metrics: idle time
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
       // Processing time still moves (retry backoffs, timeouts fire on their own timers): look again now and then.
@@ -352,6 +353,7 @@ export class Job implements SteppedJob {
     });
     clearTimeout(timer);
     this.#wake = undefined;
+    this.#probe?.idle(t0); // metrics
   }
 
   async #waitForData(): Promise<void> {

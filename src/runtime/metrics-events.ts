@@ -21,6 +21,8 @@ export const commitChannel = channel('sluice:commit');
 
 /** Round events are throttled to this interval: progress, not a per-batch trace. */
 export const ROUND_EVENT_INTERVAL_MS = 250;
+/** State sizes are measured this often (they read a little of every table). */
+export const STATE_MEASURE_INTERVAL_MS = 2000;
 
 /** What an app looks like to a subscriber of `sluice:app` (structural, so runtime never imports the app class). */
 export interface AppEvent {
@@ -56,6 +58,8 @@ export interface PlanOperator {
   exchanges: number[];
   /** Window operators: their window, so a dashboard can tell when the next one fires. */
   window?: WindowSpec;
+  /** Window operators: their allowed lateness, ms (state stays that long after a window's end). */
+  latenessMs?: number;
 }
 
 export interface PlanStage {
@@ -98,6 +102,34 @@ export interface SourceProgress {
   watermark: number;
   /** Largest event time seen, epoch ms. */
   maxEventTime: number;
+  /**
+   * Backpressure: milliseconds this partition had records waiting while the pipeline was busy
+   * elsewhere, from the end of a fetch that came back full (as many records as asked for, so
+   * more were there) to the start of the next fetch of the partition. Over wall time it is
+   * `sluice_backpressure_ratio`. A fetch cut short by the log's byte limit (records over 1 KB)
+   * is not counted, so the ratio errs low, never high.
+   */
+  waitedMs: number;
+  /** Milliseconds spent decoding this partition's records into elements (the source's own cost). */
+  decodeMs: number;
+}
+
+/** One operator's keyed state, summed over its tasks (state backend `sizes()`). */
+export interface OperatorState {
+  operator: string;
+  entries: number;
+  /** lmdb: exact bytes on disk at the last checkpoint; memory: estimated serialized bytes (see state/backend.ts). */
+  bytes: number;
+}
+
+/** Where the job's loop spent its time, cumulative since the job started. */
+export interface LoopTime {
+  /** Wall time since the job started, ms. */
+  wallMs: number;
+  /** Time waiting for input (nothing to read) or for async calls, ms; the rest is work. */
+  idleMs: number;
+  /** Rounds run (one batch per source partition each). */
+  rounds: number;
 }
 
 export interface OperatorProgress {
@@ -134,6 +166,9 @@ export interface RoundEvent {
   deadLetters: number;
   /** Records written to sink topics. */
   written: number;
+  loop: LoopTime;
+  /** Keyed state per operator, measured at most every `STATE_MEASURE_INTERVAL_MS` (the last measurement). */
+  state: OperatorState[];
   /**
    * Processing latency samples, ms: when a fetched batch finished its round (results in
    * memory, not yet committed), minus the oldest record's log timestamp (its ingest time).

@@ -1,7 +1,8 @@
 /**
  * The job's probe: turns the job's own counters into the events of `metrics-events.ts`.
- * The job calls it at a few points (start, each fetched batch, each round, each commit);
- * every call returns at once when nobody subscribes.
+ * The job calls it at a few points (start, each fetched batch, each round, each wait, each
+ * commit); every call but the wait's returns at once when nobody subscribes. Nothing here
+ * runs per record.
  */
 import type { LogBackend, OutgoingRecord } from '../backend/index.ts';
 import { explainPlan, type PhysicalPlan } from '../plan/index.ts';
@@ -11,12 +12,17 @@ import {
   type JobEvent,
   jobChannel,
   type OperatorProgress,
+  type OperatorState,
   type PlanStage,
   ROUND_EVENT_INTERVAL_MS,
   type RoundEvent,
   roundChannel,
+  STATE_MEASURE_INTERVAL_MS,
   type StageWatermark,
 } from './metrics-events.ts';
+import type { TableSize } from '../state/index.ts';
+import type { ControlChannel, ProfileRequest } from './control.ts';
+import { sampleProfile } from './profile.ts';
 import type { SourcePartition } from './source.ts';
 import type { StageRuntime } from './stage.ts';
 
@@ -27,13 +33,33 @@ export interface ProbeView {
   stages: readonly StageRuntime[];
   deadLetters(): number;
   written(): number;
+  /** The state backend's table sizes (called at most every `STATE_MEASURE_INTERVAL_MS`). */
+  stateSizes(): TableSize[];
+}
+
+/** Per source partition: what the probe counted of it. */
+interface SourceCounts {
+  read: number;
+  waitedMs: number;
+  decodeMs: number;
+  /** performance.now() at the end of a full fetch (records were left waiting), else -1. */
+  waitingSince: number;
 }
 
 export class JobProbe {
   readonly #view: ProbeView;
   readonly #clock: () => number;
-  /** Log records read per source partition, by `topic/partition`. */
-  readonly #read = new Map<string, number>();
+  readonly #perSource = new Map<SourcePartition, SourceCounts>();
+  /** performance.now() when the job started, and time spent waiting for input since. */
+  #startedAt = performance.now();
+  #idleMs = 0;
+  #rounds = 0;
+  /** performance.now() when the current round's fetches started, and ended (-1: not timed). */
+  #fetchStart = -1;
+  #fetchEnd = -1;
+  #state: OperatorState[] = [];
+  #settings = { guarantee: 'exactly-once', checkpointIntervalMs: 1000 };
+  #stateMeasuredAt = Number.NEGATIVE_INFINITY;
   /** Ingest time of the oldest record of each batch fetched this round / since the last commit. */
   #roundBatches: number[] = [];
   #commitBatches: number[] = [];
@@ -46,6 +72,8 @@ export class JobProbe {
   }
 
   started(guarantee: string, checkpointIntervalMs: number): void {
+    this.#startedAt = performance.now();
+    this.#settings = { guarantee, checkpointIntervalMs };
     if (!jobChannel.hasSubscribers) return;
     const { plan, stages, name } = this.#view;
     const event: JobEvent = { type: 'start', job: name, time: this.#clock(), guarantee, checkpointIntervalMs, stages: describeStages(plan, stages), explain: explainPlan(plan, (s) => stages[s].tasks.length) };
@@ -53,24 +81,67 @@ export class JobProbe {
   }
 
   stopped(error?: unknown): void {
+    // The totals at the end, so a profile or chart covers the run to its last round.
+    if (roundChannel.hasSubscribers) this.#publishRound(this.#clock());
     if (!jobChannel.hasSubscribers) return;
     const event: JobEvent = { type: 'stop', job: this.#view.name, time: this.#clock(), ...(error === undefined ? {} : { error: String(error) }) };
     jobChannel.publish(event);
   }
 
-  /** A batch was fetched from a source partition; `firstTimestamp` is its oldest record's log timestamp. */
-  fetched(source: SourcePartition, count: number, firstTimestamp: number | undefined): void {
+  /** The round's fetches start; returns a time to hand to `fetchedAll`, -1 when nobody listens. */
+  fetching(): number {
+    return roundChannel.hasSubscribers ? performance.now() : -1;
+  }
+
+  /** The round's fetches (started at `start`, from `fetching()`) came back. */
+  fetchedAll(start: number): void {
+    this.#fetchStart = start;
+    this.#fetchEnd = start < 0 ? -1 : performance.now();
+  }
+
+  /**
+   * A batch was fetched from a source partition; `full` when it holds as many records as were
+   * asked for (more are waiting); `firstTimestamp` is its oldest record's log timestamp.
+   */
+  fetched(source: SourcePartition, count: number, full: boolean, firstTimestamp: number | undefined): void {
     if (!roundChannel.hasSubscribers && !commitChannel.hasSubscribers) return;
-    const id = `${source.topic}/${source.partition}`;
-    this.#read.set(id, (this.#read.get(id) ?? 0) + count);
+    const counts = this.#counts(source);
+    counts.read += count;
+    if (this.#fetchEnd >= 0) {
+      // Records were left waiting at the last fetch: the pipeline kept them waiting until this one.
+      if (counts.waitingSince >= 0) counts.waitedMs += Math.max(0, this.#fetchStart - counts.waitingSince);
+      counts.waitingSince = full && !source.done ? this.#fetchEnd : -1;
+    }
     if (firstTimestamp !== undefined) {
       this.#roundBatches.push(firstTimestamp);
       this.#commitBatches.push(firstTimestamp);
     }
   }
 
+  /** performance.now() when timing a step is wanted (someone listens), else -1. */
+  now(): number {
+    return roundChannel.hasSubscribers ? performance.now() : -1;
+  }
+
+  /** The source's batch was decoded in the time since `start` (from `now()`). */
+  decoded(source: SourcePartition, start: number): void {
+    if (start >= 0) this.#counts(source).decodeMs += performance.now() - start;
+  }
+
+  /** The job waited for input (or async calls) since `start` (performance.now()); always counted, once per wait. */
+  idle(start: number): void {
+    this.#idleMs += performance.now() - start;
+  }
+
+  #counts(source: SourcePartition): SourceCounts {
+    let counts = this.#perSource.get(source);
+    if (counts === undefined) this.#perSource.set(source, (counts = { read: 0, waitedMs: 0, decodeMs: 0, waitingSince: -1 }));
+    return counts;
+  }
+
   /** A round finished: its batches are processed (in memory). Publishes progress, throttled. */
   round(): void {
+    this.#rounds++;
     if (!roundChannel.hasSubscribers) {
       this.#roundBatches = [];
       return;
@@ -79,6 +150,11 @@ export class JobProbe {
     for (const ts of this.#roundBatches) this.#processed.push(now - ts);
     this.#roundBatches = [];
     if (now - this.#lastRoundEvent < ROUND_EVENT_INTERVAL_MS) return;
+    this.#publishRound(now);
+  }
+
+  /** The progress event, cumulative totals as of now. */
+  #publishRound(now: number): void {
     this.#lastRoundEvent = now;
     const event: RoundEvent = {
       job: this.#view.name,
@@ -89,10 +165,29 @@ export class JobProbe {
       lateRecords: this.#late(),
       deadLetters: this.#view.deadLetters(),
       written: this.#view.written(),
+      loop: { wallMs: performance.now() - this.#startedAt, idleMs: this.#idleMs, rounds: this.#rounds },
+      state: this.#measureState(now),
       processedLatencyMs: this.#processed,
     };
     this.#processed = [];
     roundChannel.publish(event);
+  }
+
+  /**
+   * A profile request came through the control topic: measure for its sample time (the events
+   * flow while someone listens), then answer with the profile. The loop goes on meanwhile.
+   */
+  profile(request: ProfileRequest, control: ControlChannel): void {
+    const { plan, stages, name } = this.#view;
+    void sampleProfile(name, describeStages(plan, stages), this.#settings, request.sampleMs)
+      .then((profile) =>
+        control.reply(
+          profile === undefined
+            ? { type: 'profile-failed', request: request.request, error: `app '${name}' ran no rounds in ${request.sampleMs} ms; ask again with a longer --sample-ms` }
+            : { type: 'profile-done', request: request.request, profile },
+        ),
+      )
+      .catch(() => {}); // the asker times out and says so; a reply that failed must not stop the app
   }
 
   /** Whether `committed()` has anyone to tell; the job skips timing the commit otherwise. */
@@ -135,13 +230,38 @@ export class JobProbe {
 
   #sources(): RoundEvent['sources'] {
     const out: RoundEvent['sources'] = [];
+    const now = performance.now();
     for (const { sources } of this.#view.stages) {
       for (const s of sources) {
         const snap = s.generator.snapshot();
-        out.push({ topic: s.topic, partition: s.partition, read: this.#read.get(`${s.topic}/${s.partition}`) ?? 0, offset: s.offset, watermark: s.generator.watermark, maxEventTime: snap.maxSeen });
+        const counts = this.#counts(s);
+        // A partition still waiting counts up to now, so the ratio over any interval is current.
+        if (counts.waitingSince >= 0) {
+          counts.waitedMs += Math.max(0, now - counts.waitingSince);
+          counts.waitingSince = now;
+        }
+        out.push({ topic: s.topic, partition: s.partition, read: counts.read, offset: s.offset, watermark: s.generator.watermark, maxEventTime: snap.maxSeen, waitedMs: counts.waitedMs, decodeMs: counts.decodeMs });
       }
     }
     return out;
+  }
+
+  /** Keyed state per operator (summed over its tasks' tables `operator/kind/task`), re-measured every few seconds. */
+  #measureState(now: number): OperatorState[] {
+    if (now - this.#stateMeasuredAt < STATE_MEASURE_INTERVAL_MS) return this.#state;
+    this.#stateMeasuredAt = now;
+    const byOperator = new Map<string, OperatorState>();
+    for (const { scope, entries, bytes } of this.#view.stateSizes()) {
+      const operator = scope.split('/')[0];
+      const state = byOperator.get(operator);
+      if (state === undefined) byOperator.set(operator, { operator, entries, bytes });
+      else {
+        state.entries += entries;
+        state.bytes += bytes;
+      }
+    }
+    this.#state = [...byOperator.values()];
+    return this.#state;
   }
 
   #operators(): OperatorProgress[] {
@@ -189,7 +309,8 @@ export class JobProbe {
   }
 }
 
-function describeStages(plan: PhysicalPlan, stages: readonly StageRuntime[]): PlanStage[] {
+/** The plan as the dashboard and the planner see it: stages, tasks, operators. */
+export function describeStages(plan: PhysicalPlan, stages: readonly StageRuntime[]): PlanStage[] {
   const explained = explainPlan(plan).split('\n');
   return plan.stages.map((stage) => ({
     id: stage.id,
@@ -201,7 +322,9 @@ function describeStages(plan: PhysicalPlan, stages: readonly StageRuntime[]): Pl
       const line = explained.find((l) => l.startsWith(`  ${op.node.name}: `)) ?? '';
       const detail = line.slice(op.node.name.length + 4).replace(/ -> exchange to stage .*$/, '');
       const next = [...op.next, ...[...op.side.values()].flat()];
-      return { index, name: op.node.name, kind: op.node.kind === 'flatMap' && op.node.table ? `table ${op.node.table}` : op.node.kind, detail, next, exchanges: op.exchanges, ...(op.node.kind === 'window' ? { window: op.node.window } : {}) };
+      const node = op.node;
+      const window = node.kind === 'window' || node.kind === 'windowJoin' ? { window: node.window, latenessMs: node.lateness.allowedLatenessMs } : {};
+      return { index, name: node.name, kind: node.kind === 'flatMap' && node.table ? `table ${node.table}` : node.kind, detail, next, exchanges: op.exchanges, ...window };
     }),
   }));
 }

@@ -65,16 +65,23 @@ export class Rounds {
     // A full async queue pauses every source until it drains (backpressure).
     const paused = this.#topology.saturated;
     for (const entry of this.#topology.sources()) if (!entry.source.done && !paused) pending.push(entry);
+    const probe = this.#probe;
+    const fetchStart = probe.fetching(); // metrics: backpressure
     const fetched = await Promise.all(pending.map(({ source: s }) => s.fetch(this.#backend, Math.min(batchSize, s.end - s.offset))));
+    probe.fetchedAll(fetchStart); // metrics
     let read = 0;
     let input = 0;
     pending.forEach(({ stage, source }, i) => {
       const { records, nextOffset } = fetched[i];
+      const full = records.length > 0 && records.length >= Math.min(batchSize, source.end - source.offset);
       source.offset = nextOffset;
       read += records.length;
       if (source.endsAtOffset) input += records.length; // the app's input, not what crossed a repartition topic
-      this.#probe.fetched(source, records.length, records[0]?.timestamp); // metrics
-      stage.tasks[source.partition].push(source.toElements(records));
+      probe.fetched(source, records.length, full, records[0]?.timestamp); // metrics
+      const t0 = probe.now(); // metrics: decoding time
+      const elements = source.toElements(records);
+      probe.decoded(source, t0);
+      stage.tasks[source.partition].push(elements);
       if (source.done) endSource(source);
       if (records.length > 0 || source.done) stage.activity(source.partition);
     });
@@ -84,7 +91,7 @@ export class Rounds {
     const now = this.#clock();
     for (const task of topology.timed) task.advanceProcessingTime(now);
     if (topology.timed.length > 0) topology.propagate();
-    this.#probe.round(); // metrics
+    probe.round(); // metrics
     return read;
   }
 
@@ -93,7 +100,9 @@ export class Rounds {
     const waits: Promise<void>[] = [];
     for (const { source: s } of this.#topology.sources()) waits.push(s.reader === undefined ? this.#backend.waitForData(s.topic, s.partition, s.offset, timeoutMs) : s.reader.waitForData(timeoutMs));
     // Any partition with new data (or the stop) ends the wait: waiting for all would add up to a timeout of latency.
+    const t0 = performance.now(); // metrics: idle time
     await Promise.race([...waits, stop]);
+    this.#probe.idle(t0);
   }
 }
 

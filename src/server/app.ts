@@ -1,5 +1,6 @@
 /**
- * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON, with the queryable stores of
+ * The HTTP routes: `/metrics` (Prometheus text), `/api/*` (JSON; the planner's report for a job at
+ * `/api/jobs/NAME/plan?rate=N`, server/planner.ts; the queryable stores of
  * running apps at `/api/apps/APP/stores/STORE`, their tables at `/api/tables/NAME/KEY` and
  * `/api/tables/NAME?prefix=&limit=`: server/tables.ts), `/events` (server-sent
  * events, a snapshot every second) and the dashboard: one static page with vanilla JS and
@@ -12,6 +13,7 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import type { Collector } from './collector.ts';
+import { planCapacity } from './planner.ts';
 import { queryStore } from './results.ts';
 import { queryTableKey, scanTable } from './tables.ts';
 
@@ -82,6 +84,15 @@ export function createApp(options: AppOptions): Hono {
   app.get('/api/jobs/:name', (c) => {
     const job = collector.snapshot().jobs.find((j) => j.name === c.req.param('name'));
     return job === undefined ? c.json({ error: `no job named '${c.req.param('name')}'` }, 404) : c.json(job);
+  });
+  app.get('/api/jobs/:name/plan', (c) => {
+    const name = c.req.param('name');
+    const profile = collector.profile(name);
+    if (profile === undefined) return c.json({ error: `no measurements of job '${name}' yet (it needs a few seconds of progress)` }, 404);
+    const given = c.req.query('rate');
+    const rate = given === undefined || given === '' ? undefined : Number(given);
+    if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0)) return c.json({ error: `rate must be a number of records per second, got '${given}'` }, 400);
+    return c.json(planCapacity(profile, rate === undefined ? {} : { rate }));
   });
   app.get('/api/apps/:app/stores/:store', (c) => {
     const { status, body } = queryStore(collector.app(c.req.param('app')), c.req.param('app'), c.req.param('store'), c.req.query());

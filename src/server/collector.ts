@@ -1,7 +1,8 @@
 /**
  * The collector: subscribes to the runtime's diagnostics channels, feeds the Prometheus
  * metrics, and keeps what the dashboard shows: each job's plan, a one-second time series
- * (throughput, latency percentiles, watermarks, lag), recent commits and recent results.
+ * (throughput, latency percentiles, watermarks, lag), recent commits and recent results, and
+ * the last seconds of progress the planner reads (runtime/profile.ts, server/planner.ts).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
@@ -13,15 +14,20 @@ import {
   appChannel,
   commitChannel,
   jobChannel,
+  type Profile,
+  ProfileWindow,
   roundChannel,
 } from '../runtime/index.ts';
 import { health, type Health } from './health.ts';
+import { type PlanReport, planCapacity } from './planner.ts';
 import { PrometheusMetrics } from './prometheus.ts';
 import { ResultTail, type TopicResults } from './results.ts';
 import { percentiles, type SeriesPoint } from './series.ts';
 
 /** Seconds of history the dashboard's charts hold. */
 export const HISTORY_SECONDS = 300;
+/** The planner measures over the last this many milliseconds of progress. */
+export const PROFILE_WINDOW_MS = 10_000;
 
 export interface JobView {
   name: string;
@@ -35,6 +41,8 @@ export interface JobView {
   lag: CommitEvent['lag'];
   results: TopicResults[];
   health: Health;
+  /** The planner's figures at the measured rate (null before two progress events). */
+  planner: PlanReport | null;
 }
 
 interface JobState {
@@ -50,6 +58,9 @@ interface JobState {
   lastSuccess: number | null;
   lag: CommitEvent['lag'];
   results: ResultTail;
+  /** The last `PROFILE_WINDOW_MS` of round events (and one before, the base), and the commits among them. */
+  recentRounds: RoundEvent[];
+  recentCommits: Pick<CommitEvent, 'job' | 'time' | 'durationMs' | 'ok' | 'lag'>[];
 }
 
 export class Collector {
@@ -99,8 +110,15 @@ export class Collector {
       lag: s.lag,
       results: s.results.view(),
       health: health(s.start, s.series, s.last, now),
+      planner: plannerReport(s),
     }));
     return { time: now, jobs };
+  }
+
+  /** The measured profile of a job over the last seconds, or undefined (no such job, or no progress yet). */
+  profile(job: string): Profile | undefined {
+    const s = this.#jobs.get(job);
+    return s === undefined ? undefined : profileOf(s);
   }
 
   /** Closes one second of history for every running job (also called by tests). */
@@ -164,6 +182,8 @@ export class Collector {
       lastSuccess: null,
       lag: [],
       results: previous?.results ?? new ResultTail(),
+      recentRounds: [],
+      recentCommits: [],
     });
   }
 
@@ -173,6 +193,9 @@ export class Collector {
     if (s === undefined) return;
     s.last = e;
     for (const ms of e.processedLatencyMs) s.processedSamples.push(ms);
+    s.recentRounds.push(e);
+    // Keep one event older than the window: the base the window's differences start from.
+    while (s.recentRounds.length > 2 && s.recentRounds[1].time < e.time - PROFILE_WINDOW_MS) s.recentRounds.shift();
   }
 
   #commit(e: CommitEvent): void {
@@ -182,6 +205,9 @@ export class Collector {
     let written = 0;
     for (const n of Object.values(e.written)) written += n;
     s.commits.push({ time: e.time, durationMs: e.durationMs, ok: e.ok, written, ...(e.error === undefined ? {} : { error: e.error }) });
+    s.recentCommits.push({ job: e.job, time: e.time, durationMs: e.durationMs, ok: e.ok, lag: e.lag });
+    const since = s.recentRounds[0]?.time ?? e.time;
+    while (s.recentCommits.length > 0 && s.recentCommits[0].time < since) s.recentCommits.shift();
     if (s.commits.length > 50) s.commits.shift();
     if (!e.ok) return;
     s.lastSuccess = e.time;
@@ -189,6 +215,19 @@ export class Collector {
     for (const ms of e.committedLatencyMs) s.committedSamples.push(ms);
     s.results.add(e.output);
   }
+}
+
+function profileOf(s: JobState): Profile | undefined {
+  const window = new ProfileWindow(s.start.job, s.start.stages, { guarantee: s.start.guarantee, checkpointIntervalMs: s.start.checkpointIntervalMs });
+  for (const e of s.recentRounds) window.round(e);
+  const first = s.recentRounds[0]?.time ?? Number.POSITIVE_INFINITY;
+  for (const c of s.recentCommits) if (c.time > first) window.commit(c);
+  return window.profile();
+}
+
+function plannerReport(s: JobState): PlanReport | null {
+  const profile = profileOf(s);
+  return profile === undefined ? null : planCapacity(profile);
 }
 
 /** A subscriber runs inside the job's call: a bug here must never stop the pipeline. */

@@ -3,9 +3,10 @@
  * the cumulative totals in successive events; gauges that depend on the wall clock (watermark
  * lag) are computed when scraped.
  *
- * Not exported, on purpose: `sluice_state_bytes` (state backends do not report a size yet)
- * and `sluice_backpressure_ratio` (the runtime pulls batches and has no queues to saturate;
- * `sluice_operator_busy_seconds_total` shows where time goes instead).
+ * `sluice_backpressure_ratio` is, per source partition (one task each), the share of wall time
+ * its records waited on the pipeline (see `SourceProgress.waitedMs`), over the last second or
+ * more; `sluice_source_wait_seconds_total` is the same wait as a counter, for `rate()`.
+ * `sluice_state_bytes` is each operator's keyed state as its state backend measures it.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitEvent, RoundEvent } from '../runtime/index.ts';
@@ -16,9 +17,14 @@ interface Totals {
   read: Map<string, number>;
   out: Map<string, number>;
   busy: Map<string, number>;
+  waited: Map<string, number>;
   late: number;
   dlq: number;
+  loopBusyMs: number;
 }
+
+/** The backpressure ratio is taken over at least this much wall time. */
+const RATIO_WINDOW_MS = 1000;
 
 export class PrometheusMetrics {
   readonly registry = new Registry();
@@ -35,6 +41,13 @@ export class PrometheusMetrics {
   readonly #checkpointFailures: Counter;
   readonly #dlq: Counter;
   readonly #late: Counter;
+  readonly #stateBytes: Gauge;
+  readonly #stateEntries: Gauge;
+  readonly #waited: Counter;
+  readonly #backpressure: Gauge;
+  readonly #loopBusy: Counter;
+  /** Per `pipeline|topic|partition`: the wall time and wait at the start of the ratio's window. */
+  readonly #ratioBase = new Map<string, { time: number; waitedMs: number }>();
 
   constructor(clock: () => number = Date.now) {
     const registers = [this.registry];
@@ -72,11 +85,27 @@ export class PrometheusMetrics {
     this.#checkpointFailures = new Counter({ name: 'sluice_checkpoint_failures_total', help: 'Commits that failed', labelNames: ['pipeline'], registers });
     this.#dlq = new Counter({ name: 'sluice_dlq_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['pipeline'], registers });
     this.#late = new Counter({ name: 'sluice_late_records_total', help: 'Records late for every window they belong to (dropped or side output)', labelNames: ['pipeline'], registers });
+    this.#stateBytes = new Gauge({
+      name: 'sluice_state_bytes',
+      help: 'Keyed state per operator, summed over tasks: lmdb bytes on disk at the last checkpoint; memory serialized bytes estimated from a sample of entries',
+      labelNames: ['pipeline', 'operator'],
+      registers,
+    });
+    this.#stateEntries = new Gauge({ name: 'sluice_state_entries', help: 'Keyed state entries (keys) per operator, summed over tasks', labelNames: ['pipeline', 'operator'], registers });
+    this.#waited = new Counter({
+      name: 'sluice_source_wait_seconds_total',
+      help: 'Time a source partition had records waiting (its last fetch came back full) while the pipeline was busy',
+      labelNames: ['pipeline', 'topic', 'partition'],
+      registers,
+    });
+    this.#backpressure = new Gauge({ name: 'sluice_backpressure_ratio', help: 'Share of wall time a source partition (one task) waited on the pipeline, over the last second or more', labelNames: ['pipeline', 'topic', 'partition'], registers });
+    this.#loopBusy = new Counter({ name: 'sluice_loop_busy_seconds_total', help: 'Time the job loop worked (wall time minus waiting for input); over wall time, its utilization', labelNames: ['pipeline'], registers });
   }
 
   /** A job (re)started: its cumulative totals start again from zero. */
   reset(pipeline: string): void {
-    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), late: 0, dlq: 0 });
+    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), waited: new Map(), late: 0, dlq: 0, loopBusyMs: 0 });
+    for (const key of this.#ratioBase.keys()) if (key.startsWith(`${pipeline}|`)) this.#ratioBase.delete(key);
   }
 
   round(e: RoundEvent): void {
@@ -87,8 +116,25 @@ export class PrometheusMetrics {
     for (const s of e.sources) {
       const id = `${s.topic}|${s.partition}`;
       const partition = String(s.partition);
-      grow(this.#recordsIn, { pipeline, topic: s.topic, partition }, t.read, id, s.read);
+      const labels = { pipeline, topic: s.topic, partition };
+      grow(this.#recordsIn, labels, t.read, id, s.read);
+      if (!t.waited.has(id)) this.#waited.inc(labels, 0); // present from the start: a partition that never waited shows 0
+      grow(this.#waited, labels, t.waited, id, s.waitedMs / 1000);
       this.#watermarks.set(`${pipeline}|${id}`, { pipeline, topic: s.topic, partition, watermark: s.watermark });
+      const base = this.#ratioBase.get(`${pipeline}|${id}`);
+      const wall = e.loop.wallMs;
+      if (base === undefined) this.#ratioBase.set(`${pipeline}|${id}`, { time: wall, waitedMs: s.waitedMs });
+      else if (wall - base.time >= RATIO_WINDOW_MS) {
+        this.#backpressure.set(labels, Math.min(1, Math.max(0, (s.waitedMs - base.waitedMs) / (wall - base.time))));
+        this.#ratioBase.set(`${pipeline}|${id}`, { time: wall, waitedMs: s.waitedMs });
+      }
+    }
+    const loopBusyMs = e.loop.wallMs - e.loop.idleMs;
+    if (loopBusyMs > t.loopBusyMs) this.#loopBusy.inc({ pipeline }, (loopBusyMs - t.loopBusyMs) / 1000);
+    t.loopBusyMs = loopBusyMs;
+    for (const st of e.state) {
+      this.#stateBytes.set({ pipeline, operator: st.operator }, st.bytes);
+      this.#stateEntries.set({ pipeline, operator: st.operator }, st.entries);
     }
     for (const op of e.operators) {
       grow(this.#recordsOut, { pipeline, operator: op.name }, t.out, op.name, op.out);

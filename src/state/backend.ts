@@ -1,5 +1,18 @@
 /** What the engine asks of a state backend, and the heap backend. */
+import { Packr } from 'msgpackr';
 import { type KeyedTable, MemoryTable } from './table.ts';
+
+/**
+ * The measured size of one table (`operator/kind/task`), for metrics and the planner. lmdb:
+ * exact, the pages its B-tree holds on disk as of the last checkpoint. memory: the entries
+ * counted exactly, the bytes estimated as entries times the mean msgpack size of a sample
+ * (what the table would take serialized; the heap holds the same data in a few times that).
+ */
+export interface TableSize {
+  scope: string;
+  entries: number;
+  bytes: number;
+}
 
 export interface StateBackend {
   readonly kind: 'memory' | 'lmdb';
@@ -15,6 +28,8 @@ export interface StateBackend {
    * operator snapshots, and the checkpoint goes to the log (checkpoint/topic-checkpoints.ts).
    */
   readonly store?: DurableStore;
+  /** Each table's size now; it reads a little of every table, so call it now and then, never per record. */
+  sizes(): TableSize[];
   close(): Promise<void>;
 }
 
@@ -32,14 +47,39 @@ export interface DurableStore {
   tables(): [scope: string, entries: Iterable<[unknown, unknown]>][];
 }
 
+/** Entries of a heap table whose serialized size stands for the rest. */
+const SIZE_SAMPLE = 64;
+const SAMPLER = new Packr({ structuredClone: true });
+
 /** The heap backend: tables are Maps, saved whole inside each operator's snapshot. */
 export class MemoryStateBackend implements StateBackend {
   readonly kind = 'memory';
   readonly pending = 0;
+  /** The tables handed out, by scope, for `sizes()` (the last one of a scope asked for twice). */
+  readonly #tables = new Map<string, MemoryTable<unknown>>();
 
-  table<V>(): KeyedTable<V> {
-    return new MemoryTable<V>();
+  table<V>(scope?: string): KeyedTable<V> {
+    const table = new MemoryTable<V>();
+    if (scope !== undefined) this.#tables.set(scope, table as MemoryTable<unknown>);
+    return table;
+  }
+
+  sizes(): TableSize[] {
+    return [...this.#tables].map(([scope, table]) => ({ scope, entries: table.size, bytes: estimateBytes(table) }));
   }
 
   async close(): Promise<void> {}
+}
+
+/** Entries times the mean msgpack size of the first `SIZE_SAMPLE` entries (key and value). */
+function estimateBytes(table: MemoryTable<unknown>): number {
+  const size = table.size;
+  if (size === 0) return 0;
+  let sampled = 0;
+  let bytes = 0;
+  for (const [id, value] of table.entries()) {
+    bytes += SAMPLER.pack([id, value]).length;
+    if (++sampled === SIZE_SAMPLE) break;
+  }
+  return Math.round((bytes / sampled) * size);
 }

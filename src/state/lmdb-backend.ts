@@ -20,7 +20,7 @@ import { crc32c } from '@node-rs/crc32';
 import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { isProcessAlive, SELF_START, SluiceError } from '../core/index.ts';
-import type { DurableStore, StateBackend } from './backend.ts';
+import type { DurableStore, StateBackend, TableSize } from './backend.ts';
 import { checkLmdbFile } from './lmdb-file.ts';
 import type { KeyedTable, KeyIdValue } from './table.ts';
 
@@ -112,6 +112,11 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
   /** Every table opened in this run, with its entries (a savepoint copies them). */
   tables(): [scope: string, entries: Iterable<[unknown, unknown]>][] {
     return [...this.#tables].map(([scope, table]) => [scope, table.entries()]);
+  }
+
+  /** Exact on-disk sizes as of the last checkpoint: each table's B-tree pages (branch, leaf, overflow) times the page size. */
+  sizes(): TableSize[] {
+    return [...this.#tables].map(([scope, table]) => ({ scope, ...table.size() }));
   }
 
   get pending(): number {
@@ -217,6 +222,11 @@ class LmdbTable<V> implements KeyedTable<V> {
 
   get pending(): number {
     return this.#dirty.size;
+  }
+
+  size(): { entries: number; bytes: number } {
+    const stats = this.#db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number };
+    return { entries: stats.entryCount, bytes: stats.pageSize * (stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages) };
   }
 
   get(id: KeyIdValue): V | undefined {

@@ -75,6 +75,20 @@ void test('the demo dashboard renders the graph and charts, with a live throughp
     assert.ok(first > 0, `throughput ${first}`);
     assert.ok(seen.size >= 2, `the throughput figure stayed at ${first}`);
     assert.equal(await page.locator('#status').innerText(), 'live');
+
+    // The planner panel: capacity from the measured cost per record, then a what-if rate far past it.
+    await page.locator('#plan-per-core', { hasText: /[1-9]/ }).waitFor({ timeout: 15_000 });
+    const perCore = Number((await page.locator('#plan-per-core').innerText()).replace(/,/g, ''));
+    const sustainable = Number((await page.locator('#plan-sustainable').innerText()).replace(/,/g, ''));
+    assert.ok(perCore > 0 && sustainable >= perCore, `sustainable ${sustainable} records/s, per core ${perCore}`);
+    assert.ok((await page.locator('#plan-costs tbody tr').count()) >= 3, 'a cost line per busy operator, decode, commit and the rest');
+    assert.match(await page.locator('#plan-backpressure').innerText(), /^\d+%$/);
+    assert.ok((await page.locator('#plan-windows li').count()) >= 1, 'the demo windows are planned');
+    await page.locator('#plan-rate').fill(String(Math.ceil(sustainable * 20)));
+    await page.locator('#planner[data-status="over-capacity"]').waitFor({ timeout: 5_000 });
+    await page.locator('#plan-advice li').first().waitFor({ timeout: 5_000 });
+    assert.match(await page.locator('#plan-at').innerText(), /falling behind by [\d,]+ records\/s/);
+    assert.match(await page.locator('#plan-advice').innerText(), /halving it raises the sustainable rate per core/);
     // Give the first 10 s windows time to fire, so the screenshot shows results (bounded: not asserted).
     await page.locator('#top li').first().waitFor({ timeout: 14_000 }).catch(() => undefined);
     assert.deepEqual(errors, [], 'no script errors on the page');

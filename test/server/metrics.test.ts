@@ -81,8 +81,10 @@ void test('/metrics parses as Prometheus text and its counters grow while a pipe
     assert.ok(second.some((s) => s.name === 'sluice_consumer_lag_records' && s.labels.topic === 'readings'));
     const watermarkLag = second.filter((s) => s.name === 'sluice_watermark_lag_seconds' && s.labels.topic === 'readings');
     assert.equal(watermarkLag.length, 2, 'one watermark lag per source partition');
-    // Not measured, so not exported.
-    assert.ok(!second.some((s) => s.name === 'sluice_state_bytes' || s.name === 'sluice_backpressure_ratio'));
+    // Measured: state per operator, and the sources' wait on the pipeline per partition (values: test/server/planner-metrics.test.ts).
+    assert.ok(second.some((s) => s.name === 'sluice_state_bytes' && s.labels.pipeline === 'metrics-test'));
+    assert.equal(second.filter((s) => s.name === 'sluice_source_wait_seconds_total' && s.labels.topic === 'readings').length, 2);
+    assert.ok(total(second, 'sluice_loop_busy_seconds_total', job) > 0);
 
     app.stop();
     const summary = await running;

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { registerApp } from './app.ts';
 import { registerConsume } from './consume.ts';
 import { registerLog } from './log.ts';
+import { registerPlan } from './plan.ts';
 import { registerProduce } from './produce.ts';
 import { registerRun } from './run.ts';
 import { registerSavepoint } from './savepoint.ts';
@@ -16,4 +17,4 @@ import { registerTopic } from './topic.ts';
 export type CommandRegistrar = (program: Command) => void;
 
 /** In the order `sluice --help` lists them. */
-export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSql, registerSavepoint, registerApp, registerLog];
+export const registrars: readonly CommandRegistrar[] = [registerTopic, registerProduce, registerConsume, registerRun, registerSql, registerSavepoint, registerPlan, registerApp, registerLog];

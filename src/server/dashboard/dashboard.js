@@ -185,8 +185,71 @@ function results(job) {
   }
 }
 
+const bytes = (b) => (b === null || b === undefined ? '–' : b < 1024 ? `${fmt(b)} B` : b < 1048576 ? `${fmt(b / 1024, 1)} KiB` : `${fmt(b / 1048576, 1)} MiB`);
+const pct = (x) => (x === null || x === undefined ? '–' : `${fmt(x * 100)}%`);
+const PLAN_STATUS = { ok: 'within capacity', 'near-capacity': 'near capacity', 'over-capacity': 'over capacity', 'no-input': 'no input measured yet' };
+
+// The planner panel: the snapshot's report at the measured rate, or a what-if rate's from the API.
+async function planner(job) {
+  const rate = $('plan-rate').value;
+  let report = job.planner;
+  if (rate !== '') {
+    const response = await fetch(withToken(`api/jobs/${encodeURIComponent(job.name)}/plan?rate=${encodeURIComponent(rate)}`));
+    report = response.ok ? await response.json() : null;
+  }
+  const panel = $('planner');
+  panel.dataset.status = report ? report.status : 'none';
+  if (!report) {
+    $('plan-status').textContent = 'measuring…';
+    $('plan-status').className = 'health starting';
+    return;
+  }
+  $('plan-per-core').textContent = fmt(report.capacity.perCore);
+  $('plan-sustainable').textContent = fmt(report.capacity.sustainable);
+  $('plan-parallelism').textContent = `records/s at parallelism ${report.capacity.parallelism} (${report.capacity.partitions} partitions, ${report.capacity.cores} cores)`;
+  $('plan-cost').textContent = fmt(report.measured.perRecordUs, 2);
+  $('plan-checkpoints').textContent = `µs, and checkpoints ${pct(report.measured.checkpointShare)} of a core`;
+  $('plan-utilization').textContent = pct(report.at.utilization);
+  $('plan-latency').textContent = report.at.fallingBehindBy > 0 ? '∞' : fmt(report.at.latencyMs, 1);
+  $('plan-backpressure').textContent = pct(report.measured.backpressure);
+  const behind = report.at.fallingBehindBy > 0 ? `, falling behind by ${fmt(report.at.fallingBehindBy)} records/s` : '';
+  $('plan-at').textContent = `at ${fmt(report.at.rate)} records/s (measured ${fmt(report.measured.rate)})${behind}`;
+  $('plan-status').textContent = PLAN_STATUS[report.status] ?? report.status;
+  $('plan-status').className = `health ${report.status === 'over-capacity' ? 'behind' : report.status === 'ok' ? '' : 'starting'}`;
+  const advice = $('plan-advice');
+  advice.textContent = '';
+  for (const a of report.advice) {
+    const li = document.createElement('li');
+    li.textContent = `${a.change}: ${a.effect}`;
+    advice.appendChild(li);
+  }
+  const body = $('plan-costs').querySelector('tbody');
+  body.textContent = '';
+  // The costliest ten; the rest summed in one line.
+  const shown = report.costs.slice(0, 10);
+  const rest = report.costs.slice(10);
+  if (rest.length > 0) shown.push({ name: `${rest.length} more`, costUs: rest.reduce((x, c) => x + c.costUs, 0), share: rest.reduce((x, c) => x + c.share, 0), kind: 'operators' });
+  for (const c of shown) {
+    const tr = document.createElement('tr');
+    for (const text of [c.name, fmt(c.costUs, 2), pct(c.share), c.kind]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+  const windows = $('plan-windows');
+  windows.textContent = '';
+  for (const w of report.windows) {
+    const li = document.createElement('li');
+    li.textContent = `${w.operator}: ${fmt(w.recordsPerWindow)} records per window, ${fmt(w.keys)} keys, ${bytes(w.bytesPerKey)} per key, ${bytes(w.bytesPerWindow)} per window, state ${bytes(w.bytesAtRate)} at this rate`;
+    windows.appendChild(li);
+  }
+}
+
 function render(job) {
   if (!job) return;
+  planner(job).catch(() => {});
   if (state.plan !== job.plan.time) {
     state.plan = job.plan.time;
     state.graph = renderGraph($('graph'), job.plan.stages);
