@@ -68,19 +68,23 @@ export interface BatchRecord extends LogRecord {
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
+const NO_HEADERS: Array<[Uint8Array, Uint8Array]> = [];
+
 function headerBytes(headers: Headers | undefined): Array<[Uint8Array, Uint8Array]> {
-  if (!headers) return [];
+  if (!headers) return NO_HEADERS;
   return Object.entries(headers).map(([name, value]) => [textEncoder.encode(name), value]);
 }
 
 /**
  * Encodes records into one batch. `offsetDeltas` keeps the offsets of records that survive
- * compaction; by default records take consecutive offsets.
+ * compaction; by default records take consecutive offsets. With `checksum: false` the CRC is
+ * left for `setBaseOffset` to write (appends: their offset, which the CRC covers, is known only
+ * under the lock), so it is computed once.
  */
 export function encodeBatch(
   records: readonly LogRecord[],
   baseOffset: number,
-  options: { attributes?: number; producer?: BatchProducer; offsetDeltas?: readonly number[] } = {},
+  options: { attributes?: number; producer?: BatchProducer; offsetDeltas?: readonly number[]; checksum?: boolean } = {},
 ): Uint8Array {
   let size = BATCH_HEADER_SIZE;
   const encodedHeaders: Array<Array<[Uint8Array, Uint8Array]>> = new Array(records.length);
@@ -132,7 +136,7 @@ export function encodeBatch(
   view.setFloat64(46, producer ? producer.producerId : -1);
   view.setInt16(54, producer ? producer.producerEpoch : -1);
   view.setInt32(56, producer ? producer.baseSequence : -1);
-  view.setUint32(8, crc32c(buffer.subarray(12)));
+  if (options.checksum !== false) view.setUint32(8, crc32c(buffer.subarray(12)));
   return buffer;
 }
 

@@ -222,6 +222,7 @@ export class MetaStore {
   }
 
   async close(): Promise<void> {
+    this.wal.close();
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -10,7 +10,11 @@
  * doubles the latency of an acknowledgement and halves group-commit throughput; so after a
  * machine crash in the middle of a group, recovery may find the end of that unacknowledged group
  * missing, and refuses the partition with DATA_LOST as for any missing committed records.)
+ *
+ * Each group written is published on the diagnostics channel `sluice:log:group-written` (topic,
+ * partition, batches, bytes), so benchmarks can report the group size they reached.
  */
+import { channel } from 'node:diagnostics_channel';
 import { type AppendResult, appendBatchesLocked, type PendingBatch } from './append.ts';
 import type { MetaStore } from './meta.ts';
 import type { Partition } from './partition.ts';
@@ -21,6 +25,8 @@ interface Entry {
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
+
+export const groupWritten = channel('sluice:log:group-written');
 
 /** Most bytes appended under one lock and covered by one fsync: keeps the cross-process lock short. */
 const MAX_GROUP_BYTES = 1 << 20;
@@ -127,6 +133,11 @@ export class PartitionWriter {
       { flush: false },
     );
     const files = [...new Set(written.map((w) => w.file))];
+    if (groupWritten.hasSubscribers) {
+      let bytes = 0;
+      for (const entry of group) bytes += entry.batch.batch.length;
+      groupWritten.publish({ topic: this.partition.topic.name, partition: this.partition.index, batches: group.length, bytes });
+    }
     this.afterAppend(files);
     return { results, files };
   }
