@@ -5,7 +5,8 @@
  *
  * Options: --seconds S (time per produce case, default 2), --consume N (records, default 2,000,000),
  * --only group (just the group-commit case and its dd references), --rounds N (group-commit
- * measurements, each beside its own dd runs, default 1), --json
+ * measurements, each beside its own dd runs, default 1), --producers N (concurrent producers in
+ * the group-commit case, default 128), --json
  *
  * The group-commit case reports the group size it reached (batches and bytes per fsync, from the
  * log's `sluice:log:group-written` channel) and, beside dd with 1 MiB blocks (the largest group
@@ -26,6 +27,7 @@ const option = (name: string, fallback: number) => {
 const seconds = option('seconds', 2);
 const consumeCount = option('consume', 2_000_000);
 const rounds = option('rounds', 1);
+const producers = option('producers', 128);
 const groupOnly = args.includes('--only') && args[args.indexOf('--only') + 1] === 'group';
 const json = args.includes('--json');
 const RECORD_BYTES = 100;
@@ -104,14 +106,14 @@ for (let r = 1; r <= rounds; r++) {
     groups.bytes += bytes;
   };
   subscribe('sluice:log:group-written', onGroup);
-  const group = await produceCase(log, `p-group-${r}`, 'batch', 100, 128);
+  const group = await produceCase(log, `p-group-${r}`, 'batch', 100, producers);
   unsubscribe('sluice:log:group-written', onGroup);
   log.deleteTopic(`p-group-${r}`);
   const groupBytes = Math.round(groups.bytes / Math.max(1, groups.count));
   const ddMiB = dd(1 << 20, 256 << 20);
   const ddGroup = dd(groupBytes, 256 << 20);
   rows.push({
-    name: `produce fsync=batch, 128 concurrent producers x 100${rounds > 1 ? ` #${r}` : ''}`,
+    name: `produce fsync=batch, ${producers} concurrent producers x 100${rounds > 1 ? ` #${r}` : ''}`,
     records_per_s: Math.round(group.recordsPerS),
     mb_per_s: round(group.mbPerS),
     dd_mb_per_s: round(ddMiB),
