@@ -233,6 +233,8 @@ export class SegmentFile {
    * entries a dead writer left and adding the ones it never wrote (a rebuild when they are missing).
    */
   repairIndexes(committedBytes: number): void {
+    // Entries this process added for batches whose commit then failed (a full disk) are not the log's.
+    if (this.positions.length > 0 && this.positions[this.positions.length - 1] >= committedBytes) this.cutIndexes(committedBytes);
     this.loadIndexes(committedBytes);
     // Repairs and recovery scan on from the last entry: it must point where it says.
     if (this.indexDamage === undefined && this.offsets.length > 0) {
@@ -352,6 +354,11 @@ export class SegmentFile {
   truncate(bytes: number): void {
     ftruncateSync(this.fd, bytes);
     this.knownBytes = -1;
+    this.cutIndexes(bytes);
+  }
+
+  /** Drops index entries (in memory and in the files) of batches at or past byte `bytes`. */
+  private cutIndexes(bytes: number): void {
     let keep = this.positions.findIndex((p) => p >= bytes);
     if (keep === -1) keep = this.positions.length;
     this.offsets.length = keep;
