@@ -3,9 +3,17 @@
  * log, beside the disk's sequential write bandwidth measured with `dd` in the same run at the
  * same fsync granularity.
  *
- * Options: --seconds S (time per produce case, default 2), --consume N (records, default 2,000,000), --json
+ * Options: --seconds S (time per produce case, default 2), --consume N (records, default 2,000,000),
+ * --only group (just the group-commit case and its dd references), --rounds N (group-commit
+ * measurements, each beside its own dd runs, default 1), --producers N (concurrent producers in
+ * the group-commit case, default 128), --json
+ *
+ * The group-commit case reports the group size it reached (batches and bytes per fsync, from the
+ * log's `sluice:log:group-written` channel) and, beside dd with 1 MiB blocks (the largest group
+ * the log writes), dd with blocks of that size: the same bytes per sync.
  */
 import { execFileSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +26,9 @@ const option = (name: string, fallback: number) => {
 };
 const seconds = option('seconds', 2);
 const consumeCount = option('consume', 2_000_000);
+const rounds = option('rounds', 1);
+const producers = option('producers', 128);
+const groupOnly = args.includes('--only') && args[args.indexOf('--only') + 1] === 'group';
 const json = args.includes('--json');
 const RECORD_BYTES = 100;
 const base = mkdtempSync(join(process.env.SLUICE_BENCH_DIR ?? tmpdir(), 'sluice-bench-log-'));
@@ -72,7 +83,7 @@ async function produceCase(log: Log, name: string, fsync: 'batch' | 'interval' |
 }
 
 const log = await Log.open(join(base, 'data'), { maintenanceIntervalMs: 0 });
-for (const fsync of ['batch', 'interval', 'never'] as const) {
+for (const fsync of groupOnly ? [] : (['batch', 'interval', 'never'] as const)) {
   for (const batchSize of [1, 100, 1000]) {
     const result = await produceCase(log, `p-${fsync}-${batchSize}`, fsync, batchSize, 1);
     const batchBytes = batchSize * (RECORD_BYTES + 26) + 60;
@@ -86,20 +97,35 @@ for (const fsync of ['batch', 'interval', 'never'] as const) {
   }
 }
 // Group commit: many producers appending small batches concurrently share each fsync.
-const group = await produceCase(log, 'p-group', 'batch', 100, 128);
-rows.push({
-  name: 'produce fsync=batch, 128 concurrent producers x 100',
-  records_per_s: Math.round(group.recordsPerS),
-  mb_per_s: round(group.mbPerS),
-  dd_mb_per_s: round(dd(1 << 20, 256 << 20)),
-  note: 'group commit; dd bs=1M oflag=dsync',
-});
+for (let r = 1; r <= rounds; r++) {
+  const groups = { count: 0, batches: 0, bytes: 0 };
+  const onGroup = (message: unknown) => {
+    const { batches, bytes } = message as { batches: number; bytes: number };
+    groups.count++;
+    groups.batches += batches;
+    groups.bytes += bytes;
+  };
+  subscribe('sluice:log:group-written', onGroup);
+  const group = await produceCase(log, `p-group-${r}`, 'batch', 100, producers);
+  unsubscribe('sluice:log:group-written', onGroup);
+  log.deleteTopic(`p-group-${r}`);
+  const groupBytes = Math.round(groups.bytes / Math.max(1, groups.count));
+  const ddMiB = dd(1 << 20, 256 << 20);
+  const ddGroup = dd(groupBytes, 256 << 20);
+  rows.push({
+    name: `produce fsync=batch, ${producers} concurrent producers x 100${rounds > 1 ? ` #${r}` : ''}`,
+    records_per_s: Math.round(group.recordsPerS),
+    mb_per_s: round(group.mbPerS),
+    dd_mb_per_s: round(ddMiB),
+    note: `group commit, ${(groups.batches / Math.max(1, groups.count)).toFixed(1)} batches = ${Math.round(groupBytes / 1024)} KiB per fsync; ${(group.mbPerS / ddMiB).toFixed(2)} of dd bs=1M oflag=dsync, ${(group.mbPerS / ddGroup).toFixed(2)} of dd bs=${groupBytes} (${round(ddGroup)} MB/s)`,
+  });
+}
 
 // Consume: one partition read from the start.
-log.createTopic('consume', { partitions: 1, fsync: 'never' });
+if (!groupOnly) log.createTopic('consume', { partitions: 1, fsync: 'never' });
 const batch = Array.from({ length: 1000 }, (_, i) => record(i));
-for (let i = 0; i < consumeCount; i += 1000) await log.append('consume', 0, batch);
-for (const isolation of ['read_uncommitted', 'read_committed'] as const) {
+for (let i = 0; i < (groupOnly ? 0 : consumeCount); i += 1000) await log.append('consume', 0, batch);
+for (const isolation of groupOnly ? [] : (['read_uncommitted', 'read_committed'] as const)) {
   let consumed = 0;
   const started = performance.now();
   for (let offset = 0; ; ) {

@@ -7,6 +7,7 @@ import { SluiceError } from '../core/index.ts';
 import type { BatchHeader } from './format.ts';
 import type { MetaStore, ProducerPartitionState, TransactionalIdMeta, TxnMeta } from './meta.ts';
 import type { AppendedBatch, Partition } from './partition.ts';
+import { SegmentWrites } from './segment-files.ts';
 
 export interface ProducerStamp {
   producerId: number;
@@ -20,6 +21,7 @@ export interface ProducerStamp {
 }
 
 export interface PendingBatch {
+  /** Encoded at base offset 0, its CRC not yet written: the append sets both (setBaseOffset). */
   batch: Uint8Array;
   header: BatchHeader;
   producer?: ProducerStamp;
@@ -41,11 +43,13 @@ export function appendBatchesLocked(
   batches: readonly PendingBatch[],
   now: number,
 ): { results: AppendResult[]; written: AppendedBatch[] } {
+  partition.checkTopicLocked();
   const state = partition.state();
   const stateKey = ['pstate', partition.topic.name, partition.index];
   let producers: Record<string, ProducerPartitionState> | undefined;
   const results: AppendResult[] = [];
   const written: AppendedBatch[] = [];
+  const writes = new SegmentWrites();
   for (const pending of batches) {
     const stamp = pending.producer;
     let producerState: ProducerPartitionState | undefined;
@@ -74,7 +78,7 @@ export function appendBatchesLocked(
         }
       }
     }
-    const appended = partition.appendLocked(state, pending.batch, pending.header, now);
+    const appended = partition.appendLocked(state, pending.batch, pending.header, now, writes);
     written.push(appended);
     results.push({ baseOffset: appended.baseOffset, lastOffset: appended.lastOffset });
     if (stamp && producers) {
@@ -84,6 +88,7 @@ export function appendBatchesLocked(
       producers[stamp.producerId] = { epoch: stamp.epoch, lastSequence, recent };
     }
   }
+  writes.flush();
   partition.saveLocked(state);
   if (producers) meta.put(stateKey, producers);
   return { results, written };

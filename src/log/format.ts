@@ -68,47 +68,57 @@ export interface BatchRecord extends LogRecord {
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
-function headerBytes(headers: Headers | undefined): Array<[Uint8Array, Uint8Array]> {
-  if (!headers) return [];
+function headerBytes(headers: Headers): Array<[Uint8Array, Uint8Array]> {
   return Object.entries(headers).map(([name, value]) => [textEncoder.encode(name), value]);
 }
 
 /**
  * Encodes records into one batch. `offsetDeltas` keeps the offsets of records that survive
- * compaction; by default records take consecutive offsets.
+ * compaction; by default records take consecutive offsets. With `checksum: false` the CRC is
+ * left for `setBaseOffset` to write (appends: their offset, which the CRC covers, is known only
+ * under the lock), so it is computed once.
  */
 export function encodeBatch(
   records: readonly LogRecord[],
   baseOffset: number,
-  options: { attributes?: number; producer?: BatchProducer; offsetDeltas?: readonly number[] } = {},
+  options: { attributes?: number; producer?: BatchProducer; offsetDeltas?: readonly number[]; checksum?: boolean } = {},
 ): Uint8Array {
   let size = BATCH_HEADER_SIZE;
-  const encodedHeaders: Array<Array<[Uint8Array, Uint8Array]>> = new Array(records.length);
+  // Header names encoded once, only for records that have headers (most have none).
+  let encodedHeaders: Array<Array<[Uint8Array, Uint8Array]> | undefined> | undefined;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    size += 4 + 8 + 4 + (record.key?.length ?? 0) + 4 + (record.value?.length ?? 0) + 2;
+    size += 22 + (record.key === null ? 0 : record.key.length) + (record.value === null ? 0 : record.value.length);
+    if (!record.headers) continue;
     const headers = headerBytes(record.headers);
+    encodedHeaders ??= new Array(records.length);
     encodedHeaders[i] = headers;
     for (const [name, value] of headers) size += 2 + name.length + 4 + value.length;
   }
   const buffer = new Uint8Array(size);
   const view = new DataView(buffer.buffer);
+  const deltas = options.offsetDeltas;
   let firstTimestamp = records.length > 0 ? records[0].timestamp : 0;
   let maxTimestamp = firstTimestamp;
   let pos = BATCH_HEADER_SIZE;
   let lastDelta = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    const delta = options.offsetDeltas ? options.offsetDeltas[i] : i;
+    const delta = deltas === undefined ? i : deltas[i];
     lastDelta = delta;
-    if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
-    if (record.timestamp < firstTimestamp) firstTimestamp = record.timestamp;
+    const timestamp = record.timestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    if (timestamp < firstTimestamp) firstTimestamp = timestamp;
     view.setUint32(pos, delta);
-    view.setFloat64(pos + 4, record.timestamp);
-    pos += 12;
-    pos = writeBytes(buffer, view, pos, record.key);
+    view.setFloat64(pos + 4, timestamp);
+    pos = writeBytes(buffer, view, pos + 12, record.key);
     pos = writeBytes(buffer, view, pos, record.value);
-    const headers = encodedHeaders[i];
+    const headers = encodedHeaders?.[i];
+    if (headers === undefined) {
+      view.setUint16(pos, 0);
+      pos += 2;
+      continue;
+    }
     view.setUint16(pos, headers.length);
     pos += 2;
     for (const [name, value] of headers) {
@@ -132,7 +142,7 @@ export function encodeBatch(
   view.setFloat64(46, producer ? producer.producerId : -1);
   view.setInt16(54, producer ? producer.producerEpoch : -1);
   view.setInt32(56, producer ? producer.baseSequence : -1);
-  view.setUint32(8, crc32c(buffer.subarray(12)));
+  if (options.checksum !== false) view.setUint32(8, crc32c(buffer.subarray(12)));
   return buffer;
 }
 

@@ -15,12 +15,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LogRecord, SluiceError } from '../core/index.ts';
-import type { AppendResult } from './append.ts';
+import type { AppendResult, PendingBatch } from './append.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
 import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
 import { type CompactOptions, compactPartition, enforceRetention } from './maintenance.ts';
 import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
-import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult } from './partition.ts';
+import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult, StaleTopic } from './partition.ts';
 import { Producer } from './producer.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked, repairPartitions } from './recovery.ts';
 import { routeRecords, toPending } from './routing.ts';
@@ -35,6 +35,9 @@ import { abortOrphansLocked, hasOrphans } from './transactions.ts';
 import { Waiters } from './waiters.ts';
 import { PartitionWriter } from './writer.ts';
 
+
+/** Tries of an append whose topic keeps changing under it (see `appendTo`). */
+const MAX_APPEND_ATTEMPTS = 5;
 
 export interface PartitionDescription {
   partition: number;
@@ -106,7 +109,7 @@ export class Log {
       topicMeta: (name) => this.topic(name),
       partition: (topic, index) => this.partition(topic, index),
       route: (topic, records) => this.route(topic, records),
-      appendBatch: (topic, partition, batch) => this.writerFor(this.partition(topic, partition)).append(batch),
+      appendBatch: (topic, partition, batch) => this.appendTo(topic, partition, batch),
       afterLockedWrite: (files) => this.afterLockedWrite(files),
     };
   }
@@ -228,19 +231,53 @@ export class Log {
    */
   async produce(topic: string, records: readonly ProduceRecord[]): Promise<AppendResult[]> {
     this.checkOpen();
-    const pending: Array<Promise<AppendResult>> = [];
-    for (const [partition, group] of this.route(topic, records)) {
-      pending.push(this.writerFor(this.partition(topic, partition)).append(toPending(group)));
+    const cached = this.topics.get(topic);
+    let groups: Map<number, LogRecord[]>;
+    try {
+      groups = routeRecords(cached ? cached.meta : this.topic(topic), records, () => this.roundRobin++);
+    } catch (error) {
+      if (!cached) throw error;
+      groups = this.route(topic, records); // the limit may have been raised elsewhere: check against fresh settings
     }
+    const pending: Array<Promise<AppendResult>> = [];
+    for (const [partition, group] of groups) pending.push(this.appendTo(topic, partition, toPending(group), cached?.partitions[partition], group));
     return Promise.all(pending);
   }
 
   /** Appends records as one batch to one partition. */
   async append(topic: string, partition: number, records: readonly LogRecord[]): Promise<AppendResult> {
     this.checkOpen();
-    const meta = this.topic(topic);
-    for (const [i, record] of records.entries()) checkRecordSize(meta, record, i);
-    return this.writerFor(this.partition(topic, partition)).append(toPending(records));
+    let cached = this.topics.get(topic)?.partitions[partition];
+    try {
+      checkRecordSizes(cached ? cached.topic : this.topic(topic), records);
+    } catch (error) {
+      if (!cached) throw error;
+      cached = undefined; // the limit may have been raised elsewhere: check against fresh settings
+      checkRecordSizes(this.topic(topic), records);
+    }
+    return this.appendTo(topic, partition, toPending(records), cached, records);
+  }
+
+  /**
+   * Appends `batch` through the partition's writer, starting from this process's view of the
+   * partition (`cached`, read without touching the metadata: appends are the hot path). The
+   * writer checks that view under the lock; when another process deleted or re-created the
+   * topic, or changed its record size limit, meanwhile, nothing was written and the append is
+   * tried again with fresh metadata, its `records` checked again against the fresh limit.
+   */
+  private async appendTo(topic: string, index: number, batch: PendingBatch, cached?: Partition, records?: readonly LogRecord[]): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      const partition = attempt === 1 && cached ? cached : this.partition(topic, index);
+      if (attempt > 1 && records) checkRecordSizes(partition.topic, records);
+      try {
+        return await this.writerFor(partition).append(batch);
+      } catch (error) {
+        if (!(error instanceof StaleTopic)) throw error;
+        if (attempt >= MAX_APPEND_ATTEMPTS) {
+          throw new SluiceError('IO_FAILED', `topic '${topic}' kept changing (deleted, re-created or altered) while appending to partition ${index}; try again`);
+        }
+      }
+    }
   }
 
   /** An idempotent producer, or a transactional one with `transactionalId`. */
@@ -431,6 +468,10 @@ export class Log {
       if (!meta) return undefined;
       entry = { meta, partitions: new Array(meta.partitions) };
       this.topics.set(topic, entry);
+    } else if (current.maxMessageBytes !== entry.meta.maxMessageBytes) {
+      // Altered (here or elsewhere): appends check against the partitions' copy of the settings.
+      entry.meta = current;
+      for (const partition of entry.partitions) if (partition) partition.topic = current;
     }
     if (!Number.isInteger(index) || index < 0 || index >= entry.meta.partitions) return undefined;
     let partition = entry.partitions[index];
@@ -494,6 +535,10 @@ export class Log {
   private checkOpen(): void {
     if (this.closed) throw new SluiceError('LOG_CLOSED', 'the log is closed');
   }
+}
+
+function checkRecordSizes(topic: TopicMeta, records: readonly LogRecord[]): void {
+  for (let i = 0; i < records.length; i++) checkRecordSize(topic, records[i], i);
 }
 
 function describePartition(partition: number, state: PartitionMeta): PartitionDescription {

@@ -16,7 +16,7 @@ import {
 } from './format.ts';
 import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
 import { SegmentCache, type SegmentFiles } from './segment-cache.ts';
-import { SegmentFile, segmentFileName, warnIndexRebuilt } from './segment-files.ts';
+import { SegmentFile, segmentFileName, type SegmentWrites, warnIndexRebuilt } from './segment-files.ts';
 
 export type Isolation = 'read_committed' | 'read_uncommitted';
 
@@ -48,6 +48,13 @@ const MAX_READ_ATTEMPTS = 5;
  */
 class StaleView extends Error {}
 
+/**
+ * An append found, under the lock, that the topic it was handed for was deleted, re-created or
+ * had its record size limit changed (perhaps by another process) since this process last looked:
+ * nothing was written, and the caller tries again with fresh metadata.
+ */
+export class StaleTopic extends Error {}
+
 export function partitionKey(topic: string, partition: number): unknown[] {
   return ['part', topic, partition];
 }
@@ -60,7 +67,8 @@ export function lastStableOffset(state: PartitionMeta): number {
 }
 
 export class Partition {
-  readonly topic: TopicMeta;
+  /** The topic's metadata as this process last read it (replaced when its settings change). */
+  topic: TopicMeta;
   readonly index: number;
   readonly dir: string;
   private readonly meta: MetaStore;
@@ -139,26 +147,43 @@ export class Partition {
 
   /**
    * Appends one encoded batch (its base offset is set here). Must run inside `meta.locked`.
-   * Rolls the active segment by size or age first. Returns the offsets the batch took.
+   * Rolls the active segment by size or age first. Returns the offsets the batch took. With
+   * `writes`, the batch is only placed: `writes.flush()` writes it with the batches placed after
+   * it, before the lock's commit (a batch placed but never flushed is simply not in the log).
    */
-  appendLocked(state: PartitionMeta, batch: Uint8Array, header: BatchHeader, now: number): AppendedBatch {
+  appendLocked(state: PartitionMeta, batch: Uint8Array, header: BatchHeader, now: number, writes?: SegmentWrites): AppendedBatch {
     let active = state.segments[state.segments.length - 1];
     const tooBig = active.bytes > 0 && active.bytes + batch.length > this.topic.segmentBytes;
     const tooOld = active.bytes > 0 && now - active.createdAt >= this.topic.segmentMs;
-    if (tooBig || tooOld) active = this.roll(state, now);
+    if (tooBig || tooOld) {
+      writes?.flush(); // the old segment is synced as it closes: its last batches first
+      active = this.roll(state, now);
+    }
     // Never recreate a file that holds committed records: appending to an empty one would hide the loss.
     const file = this.fileFor(active, active.bytes === 0);
-    file.prepareAppend(active.bytes);
     const baseOffset = state.next;
     setBaseOffset(batch, baseOffset);
-    file.writeAt(active.bytes, batch);
-    file.indexBatch(active.bytes, baseOffset, header.maxTimestamp);
+    if (writes) {
+      // The file was checked when this lock's first batch was placed in it: nobody else writes meanwhile.
+      if (!writes.continues(file, active.bytes)) file.prepareAppend(active.bytes);
+      writes.add(file, active.bytes, batch, baseOffset, header.maxTimestamp);
+    } else {
+      file.prepareAppend(active.bytes);
+      file.writeAt(active.bytes, batch);
+      file.indexBatch(active.bytes, baseOffset, header.maxTimestamp);
+    }
     const lastOffset = baseOffset + header.lastOffsetDelta;
     active.bytes += batch.length;
     active.next = lastOffset + 1;
     if (header.maxTimestamp > active.maxTimestamp) active.maxTimestamp = header.maxTimestamp;
     state.next = lastOffset + 1;
     return { baseOffset, lastOffset, file };
+  }
+
+  /** Under the lock, before appending: throws StaleTopic when `topic` no longer describes the topic. */
+  checkTopicLocked(): void {
+    const current = this.meta.get<TopicMeta>(['topic', this.topic.name]);
+    if (!current || current.id !== this.topic.id || current.maxMessageBytes !== this.topic.maxMessageBytes) throw new StaleTopic();
   }
 
   saveLocked(state: PartitionMeta): void {

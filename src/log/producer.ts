@@ -71,6 +71,7 @@ export class Producer {
       const batch = encodeBatch(group, 0, {
         attributes: this.inTransaction ? ATTR_TRANSACTIONAL : 0,
         producer: { producerId: this.producerId, producerEpoch: this.epoch, baseSequence: sequence },
+        checksum: false, // written with the offset, under the lock
       });
       const check = readBatchHeader(batch, 0, batch.length);
       if (!check.ok) throw new SluiceError('INVALID_RECORD', `records for ${topic}/${partition} did not encode`);
