@@ -16,7 +16,7 @@
  * Other processes reading the old files keep reading consistent, older data until they see the
  * commit; one that finds an old file gone starts its read over from fresh metadata.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogRecord } from '../core/index.ts';
 import type { BatchRecord } from './format.ts';
@@ -24,7 +24,7 @@ import { encodeBatch } from './format.ts';
 import type { MetaStore, SegmentMeta, TopicMeta } from './meta.ts';
 import { lastStableOffset, type Partition } from './partition.ts';
 import { removeFilesOf, writeCompactionMarker } from './partition-files.ts';
-import { SegmentFile, segmentFileName, syncDirectory } from './segment-files.ts';
+import { SegmentFile, segmentFileName } from './segment-files.ts';
 
 /**
  * Test-only hook: called between the file operations of a compaction's commit (names: 'written',
@@ -203,6 +203,15 @@ function recordBytes(record: BatchRecord): number {
 /** Keys as strings for a Map: latin1 maps every byte sequence to a distinct string. */
 function keyOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Kept records, batched up to ~1 MiB, appended to a new file. */

@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { pack, unpack } from 'msgpackr';
 import { SluiceError } from '../core/index.ts';
+import { WalSync } from './wal-sync.ts';
 
 export type FsyncPolicy = 'batch' | 'interval' | 'never';
 
@@ -115,6 +116,7 @@ export class MetaStore {
   private synchronous: 'NORMAL' | 'FULL' = 'NORMAL';
 
   private readonly path: string;
+  private readonly wal: WalSync;
 
   readonly readOnly: boolean;
 
@@ -125,6 +127,7 @@ export class MetaStore {
    */
   constructor(dir: string, options: { readOnly?: boolean } = {}) {
     this.path = join(dir, 'meta.sqlite');
+    this.wal = new WalSync(`${this.path}-wal`);
     this.readOnly = options.readOnly === true;
     this.db = this.readOnly ? openReadOnly(this.path) : new DatabaseSync(this.path);
     if (!this.readOnly) {
@@ -146,8 +149,7 @@ export class MetaStore {
 
   /**
    * Runs `action` holding the cross-process write lock; its writes commit atomically, and are
-   * synced to disk unless `flush` is false (appends, whose commits recovery rebuilds from the
-   * segments if a machine crash loses them: see writer.ts; the next synced commit makes them durable too).
+   * synced to disk unless `flush` is false (appends: they group-commit with `syncCommitted`).
    * Re-entrant: a nested call runs inside the outer transaction.
    */
   locked<T>(action: () => T, options: { flush?: boolean } = {}): T {
@@ -170,6 +172,14 @@ export class MetaStore {
     } finally {
       this.depth--;
     }
+  }
+
+  /**
+   * Resolves once every commit made so far is durable: commits made with `flush: false` are in
+   * the WAL but not yet synced. One fdatasync serves every caller waiting at once (see wal-sync.ts).
+   */
+  syncCommitted(): Promise<void> {
+    return this.wal.sync();
   }
 
   get<T>(key: unknown[]): T | undefined {
@@ -212,6 +222,7 @@ export class MetaStore {
   }
 
   async close(): Promise<void> {
+    this.wal.close();
     if (this.db.isOpen) this.db.close();
   }
 }

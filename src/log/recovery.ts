@@ -4,10 +4,8 @@
  *
  * - Bytes past the committed end: intact batches that continue the log (their base offset is the
  *   next offset) are kept, as are further segment files a writer rolled to: they may have been
- *   acknowledged while their commit was not yet durable (under `fsync: batch` an append is
- *   acknowledged once its segment bytes are synced, its commit is left in the WAL unsynced and a
- *   machine crash may lose it: see writer.ts; or the WAL was lost or damaged), or were written by
- *   a writer that died before its commit (never acknowledged, kept as Kafka keeps them). A torn
+ *   acknowledged by a commit the metadata lost (a lost or damaged WAL), or were written by a
+ *   writer that died before its commit (never acknowledged, kept as Kafka keeps them). A torn
  *   batch after them is cut. Transactional batches of producers with no open transaction here
  *   are recorded as aborted: their transaction's bookkeeping is gone, so it cannot have committed.
  *   Kept records are said in a warning (`SLUICE_RECORDS_RECOVERED`).

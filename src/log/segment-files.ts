@@ -19,7 +19,6 @@ import {
   fdatasync,
   fdatasyncSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
   openSync,
   readSync,
@@ -90,12 +89,8 @@ export class SegmentFile {
   static open(dir: string, base: number, generation: number, fileGeneration: number | undefined, create = false): SegmentFile | undefined {
     const logPath = join(dir, segmentFileName(base, fileGeneration, 'log'));
     let fd: number;
-    const made = create && !existsSync(logPath);
     try {
-      fd = openSync(logPath, made ? 'w+' : 'r+');
-      // A new file's name is made durable at once: acknowledged appends to it must find it after
-      // a machine crash even when the metadata commit naming it was lost (see writer.ts).
-      if (made) syncDirectory(dir);
+      fd = openSync(logPath, create ? (existsSync(logPath) ? 'r+' : 'w+') : 'r+');
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !create) return undefined;
       throw new SluiceError('IO_FAILED', `cannot open segment ${logPath}: ${(cause as Error).message}`, { cause });
@@ -515,16 +510,6 @@ export class SegmentWrites {
 /** Index damage is repaired, never fatal, but said: it may point at a failing disk. */
 export function warnIndexRebuilt(logPath: string, why: string): void {
   process.emitWarning(`the indexes of ${logPath} were damaged (${why}); rebuilt them from the segment`, { code: 'SLUICE_INDEX_REBUILT' });
-}
-
-/** fsync of a directory: makes the names created or removed in it durable. */
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function writeFully(fd: number, bytes: Uint8Array, position: number): void {

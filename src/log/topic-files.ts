@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopicMeta } from './meta.ts';
-import { parseSegmentFileName, syncDirectory } from './segment-files.ts';
+import { parseSegmentFileName } from './segment-files.ts';
 
 export const TOPIC_FILE = 'topic.json';
 
@@ -85,4 +85,11 @@ export function holdsSegments(dir: string): boolean {
   return false;
 }
 
-
+export function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

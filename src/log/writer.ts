@@ -1,20 +1,15 @@
 /**
  * Group commit for one partition: batches handed in while the previous write's fsync is in
- * flight are appended together under one lock, with one writev, and made durable by one fsync,
- * so concurrent producers share the cost of a sync instead of paying one each.
+ * flight are appended together under one lock and made durable by one fsync, so concurrent
+ * producers share the cost of a sync instead of paying one each.
  *
- * Under the 'batch' policy an append is acknowledged once its bytes are durable: the fdatasync
- * of the segment files its group wrote (a segment file is created with its directory synced, so
- * a machine crash cannot lose the file's name). The metadata commit naming the group's new end
- * goes to SQLite's WAL unsynced: when a machine crash loses it, recovery rebuilds the end from
- * the segments, which describe themselves (CRC-checked batches carrying their offsets; see
- * recovery.ts), so every acknowledged record is still there at its offset and no offset is
- * handed out twice. (A second fdatasync per group, of the WAL, cost a quarter to a third of
- * group-commit throughput.) What recovery cannot rebuild from segments (transaction outcomes,
- * consumer offsets, topic changes) commits with a synced WAL, which also makes every earlier
- * append's commit durable. After a machine crash in the middle of a group whose commit reached
- * the disk before its bytes did, recovery finds the end of that unacknowledged group missing
- * and refuses the partition with DATA_LOST, as for any missing committed records.
+ * Under the 'batch' policy an append is acknowledged only once both its bytes and the metadata
+ * commit naming its new end are durable: the segment's fdatasync and one fdatasync of the
+ * metadata's WAL, shared by every group waiting for it (in this and other partitions), run side
+ * by side. (One after the other would keep a durable end from ever naming unsynced bytes, but
+ * doubles the latency of an acknowledgement and halves group-commit throughput; so after a
+ * machine crash in the middle of a group, recovery may find the end of that unacknowledged group
+ * missing, and refuses the partition with DATA_LOST as for any missing committed records.)
  *
  * Each group written is published on the diagnostics channel `sluice:log:group-written` (topic,
  * partition, batches, bytes), so benchmarks can report the group size they reached.
@@ -117,9 +112,9 @@ export class PartitionWriter {
     }
   }
 
-  /** Syncs the group's segment files: the commit naming their new end is rebuilt from them if lost. */
+  /** Syncs the group's segment files and the metadata commit that names their new end. */
   private async durable(files: SegmentFile[]): Promise<void> {
-    await Promise.all(files.map((file) => file.syncAsync()));
+    await Promise.all([...files.map((file) => file.syncAsync()), this.meta.syncCommitted()]);
   }
 
   private takeGroup(): Entry[] {

@@ -47,11 +47,10 @@ export function readAll(log: Log, topic: string, partition: number, isolation: '
 }
 
 /**
- * A power loss keeps of the metadata's WAL only what was synced: SQLite syncs it on commits made
- * with synchronous=FULL (topic creation, transaction ends, consumer offsets), never for appends
- * (recovery rebuilds their commits from the segments). This copies the data directory as a power
- * loss would leave it: the WAL cut to `syncedWalBytes` (its size after the caller's last synced
- * commit), no shared-memory file.
+ * A power loss keeps of the metadata's WAL only what was synced. The log publishes each sync it
+ * makes on `sluice:log:wal-synced`; SQLite itself syncs the WAL on commits made with
+ * synchronous=FULL (topic creation). This copies the data directory as a power loss would leave
+ * it: the WAL cut to the longest synced length seen, no shared-memory file.
  */
 export function powerLossCopy(dir: string, into: string, syncedWalBytes: number): void {
   mkdirSync(join(into, 'meta'), { recursive: true });
