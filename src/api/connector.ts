@@ -154,3 +154,32 @@ export interface Source<T = unknown> {
 export function isSource(value: unknown): value is Source {
   return value !== null && typeof value === 'object' && typeof (value as Partial<Source>).open === 'function' && typeof (value as Partial<Source>).describe === 'string';
 }
+
+/** One change a changelog source read: the table, the row's key, and the row (null: deleted). */
+export interface ChangelogRecord {
+  table: string;
+  key: unknown;
+  value: unknown;
+}
+
+/**
+ * A source of changes of several tables (change data capture, `sources.postgresCdc`): its values
+ * are `ChangelogRecord`s, and `app.source()` makes a changelog `Table` of each of `tables`. A
+ * `Source` in shape (without its value type, so that overloads of `app.source()` stay apart).
+ * @example
+ * const tables = app.source(sources.postgresCdc({ url, tables: ['public.users'], slot: 'sluice_users' }));
+ * const users = tables.table<{ name: string; tier: string }>('public.users');
+ */
+export interface ChangelogSource {
+  /** What it reads, for `explain()`, metrics and error positions. */
+  readonly describe: string;
+  /** Its reader: each record's value is a `ChangelogRecord` as JSON. */
+  open(context: SourceContext): Promise<SourceReader>;
+  /** The tables it captures, by the names their `Table`s get. */
+  readonly tables: readonly string[];
+}
+
+/** Whether `value` is a changelog source (a source with `tables`). */
+export function isChangelogSource(value: unknown): value is ChangelogSource {
+  return isSource(value) && Array.isArray((value as Partial<ChangelogSource>).tables);
+}
