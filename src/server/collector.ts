@@ -1,9 +1,11 @@
 /**
  * The collector: subscribes to the runtime's diagnostics channels, feeds the Prometheus
  * metrics, and keeps what the dashboard shows: each job's plan, a one-second time series
- * (throughput, latency percentiles, watermarks, lag), recent commits and recent results.
+ * (throughput, latency percentiles, watermarks, lag), recent commits and recent results, and what
+ * its push sources did (accepted, refused, dropped, shed, buffered).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type PushSourceEvent, pushSourceChannel } from '../api/index.ts';
 import {
   type AppEvent,
   type CommitEvent,
@@ -35,6 +37,8 @@ export interface JobView {
   lag: CommitEvent['lag'];
   results: TopicResults[];
   health: Health;
+  /** The job's push sources (HTTP, MQTT): the last counts each reported. */
+  pushSources: PushSourceEvent[];
 }
 
 interface JobState {
@@ -50,6 +54,7 @@ interface JobState {
   lastSuccess: number | null;
   lag: CommitEvent['lag'];
   results: ResultTail;
+  pushSources: Map<string, PushSourceEvent>;
 }
 
 export class Collector {
@@ -69,6 +74,7 @@ export class Collector {
       [jobChannel.name as string, guard((m) => this.#job(m as JobEvent))],
       [roundChannel.name as string, guard((m) => this.#round(m as RoundEvent))],
       [commitChannel.name as string, guard((m) => this.#commit(m as CommitEvent))],
+      [pushSourceChannel.name as string, guard((m) => this.#pushSource(m as PushSourceEvent))],
     ];
     for (const [name, handler] of this.#handlers) subscribe(name, handler);
     this.#timer = setInterval(() => this.tick(), options.tickMs ?? 1000);
@@ -99,6 +105,7 @@ export class Collector {
       lag: s.lag,
       results: s.results.view(),
       health: health(s.start, s.series, s.last, now),
+      pushSources: [...s.pushSources.values()],
     }));
     return { time: now, jobs };
   }
@@ -164,6 +171,7 @@ export class Collector {
       lastSuccess: null,
       lag: [],
       results: previous?.results ?? new ResultTail(),
+      pushSources: new Map(),
     });
   }
 
@@ -173,6 +181,11 @@ export class Collector {
     if (s === undefined) return;
     s.last = e;
     for (const ms of e.processedLatencyMs) s.processedSamples.push(ms);
+  }
+
+  #pushSource(e: PushSourceEvent): void {
+    this.prometheus.pushSource(e);
+    this.#jobs.get(e.app)?.pushSources.set(e.source, e);
   }
 
   #commit(e: CommitEvent): void {

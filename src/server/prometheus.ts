@@ -8,6 +8,7 @@
  * `sluice_operator_busy_seconds_total` shows where time goes instead).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PushSourceEvent } from '../api/index.ts';
 import type { CommitEvent, RoundEvent } from '../runtime/index.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
@@ -18,6 +19,8 @@ interface Totals {
   busy: Map<string, number>;
   late: number;
   dlq: number;
+  /** Push sources' counts, by `source|what`. */
+  push: Map<string, number>;
 }
 
 export class PrometheusMetrics {
@@ -35,6 +38,10 @@ export class PrometheusMetrics {
   readonly #checkpointFailures: Counter;
   readonly #dlq: Counter;
   readonly #late: Counter;
+  readonly #pushRecords: Counter;
+  readonly #pushRefused: Counter;
+  readonly #pushBuffered: Gauge;
+  readonly #pushCapacity: Gauge;
 
   constructor(clock: () => number = Date.now) {
     const registers = [this.registry];
@@ -72,11 +79,20 @@ export class PrometheusMetrics {
     this.#checkpointFailures = new Counter({ name: 'sluice_checkpoint_failures_total', help: 'Commits that failed', labelNames: ['pipeline'], registers });
     this.#dlq = new Counter({ name: 'sluice_dlq_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['pipeline'], registers });
     this.#late = new Counter({ name: 'sluice_late_records_total', help: 'Records late for every window they belong to (dropped or side output)', labelNames: ['pipeline'], registers });
+    this.#pushRecords = new Counter({
+      name: 'sluice_push_source_records_total',
+      help: 'Push sources (HTTP, MQTT): records accepted into the buffer, dropped because it was full, and shed by the rule (label outcome)',
+      labelNames: ['pipeline', 'source', 'outcome'],
+      registers,
+    });
+    this.#pushRefused = new Counter({ name: 'sluice_push_source_refused_requests_total', help: 'Push sources: requests refused because the buffer was full (HTTP 429)', labelNames: ['pipeline', 'source'], registers });
+    this.#pushBuffered = new Gauge({ name: 'sluice_push_source_buffered_records', help: 'Push sources: records in the buffer, waiting for the pipeline', labelNames: ['pipeline', 'source'], registers });
+    this.#pushCapacity = new Gauge({ name: 'sluice_push_source_buffer_capacity_records', help: 'Push sources: the bound of the buffer', labelNames: ['pipeline', 'source'], registers });
   }
 
   /** A job (re)started: its cumulative totals start again from zero. */
   reset(pipeline: string): void {
-    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), late: 0, dlq: 0 });
+    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), late: 0, dlq: 0, push: new Map() });
   }
 
   round(e: RoundEvent): void {
@@ -99,6 +115,17 @@ export class PrometheusMetrics {
     t.late = e.lateRecords;
     t.dlq = e.deadLetters;
     for (const ms of e.processedLatencyMs) this.#latency.observe({ pipeline, stage: 'processed' }, Math.max(0, ms) / 1000);
+  }
+
+  pushSource(e: PushSourceEvent): void {
+    const pipeline = e.app;
+    if (!this.#totals.has(pipeline)) this.reset(pipeline);
+    const seen = this.#totals.get(pipeline)!.push;
+    const source = e.source;
+    for (const outcome of ['accepted', 'dropped', 'shed'] as const) grow(this.#pushRecords, { pipeline, source, outcome }, seen, `${source}|${outcome}`, e[outcome]);
+    grow(this.#pushRefused, { pipeline, source }, seen, `${source}|refused`, e.refused);
+    this.#pushBuffered.set({ pipeline, source }, e.buffered);
+    this.#pushCapacity.set({ pipeline, source }, e.capacity);
   }
 
   commit(e: CommitEvent): void {

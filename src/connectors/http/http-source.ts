@@ -11,12 +11,13 @@
  * - `'drop'`: the records that fit are taken, the rest dropped and counted (`{"accepted","dropped"}`).
  * - `'shed'`: above `shedAbove` of the buffer, records for which `shed(value)` is true are dropped
  *   (load shedding by a rule: the cheap ones go first); what still does not fit is refused with 429.
- * `stats` counts what it did. A malformed line is refused with 400 naming its line; nothing of that
+ * `stats` counts what it did; each reader also publishes its counts on `sluice:push-source` (for
+ * `/metrics` and the dashboard, see src/api/connector.ts). A malformed line is refused with 400 naming its line; nothing of that
  * request is taken.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Source, SourceContext, SourceReader, SourceRecord } from '../../api/index.ts';
+import { type PushSourceEvent, pushSourceChannel, type Source, type SourceContext, type SourceReader, type SourceRecord } from '../../api/index.ts';
 import { SluiceError, utf8 } from '../../core/index.ts';
 
 export interface HttpSourceOptions {
@@ -76,8 +77,8 @@ export class HttpSource implements Source {
 
   #reader: HttpReader | undefined;
 
-  async open(_context: SourceContext): Promise<SourceReader> {
-    const reader = new HttpReader(this.#options, this.stats);
+  async open(context: SourceContext): Promise<SourceReader> {
+    const reader = new HttpReader(this.#options, this.stats, new PushSourceReport(context, this.describe, this.stats, this.#options.buffer));
     await reader.listen();
     this.#reader = reader;
     return reader;
@@ -100,10 +101,12 @@ class HttpReader implements SourceReader {
   #waiting: Waiting[] = [];
   #bounded = false;
   #arrived: (() => void) | undefined;
+  readonly #report: PushSourceReport;
 
-  constructor(options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined }, stats: HttpSourceStats) {
+  constructor(options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined }, stats: HttpSourceStats, report: PushSourceReport) {
     this.#options = options;
     this.#stats = stats;
+    this.#report = report;
     this.#server = createServer((req, res) => this.#handle(req, res));
   }
 
@@ -133,6 +136,7 @@ class HttpReader implements SourceReader {
     const taken = this.#buffer.splice(0, max);
     this.#handed += taken.length;
     this.#stats.buffered = this.#buffer.length;
+    this.#report.maybe();
     return taken;
   }
 
@@ -169,6 +173,7 @@ class HttpReader implements SourceReader {
     this.#waiting = [];
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#report.publish();
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -223,6 +228,7 @@ class HttpReader implements SourceReader {
         take = take.slice(0, free);
       } else {
         this.#stats.refused++;
+        this.#report.maybe();
         reply(429, { error: `the pipeline is behind: ${this.#buffer.length} of ${capacity} records buffered; send again after ${retryAfterSeconds} s` }, { 'retry-after': String(retryAfterSeconds) });
         return;
       }
@@ -235,6 +241,7 @@ class HttpReader implements SourceReader {
     this.#stats.shed += shedCount;
     this.#stats.buffered = this.#buffer.length;
     this.#stats.maxBuffered = Math.max(this.#stats.maxBuffered, this.#buffer.length);
+    this.#report.maybe();
     const body = { accepted: take.length, ...(dropped > 0 ? { dropped } : {}), ...(shedCount > 0 ? { shed: shedCount } : {}) };
     if (take.length === 0) {
       reply(200, body);
@@ -242,6 +249,52 @@ class HttpReader implements SourceReader {
     }
     this.#waiting.push({ last: this.#accepted, respond: () => reply(200, body), fail: (status, message) => reply(status, { error: message }) });
     this.#arrived?.();
+  }
+}
+
+/** Publishes a reader's counts (since it opened) on `sluice:push-source`, at most every 250 ms unless asked. */
+class PushSourceReport {
+  readonly #context: SourceContext;
+  readonly #describe: string;
+  readonly #stats: HttpSourceStats;
+  readonly #capacity: number;
+  /** The source's totals when this reader opened: a restarted job counts from zero. */
+  readonly #base: HttpSourceStats;
+  #last = 0;
+
+  constructor(context: SourceContext, describe: string, stats: HttpSourceStats, capacity: number) {
+    this.#context = context;
+    this.#describe = describe;
+    this.#stats = stats;
+    this.#capacity = capacity;
+    this.#base = { ...stats };
+  }
+
+  maybe(): void {
+    if (!pushSourceChannel.hasSubscribers) return;
+    const now = this.#context.clock();
+    if (now - this.#last >= 250) this.publish(now);
+  }
+
+  publish(now = this.#context.clock()): void {
+    if (!pushSourceChannel.hasSubscribers) return;
+    this.#last = now;
+    const s = this.#stats;
+    const b = this.#base;
+    const event: PushSourceEvent = {
+      app: this.#context.app,
+      source: this.#context.name,
+      describe: this.#describe,
+      time: now,
+      accepted: s.accepted - b.accepted,
+      refused: s.refused - b.refused,
+      dropped: s.dropped - b.dropped,
+      shed: s.shed - b.shed,
+      buffered: s.buffered,
+      maxBuffered: s.maxBuffered,
+      capacity: this.#capacity,
+    };
+    pushSourceChannel.publish(event);
   }
 }
 
