@@ -5,6 +5,7 @@
 import type { ChangelogSource, Source } from '../api/index.ts';
 import { FileSource, type FileSourceOptions } from './files/file-source.ts';
 import { HttpSource, type HttpSourceOptions } from './http/http-source.ts';
+import { MqttSource, type MqttSourceOptions } from './mqtt/mqtt-source.ts';
 import { PostgresCdcSource, type PostgresCdcOptions } from './postgres/cdc-source.ts';
 
 /**
@@ -37,4 +38,15 @@ function postgresCdc(options: PostgresCdcOptions): ChangelogSource {
   return new PostgresCdcSource(options);
 }
 
-export const sources = { file, http, postgresCdc };
+/**
+ * JSON messages of MQTT topic filters. At-least-once with QoS 1 (a persistent session,
+ * acknowledged after the checkpoint; a crash may deliver a message again), at-most-once with QoS 0:
+ * MQTT has no offsets to replay from.
+ * @example
+ * const readings = app.source(sources.mqtt({ url: 'mqtt://127.0.0.1:1883', topic: 'sensors/+/temperature', qos: 1 }), { timestamp: (r) => r.ts });
+ */
+function mqtt<T = any>(options: MqttSourceOptions): Source<T> & { readonly stats: MqttSource['stats'] } {
+  return new MqttSource(options) as Source<T> & MqttSource;
+}
+
+export const sources = { file, http, mqtt, postgresCdc };

@@ -17,8 +17,9 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type PushSourceEvent, pushSourceChannel, type Source, type SourceContext, type SourceReader, type SourceRecord } from '../../api/index.ts';
+import type { Source, SourceContext, SourceReader, SourceRecord } from '../../api/index.ts';
 import { SluiceError, utf8 } from '../../core/index.ts';
+import { emptyStats, PushSourceReport, type PushSourceStats } from '../push-report.ts';
 
 export interface HttpSourceOptions {
   port: number;
@@ -39,16 +40,7 @@ export interface HttpSourceOptions {
 }
 
 /** What the source did, for metrics. */
-export interface HttpSourceStats {
-  accepted: number;
-  /** Requests refused with 429. */
-  refused: number;
-  dropped: number;
-  shed: number;
-  /** Most records the buffer held at once. */
-  maxBuffered: number;
-  buffered: number;
-}
+export type HttpSourceStats = PushSourceStats;
 
 interface Waiting {
   /** The sequence number of the request's last record. */
@@ -59,7 +51,7 @@ interface Waiting {
 
 export class HttpSource implements Source {
   readonly describe: string;
-  readonly stats: HttpSourceStats = { accepted: 0, refused: 0, dropped: 0, shed: 0, maxBuffered: 0, buffered: 0 };
+  readonly stats: HttpSourceStats = emptyStats();
   readonly #options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined };
 
   constructor(options: HttpSourceOptions) {
@@ -249,52 +241,6 @@ class HttpReader implements SourceReader {
     }
     this.#waiting.push({ last: this.#accepted, respond: () => reply(200, body), fail: (status, message) => reply(status, { error: message }) });
     this.#arrived?.();
-  }
-}
-
-/** Publishes a reader's counts (since it opened) on `sluice:push-source`, at most every 250 ms unless asked. */
-class PushSourceReport {
-  readonly #context: SourceContext;
-  readonly #describe: string;
-  readonly #stats: HttpSourceStats;
-  readonly #capacity: number;
-  /** The source's totals when this reader opened: a restarted job counts from zero. */
-  readonly #base: HttpSourceStats;
-  #last = 0;
-
-  constructor(context: SourceContext, describe: string, stats: HttpSourceStats, capacity: number) {
-    this.#context = context;
-    this.#describe = describe;
-    this.#stats = stats;
-    this.#capacity = capacity;
-    this.#base = { ...stats };
-  }
-
-  maybe(): void {
-    if (!pushSourceChannel.hasSubscribers) return;
-    const now = this.#context.clock();
-    if (now - this.#last >= 250) this.publish(now);
-  }
-
-  publish(now = this.#context.clock()): void {
-    if (!pushSourceChannel.hasSubscribers) return;
-    this.#last = now;
-    const s = this.#stats;
-    const b = this.#base;
-    const event: PushSourceEvent = {
-      app: this.#context.app,
-      source: this.#context.name,
-      describe: this.#describe,
-      time: now,
-      accepted: s.accepted - b.accepted,
-      refused: s.refused - b.refused,
-      dropped: s.dropped - b.dropped,
-      shed: s.shed - b.shed,
-      buffered: s.buffered,
-      maxBuffered: s.maxBuffered,
-      capacity: this.#capacity,
-    };
-    pushSourceChannel.publish(event);
   }
 }
 

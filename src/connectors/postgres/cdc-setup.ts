@@ -11,6 +11,7 @@
  */
 import pg from 'pg';
 import { SluiceError } from '../../core/index.ts';
+import { redact } from '../url.ts';
 
 /** A captured table: its qualified name and the columns its rows are keyed by. */
 export interface CapturedTable {
@@ -27,9 +28,6 @@ export interface SnapshotRow {
 
 const UNDEFINED_OBJECT = '42704';
 
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
 
 /** `"schema"."table"` of a qualified name. */
 export function quoteTable(name: string): string {

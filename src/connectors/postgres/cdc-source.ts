@@ -21,7 +21,8 @@ import { randomUUID } from 'node:crypto';
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
 import type { ChangelogSource, SourceContext, SourceReader, SourceRecord } from '../../api/index.ts';
 import { SluiceError, utf8 } from '../../core/index.ts';
-import { type CapturedTable, checkTables, connect, createSlotWithSnapshot, ensurePublication, redact, slotInfo, waitForSlot } from './cdc-setup.ts';
+import { type CapturedTable, checkTables, connect, createSlotWithSnapshot, ensurePublication, slotInfo, waitForSlot } from './cdc-setup.ts';
+import { redact } from '../url.ts';
 import { lsnBefore, parseLsn } from './lsn.ts';
 
 export interface PostgresCdcOptions {
