@@ -2,6 +2,9 @@
 // clicks to it (the snapshot, then inserts, updates and deletes flow through), a restart that
 // resumes the change stream without repeating or losing a change, and the clear errors.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Sink, SourceReader } from '../../src/api/index.ts';
@@ -196,4 +199,29 @@ void test('sources.postgresCdc: a restored position skips what it holds when Pos
   await second.close();
   const [slot] = await query(url, "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'sluice_skip'");
   assert.ok(slot !== undefined && slot.lsn !== '0/0');
+});
+
+void test('sources.postgresCdc on a server whose wal_level is not logical says how to change it', { timeout: 120_000 }, async () => {
+  // A server of its own, restarted with wal_level = replica.
+  const script = new URL('../../scripts/postgres.sh', import.meta.url).pathname;
+  const probe = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const port = String((probe.address() as { port: number }).port);
+  await new Promise((resolve) => probe.close(resolve));
+  // Directly under the temporary directory: the server's user (postgres, when run as root) must reach it.
+  const dir = join(tmpdir(), `sluice-test-wal-level-${process.pid}-${port}`);
+  const out = execFileSync('bash', [script, 'start', '--port', port, '--dir', dir], { encoding: 'utf8' });
+  try {
+    const restart = `bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"; echo "wal_level = replica" >> "$1/data/postgresql.conf"; if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bindir/pg_ctl" -D "$1/data" -m fast -w restart; else "$bindir/pg_ctl" -D "$1/data" -m fast -w restart; fi`;
+    execFileSync('bash', ['-c', restart, 'restart', dir], { stdio: 'ignore' });
+    const url = /^url (\S+)$/m.exec(out)![1];
+    await query(url, 'CREATE TABLE users (id text PRIMARY KEY)');
+    await withTemp('cdc-wal-level', async (data) => {
+      const app = new Sluice({ name: 'wal-level', dataDir: data });
+      app.source(sources.postgresCdc({ url, tables: ['users'], slot: 'sluice_wal' })).table('users').toStream().print();
+      await assert.rejects(app.run({ bounded: true }), (error: unknown) => isSluiceError(error) && error.code === 'SOURCE_FAILED' && /wal_level is 'replica'.*set wal_level = logical/.test(error.message));
+    });
+  } finally {
+    execFileSync('bash', [script, 'stop', '--port', port, '--dir', dir], { stdio: 'ignore' });
+  }
 });
