@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { freshDatabase } from '../support/postgres.ts';
-import { withTemp } from './helpers.ts';
+import { dropSlot, slotFor, withTemp } from './helpers.ts';
 
 const APP = new URL('./fixtures/cdc-app.ts', import.meta.url).pathname;
 const KILLS = 8;
@@ -43,7 +43,8 @@ void test(`SIGKILL ${KILLS} times while SQL changes a captured table: the change
   const url = await freshDatabase('cdc_crash');
   await withTemp('cdc-crash', async (dir) => {
     const out = join(dir, 'changes.jsonl');
-    const args = (mode: string) => [join(dir, 'data'), mode, url, out];
+    const slot = slotFor(url);
+    const args = (mode: string) => [join(dir, 'data'), mode, url, out, slot];
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     // Each row's history as Postgres committed it: `seq` of each version, `-` for a delete, with the transaction's number.
@@ -103,6 +104,7 @@ void test(`SIGKILL ${KILLS} times while SQL changes a captured table: the change
       assert.equal(await exited(start(args('bounded'))), 0, 'the final bounded run completes');
     } finally {
       await db.end();
+      await dropSlot(url, slot);
     }
     const seen = new Map<string, string[]>();
     for (const change of await lines(out)) seen.set(change.key, [...(seen.get(change.key) ?? []), change.value === null ? '-' : `${change.value.seq}`]);

@@ -12,7 +12,7 @@ import { fromUtf8, utf8 } from '../../src/core/index.ts';
 import { isSluiceError, Sluice, sources } from '../../src/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { freshDatabase, query } from '../support/postgres.ts';
-import { withTemp } from './helpers.ts';
+import { dropSlot, slotFor, withTemp } from './helpers.ts';
 
 interface User {
   id: string;
@@ -75,6 +75,7 @@ void test('sources.postgresCdc: clicks joined with a users table changed by SQL 
   const url = await freshDatabase('cdc_join');
   await query(url, 'CREATE TABLE users (id text PRIMARY KEY, name text NOT NULL, tier text NOT NULL)');
   await query(url, "INSERT INTO users VALUES ('u1', 'Ada', 'gold'), ('u2', 'Bob', 'silver')");
+  const slot = slotFor(url);
   await withTemp('cdc-join', async (dir) => {
     const dataDir = join(dir, 'data');
     const log = await Log.open(dataDir, { maintenanceIntervalMs: 0 });
@@ -84,7 +85,7 @@ void test('sources.postgresCdc: clicks joined with a users table changed by SQL 
     const changes = memorySink<{ key: unknown; value: User | null; previous: User | null }>();
     const start = () => {
       const app = new Sluice({ name: 'enrich', dataDir, checkpointInterval: '20ms' });
-      const users = app.source(sources.postgresCdc({ url, tables: ['public.users'], slot: 'sluice_users' })).table<User, string>('public.users');
+      const users = app.source(sources.postgresCdc({ url, tables: ['public.users'], slot })).table<User, string>('public.users');
       app
         .stream<Click>('clicks')
         .keyBy((c) => c.user)
@@ -135,11 +136,12 @@ void test('sources.postgresCdc: clicks joined with a users table changed by SQL 
       assert.equal(enriched.committed.find((e) => e.n === 6)?.tier, 'gold');
       // The slot was told only what committed checkpoints hold, and all of it: it is past the last update.
       await until('the slot confirmed the last change', async () => {
-        const [slot] = await query(url, "SELECT confirmed_flush_lsn > $1::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = 'sluice_users'", [beforeLast]);
-        return slot?.past === true;
+        const [row] = await query(url, 'SELECT confirmed_flush_lsn > $1::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = $2', [beforeLast, slot]);
+        return row?.past === true;
       });
     } finally {
       await log.close();
+      await dropSlot(url, slot);
     }
   });
 });
@@ -180,7 +182,8 @@ void test('sources.postgresCdc: a restored position skips what it holds when Pos
   const url = await freshDatabase('cdc_skip');
   await query(url, 'CREATE TABLE t (id int PRIMARY KEY, v int)');
   await query(url, 'INSERT INTO t VALUES (1, 1), (2, 2)');
-  const source = sources.postgresCdc({ url, tables: ['t'], slot: 'sluice_skip' });
+  const slot = slotFor(url);
+  const source = sources.postgresCdc({ url, tables: ['t'], slot });
   const context = { app: 'skip', name: 'cdc', clock: Date.now, warn: () => {} };
   const first = await source.open(context);
   assert.deepEqual(await readChanges(first, 2), ['1=1', '2=2'], 'the snapshot');
@@ -197,8 +200,9 @@ void test('sources.postgresCdc: a restored position skips what it holds when Pos
   await query(url, 'UPDATE t SET v = 12 WHERE id = 1');
   assert.deepEqual(await readChanges(second, 1), ['1=12']);
   await second.close();
-  const [slot] = await query(url, "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'sluice_skip'");
-  assert.ok(slot !== undefined && slot.lsn !== '0/0');
+  const [row] = await query(url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  assert.ok(row !== undefined && row.lsn !== '0/0');
+  await dropSlot(url, slot);
 });
 
 void test('sources.postgresCdc on a server whose wal_level is not logical says how to change it', { timeout: 120_000 }, async () => {

@@ -129,8 +129,10 @@ class CdcReader implements SourceReader {
       for (const table of await checkTables(client, this.#options.tables, this.#describe)) this.#tables.set(table.name, table);
       await ensurePublication(client, publication, [...this.#tables.values()]);
       const existing = await slotInfo(client, slot);
-      if (existing !== undefined && existing.plugin !== 'pgoutput') {
-        throw new SluiceError('SOURCE_FAILED', `${this.#describe}: replication slot '${slot}' uses the plugin '${existing.plugin}', not pgoutput; give the source a slot of its own`);
+      const database = (await client.query('SELECT current_database() AS db')).rows[0].db as string;
+      if (existing !== undefined && (existing.plugin !== 'pgoutput' || existing.database !== database)) {
+        const whose = existing.plugin !== 'pgoutput' ? `uses the plugin '${existing.plugin}', not pgoutput` : `belongs to database '${existing.database}' (slots are named server-wide)`;
+        throw new SluiceError('SOURCE_FAILED', `${this.#describe}: replication slot '${slot}' ${whose}; give the source a slot of its own`);
       }
       await waitForSlot(client, slot, this.#describe);
       if (this.#restored !== undefined) {
@@ -174,7 +176,7 @@ class CdcReader implements SourceReader {
   }
 
   #fail(cause: Error): void {
-    this.#failure ??= cause instanceof SluiceError ? cause : new SluiceError('SOURCE_FAILED', `${this.#describe}: replication from ${redact(this.#options.url)} stopped: ${cause.message}; the app restarts from its last checkpoint`, { cause });
+    this.#failure ??= cause instanceof SluiceError ? cause : new SluiceError('SOURCE_FAILED', `${this.#describe}: replication from ${redact(this.#options.url)} stopped: ${cause.message}; run the app again: it resumes from its last checkpoint`, { cause });
     this.#arrived?.();
     this.#spaced?.();
   }
