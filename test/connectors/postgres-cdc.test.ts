@@ -229,3 +229,35 @@ void test('sources.postgresCdc on a server whose wal_level is not logical says h
     execFileSync('bash', [script, 'stop', '--port', port, '--dir', dir], { stdio: 'ignore' });
   }
 });
+
+void test('sources.postgresCdc: while the captured table is quiet and others change, heartbeats move the slot on (Postgres need not keep that WAL)', { timeout: 60_000 }, async () => {
+  const url = await freshDatabase('cdc_heartbeat');
+  await query(url, 'CREATE TABLE t (id int PRIMARY KEY, v int)');
+  await query(url, 'CREATE TABLE other (id serial PRIMARY KEY, v int)');
+  await query(url, 'INSERT INTO t VALUES (1, 1)');
+  const slot = slotFor(url);
+  const reader = await sources.postgresCdc({ url, tables: ['t'], slot, heartbeatInterval: '50ms' }).open({ app: 'heartbeat', name: 'cdc', clock: Date.now, warn: () => {} });
+  try {
+    assert.deepEqual(await readChanges(reader, 1), ['1=1']);
+    const confirmed = async () => String((await query(url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]))[0].lsn);
+    // Not yet committed: the slot stays where the snapshot put it, whatever else changes.
+    const [{ lsn: before }] = await query(url, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    for (let i = 0; i < 20; i++) await query(url, 'INSERT INTO other (v) VALUES ($1)', [i]);
+    for (let i = 0; i < 10; i++) await reader.read(10);
+    const [{ ahead }] = await query(url, 'SELECT $1::pg_lsn > $2::pg_lsn AS ahead', [await confirmed(), before]);
+    assert.equal(ahead, false, 'no heartbeat moves the slot past what no checkpoint holds');
+    // The checkpoint holding the snapshot committed: now heartbeats move the slot past the other table's changes.
+    reader.committed?.(reader.position());
+    await until('the slot moved past the changes of the other table', async () => {
+      assert.deepEqual(await reader.read(10), [], 'the other table sends no changes');
+      const [{ past }] = await query(url, 'SELECT $1::pg_lsn > $2::pg_lsn AS past', [await confirmed(), before]);
+      return past === true;
+    });
+    // And a change of the captured table after the heartbeats still arrives.
+    await query(url, 'UPDATE t SET v = 2 WHERE id = 1');
+    assert.deepEqual(await readChanges(reader, 1), ['1=2']);
+  } finally {
+    await reader.close();
+    await dropSlot(url, slot);
+  }
+});

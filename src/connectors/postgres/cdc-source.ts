@@ -16,11 +16,17 @@
  *
  * A bounded run writes a logical decoding message (`pg_logical_emit_message`, prefix
  * `sluice.bound`) and ends at it: every transaction committed before `bound()` is read.
+ *
+ * Heartbeats (Debezium's idea): while everything handed on is in a committed checkpoint and no
+ * change waits, the source writes a message (prefix `sluice.heartbeat`) every `heartbeatInterval`.
+ * When it comes back through the stream with nothing before it still unconfirmed, the slot is told
+ * its LSN: every transaction before it was handed on and committed. So the slot moves on while the
+ * captured tables are quiet and others change, and Postgres need not keep their WAL.
  */
 import { randomUUID } from 'node:crypto';
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
 import type { ChangelogSource, SourceContext, SourceReader, SourceRecord } from '../../api/index.ts';
-import { SluiceError, utf8 } from '../../core/index.ts';
+import { type Duration, SluiceError, toMillis, utf8 } from '../../core/index.ts';
 import { type CapturedTable, checkTables, connect, createSlotWithSnapshot, ensurePublication, slotInfo, waitForSlot } from './cdc-setup.ts';
 import { redact } from '../url.ts';
 import { lsnBefore, parseLsn } from './lsn.ts';
@@ -36,6 +42,8 @@ export interface PostgresCdcOptions {
   publication?: string;
   /** Changes held between Postgres and the pipeline before the stream is paused (default 10,000). */
   buffer?: number;
+  /** How often a quiet source moves the slot on (default '10s'; see the file's comment). */
+  heartbeatInterval?: Duration;
 }
 
 /** Where the source is in the change stream (see the file's comment). */
@@ -46,13 +54,14 @@ interface CdcPosition {
 }
 
 const BOUND_PREFIX = 'sluice.bound';
+const HEARTBEAT_PREFIX = 'sluice.heartbeat';
 const NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
 /** The captured tables, checked and qualified (`users` -> `public.users`). */
-export function checkCdcOptions(options: PostgresCdcOptions): Required<Omit<PostgresCdcOptions, 'publication'>> & { publication: string } {
+export function checkCdcOptions(options: PostgresCdcOptions): Required<Omit<PostgresCdcOptions, 'publication' | 'heartbeatInterval'>> & { publication: string; heartbeatMs: number } {
   const example = "sources.postgresCdc({ url, tables: ['public.users'], slot: 'sluice_users' })";
   if (options === null || typeof options !== 'object') throw new SluiceError('INVALID_ARGUMENT', `sources.postgresCdc() takes options; write ${example}`);
-  const { url, tables, slot, publication = slot, buffer = 10_000 } = options;
+  const { url, tables, slot, publication = slot, buffer = 10_000, heartbeatInterval = '10s' } = options;
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) throw new SluiceError('INVALID_ARGUMENT', `sources.postgresCdc(): url must be a connection string such as 'postgres://user@127.0.0.1:5432/app', got ${JSON.stringify(url)}`);
   if (!Array.isArray(tables) || tables.length === 0) throw new SluiceError('INVALID_ARGUMENT', `sources.postgresCdc(): tables must list the tables to capture, such as ['public.users']; write ${example}`);
   const qualified = tables.map((t) => {
@@ -65,7 +74,9 @@ export function checkCdcOptions(options: PostgresCdcOptions): Required<Omit<Post
     if (typeof name !== 'string' || !/^[a-z0-9_]{1,63}$/.test(name)) throw new SluiceError('INVALID_ARGUMENT', `sources.postgresCdc(): ${what} must be 1-63 lower-case letters, digits or '_', such as 'sluice_users', got ${JSON.stringify(name)}`);
   }
   if (!Number.isInteger(buffer) || buffer < 1) throw new SluiceError('INVALID_ARGUMENT', `sources.postgresCdc(): buffer must be a positive number of changes, got ${JSON.stringify(buffer)}`);
-  return { url, tables: qualified, slot, publication, buffer };
+  const heartbeatMs = toMillis(heartbeatInterval, 'sources.postgresCdc() heartbeatInterval');
+  if (!(heartbeatMs > 0)) throw new SluiceError('INVALID_ARGUMENT', "sources.postgresCdc(): heartbeatInterval must be positive, such as '10s'");
+  return { url, tables: qualified, slot, publication, buffer, heartbeatMs };
 }
 
 export class PostgresCdcSource implements ChangelogSource {
@@ -85,7 +96,7 @@ export class PostgresCdcSource implements ChangelogSource {
 }
 
 /** What the stream handed over, in order: changes, and the ends of transactions and of a bounded run. */
-type Entry = { kind: 'change'; record: SourceRecord; lsn: string; index: number } | { kind: 'commit'; end: string } | { kind: 'bound' };
+type Entry = { kind: 'change'; record: SourceRecord; lsn: string; index: number } | { kind: 'commit'; end: string } | { kind: 'bound' } | { kind: 'heartbeat'; lsn: string };
 
 class CdcReader implements SourceReader {
   readonly #options: ReturnType<typeof checkCdcOptions>;
@@ -109,6 +120,10 @@ class CdcReader implements SourceReader {
   #bound: string | undefined;
   #ended = false;
   #warnedToast = false;
+  /** The position of the last committed checkpoint; the heartbeat written and not yet back; its timer. */
+  #committedPosition: CdcPosition | undefined;
+  #heartbeat: string | undefined;
+  #heartbeats: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ReturnType<typeof checkCdcOptions>, describe: string, context: SourceContext) {
     this.#options = options;
@@ -173,6 +188,37 @@ class CdcReader implements SourceReader {
     );
     await Promise.race([started, streaming]);
     if (this.#failure !== undefined) throw this.#failure;
+    this.#heartbeats = setInterval(() => void this.#beat(), this.#options.heartbeatMs);
+    this.#heartbeats.unref();
+  }
+
+  /** Everything handed on is in a committed checkpoint, and nothing waits. */
+  get #quiet(): boolean {
+    const c = this.#committedPosition ?? this.#restored;
+    const p = this.#position;
+    return this.#queue.length === 0 && this.#snapshot.length === 0 && this.#tx === undefined && c !== undefined && c.done === p.done && c.lsn === p.lsn && c.n === p.n;
+  }
+
+  /** Writes a heartbeat message when quiet (one at a time); its return moves the slot on. */
+  async #beat(): Promise<void> {
+    if (!this.#quiet || this.#heartbeat !== undefined || this.#failure !== undefined) return;
+    const nonce = randomUUID();
+    this.#heartbeat = nonce;
+    try {
+      await this.#emit(HEARTBEAT_PREFIX, nonce);
+    } catch (error) {
+      this.#heartbeat = undefined;
+      this.#context.warn(`${this.#describe}: could not write a heartbeat (${(error as Error).message}); the slot moves on with the next change`);
+    }
+  }
+
+  async #emit(prefix: string, content: string): Promise<void> {
+    const client = await connect(this.#options.url, this.#describe);
+    try {
+      await client.query('SELECT pg_logical_emit_message(false, $1, $2)', [prefix, content]);
+    } finally {
+      await client.end();
+    }
   }
 
   #fail(cause: Error): void {
@@ -217,6 +263,7 @@ class CdcReader implements SourceReader {
         break;
       case 'message':
         if (message.prefix === BOUND_PREFIX && Buffer.from(message.content).toString('utf8') === this.#bound) this.#push({ kind: 'bound' });
+        if (message.prefix === HEARTBEAT_PREFIX && Buffer.from(message.content).toString('utf8') === this.#heartbeat && message.messageLsn !== null) this.#push({ kind: 'heartbeat', lsn: message.messageLsn });
         break;
       default:
         return;
@@ -258,12 +305,7 @@ class CdcReader implements SourceReader {
   async bound(): Promise<void> {
     await this.#start();
     this.#bound = randomUUID();
-    const client = await connect(this.#options.url, this.#describe);
-    try {
-      await client.query('SELECT pg_logical_emit_message(false, $1, $2)', [BOUND_PREFIX, this.#bound]);
-    } finally {
-      await client.end();
-    }
+    await this.#emit(BOUND_PREFIX, this.#bound);
   }
 
   get done(): boolean {
@@ -288,11 +330,28 @@ class CdcReader implements SourceReader {
         records.push(entry.record);
         this.#position = { ...this.#position, lsn: entry.lsn, n: entry.index + 1 };
       } else if (entry.kind === 'commit') this.#position = { ...this.#position, done: entry.end };
+      else if (entry.kind === 'heartbeat') this.#heartbeatBack(entry.lsn, records.length === 0);
       else this.#ended = true;
     }
     this.#queue.splice(0, taken);
     if (this.#queue.length < this.#options.buffer) this.#spaced?.();
     return records;
+  }
+
+  /** A heartbeat came back: if everything before it is committed, the slot may skip to it. */
+  #heartbeatBack(lsn: string, nothingHanded: boolean): void {
+    this.#heartbeat = undefined;
+    if (!nothingHanded || !this.#quietBefore()) return;
+    if (parseLsn(lsn) <= parseLsn(this.#confirmed)) return;
+    this.#confirmed = lsn;
+    void this.#service?.acknowledge(lsnBefore(lsn));
+  }
+
+  /** As `#quiet`, for the entries before the one being read: the position handed on is the committed one. */
+  #quietBefore(): boolean {
+    const c = this.#committedPosition ?? this.#restored;
+    const p = this.#position;
+    return c !== undefined && c.done === p.done && c.lsn === p.lsn && c.n === p.n;
   }
 
   position(): CdcPosition {
@@ -308,6 +367,7 @@ class CdcReader implements SourceReader {
   }
 
   committed(position: unknown): void {
+    this.#committedPosition = position as CdcPosition;
     const { done } = position as CdcPosition;
     if (parseLsn(done) <= parseLsn(this.#confirmed)) return;
     this.#confirmed = done;
@@ -327,6 +387,7 @@ class CdcReader implements SourceReader {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#heartbeats);
     this.#failure ??= new SluiceError('SOURCE_FAILED', `${this.#describe}: closed`);
     this.#spaced?.();
     await this.#service?.destroy();
