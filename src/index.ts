@@ -7,6 +7,8 @@
 export type {
   AggregateOptions,
   AppOptions,
+  ChangelogRecord,
+  ChangelogSource,
   ConnectorSourceOptions,
   EmitOption,
   Guarantee,
@@ -23,6 +25,7 @@ export type {
   OutputMode,
   ProcessContext,
   ProcessFunction,
+  PushSourceEvent,
   Sink,
   SinkBatch,
   SinkContext,
@@ -39,8 +42,8 @@ export type {
   WindowResult,
   WindowStageOptions,
 } from './api/index.ts';
-export { KeyedStream, Pattern, PatternStream, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
-export { type FileSinkOptions, type FileSourceOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresSinkOptions, sinks, sources } from './connectors/index.ts';
+export { KeyedStream, Pattern, PatternStream, pushSourceChannel, SourceTables, Stream, Table, WindowedStream, WindowResultStream } from './api/index.ts';
+export { type FileSinkOptions, type FileSourceOptions, type MqttSourceOptions, type ParquetSchema, type ParquetSinkOptions, type PostgresCdcOptions, type PostgresSinkOptions, sinks, sources } from './connectors/index.ts';
 export type { Codec, Duration, ErrorCode } from './core/index.ts';
 export { DAYS, HOURS, isSluiceError, jsonCodec, MILLISECONDS, MINUTES, SECONDS, SluiceError, stringCodec, toMillis } from './core/index.ts';
 export type { RunSummary, StoredWindow, WindowStoreView } from './runtime/index.ts';

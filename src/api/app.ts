@@ -5,11 +5,11 @@
 import { type Codec, type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { WatermarkSpec } from '../time/index.ts';
 import { checkCodec, checkFunction, checkTopic, GraphBuilder } from './builder.ts';
-import { isSource, type Source } from './connector.ts';
+import { type ChangelogSource, isChangelogSource, isSource, type Source } from './connector.ts';
 import { describeGraph, holdsTable, type LogicalGraph, type SourceTimeSpec } from './graph.ts';
 import { type AppOptions, type ResolvedAppOptions, resolveAppOptions } from './options.ts';
 import { Stream, Table } from './stream.ts';
-import { tableSource, versionsOf } from './table-nodes.ts';
+import { changelogTables, tableSource, versionsOf } from './table-nodes.ts';
 
 /** A watermark strategy, as `Watermarks.boundedOutOfOrderness('5s')` builds it, or just its bound as a duration. */
 export type WatermarkArgument = WatermarkSpec | Duration;
@@ -69,10 +69,24 @@ export class AppBuilder {
    * @example
    * const events = app.source(sources.file({ path: 'events/*.jsonl', format: 'jsonl' }), { timestamp: (e) => e.ts });
    */
-  source<T>(source: Source<T>, options: ConnectorSourceOptions<T> = {}): Stream<T> {
+  source(source: ChangelogSource, options?: ConnectorSourceOptions<unknown>): SourceTables;
+  source<T>(source: Source<T>, options?: ConnectorSourceOptions<T>): Stream<T>;
+  source<T>(source: Source<T> | ChangelogSource, options: ConnectorSourceOptions<T> = {}): Stream<T> | SourceTables {
     if (!isSource(source)) throw new SluiceError('INVALID_ARGUMENT', "source() takes a source such as sources.file({ path: 'events/*.jsonl', format: 'jsonl' }); for a topic write app.stream('events')");
     const time = sourceTime(options, 'source()');
-    return new Stream<T>(this.builder, this.builder.add({ kind: 'source', topic: source.describe, time, connector: source as Source }, options.name));
+    const changelog = isChangelogSource(source);
+    const taken = changelog ? source.tables.find((name) => this.#tableNamed(name) !== undefined) : undefined;
+    if (taken !== undefined) throw new SluiceError('INVALID_ARGUMENT', `table '${taken}' is already defined in this app; capture each table with one source`);
+    const node = this.builder.add({ kind: 'source', topic: source.describe, time, connector: source as Source }, options.name);
+    if (!changelog) return new Stream<T>(this.builder, node);
+    // Change data capture: a changelog table per captured table, each named (and queried) after it.
+    const tables = new Map<string, Table<unknown, unknown>>();
+    for (const [name, info] of changelogTables(this.builder, node, source.tables)) {
+      const table = new Table<unknown, unknown>(this.builder, info);
+      this.#tables.set(name, table);
+      tables.set(name, table);
+    }
+    return new SourceTables(tables);
   }
 
   /**
@@ -148,6 +162,35 @@ export class AppBuilder {
   /** The logical graph as JSON-able data. */
   describe(): unknown[] {
     return describeGraph(this.builder.graph);
+  }
+}
+
+/**
+ * The tables of a change data capture source (`app.source(sources.postgresCdc(...))`): a
+ * changelog `Table` per captured table, keyed by its primary key (an array for a key of several
+ * columns), a deleted row removed. Each is also `app.table(name)`, to query while the app runs.
+ * @example
+ * const users = app.source(sources.postgresCdc({ url, tables: ['public.users'], slot: 'sluice_users' })).table<User>('public.users');
+ * clicks.keyBy((c) => c.user_id).join(users, (click, user) => ({ ...click, tier: user.tier })).to('enriched-clicks');
+ */
+export class SourceTables {
+  readonly #tables: ReadonlyMap<string, Table<unknown, unknown>>;
+
+  /** @internal Made by `app.source()`. */
+  constructor(tables: ReadonlyMap<string, Table<unknown, unknown>>) {
+    this.#tables = tables;
+  }
+
+  /** The captured tables' names. */
+  get names(): string[] {
+    return [...this.#tables.keys()];
+  }
+
+  /** The changelog table of a captured table (`public.users`; `users` means `public.users`). */
+  table<V = Record<string, any>, K = unknown>(name: string): Table<K, V> {
+    const table = this.#tables.get(name) ?? (name.includes('.') ? undefined : this.#tables.get(`public.${name}`));
+    if (table === undefined) throw new SluiceError('INVALID_ARGUMENT', `table ${JSON.stringify(name)} is not captured by this source (it captures ${this.names.map((n) => `'${n}'`).join(', ')}); add it to tables`);
+    return table as Table<K, V>;
   }
 }
 

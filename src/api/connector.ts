@@ -2,8 +2,10 @@
  * The interface of sinks outside the log (files, Parquet, Postgres, your own): what
  * `stream.to(sink)` takes. The engine buffers a sink's records between checkpoints and drives
  * the sink through each checkpoint's steps (DESIGN section 6); the sinks themselves live in
- * src/connectors. Only types here: the api records the sink in the graph and runs nothing.
+ * src/connectors. Only types here (and the channel push sources report on): the api records the
+ * sink in the graph and runs nothing.
  */
+import { channel } from 'node:diagnostics_channel';
 
 /** What a sink is told when the job opens it. */
 export interface SinkContext {
@@ -153,4 +155,63 @@ export interface Source<T = unknown> {
 /** Whether `value` looks like a `Source`. */
 export function isSource(value: unknown): value is Source {
   return value !== null && typeof value === 'object' && typeof (value as Partial<Source>).open === 'function' && typeof (value as Partial<Source>).describe === 'string';
+}
+
+/** One change a changelog source read: the table, the row's key, and the row (null: deleted). */
+export interface ChangelogRecord {
+  table: string;
+  key: unknown;
+  value: unknown;
+}
+
+/**
+ * A source of changes of several tables (change data capture, `sources.postgresCdc`): its values
+ * are `ChangelogRecord`s, and `app.source()` makes a changelog `Table` of each of `tables`. A
+ * `Source` in shape (without its value type, so that overloads of `app.source()` stay apart).
+ * @example
+ * const tables = app.source(sources.postgresCdc({ url, tables: ['public.users'], slot: 'sluice_users' }));
+ * const users = tables.table<{ name: string; tier: string }>('public.users');
+ */
+export interface ChangelogSource {
+  /** What it reads, for `explain()`, metrics and error positions. */
+  readonly describe: string;
+  /** Its reader: each record's value is a `ChangelogRecord` as JSON. */
+  open(context: SourceContext): Promise<SourceReader>;
+  /** The tables it captures, by the names their `Table`s get. */
+  readonly tables: readonly string[];
+}
+
+/** Whether `value` is a changelog source (a source with `tables`). */
+export function isChangelogSource(value: unknown): value is ChangelogSource {
+  return isSource(value) && Array.isArray((value as Partial<ChangelogSource>).tables);
+}
+
+/**
+ * `sluice:push-source`: what a push source (one whose producers cannot wait: HTTP, MQTT) did with
+ * what it was sent, published at most every 250 ms while it changes, and when it closes. The
+ * counts are cumulative since the source's reader opened (the job started). `/metrics` and the
+ * dashboard read it.
+ */
+export const pushSourceChannel = channel('sluice:push-source');
+
+export interface PushSourceEvent {
+  /** The app's name (the job). */
+  app: string;
+  /** The source stage's name. */
+  source: string;
+  describe: string;
+  time: number;
+  /** Records taken into the buffer. */
+  accepted: number;
+  /** Requests refused because the buffer was full (HTTP 429). */
+  refused: number;
+  /** Records dropped because the buffer was full (`onFull: 'drop'`). */
+  dropped: number;
+  /** Records shed by the rule (`onFull: 'shed'`). */
+  shed: number;
+  /** Records in the buffer now, and at most so far. */
+  buffered: number;
+  maxBuffered: number;
+  /** The buffer's bound, in records. */
+  capacity: number;
 }

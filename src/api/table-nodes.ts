@@ -52,6 +52,20 @@ export function tableSource(builder: GraphBuilder, topic: string, time: SourceTi
   return { node, queryName: topic, ...(versionsMs === undefined ? {} : { versionsMs }) };
 }
 
+/**
+ * The tables of a changelog source (change data capture): per table, its changes (values
+ * `{ table, key, value }`) keyed by `key` into a `table` node named after the table.
+ */
+export function changelogTables(builder: GraphBuilder, source: NodeId, tables: readonly string[]): [string, TableInfo][] {
+  return tables.map((name) => {
+    checkName(name);
+    const changes = builder.add({ kind: 'filter', input: source, fn: (c: { table: string }) => c.table === name }, `${name}.changes`);
+    const keyed = builder.add({ kind: 'keyBy', input: changes, fn: (c: { key: unknown }) => c.key }, `${name}.key`);
+    const node = builder.add({ kind: 'table', input: keyed, changelog: true }, name);
+    return [name, { node, queryName: name }];
+  });
+}
+
 /** `keyed.toTable()`: the latest record per key (a null record deletes its key). */
 export function toTableNode(builder: GraphBuilder, keyed: NodeId, options: { name?: string; versions?: Duration }): TableInfo {
   const versionsMs = versionsOf(options.versions, 'toTable()');

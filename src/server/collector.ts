@@ -1,10 +1,12 @@
 /**
  * The collector: subscribes to the runtime's diagnostics channels, feeds the Prometheus
  * metrics, and keeps what the dashboard shows: each job's plan, a one-second time series
- * (throughput, latency percentiles, watermarks, lag), recent commits and recent results, and
- * the last seconds of progress the planner reads (runtime/profile.ts, server/planner.ts).
+ * (throughput, latency percentiles, watermarks, lag), recent commits and recent results, what
+ * its push sources did (accepted, refused, dropped, shed, buffered), and the last seconds of
+ * progress the planner reads (runtime/profile.ts, server/planner.ts).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type PushSourceEvent, pushSourceChannel } from '../api/index.ts';
 import {
   type AppEvent,
   type CommitEvent,
@@ -43,6 +45,8 @@ export interface JobView {
   health: Health;
   /** The planner's figures at the measured rate (null before two progress events). */
   planner: PlanReport | null;
+  /** The job's push sources (HTTP, MQTT): the last counts each reported. */
+  pushSources: PushSourceEvent[];
 }
 
 interface JobState {
@@ -61,6 +65,7 @@ interface JobState {
   /** The last `PROFILE_WINDOW_MS` of round events (and one before, the base), and the commits among them. */
   recentRounds: RoundEvent[];
   recentCommits: Pick<CommitEvent, 'job' | 'time' | 'durationMs' | 'ok' | 'lag'>[];
+  pushSources: Map<string, PushSourceEvent>;
 }
 
 export class Collector {
@@ -80,6 +85,7 @@ export class Collector {
       [jobChannel.name as string, guard((m) => this.#job(m as JobEvent))],
       [roundChannel.name as string, guard((m) => this.#round(m as RoundEvent))],
       [commitChannel.name as string, guard((m) => this.#commit(m as CommitEvent))],
+      [pushSourceChannel.name as string, guard((m) => this.#pushSource(m as PushSourceEvent))],
     ];
     for (const [name, handler] of this.#handlers) subscribe(name, handler);
     this.#timer = setInterval(() => this.tick(), options.tickMs ?? 1000);
@@ -111,6 +117,7 @@ export class Collector {
       results: s.results.view(),
       health: health(s.start, s.series, s.last, now),
       planner: plannerReport(s),
+      pushSources: [...s.pushSources.values()],
     }));
     return { time: now, jobs };
   }
@@ -184,6 +191,7 @@ export class Collector {
       results: previous?.results ?? new ResultTail(),
       recentRounds: [],
       recentCommits: [],
+      pushSources: new Map(),
     });
   }
 
@@ -196,6 +204,11 @@ export class Collector {
     s.recentRounds.push(e);
     // Keep one event older than the window: the base the window's differences start from.
     while (s.recentRounds.length > 2 && s.recentRounds[1].time < e.time - PROFILE_WINDOW_MS) s.recentRounds.shift();
+  }
+
+  #pushSource(e: PushSourceEvent): void {
+    this.prometheus.pushSource(e);
+    this.#jobs.get(e.app)?.pushSources.set(e.source, e);
   }
 
   #commit(e: CommitEvent): void {

@@ -9,6 +9,7 @@
  * `sluice_state_bytes` is each operator's keyed state as its state backend measures it.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PushSourceEvent } from '../api/index.ts';
 import type { CommitEvent, RoundEvent } from '../runtime/index.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
@@ -21,6 +22,8 @@ interface Totals {
   late: number;
   dlq: number;
   loopBusyMs: number;
+  /** Push sources' counts, by `source|what`. */
+  push: Map<string, number>;
 }
 
 /** The backpressure ratio is taken over at least this much wall time. */
@@ -48,6 +51,10 @@ export class PrometheusMetrics {
   readonly #loopBusy: Counter;
   /** Per `pipeline|topic|partition`: the wall time and wait at the start of the ratio's window. */
   readonly #ratioBase = new Map<string, { time: number; waitedMs: number }>();
+  readonly #pushRecords: Counter;
+  readonly #pushRefused: Counter;
+  readonly #pushBuffered: Gauge;
+  readonly #pushCapacity: Gauge;
 
   constructor(clock: () => number = Date.now) {
     const registers = [this.registry];
@@ -100,11 +107,20 @@ export class PrometheusMetrics {
     });
     this.#backpressure = new Gauge({ name: 'sluice_backpressure_ratio', help: 'Share of wall time a source partition (one task) waited on the pipeline, over the last second or more', labelNames: ['pipeline', 'topic', 'partition'], registers });
     this.#loopBusy = new Counter({ name: 'sluice_loop_busy_seconds_total', help: 'Time the job loop worked (wall time minus waiting for input); over wall time, its utilization', labelNames: ['pipeline'], registers });
+    this.#pushRecords = new Counter({
+      name: 'sluice_push_source_records_total',
+      help: 'Push sources (HTTP, MQTT): records accepted into the buffer, dropped because it was full, and shed by the rule (label outcome)',
+      labelNames: ['pipeline', 'source', 'outcome'],
+      registers,
+    });
+    this.#pushRefused = new Counter({ name: 'sluice_push_source_refused_requests_total', help: 'Push sources: requests refused because the buffer was full (HTTP 429)', labelNames: ['pipeline', 'source'], registers });
+    this.#pushBuffered = new Gauge({ name: 'sluice_push_source_buffered_records', help: 'Push sources: records in the buffer, waiting for the pipeline', labelNames: ['pipeline', 'source'], registers });
+    this.#pushCapacity = new Gauge({ name: 'sluice_push_source_buffer_capacity_records', help: 'Push sources: the bound of the buffer', labelNames: ['pipeline', 'source'], registers });
   }
 
   /** A job (re)started: its cumulative totals start again from zero. */
   reset(pipeline: string): void {
-    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), waited: new Map(), late: 0, dlq: 0, loopBusyMs: 0 });
+    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), waited: new Map(), late: 0, dlq: 0, loopBusyMs: 0, push: new Map() });
     for (const key of this.#ratioBase.keys()) if (key.startsWith(`${pipeline}|`)) this.#ratioBase.delete(key);
   }
 
@@ -145,6 +161,17 @@ export class PrometheusMetrics {
     t.late = e.lateRecords;
     t.dlq = e.deadLetters;
     for (const ms of e.processedLatencyMs) this.#latency.observe({ pipeline, stage: 'processed' }, Math.max(0, ms) / 1000);
+  }
+
+  pushSource(e: PushSourceEvent): void {
+    const pipeline = e.app;
+    if (!this.#totals.has(pipeline)) this.reset(pipeline);
+    const seen = this.#totals.get(pipeline)!.push;
+    const source = e.source;
+    for (const outcome of ['accepted', 'dropped', 'shed'] as const) grow(this.#pushRecords, { pipeline, source, outcome }, seen, `${source}|${outcome}`, e[outcome]);
+    grow(this.#pushRefused, { pipeline, source }, seen, `${source}|refused`, e.refused);
+    this.#pushBuffered.set({ pipeline, source }, e.buffered);
+    this.#pushCapacity.set({ pipeline, source }, e.capacity);
   }
 
   commit(e: CommitEvent): void {

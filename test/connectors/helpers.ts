@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import pg from 'pg';
 import { EmbeddedBackend } from '../../src/backend/embedded.ts';
 import { jsonCodec, utf8 } from '../../src/core/index.ts';
 
@@ -41,5 +42,24 @@ export async function duckdb(sql: string): Promise<Record<string, unknown>[]> {
   } finally {
     connection.closeSync();
     instance.closeSync();
+  }
+}
+
+/**
+ * A replication slot name of a test's own: slots belong to the whole server, which tests (and
+ * earlier runs against the same server) share, so it is named after the test's fresh database.
+ */
+export function slotFor(url: string): string {
+  return `s_${new URL(url).pathname.slice(1)}`.slice(0, 63);
+}
+
+/** Drops a test's replication slot (a slot keeps WAL on the server until it is dropped). */
+export async function dropSlot(url: string, slot: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
+  } finally {
+    await client.end();
   }
 }

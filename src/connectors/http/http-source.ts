@@ -11,13 +11,15 @@
  * - `'drop'`: the records that fit are taken, the rest dropped and counted (`{"accepted","dropped"}`).
  * - `'shed'`: above `shedAbove` of the buffer, records for which `shed(value)` is true are dropped
  *   (load shedding by a rule: the cheap ones go first); what still does not fit is refused with 429.
- * `stats` counts what it did. A malformed line is refused with 400 naming its line; nothing of that
+ * `stats` counts what it did; each reader also publishes its counts on `sluice:push-source` (for
+ * `/metrics` and the dashboard, see src/api/connector.ts). A malformed line is refused with 400 naming its line; nothing of that
  * request is taken.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Source, SourceContext, SourceReader, SourceRecord } from '../../api/index.ts';
 import { SluiceError, utf8 } from '../../core/index.ts';
+import { emptyStats, PushSourceReport, type PushSourceStats } from '../push-report.ts';
 
 export interface HttpSourceOptions {
   port: number;
@@ -38,16 +40,7 @@ export interface HttpSourceOptions {
 }
 
 /** What the source did, for metrics. */
-export interface HttpSourceStats {
-  accepted: number;
-  /** Requests refused with 429. */
-  refused: number;
-  dropped: number;
-  shed: number;
-  /** Most records the buffer held at once. */
-  maxBuffered: number;
-  buffered: number;
-}
+export type HttpSourceStats = PushSourceStats;
 
 interface Waiting {
   /** The sequence number of the request's last record. */
@@ -58,7 +51,7 @@ interface Waiting {
 
 export class HttpSource implements Source {
   readonly describe: string;
-  readonly stats: HttpSourceStats = { accepted: 0, refused: 0, dropped: 0, shed: 0, maxBuffered: 0, buffered: 0 };
+  readonly stats: HttpSourceStats = emptyStats();
   readonly #options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined };
 
   constructor(options: HttpSourceOptions) {
@@ -76,8 +69,8 @@ export class HttpSource implements Source {
 
   #reader: HttpReader | undefined;
 
-  async open(_context: SourceContext): Promise<SourceReader> {
-    const reader = new HttpReader(this.#options, this.stats);
+  async open(context: SourceContext): Promise<SourceReader> {
+    const reader = new HttpReader(this.#options, this.stats, new PushSourceReport(context, this.describe, this.stats, this.#options.buffer));
     await reader.listen();
     this.#reader = reader;
     return reader;
@@ -100,10 +93,12 @@ class HttpReader implements SourceReader {
   #waiting: Waiting[] = [];
   #bounded = false;
   #arrived: (() => void) | undefined;
+  readonly #report: PushSourceReport;
 
-  constructor(options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined }, stats: HttpSourceStats) {
+  constructor(options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined }, stats: HttpSourceStats, report: PushSourceReport) {
     this.#options = options;
     this.#stats = stats;
+    this.#report = report;
     this.#server = createServer((req, res) => this.#handle(req, res));
   }
 
@@ -133,6 +128,7 @@ class HttpReader implements SourceReader {
     const taken = this.#buffer.splice(0, max);
     this.#handed += taken.length;
     this.#stats.buffered = this.#buffer.length;
+    this.#report.maybe();
     return taken;
   }
 
@@ -169,6 +165,7 @@ class HttpReader implements SourceReader {
     this.#waiting = [];
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#report.publish();
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -223,6 +220,7 @@ class HttpReader implements SourceReader {
         take = take.slice(0, free);
       } else {
         this.#stats.refused++;
+        this.#report.maybe();
         reply(429, { error: `the pipeline is behind: ${this.#buffer.length} of ${capacity} records buffered; send again after ${retryAfterSeconds} s` }, { 'retry-after': String(retryAfterSeconds) });
         return;
       }
@@ -235,6 +233,7 @@ class HttpReader implements SourceReader {
     this.#stats.shed += shedCount;
     this.#stats.buffered = this.#buffer.length;
     this.#stats.maxBuffered = Math.max(this.#stats.maxBuffered, this.#buffer.length);
+    this.#report.maybe();
     const body = { accepted: take.length, ...(dropped > 0 ? { dropped } : {}), ...(shedCount > 0 ? { shed: shedCount } : {}) };
     if (take.length === 0) {
       reply(200, body);

@@ -13,6 +13,7 @@
 import pg from 'pg';
 import type { Sink, SinkBatch, SinkContext } from '../../api/index.ts';
 import { SluiceError } from '../../core/index.ts';
+import { redact } from '../url.ts';
 
 export interface PostgresSinkOptions {
   /** A connection string: `postgres://user:password@127.0.0.1:5432/analytics`. */
@@ -240,8 +241,4 @@ function quote(name: string): string {
 
 function quoteTable(table: string): string {
   return table.split('.').map(quote).join('.');
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }

@@ -247,6 +247,23 @@ async function planner(job) {
   }
 }
 
+/** Push sources: accepted, the buffer against its bound, and what the backpressure strategy refused, dropped or shed. */
+function pushSources(job) {
+  const sources = job.pushSources ?? [];
+  $('push-sources').hidden = sources.length === 0;
+  const body = $('push-table').querySelector('tbody');
+  body.textContent = '';
+  for (const s of sources) {
+    const tr = document.createElement('tr');
+    for (const text of [`${s.source} (${s.describe})`, fmt(s.accepted), `${fmt(s.buffered)} of ${fmt(s.capacity)} (max ${fmt(s.maxBuffered)})`, fmt(s.refused), fmt(s.dropped), fmt(s.shed)]) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      tr.appendChild(cell);
+    }
+    body.appendChild(tr);
+  }
+}
+
 function render(job) {
   if (!job) return;
   planner(job).catch(() => {});
@@ -262,6 +279,7 @@ function render(job) {
   holders(job);
   checkpoints(job);
   results(job);
+  pushSources(job);
 }
 
 function chooseJob(jobs) {
