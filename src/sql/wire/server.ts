@@ -98,7 +98,7 @@ async function answerOne(text: string, start: number, end: number, params: reado
   if (first === 'set' || first === 'reset' || first === 'discard' || first === 'deallocate') return { kind: 'command', tag: first.toUpperCase() };
   if (first === 'begin' || first === 'start') return { kind: 'command', tag: 'BEGIN' };
   if (first === 'commit' || first === 'end' || first === 'rollback') return { kind: 'command', tag: first === 'rollback' ? 'ROLLBACK' : 'COMMIT' };
-  if (first === 'show' && !['sources', 'views', 'sinks', 'materialized'].includes(words[1] ?? '')) {
+  if (first === 'show' && !['sources', 'tables', 'views', 'sinks', 'materialized'].includes(words[1] ?? '')) {
     // SHOW server_version and friends, as drivers ask.
     const name = (words[1] ?? '').replace(/;$/, '');
     const values: Record<string, string> = { server_version: '16.0', transaction_isolation: 'read committed', standard_conforming_strings: 'on', client_encoding: 'UTF8', timezone: 'UTC' };
@@ -117,12 +117,13 @@ async function answerOne(text: string, start: number, end: number, params: reado
     select,
     (name, at) => {
       const def = options.session.definitions.find((d) => d.name === name);
-      if (def === undefined || def.kind !== 'view' || !def.materialized) {
-        const views = options.session.definitions.filter((d) => d.kind === 'view' && d.materialized).map((d) => d.name);
-        throw sqlError(text, at, `there is no materialized view named ${name}${views.length ? ` (views: ${views.join(', ')})` : ''}`);
+      const readable = def?.kind === 'table' ? { ...def, changelog: true } : def?.kind === 'view' && def.materialized ? def : undefined;
+      if (readable === undefined) {
+        const views = options.session.definitions.filter((d) => (d.kind === 'view' && d.materialized) || d.kind === 'table').map((d) => d.name);
+        throw sqlError(text, at, `there is no materialized view or table named ${name}${views.length ? ` (there are: ${views.join(', ')})` : ''}`);
       }
       let table = tables.get(name);
-      if (table === undefined) tables.set(name, (table = new ViewTable(def)));
+      if (table === undefined) tables.set(name, (table = new ViewTable(readable)));
       return table;
     },
     params,
