@@ -31,6 +31,7 @@ import {
   textValue,
   type WireColumn,
 } from './messages.ts';
+import { catalogQuery, isCatalogQuery } from './pg-catalog.ts';
 import { type ReadResult, readQuery } from './read.ts';
 import { type ViewLog, ViewTable } from './tables.ts';
 
@@ -62,6 +63,11 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
   await loadParser();
   const tables = new Map<string, ViewTable>();
   const answer = async (text: string, params: readonly (string | null)[]): Promise<Answer[]> => {
+    // psql's catalog queries use operators (!~) the front lexer does not know: answered whole.
+    if (isCatalogQuery(text)) {
+      const result = catalogQuery(text, options.session.definitions);
+      return [{ kind: 'rows', tag: `SELECT ${result.rows.length}`, result }];
+    }
     const answers: Answer[] = [];
     for (const part of splitStatements(text)) answers.push(await answerOne(text, part.start, part.end, params, options, tables));
     return answers.length === 0 ? [{ kind: 'empty' }] : answers;
