@@ -391,8 +391,9 @@ function temporalJoin(parts: JoinParts, l: StreamRelation, r: TableRelation, cla
   const options = parts.name ? { name: parts.name } : {};
   const table = r.table as Table<string | null, Row>;
   const rows = (inner ? keyed.join(table, fn, options) : keyed.leftJoin(table, fn, options)).filter((row): row is Row => row !== null);
-  const rowtime = qualified(parts.left).fields.find((f, i) => parts.left.fields[i]!.key === l.rowtime)!.key;
-  return joinedInput(joined, { stream: rows, latenessMs: l.latenessMs, rowtime });
+  // The result is stamped with the stream row's time: the stream's event-time column stays the event time.
+  const rowtime = qualified(parts.left).fields.find((_f, i) => parts.left.fields[i]!.key === l.rowtime)?.key;
+  return joinedInput(joined, { stream: rows, latenessMs: l.latenessMs, ...(rowtime ? { rowtime } : {}) });
 }
 
 function tableJoin(parts: JoinParts, l: TableRelation, r: TableRelation): FromInput {

@@ -179,7 +179,7 @@ function temporalClause(text: string, tokens: Token[], i: number): { clause: Tem
   if (tokens[i + 5]?.value === '.') {
     const name = tokens[i + 6];
     if (name === undefined || (name.kind !== 'word' && name.kind !== 'quoted')) throw sqlError(text, tokens[i + 5]!.end, `expected a column name; ${TEMPORAL_HINT}`);
-    if (tokens[i + 7]?.value === '(' || tokens[i + 7]?.value === '.') throw sqlError(text, first.start, `AS OF takes a column of the stream; ${TEMPORAL_HINT}`, 'SQL_UNSUPPORTED');
+    if (['(', '.', '+', '-'].includes(tokens[i + 7]?.value ?? '')) throw sqlError(text, first.start, `AS OF takes a column of the stream, not an expression; ${TEMPORAL_HINT}`, 'SQL_UNSUPPORTED');
     return { clause: { at: table.start, time: { qualifier: first.value, column: name.value }, timeAt: first.start }, end: name.end };
   }
   if (tokens[i + 5]?.value === '(' || tokens[i + 5]?.value === '-' || tokens[i + 5]?.value === '+') throw sqlError(text, first.start, `AS OF takes a column of the stream, not an expression; ${TEMPORAL_HINT}`, 'SQL_UNSUPPORTED');
