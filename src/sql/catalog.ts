@@ -187,8 +187,19 @@ export class Binding {
 
   #source(def: SourceDef): Relation {
     const stream = this.app.stream<Record<string, unknown>>(def.topic, this.#sourceOptions(def));
-    const rows: Stream<Row> = stream.map(rowMaker(def), { name: `${def.name}-columns` });
-    return { stream: rows, columns: def.columns.map((c) => ({ name: c.name, type: c.type })), latenessMs: def.latenessMs, name: def.name, ...(def.timestamp ? { rowtime: def.timestamp } : {}) };
+    // The rows of every declared column, added to the graph only when read: a query that reads the raw values (RawSource) needs no such stage.
+    let rows: Stream<Row> | undefined;
+    return {
+      get stream(): Stream<Row> {
+        rows ??= stream.map(rowMaker(def), { name: `${def.name}-columns` });
+        return rows;
+      },
+      raw: { stream, fill: columnFiller(def) },
+      columns: def.columns.map((c) => ({ name: c.name, type: c.type })),
+      latenessMs: def.latenessMs,
+      name: def.name,
+      ...(def.timestamp ? { rowtime: def.timestamp } : {}),
+    };
   }
 
   /** A table keyed by `tableKey` of its primary key's values; a tombstone deletes the row of its record key. */
@@ -222,6 +233,20 @@ function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) =
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names.join(', ')}, got ${JSON.stringify(value)}`);
     const row: Row = {};
     for (let i = 0; i < names.length; i++) row[names[i]!] = converters[i]!(field(value, names[i]!));
+    return row;
+  };
+}
+
+/** Converts the named columns of a source's JSON object into a row (RawSource.fill). */
+function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row, columns: readonly string[]) => Row {
+  const converters = new Map(def.columns.map((c) => [c.name, converter(c.type, `${def.kind} ${def.name}, column ${c.name}`)]));
+  const names = def.columns.map((c) => c.name).join(', ');
+  return (value, row, columns) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
+    for (let i = 0; i < columns.length; i++) {
+      const name = columns[i]!;
+      row[name] = converters.get(name)!(field(value, name));
+    }
     return row;
   };
 }

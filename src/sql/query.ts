@@ -82,20 +82,61 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
     if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; a query over a table emits its changes');
     return projectTable(input, input.relation, s.whereClause === undefined ? undefined : compileExpr(s.whereClause, inputScope).fn, targets, text, ctx.stageName);
   }
-  let stream = (input.relation as StreamRelation).stream;
-  if (s.whereClause !== undefined) {
-    const where = compileExpr(s.whereClause, inputScope);
-    const cond = where.fn;
-    stream = stream.filter((row: Row) => cond(row) === true);
-  }
-  if (groups.length === 0 && aggregates.length === 0) {
+  const relation = input.relation as StreamRelation;
+  const cond = s.whereClause === undefined ? undefined : compileExpr(s.whereClause, inputScope).fn;
+  const projection = groups.length === 0 && aggregates.length === 0;
+  if (projection) {
     if (s.havingClause !== undefined) throw sqlError(text, locationOf(s.havingClause, at), 'HAVING needs GROUP BY or an aggregate; use WHERE to filter rows');
     if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; drop it, or group by a window such as TUMBLE(event_time, INTERVAL \'1\' MINUTE)');
+  }
+  // Over a source, WHERE reads the raw records (converting only the columns it reads) and rows are built only for the records it keeps.
+  const raw = input.plain && input.tvf === undefined ? relation.raw : undefined;
+  if (raw !== undefined) {
+    let values = raw.stream;
+    if (cond !== undefined) {
+      const read = columnsRead(s.whereClause, input);
+      const scratch: Row = {};
+      values = values.filter((v) => cond(raw.fill(v, scratch, read)) === true);
+    }
+    const all = relation.columns.map((c) => c.name);
+    // A projection builds its output straight from the record (the converted columns in a scratch row it does not keep).
+    if (projection) {
+      const scratch: Row = {};
+      return project((out) => values.map((v) => out(raw.fill(v, scratch, all))), targets, inputScope, input, text, false);
+    }
+    return aggregate(values.map((v) => raw.fill(v, {}, all)), s, targets, groups, aggregates, input, ctx, emit);
+  }
+  let stream = relation.stream;
+  if (cond !== undefined) stream = stream.filter((row: Row) => cond(row) === true);
+  if (projection) {
     if (tvf !== undefined) stream = assignWindows(stream, input.relation, tvf, text);
     const scopeAfter = tvf === undefined ? inputScope : rowScope(text, input, true);
-    return project(stream, targets, scopeAfter, input, text, tvf !== undefined);
+    const rows = stream;
+    return project((out) => rows.map(out), targets, scopeAfter, input, text, tvf !== undefined);
   }
   return aggregate(stream, s, targets, groups, aggregates, input, ctx, emit);
+}
+
+/** The input columns (field keys) an expression reads. */
+function columnsRead(node: unknown, from: FromInput): string[] {
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    const rec = v as PgNode;
+    if (rec.ColumnRef !== undefined) {
+      const names = strings(rec.ColumnRef.fields);
+      const field = from.fields.find((f) => f.name === names.at(-1) && (names.length === 1 || f.qualifiers.includes(names[0]!)));
+      if (field !== undefined) found.add(field.key);
+      return;
+    }
+    for (const x of Object.values(rec)) walk(x);
+  };
+  walk(node);
+  return [...found];
 }
 
 function isNum(t: SqlType): boolean {
@@ -271,14 +312,15 @@ function starOf(from: FromInput, windowsAssigned: boolean): StarColumn[] {
   return [...star, ...bounds.map((name) => ({ name, qualifiers: from.fields[0]?.qualifiers ?? [] }))];
 }
 
-function project(stream: Stream<Row>, targets: PgNode[], scope: Scope, from: FromInput, text: string, windowsAssigned: boolean): StreamRelation {
+/** The select list over rows; `mapRows(out)` is the stream of `out` applied to each input row. */
+function project(mapRows: (out: (row: any) => Row) => Stream<Row>, targets: PgNode[], scope: Scope, from: FromInput, text: string, windowsAssigned: boolean): StreamRelation {
   const input = from.relation;
   const rowtime = input.rowtime;
   const { columns, fns, sources } = selectList(targets, scope, text, starOf(from, windowsAssigned), from);
   const out = build(columns, fns);
   // The event time stays the rows' event time when its column is selected as it is.
   const kept = rowtime === undefined ? undefined : columns.find((_c, i) => sources[i] === rowtime);
-  return { stream: stream.map(out), columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
+  return { stream: mapRows(out), columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
 }
 
 /**

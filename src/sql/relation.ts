@@ -28,6 +28,18 @@ interface RelationBase {
 export interface StreamRelation extends RelationBase {
   stream: Stream<Row>;
   table?: undefined;
+  /**
+   * A source's records before they become rows, so a query can filter them on the columns its
+   * WHERE reads and build only the rows it keeps, or build its output straight from them.
+   */
+  raw?: RawSource;
+}
+
+/** A source's decoded values and how to convert columns of one into a row. */
+export interface RawSource {
+  stream: Stream<Record<string, unknown>>;
+  /** Writes the named columns of `value`, converted to their types, into `row`; throws on a value that is not an object of them. */
+  fill(value: Record<string, unknown>, row: Row, columns: readonly string[]): Row;
 }
 
 export interface TableRelation extends RelationBase {
