@@ -495,7 +495,13 @@ function aggregate(
   if (latenessMs > 0) windowed = windowed.allowedLateness(latenessMs);
   const results = windowed.aggregate(combined.init, combined.add, { merge: combined.merge, ...(name ? { name } : {}) });
   const rows = results.flatMap((r: WindowResult<unknown, unknown[]>) => finish({ k: partsOf(r.key), s: r.start, e: r.end, a: combined.results(r.value) }));
-  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
+  // A window's result is stamped end - 1, which TUMBLE_ROWTIME (HOP_, SESSION_) selects: that column is the result's event time.
+  const rowtimeAt = targets.findIndex((t) => {
+    const fc = t.ResTarget?.val?.FuncCall as PgNode | undefined;
+    return fc !== undefined && /^(tumble|hop|session)_rowtime$/.test(strings(fc.funcname).at(-1)!.toLowerCase());
+  });
+  const rowtime = rowtimeAt >= 0 ? columns[rowtimeAt]!.name : undefined;
+  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}), ...(rowtime ? { rowtime } : {}) };
 }
 
 /** The output columns naming every GROUP BY key (and the window's start or end), if the select list has them all. */
