@@ -336,7 +336,7 @@ function projectTable(from: FromInput, input: TableRelation, where: ((row: Row) 
   const named = (key: string): string | undefined => columns.find((_c, i) => sources[i] === key)?.name;
   const pk = input.primaryKey?.map(named);
   const rowtime = input.rowtime === undefined ? undefined : named(input.rowtime);
-  return { table, columns, latenessMs: input.latenessMs, name: input.name, ...(pk && pk.every((k) => k !== undefined) ? { primaryKey: pk as string[] } : {}), ...(rowtime ? { rowtime } : {}) };
+  return { table, columns, latenessMs: input.latenessMs, name: input.name, ...(pk?.every((k) => k !== undefined) ? { primaryKey: pk as string[] } : {}), ...(rowtime ? { rowtime } : {}) };
 }
 
 interface AggregateCall {
