@@ -24,7 +24,7 @@ const HELP = `Statements end with ;. For example:
     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND) WITH (topic = 'page_views');
   SELECT page, TUMBLE_START(event_time, INTERVAL '1' MINUTE) AS window_start, COUNT(*) AS view_count
     FROM page_views GROUP BY page, TUMBLE(event_time, INTERVAL '1' MINUTE);
-  SHOW SOURCES;  DESCRIBE page_views;  EXPLAIN SELECT ...;
+  SHOW SOURCES;  SHOW TABLES;  DESCRIBE page_views;  EXPLAIN SELECT ...;
 A SELECT runs over what the sources hold now. \\q quits, \\? shows this.
 `;
 

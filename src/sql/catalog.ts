@@ -3,14 +3,14 @@
  * turns definitions into streams of one app (each source read once, each view compiled once),
  * so the same catalog can build the app that runs and scratch apps that EXPLAIN or answer one query.
  */
-import type { AppBuilder, Stream } from '../api/index.ts';
+import type { AppBuilder, SourceOptions, Stream } from '../api/index.ts';
 import { type Codec, SluiceError, toMillis } from '../core/index.ts';
 import { sqlError } from './errors.ts';
 import { intervalMs } from './interval.ts';
 import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
-import type { Relation } from './relation.ts';
-import type { EmitClause, OptionValue, QueryText, SourceColumnDef } from './statements.ts';
+import { type Relation, tableKey } from './relation.ts';
+import type { EmitClause, OptionValue, QueryText, SourceColumnDef, TemporalClause } from './statements.ts';
 import { type Column, converter, parseTimestamp, type Row } from './types.ts';
 
 export interface SourceDef {
@@ -25,6 +25,14 @@ export interface SourceDef {
   idleTimeoutMs?: number;
 }
 
+/** A changelog table (`CREATE TABLE ... PRIMARY KEY (k)`): the latest row per key of a (compacted) topic. */
+export interface TableDef extends Omit<SourceDef, 'kind'> {
+  kind: 'table';
+  primaryKey: string[];
+  /** With an event time, the table keeps each key's earlier rows this long: temporal joins read the row valid at an event's time. */
+  versionsMs?: number;
+}
+
 export interface ViewDef {
   kind: 'view';
   name: string;
@@ -34,10 +42,13 @@ export interface ViewDef {
   topic?: string;
   /** The columns identifying a row (see Relation.primaryKey): readers keep the last row per key. */
   primaryKey?: string[];
+  /** Whether the view is a table: its topic holds upserts by the table's key and tombstones for deletes. */
+  changelog?: boolean;
   /** The script and statement it was declared in, to compile it into any app. */
   text: string;
   query: PgNode;
   emit?: EmitClause;
+  temporal: TemporalClause[];
 }
 
 export interface SinkDef {
@@ -47,7 +58,7 @@ export interface SinkDef {
   topic: string;
 }
 
-export type Definition = SourceDef | ViewDef | SinkDef;
+export type Definition = SourceDef | TableDef | ViewDef | SinkDef;
 
 const SOURCE_OPTIONS = ['topic', 'format', 'timestamp', 'lateness', 'allowed_lateness', 'idle_timeout'];
 
@@ -64,9 +75,9 @@ function durationOption(text: string, option: string, value: OptionValue): numbe
 }
 
 /** A source definition from CREATE SOURCE, its options checked. */
-export function sourceDef(text: string, name: string, columns: SourceColumnDef[], watermark: { column: string; boundMs: number } | undefined, options: Map<string, OptionValue>): SourceDef {
+export function sourceDef(text: string, name: string, columns: SourceColumnDef[], watermark: { column: string; boundMs: number } | undefined, options: Map<string, OptionValue>, known = SOURCE_OPTIONS, what = 'source'): SourceDef {
   for (const [key, value] of options) {
-    if (!SOURCE_OPTIONS.includes(key)) throw sqlError(text, value.at, `unknown source option ${key}; the options are ${SOURCE_OPTIONS.join(', ')}`, 'SQL_UNSUPPORTED');
+    if (!known.includes(key)) throw sqlError(text, value.at, `unknown ${what} option ${key}; the options are ${known.join(', ')}`, 'SQL_UNSUPPORTED');
   }
   const format = options.get('format');
   if (format !== undefined && format.value.toLowerCase() !== 'json') throw sqlError(text, format.at, `format '${format.value}' is not supported yet; sources read JSON (format = 'json')`, 'SQL_UNSUPPORTED');
@@ -94,6 +105,20 @@ export function sourceDef(text: string, name: string, columns: SourceColumnDef[]
     latenessMs: lateness === undefined ? 0 : durationOption(text, 'allowed_lateness', lateness),
     ...(idle === undefined ? {} : { idleTimeoutMs: durationOption(text, 'idle_timeout', idle) }),
   };
+}
+
+const TABLE_OPTIONS = [...SOURCE_OPTIONS, 'versions'];
+/** How long a table with an event time keeps a key's earlier rows unless `versions` says. */
+const DEFAULT_VERSIONS_MS = 3_600_000;
+
+/** A table definition from CREATE TABLE: a source's options, the primary key, and how long versions are kept. */
+export function tableDef(text: string, at: number, name: string, columns: SourceColumnDef[], primaryKey: { columns: string[]; at: number } | undefined, watermark: { column: string; boundMs: number } | undefined, options: Map<string, OptionValue>): TableDef {
+  if (primaryKey === undefined) throw sqlError(text, at, `a table needs a primary key (the record it keeps per key); write CREATE TABLE ${name} (id TEXT, ..., PRIMARY KEY (id)) WITH (...), or CREATE SOURCE for an append-only stream`);
+  const source = sourceDef(text, name, columns, watermark, options, TABLE_OPTIONS, 'table');
+  const versions = options.get('versions');
+  if (versions !== undefined && source.timestamp === undefined) throw sqlError(text, versions.at, `versions are kept by event time; declare the table's event time (WATERMARK FOR updated_at AS updated_at, or timestamp = 'updated_at')`);
+  const versionsMs = versions === undefined ? DEFAULT_VERSIONS_MS : durationOption(text, 'versions', versions);
+  return { ...source, kind: 'table', primaryKey: primaryKey.columns, ...(source.timestamp === undefined ? {} : { versionsMs }) };
 }
 
 /** A JSON field by its column name: as written, else ignoring case (SQL names are lower-cased). */
@@ -133,49 +158,97 @@ export class Binding {
     const def = this.#catalog.get(name);
     if (def === undefined || def.kind === 'sink') {
       const names = [...this.#catalog.values()].filter((d) => d.kind !== 'sink').map((d) => d.name);
-      throw sqlError(text, at, `there is no source or view named ${name}${names.length ? ` (there are: ${names.join(', ')})` : ''}; declare it with CREATE SOURCE ${name} (...) WITH (topic = '${name}')`);
+      throw sqlError(text, at, `there is no source, table or view named ${name}${names.length ? ` (there are: ${names.join(', ')})` : ''}; declare it with CREATE SOURCE ${name} (...) WITH (topic = '${name}')`);
     }
-    const relation = def.kind === 'source' ? this.#source(def) : this.#view(def);
+    const relation = def.kind === 'source' ? this.#source(def) : def.kind === 'table' ? this.#table(def) : this.#view(def);
     this.#relations.set(name, relation);
     return relation;
   }
 
-  #source(def: SourceDef): Relation {
+  /** A source's options for the DSL: codec, event time from its column, watermark, idle timeout. */
+  #sourceOptions(def: SourceDef | TableDef): SourceOptions<Record<string, unknown>> {
     const ts = def.timestamp;
     const codec = this.codec(def.topic);
-    const stream = this.app.stream<Record<string, unknown>>(def.topic, {
+    return {
       ...(codec === undefined ? {} : { codec: codec as Codec<Record<string, unknown>> }),
       ...(ts === undefined
         ? {}
         : {
             timestamp: (value) => {
               const ms = parseTimestamp(value === null || typeof value !== 'object' ? undefined : field(value, ts));
-              if (!Number.isFinite(ms)) throw new SluiceError('INVALID_RECORD', `source ${def.name}: event-time column ${ts} is ${JSON.stringify(value?.[ts] ?? null)}, not a timestamp (an ISO-8601 string or epoch milliseconds)`);
+              if (!Number.isFinite(ms)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: event-time column ${ts} is ${JSON.stringify(value?.[ts] ?? null)}, not a timestamp (an ISO-8601 string or epoch milliseconds)`);
               return ms;
             },
           }),
       watermark: def.watermarkMs,
       ...(def.idleTimeoutMs === undefined ? {} : { idleTimeout: def.idleTimeoutMs }),
-    });
-    const columns = def.columns;
-    const names = columns.map((c) => c.name);
-    const converters = columns.map((c) => converter(c.type, `source ${def.name}, column ${c.name}`));
-    const rows: Stream<Row> = stream.map(
-      (value) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `source ${def.name}: a record must be a JSON object with the columns ${columns.map((c) => c.name).join(', ')}, got ${JSON.stringify(value)}`);
-        const row: Row = {};
-        for (let i = 0; i < names.length; i++) row[names[i]!] = converters[i]!(field(value, names[i]!));
-        return row;
+    };
+  }
+
+  #source(def: SourceDef): Relation {
+    const stream = this.app.stream<Record<string, unknown>>(def.topic, this.#sourceOptions(def));
+    // The rows of every declared column, added to the graph only when read: a query that reads the raw values (RawSource) needs no such stage.
+    let rows: Stream<Row> | undefined;
+    return {
+      get stream(): Stream<Row> {
+        rows ??= stream.map(rowMaker(def), { name: `${def.name}-columns` });
+        return rows;
       },
-      { name: `${def.name}-columns` },
-    );
-    return { stream: rows, columns: columns.map((c) => ({ name: c.name, type: c.type })), latenessMs: def.latenessMs, name: def.name, ...(ts ? { rowtime: ts } : {}) };
+      raw: { stream, fill: columnFiller(def) },
+      columns: def.columns.map((c) => ({ name: c.name, type: c.type })),
+      latenessMs: def.latenessMs,
+      name: def.name,
+      ...(def.timestamp ? { rowtime: def.timestamp } : {}),
+    };
+  }
+
+  /** A table keyed by `tableKey` of its primary key's values; a tombstone deletes the row of its record key. */
+  #table(def: TableDef): Relation {
+    const toRow = rowMaker(def);
+    const pk = def.primaryKey.map((k) => def.columns.findIndex((c) => c.name === k));
+    const pkConverters = pk.map((i) => converter(def.columns[i]!.type, `table ${def.name}, primary key column ${def.columns[i]!.name}`));
+    const key = (value: Record<string, unknown>): string => {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `table ${def.name}: a record must be a JSON object (or a tombstone, null), got ${JSON.stringify(value)}`);
+      const k = tableKey(pk.map((i, j) => pkConverters[j]!(field(value, def.columns[i]!.name))));
+      if (k === null) throw new SluiceError('INVALID_RECORD', `table ${def.name}: primary key ${def.primaryKey.join(', ')} is null in ${JSON.stringify(value)}; every row needs its key`);
+      return k;
+    };
+    const source = this.app.table<Record<string, unknown>>(def.topic, { ...this.#sourceOptions(def), key, ...(def.versionsMs === undefined ? {} : { versions: def.versionsMs }) });
+    const table = source.mapValues(toRow, { name: `${def.name}-columns` });
+    return { table, columns: def.columns.map((c) => ({ name: c.name, type: c.type })), latenessMs: def.latenessMs, name: def.name, primaryKey: def.primaryKey, ...(def.timestamp ? { rowtime: def.timestamp } : {}) };
   }
 
   #view(def: ViewDef): Relation {
-    const relation = compileQuery(def.query, { text: def.text, stageName: def.name, relation: (n, at) => this.relation(n, at, def.text) }, def.emit);
+    const relation = compileQuery(def.query, { text: def.text, stageName: def.name, temporal: def.temporal, relation: (n, at) => this.relation(n, at, def.text) }, def.emit);
     return { ...relation, name: def.name };
   }
+}
+
+/** Turns a source's JSON object into a row of its columns, each converted to its type. */
+function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) => Row {
+  const columns = def.columns;
+  const names = columns.map((c) => c.name);
+  const converters = columns.map((c) => converter(c.type, `${def.kind} ${def.name}, column ${c.name}`));
+  return (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names.join(', ')}, got ${JSON.stringify(value)}`);
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) row[names[i]!] = converters[i]!(field(value, names[i]!));
+    return row;
+  };
+}
+
+/** Converts the named columns of a source's JSON object into a row (RawSource.fill). */
+function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row, columns: readonly string[]) => Row {
+  const converters = new Map(def.columns.map((c) => [c.name, converter(c.type, `${def.kind} ${def.name}, column ${c.name}`)]));
+  const names = def.columns.map((c) => c.name).join(', ');
+  return (value, row, columns) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
+    for (let i = 0; i < columns.length; i++) {
+      const name = columns[i]!;
+      row[name] = converters.get(name)!(field(value, name));
+    }
+    return row;
+  };
 }
 
 /** Parses a query's text with the Postgres parser. */

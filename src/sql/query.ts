@@ -6,12 +6,15 @@
  * `union`. The graph is the DSL's, so the plan and runtime are the same as for TypeScript pipelines.
  */
 import type { KeyedStream, Stream, WindowResult } from '../api/index.ts';
-import { Windows, type WindowSpec } from '../time/index.ts';
+import { Windows } from '../time/index.ts';
 import { aggregateDef, combine, type AggregateDef } from './aggregates.ts';
 import { sqlError, unsupported } from './errors.ts';
 import { type Compiled, compileExpr, type Scope } from './expr.ts';
 import { locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
-import type { Relation, RelationResolver } from './relation.ts';
+import { type FromInput, resolveField, rowScope, single, type TableFunction, type WindowDef } from './from.ts';
+import { compileJoin } from './join.ts';
+import type { Relation, RelationResolver, StreamRelation, TableRelation } from './relation.ts';
+import type { TemporalClause } from './statements.ts';
 import type { EmitClause } from './statements.ts';
 import type { Column, Row, SqlType } from './types.ts';
 
@@ -19,18 +22,8 @@ export interface QueryContext extends RelationResolver {
   readonly text: string;
   /** Base name of the query's stateful stages (the view's name), so state keeps its name across runs. */
   readonly stageName?: string;
-}
-
-/** A window over the rows' event time, from `GROUP BY TUMBLE(...)` or a window table function. */
-interface WindowDef {
-  fn: 'tumble' | 'hop' | 'session';
-  spec: WindowSpec;
-  at: number;
-}
-
-/** The window table function in FROM, with the window it assigns. */
-interface TableFunction {
-  window: WindowDef;
+  /** The `FOR SYSTEM_TIME AS OF` clauses of the statement (blanked out for the Postgres parser), by the table name's offset. */
+  readonly temporal?: readonly TemporalClause[];
 }
 
 const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
@@ -52,6 +45,7 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
     }
     const left = compileSelect(s.larg, ctx, emit);
     const right = compileSelect(s.rarg, ctx, emit);
+    if (left.table !== undefined || right.table !== undefined) throw unsupported(text, locationOf(left.table ? s.larg : s.rarg, at), 'UNION ALL of a table (a changelog with updates and deletes) is not supported; UNION ALL reads streams');
     if (left.columns.length !== right.columns.length) throw sqlError(text, locationOf(s.rarg, at), `each side of UNION ALL must have the same number of columns (${left.columns.length} and ${right.columns.length})`);
     left.columns.forEach((c, i) => {
       const r = right.columns[i]!;
@@ -73,35 +67,84 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
   if (s.lockingClause !== undefined) throw unsupported(text, at, 'FOR UPDATE/SHARE is not supported');
   const from = (s.fromClause ?? []) as PgNode[];
   if (from.length === 0) throw sqlError(text, at, 'a streaming query reads a source: add FROM source_name');
-  if (from.length > 1 || from[0]!.JoinExpr !== undefined) {
-    throw unsupported(text, locationOf(from[1] ?? from[0], at), 'joins are not supported in SQL yet; join in the TypeScript DSL, or query one source per view');
+  if (from.length > 1) {
+    throw unsupported(text, locationOf(from[1], at), "a comma join (FROM a, b) is not supported; write FROM a JOIN b ON a.k = b.k, with a time bound for two streams (AND b.ts BETWEEN a.ts - INTERVAL '10' MINUTE AND a.ts + INTERVAL '10' MINUTE)");
   }
-  const { input, tvf, alias } = fromItem(from[0]!, ctx);
-  const inputScope = rowScope(text, input, alias, tvf);
-  let stream = input.stream;
-  if (s.whereClause !== undefined) {
-    const where = compileExpr(s.whereClause, inputScope);
-    const cond = where.fn;
-    stream = stream.filter((row: Row) => cond(row) === true);
-  }
+  const input = fromItem(from[0]!, ctx);
+  const tvf = input.tvf;
+  const inputScope = rowScope(text, input);
   const targets = (s.targetList ?? []) as PgNode[];
   const groups = (s.groupClause ?? []) as PgNode[];
   const aggregates = collectAggregates([...targets, ...(s.havingClause ? [s.havingClause] : [])]);
-  if (groups.length === 0 && aggregates.length === 0) {
+  if (input.relation.table !== undefined) {
+    if (groups.length > 0 || aggregates.length > 0) throw unsupported(text, locationOf(groups[0] ?? aggregates[0]?.node, at), `GROUP BY and aggregates over a table (${input.label}: a changelog whose rows change and go away) are not supported yet; aggregate the stream the table is built from`);
+    if (s.havingClause !== undefined) throw sqlError(text, locationOf(s.havingClause, at), 'HAVING needs GROUP BY; use WHERE to filter rows');
+    if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; a query over a table emits its changes');
+    return projectTable(input, input.relation, s.whereClause === undefined ? undefined : compileExpr(s.whereClause, inputScope).fn, targets, text, ctx.stageName);
+  }
+  const relation = input.relation as StreamRelation;
+  const cond = s.whereClause === undefined ? undefined : compileExpr(s.whereClause, inputScope).fn;
+  const projection = groups.length === 0 && aggregates.length === 0;
+  if (projection) {
     if (s.havingClause !== undefined) throw sqlError(text, locationOf(s.havingClause, at), 'HAVING needs GROUP BY or an aggregate; use WHERE to filter rows');
     if (emit !== undefined) throw sqlError(text, emit.at, 'EMIT applies to a windowed GROUP BY; drop it, or group by a window such as TUMBLE(event_time, INTERVAL \'1\' MINUTE)');
-    if (tvf !== undefined) stream = assignWindows(stream, input, tvf, text);
-    const scopeAfter = tvf === undefined ? inputScope : rowScope(text, input, alias, tvf, true);
-    return project(stream, targets, scopeAfter, input, text, tvf !== undefined);
   }
-  return aggregate(stream, s, targets, groups, aggregates, input, alias, tvf, ctx, emit);
+  // Over a source, WHERE reads the raw records (converting only the columns it reads) and rows are built only for the records it keeps.
+  const raw = input.plain && input.tvf === undefined ? relation.raw : undefined;
+  if (raw !== undefined) {
+    let values = raw.stream;
+    if (cond !== undefined) {
+      const read = columnsRead(s.whereClause, input);
+      const scratch: Row = {};
+      values = values.filter((v) => cond(raw.fill(v, scratch, read)) === true);
+    }
+    const all = relation.columns.map((c) => c.name);
+    // A projection builds its output straight from the record (the converted columns in a scratch row it does not keep).
+    if (projection) {
+      const scratch: Row = {};
+      return project((out) => values.map((v) => out(raw.fill(v, scratch, all))), targets, inputScope, input, text, false);
+    }
+    return aggregate(values.map((v) => raw.fill(v, {}, all)), s, targets, groups, aggregates, input, ctx, emit);
+  }
+  let stream = relation.stream;
+  if (cond !== undefined) stream = stream.filter((row: Row) => cond(row) === true);
+  if (projection) {
+    if (tvf !== undefined) stream = assignWindows(stream, input.relation, tvf, text);
+    const scopeAfter = tvf === undefined ? inputScope : rowScope(text, input, true);
+    const rows = stream;
+    return project((out) => rows.map(out), targets, scopeAfter, input, text, tvf !== undefined);
+  }
+  return aggregate(stream, s, targets, groups, aggregates, input, ctx, emit);
+}
+
+/** The input columns (field keys) an expression reads. */
+function columnsRead(node: unknown, from: FromInput): string[] {
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    const rec = v as PgNode;
+    if (rec.ColumnRef !== undefined) {
+      const names = strings(rec.ColumnRef.fields);
+      const field = from.fields.find((f) => f.name === names.at(-1) && (names.length === 1 || f.qualifiers.includes(names[0]!)));
+      if (field !== undefined) found.add(field.key);
+      return;
+    }
+    for (const x of Object.values(rec)) walk(x);
+  };
+  walk(node);
+  return [...found];
 }
 
 function isNum(t: SqlType): boolean {
   return t === 'bigint' || t === 'double';
 }
 
-function fromItem(item: PgNode, ctx: QueryContext): { input: Relation; tvf?: TableFunction; alias: string } {
+/** A FROM item: a relation by name, a subquery, a window table function, or a join of two items. */
+export function fromItem(item: PgNode, ctx: QueryContext): FromInput {
   const text = ctx.text;
   const [kind, n] = nodeKind(item);
   const at = locationOf(item);
@@ -109,11 +152,11 @@ function fromItem(item: PgNode, ctx: QueryContext): { input: Relation; tvf?: Tab
     case 'RangeVar': {
       if (n.schemaname !== undefined) throw unsupported(text, at, `schema-qualified names (${n.schemaname}.${n.relname}) are not supported; write the name alone`);
       const input = ctx.relation(n.relname, at);
-      return { input, alias: n.alias?.aliasname ?? n.relname };
+      return single(input, n.alias?.aliasname ?? n.relname);
     }
     case 'RangeSubselect': {
       const input = compileQuery(n.subquery, ctx);
-      return { input, alias: n.alias?.aliasname ?? 'subquery' };
+      return single(input, n.alias?.aliasname ?? 'subquery');
     }
     case 'RangeFunction': {
       const call = n.functions?.[0]?.List?.items?.[0] as PgNode | undefined;
@@ -125,33 +168,17 @@ function fromItem(item: PgNode, ctx: QueryContext): { input: Relation; tvf?: Tab
       const args = (fc.args ?? []) as PgNode[];
       const sourceRef = args[0]?.ColumnRef ? strings(args[0].ColumnRef.fields) : [];
       if (sourceRef.length !== 1) throw sqlError(text, locationOf(args[0] ?? fc, at), `the first argument of ${name.toUpperCase()} is the source, such as ${name.toUpperCase()}(page_views, event_time, INTERVAL '1' MINUTE)`);
-      const input = ctx.relation(sourceRef[0]!, locationOf(args[0]));
+      const relation = ctx.relation(sourceRef[0]!, locationOf(args[0]));
+      if (relation.table !== undefined) throw unsupported(text, locationOf(args[0]), `${name.toUpperCase()} over a table (${relation.name}) is not supported; windows group a stream's rows by event time`);
+      const input = single(relation, n.alias?.aliasname ?? sourceRef[0]!);
       const window = windowOf(name as WindowDef['fn'], args.slice(1), input, text, locationOf(fc));
-      return { input, tvf: { window }, alias: n.alias?.aliasname ?? sourceRef[0]! };
+      return { ...input, tvf: { window } };
     }
     case 'JoinExpr':
-      throw unsupported(text, at, 'joins are not supported in SQL yet; join in the TypeScript DSL, or query one source per view');
+      return compileJoin(n, ctx, fromItem);
     default:
       throw unsupported(text, at, `${kind} in FROM is not supported; read a source or view by name`);
   }
-}
-
-/** The columns of `input` by name (qualified by `alias`); with a table function, window_start/window_end too once assigned. */
-function rowScope(text: string, input: Relation, alias: string, tvf?: TableFunction, windowsAssigned = false): Scope {
-  const types = new Map(input.columns.map((c) => [c.name, c.type]));
-  return {
-    text,
-    column(name, qualifier, at) {
-      if (qualifier !== undefined && qualifier !== alias && qualifier !== input.name) throw sqlError(text, at, `there is no relation ${qualifier} here; write ${alias}.${name} or ${name}`);
-      if (tvf !== undefined && (name === 'window_start' || name === 'window_end')) {
-        if (!windowsAssigned) throw unsupported(text, at, `${name} is known after the window is assigned: use it in the select list, GROUP BY or HAVING, not in WHERE`);
-        return { fn: (row: Row) => row[name], type: 'timestamp' };
-      }
-      const type = types.get(name);
-      if (type === undefined) throw sqlError(text, at, `column ${name} does not exist in ${input.name}; its columns are ${input.columns.map((c) => c.name).join(', ')}`);
-      return { fn: (row: Row) => row[name], type };
-    },
-  };
 }
 
 function intervalArg(node: PgNode | undefined, what: string, text: string, at: number): number {
@@ -164,12 +191,15 @@ function intervalArg(node: PgNode | undefined, what: string, text: string, at: n
 }
 
 /** The window of TUMBLE(ts, size), HOP(ts, slide, size) or SESSION(ts, gap), over the relation's event time. */
-function windowOf(fn: WindowDef['fn'], args: PgNode[], input: Relation, text: string, at: number): WindowDef {
-  const time = args[0]?.ColumnRef ? strings(args[0].ColumnRef.fields).at(-1) : undefined;
+function windowOf(fn: WindowDef['fn'], args: PgNode[], from: FromInput, text: string, at: number): WindowDef {
+  const input = from.relation;
+  const ref = args[0]?.ColumnRef ? strings(args[0].ColumnRef.fields) : undefined;
+  const resolve = (): string | undefined => (ref === undefined ? undefined : resolveField(text, from, ref.at(-1)!, ref.length > 1 ? ref[0] : undefined, locationOf(args[0], at)).key);
+  const time = input.rowtime === undefined ? ref?.at(-1) : resolve();
   const usage: Record<WindowDef['fn'], string> = { tumble: "TUMBLE(event_time, INTERVAL '1' MINUTE)", hop: "HOP(event_time, INTERVAL '20' SECOND, INTERVAL '1' MINUTE) (slide, then size)", session: "SESSION(event_time, INTERVAL '30' SECOND)" };
   if (time === undefined) throw sqlError(text, locationOf(args[0], at), `the window's first argument is the event-time column: ${usage[fn]}`);
   if (input.rowtime === undefined) {
-    throw sqlError(text, locationOf(args[0], at), `${input.name} has no event time; declare it in the source: WATERMARK FOR ${time} AS ${time} - INTERVAL '5' SECOND, or WITH (timestamp = '${time}')`);
+    throw sqlError(text, locationOf(args[0], at), from.plain ? `${input.name} has no event time; declare it in the source: WATERMARK FOR ${time} AS ${time} - INTERVAL '5' SECOND, or WITH (timestamp = '${time}')` : `the rows of this join have no event time column (an interval join's result is stamped with the later of its two rows); group its result in a view over a temporal join, or window each input before joining`);
   }
   if (time !== input.rowtime) {
     throw sqlError(text, locationOf(args[0], at), `windows group by the event time, which for ${input.name} is ${input.rowtime}; write ${fn.toUpperCase()}(${input.rowtime}, ...), or declare ${time} as the source's event time`);
@@ -207,33 +237,54 @@ function assignWindows(stream: Stream<Row>, input: Relation, tvf: TableFunction,
   throw unsupported(text, tvf.window.at, 'SESSION as a table function needs GROUP BY window_start, window_end (a session is known when it closes)');
 }
 
-/** The select list: `*`, expressions, and their output names. */
-function selectList(targets: PgNode[], scope: Scope, text: string, starColumns: Column[]): { columns: Column[]; fns: ((row: any) => unknown)[]; sources: (string | undefined)[] } {
+/** What `*` stands for: the columns of the input (and of `alias.*` those of one side of a join). */
+interface StarColumn {
+  name: string;
+  qualifiers: string[];
+}
+
+/**
+ * The select list: `*`, expressions, and their output names; `sources` holds, for a column
+ * selected as it is, the input field it comes from (`from` resolves a column reference).
+ */
+function selectList(targets: PgNode[], scope: Scope, text: string, starColumns: StarColumn[], from?: FromInput): { columns: Column[]; fns: ((row: any) => unknown)[]; sources: (string | undefined)[] } {
   const columns: Column[] = [];
   const fns: ((row: any) => unknown)[] = [];
   const sources: (string | undefined)[] = [];
+  const add = (name: string, compiled: Compiled, source: string | undefined, at: number): void => {
+    if (columns.some((c) => c.name === name)) throw sqlError(text, at, `two columns are named ${name}; name one with AS${target0(name)}`);
+    columns.push({ name, type: compiled.type });
+    fns.push(compiled.fn);
+    sources.push(source);
+  };
+  const target0 = (name: string): string => (from !== undefined && !from.plain ? `, such as SELECT a.${name} AS a_${name}, b.${name} AS b_${name} instead of *` : '');
   for (const t of targets) {
     const target = t.ResTarget as PgNode;
     const at = locationOf(t);
     const fields = target.val?.ColumnRef ? strings(target.val.ColumnRef.fields) : [];
     if (fields.at(-1) === '*') {
       if (target.name !== undefined) throw sqlError(text, at, '* cannot be renamed; list the columns');
-      for (const c of starColumns) {
-        const compiled = scope.column(c.name, undefined, at);
-        columns.push({ name: c.name, type: compiled.type });
-        fns.push(compiled.fn);
-        sources.push(c.name);
+      const qualifier = fields.length > 1 ? fields[0] : undefined;
+      const chosen = starColumns.filter((c) => qualifier === undefined || c.qualifiers.includes(qualifier));
+      if (chosen.length === 0) throw sqlError(text, at, `there is no relation ${qualifier} here`);
+      for (const c of chosen) {
+        const q = qualifier ?? (from !== undefined && !from.plain ? c.qualifiers[0] : undefined);
+        add(c.name, scope.column(c.name, q, at), from === undefined ? c.name : fieldKey(text, from, c.name, q, at), at);
       }
       continue;
     }
     const compiled: Compiled = compileExpr(target.val, scope);
     const name = (target.name as string | undefined) ?? outputName(target.val);
-    if (columns.some((c) => c.name === name)) throw sqlError(text, at, `two columns are named ${name}; name one with AS`);
-    columns.push({ name, type: compiled.type });
-    fns.push(compiled.fn);
-    sources.push(target.name === undefined || target.name === fields.at(-1) ? fields.at(-1) : undefined);
+    const source = from !== undefined && fields.length > 0 ? fieldKey(text, from, fields.at(-1)!, fields.length > 1 ? fields[0] : undefined, at) : undefined;
+    add(name, compiled, source, at);
   }
   return { columns, fns, sources };
+}
+
+/** The input field a column reference reads, if it is one (window bounds of a table function are not). */
+function fieldKey(text: string, from: FromInput, name: string, qualifier: string | undefined, at: number): string | undefined {
+  if (!from.fields.some((f) => f.name === name)) return undefined;
+  return resolveField(text, from, name, qualifier, at).key;
 }
 
 /** Postgres' name for an unnamed select item: the column, the function, or ?column?. */
@@ -254,18 +305,38 @@ function build(columns: Column[], fns: ((row: any) => unknown)[]): (row: any) =>
   };
 }
 
-function project(stream: Stream<Row>, targets: PgNode[], scope: Scope, input: Relation, text: string, windowsAssigned: boolean): Relation {
-  const bounds: Column[] = [
-    { name: 'window_start', type: 'timestamp' },
-    { name: 'window_end', type: 'timestamp' },
-  ];
-  const starColumns = [...input.columns, ...(windowsAssigned ? bounds.filter((c) => !input.columns.some((i) => i.name === c.name)) : [])];
+function starOf(from: FromInput, windowsAssigned: boolean): StarColumn[] {
+  const star: StarColumn[] = from.fields.map((f) => ({ name: f.name, qualifiers: f.qualifiers }));
+  if (!windowsAssigned) return star;
+  const bounds = ['window_start', 'window_end'].filter((n) => !from.fields.some((f) => f.name === n));
+  return [...star, ...bounds.map((name) => ({ name, qualifiers: from.fields[0]?.qualifiers ?? [] }))];
+}
+
+/** The select list over rows; `mapRows(out)` is the stream of `out` applied to each input row. */
+function project(mapRows: (out: (row: any) => Row) => Stream<Row>, targets: PgNode[], scope: Scope, from: FromInput, text: string, windowsAssigned: boolean): StreamRelation {
+  const input = from.relation;
   const rowtime = input.rowtime;
-  const { columns, fns, sources } = selectList(targets, scope, text, starColumns);
+  const { columns, fns, sources } = selectList(targets, scope, text, starOf(from, windowsAssigned), from);
   const out = build(columns, fns);
   // The event time stays the rows' event time when its column is selected as it is.
-  const kept = rowtime === undefined ? undefined : columns.find((_c, i) => sources[i] === rowtime && columns[i]!.name === rowtime);
-  return { stream: stream.map(out), columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
+  const kept = rowtime === undefined ? undefined : columns.find((_c, i) => sources[i] === rowtime);
+  return { stream: mapRows(out), columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
+}
+
+/**
+ * A query over a table: WHERE as the table's `filter` (a row that stops passing is deleted) and
+ * the select list as `mapValues`; the key stays, so the result is a table too.
+ */
+function projectTable(from: FromInput, input: TableRelation, where: ((row: Row) => unknown) | undefined, targets: PgNode[], text: string, stageName: string | undefined): TableRelation {
+  const { columns, fns, sources } = selectList(targets, rowScope(text, from), text, starOf(from, false), from);
+  const out = build(columns, fns);
+  let table = input.table;
+  if (where !== undefined) table = table.filter((row) => where(row) === true, stageName ? { name: `${stageName}-where` } : {});
+  table = table.mapValues(out, stageName ? { name: `${stageName}-select` } : {});
+  const named = (key: string): string | undefined => columns.find((_c, i) => sources[i] === key)?.name;
+  const pk = input.primaryKey?.map(named);
+  const rowtime = input.rowtime === undefined ? undefined : named(input.rowtime);
+  return { table, columns, latenessMs: input.latenessMs, name: input.name, ...(pk?.every((k) => k !== undefined) ? { primaryKey: pk as string[] } : {}), ...(rowtime ? { rowtime } : {}) };
 }
 
 interface AggregateCall {
@@ -310,14 +381,15 @@ function aggregate(
   targets: PgNode[],
   groups: PgNode[],
   calls: AggregateCall[],
-  input: Relation,
-  alias: string,
-  tvf: TableFunction | undefined,
+  from: FromInput,
   ctx: QueryContext,
   emit: EmitClause | undefined,
-): Relation {
+): StreamRelation {
   const text = ctx.text;
-  const inputScope = rowScope(text, input, alias, tvf);
+  const input = from.relation;
+  const tvf = from.tvf;
+  const inputScope = rowScope(text, from);
+  const isField = (name: string): boolean => from.fields.some((f) => f.name === name);
   // GROUP BY items: the window (a call, or window_start/window_end of the table function), and the key expressions.
   let window: WindowDef | undefined;
   const keyNodes: PgNode[] = [];
@@ -328,8 +400,8 @@ function aggregate(
     if (name === 'tumble' || name === 'hop' || name === 'session') {
       if (window !== undefined) throw sqlError(text, locationOf(g), 'a query groups by one window; drop the second');
       if (tvf !== undefined) throw sqlError(text, locationOf(g), 'the window is already given by the table function in FROM; GROUP BY window_start, window_end');
-      window = windowOf(name, fc!.args ?? [], input, text, locationOf(g));
-    } else if (tvf !== undefined && (column === 'window_start' || column === 'window_end') && !input.columns.some((c) => c.name === column)) {
+      window = windowOf(name, fc!.args ?? [], from, text, locationOf(g));
+    } else if (tvf !== undefined && (column === 'window_start' || column === 'window_end') && !isField(column)) {
       window = tvf.window;
     } else if (g.GroupingSet !== undefined) {
       throw unsupported(text, locationOf(g), 'GROUPING SETS, ROLLUP and CUBE are not supported; write one view per grouping');
@@ -342,7 +414,11 @@ function aggregate(
   if (tvf !== undefined && window === undefined) throw sqlError(text, locationOf(s), 'with a window table function in FROM, GROUP BY window_start, window_end (and any key columns)');
   const keyShapes = keyNodes.map((k) => shapeOf(k));
   const keyFns = keyNodes.map((k) => compileExpr(k, inputScope));
-  const keyColumns = keyNodes.map((k) => (k.ColumnRef ? strings(k.ColumnRef.fields).at(-1) : undefined));
+  const refOf = (node: PgNode): string[] | undefined => (node.ColumnRef ? strings(node.ColumnRef.fields) : undefined);
+  const keyColumns = keyNodes.map((k) => {
+    const ref = refOf(k);
+    return ref === undefined ? undefined : resolveField(text, from, ref.at(-1)!, ref.length > 1 ? ref[0] : undefined, locationOf(k)).key;
+  });
   // The aggregates, compiled over the input rows.
   const defs: AggregateDef[] = calls.map(({ node }) => {
     const fc = node.FuncCall as PgNode;
@@ -370,12 +446,10 @@ function aggregate(
       return undefined;
     },
     column(name, qualifier, at) {
-      if (qualifier !== undefined && qualifier !== alias && qualifier !== input.name) throw sqlError(text, at, `there is no relation ${qualifier} here; write ${alias}.${name} or ${name}`);
-      const i = keyColumns.indexOf(name);
+      if (tvf !== undefined && name === 'window_start' && !isField(name)) return { fn: (g: Grouped) => g.s, type: 'timestamp' };
+      if (tvf !== undefined && name === 'window_end' && !isField(name)) return { fn: (g: Grouped) => g.e, type: 'timestamp' };
+      const i = keyColumns.indexOf(resolveField(text, from, name, qualifier, at).key);
       if (i >= 0) return { fn: (g: Grouped) => g.k[i], type: keyFns[i]!.type };
-      if (tvf !== undefined && name === 'window_start' && !input.columns.some((c) => c.name === name)) return { fn: (g: Grouped) => g.s, type: 'timestamp' };
-      if (tvf !== undefined && name === 'window_end' && !input.columns.some((c) => c.name === name)) return { fn: (g: Grouped) => g.e, type: 'timestamp' };
-      if (!input.columns.some((c) => c.name === name)) inputScope.column(name, qualifier, at);
       throw sqlError(text, at, `column ${name} must appear in GROUP BY or be used in an aggregate function, such as COUNT(${name}) or MAX(${name})`);
     },
     call(name, node) {
@@ -397,7 +471,11 @@ function aggregate(
   if (starColumns) throw sqlError(text, locationOf(targets[0]), 'SELECT * cannot be grouped; list the GROUP BY columns and aggregates');
   const { columns, fns } = selectList(targets, scope, text, []);
   const out = build(columns, fns);
-  const primaryKey = primaryKeyOf(targets, columns, keyShapes, keyColumns, window !== undefined, tvf !== undefined);
+  const columnKey = (val: PgNode): string | undefined => {
+    const ref = refOf(val);
+    return ref === undefined || !isField(ref.at(-1)!) ? undefined : resolveField(text, from, ref.at(-1)!, ref.length > 1 ? ref[0] : undefined, locationOf(val)).key;
+  };
+  const primaryKey = primaryKeyOf(targets, columns, keyShapes, keyColumns, columnKey, window !== undefined, tvf !== undefined);
   const having = s.havingClause === undefined ? undefined : compileExpr(s.havingClause, scope).fn;
   const keyOf: (row: Row) => unknown =
     keyFns.length === 0 ? () => null : keyFns.length === 1 ? keyFns[0]!.fn : (row) => keyFns.map((k) => k.fn(row));
@@ -417,11 +495,17 @@ function aggregate(
   if (latenessMs > 0) windowed = windowed.allowedLateness(latenessMs);
   const results = windowed.aggregate(combined.init, combined.add, { merge: combined.merge, ...(name ? { name } : {}) });
   const rows = results.flatMap((r: WindowResult<unknown, unknown[]>) => finish({ k: partsOf(r.key), s: r.start, e: r.end, a: combined.results(r.value) }));
-  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}) };
+  // A window's result is stamped end - 1, which TUMBLE_ROWTIME (HOP_, SESSION_) selects: that column is the result's event time.
+  const rowtimeAt = targets.findIndex((t) => {
+    const fc = t.ResTarget?.val?.FuncCall as PgNode | undefined;
+    return fc !== undefined && /^(tumble|hop|session)_rowtime$/.test(strings(fc.funcname).at(-1)!.toLowerCase());
+  });
+  const rowtime = rowtimeAt >= 0 ? columns[rowtimeAt]!.name : undefined;
+  return { stream: rows, columns, latenessMs: 0, name: name ?? input.name, ...(primaryKey ? { primaryKey } : {}), ...(rowtime ? { rowtime } : {}) };
 }
 
 /** The output columns naming every GROUP BY key (and the window's start or end), if the select list has them all. */
-function primaryKeyOf(targets: PgNode[], columns: Column[], keyShapes: string[], keyColumns: (string | undefined)[], windowed: boolean, tvf: boolean): string[] | undefined {
+function primaryKeyOf(targets: PgNode[], columns: Column[], keyShapes: string[], keyColumns: (string | undefined)[], columnKey: (val: PgNode) => string | undefined, windowed: boolean, tvf: boolean): string[] | undefined {
   const keys: (string | undefined)[] = keyShapes.map(() => undefined);
   let bound: string | undefined;
   targets.forEach((t, i) => {
@@ -430,7 +514,8 @@ function primaryKeyOf(targets: PgNode[], columns: Column[], keyShapes: string[],
     const name = columns[i]!.name;
     const column = val.ColumnRef ? strings(val.ColumnRef.fields).at(-1) : undefined;
     const k = keyShapes.indexOf(shapeOf(val));
-    const c = column === undefined ? -1 : keyColumns.indexOf(column);
+    const key = columnKey(val);
+    const c = key === undefined ? -1 : keyColumns.indexOf(key);
     if (k >= 0) keys[k] ??= name;
     else if (c >= 0) keys[c] ??= name;
     const fn = val.FuncCall ? strings(val.FuncCall.funcname).at(-1)!.toLowerCase() : undefined;

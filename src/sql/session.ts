@@ -6,7 +6,7 @@
 import { AppBuilder, type Stream } from '../api/index.ts';
 import type { Codec } from '../core/index.ts';
 import { explainPlan, physicalPlan } from '../plan/index.ts';
-import { Binding, type Definition, parseQuery, sourceDef, type ViewDef } from './catalog.ts';
+import { Binding, type Definition, parseQuery, sourceDef, tableDef, type ViewDef } from './catalog.ts';
 import { sqlError } from './errors.ts';
 import { loadParser } from './pg.ts';
 import { compileQuery } from './query.ts';
@@ -85,15 +85,24 @@ export class SqlSession {
           throw sqlError(text, st.nameAt, `${st.name} already exists; DROP SOURCE ${st.name} first, or pick another name`);
         }
         const def = sourceDef(text, st.name, st.columns, st.watermark, st.options);
-        const reader = [...this.#catalog.values()].find((d) => d.kind === 'source' && d.topic === def.topic);
-        if (reader !== undefined) throw sqlError(text, st.nameAt, `source ${reader.name} already reads topic ${def.topic}; a topic has one source: use ${reader.name}, or a view over it`);
+        this.#oneReader(text, st.nameAt, def.topic);
         this.#catalog.set(st.name, def);
         return { tag: 'CREATE SOURCE', message: `source ${st.name} reads topic ${def.topic}` };
+      }
+      case 'create-table': {
+        if (this.#catalog.has(st.name)) {
+          if (st.ifNotExists) return { tag: 'CREATE TABLE', message: `table ${st.name} exists` };
+          throw sqlError(text, st.nameAt, `${st.name} already exists; DROP TABLE ${st.name} first, or pick another name`);
+        }
+        const def = tableDef(text, st.at, st.name, st.columns, st.primaryKey, st.watermark, st.options);
+        this.#oneReader(text, st.nameAt, def.topic);
+        this.#catalog.set(st.name, def);
+        return { tag: 'CREATE TABLE', message: `table ${st.name} (primary key ${def.primaryKey.join(', ')}) reads topic ${def.topic}` };
       }
       case 'create-view': {
         this.#free(text, st.name, st.nameAt);
         const query = parseQuery(text, st.query);
-        const def: ViewDef = { kind: 'view', name: st.name, materialized: st.materialized, columns: [], text, query, ...(st.query.emit ? { emit: st.query.emit } : {}) };
+        const def: ViewDef = { kind: 'view', name: st.name, materialized: st.materialized, columns: [], text, query, temporal: st.query.temporal, ...(st.query.emit ? { emit: st.query.emit } : {}) };
         // Compiled into a scratch app first: an error leaves the app's graph as it was.
         const checked = this.#scratch().relationFor(def);
         def.columns = checked.columns;
@@ -102,8 +111,8 @@ export class SqlSession {
         this.#catalog.set(st.name, def);
         if (!st.materialized) return { tag: 'CREATE VIEW', message: `view ${st.name}` };
         if (this.#definitionsOnly) return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name}` };
-        const relation = this.#binding.relation(st.name, st.nameAt, text);
-        relation.stream.map(rowExporter(relation.columns), { name: `${st.name}-rows` }).to(def.topic!, { name: `${st.name}-sink` });
+        if (checked.table !== undefined) def.changelog = true;
+        writeRelation(this.#binding.relation(st.name, st.nameAt, text), st.name, def.topic!, `${st.name}-sink`);
         return { tag: 'CREATE MATERIALIZED VIEW', message: `materialized view ${st.name} writes topic ${def.topic}` };
       }
       case 'create-sink': {
@@ -118,9 +127,7 @@ export class SqlSession {
           this.#catalog.set(st.name, { kind: 'sink', name: st.name, from: st.from, topic });
           return { tag: 'CREATE SINK', message: `sink ${st.name} of ${st.from} to topic ${topic}` };
         }
-        const relation = this.#binding.relation(st.from, st.fromAt, text);
-        const codec = this.#binding.codec(topic);
-        relation.stream.map(rowExporter(relation.columns), { name: `${st.name}-rows` }).to(topic, { name: st.name, ...(codec ? { codec: codec as Codec<Row> } : {}) });
+        writeRelation(this.#binding.relation(st.from, st.fromAt, text), st.name, topic, st.name, this.#binding.codec(topic));
         this.#catalog.set(st.name, { kind: 'sink', name: st.name, from: st.from, topic });
         return { tag: 'CREATE SINK', message: `sink ${st.name} writes ${st.from} to topic ${topic}` };
       }
@@ -143,8 +150,8 @@ export class SqlSession {
       case 'describe': {
         const def = this.#catalog.get(st.name);
         if (def === undefined) throw sqlError(text, st.nameAt, `there is no source, view or sink named ${st.name}`);
-        const columns: Column[] = def.kind === 'source' ? def.columns : def.kind === 'view' ? def.columns : (this.#catalog.get(def.from) as { columns: Column[] }).columns;
-        const eventTime = def.kind === 'source' ? def.timestamp : undefined;
+        const columns: Column[] = def.kind === 'sink' ? (this.#catalog.get(def.from) as { columns: Column[] }).columns : def.columns;
+        const eventTime = def.kind === 'source' || def.kind === 'table' ? def.timestamp : undefined;
         return {
           tag: 'DESCRIBE',
           message: `${def.kind} ${def.name}`,
@@ -159,7 +166,7 @@ export class SqlSession {
       case 'explain': {
         const scratch = this.#scratch();
         const relation = scratch.query(text, st.query);
-        relation.stream.print();
+        (relation.stream ?? relation.table.toStream()).print();
         const plan = explainPlan(physicalPlan(scratch.app.graph));
         return { tag: 'EXPLAIN', message: plan, columns: [{ name: 'QUERY PLAN', type: 'text' }], rows: plan.split('\n').map((line) => ({ 'QUERY PLAN': line })) };
       }
@@ -173,6 +180,12 @@ export class SqlSession {
     }
   }
 
+  /** A topic is read by one source or table of the session. */
+  #oneReader(text: string, at: number, topic: string): void {
+    const reader = [...this.#catalog.values()].find((d) => (d.kind === 'source' || d.kind === 'table') && d.topic === topic);
+    if (reader !== undefined) throw sqlError(text, at, `${reader.kind} ${reader.name} already reads topic ${topic}; a topic has one source or table: use ${reader.name}, or a view over it`);
+  }
+
   #free(text: string, name: string, at: number): void {
     if (this.#catalog.has(name)) throw sqlError(text, at, `${name} already exists; DROP it first, or pick another name`);
   }
@@ -182,9 +195,13 @@ export class SqlSession {
     return new QueryBinding(new Binding(new AppBuilder({ name: this.app.options.name }), this.#catalog));
   }
 
-  #show(what: 'sources' | 'views' | 'sinks'): SqlResult {
+  #show(what: 'sources' | 'tables' | 'views' | 'sinks'): SqlResult {
     const defs = [...this.#catalog.values()];
     const text: Column = { name: 'name', type: 'text' };
+    if (what === 'tables') {
+      const rows = defs.flatMap((d) => (d.kind === 'table' ? [{ name: d.name, topic: d.topic, primary_key: d.primaryKey.join(', '), event_time: d.timestamp ?? null }] : []));
+      return { tag: 'SHOW', message: `${rows.length} tables`, columns: [text, { name: 'topic', type: 'text' }, { name: 'primary_key', type: 'text' }, { name: 'event_time', type: 'text' }], rows };
+    }
     if (what === 'sources') {
       const rows = defs.flatMap((d) => (d.kind === 'source' ? [{ name: d.name, topic: d.topic, event_time: d.timestamp ?? null, watermark_ms: d.watermarkMs }] : []));
       return { tag: 'SHOW', message: `${rows.length} sources`, columns: [text, { name: 'topic', type: 'text' }, { name: 'event_time', type: 'text' }, { name: 'watermark_ms', type: 'bigint' }], rows };
@@ -211,7 +228,7 @@ class QueryBinding {
   }
 
   query(text: string, query: Parameters<typeof parseQuery>[1]): Relation {
-    return compileQuery(parseQuery(text, query), { text, relation: (name, at) => this.#binding.relation(name, at, text) }, query.emit);
+    return compileQuery(parseQuery(text, query), { text, temporal: query.temporal, relation: (name, at) => this.#binding.relation(name, at, text) }, query.emit);
   }
 
   relation(name: string, at: number, text: string): Relation {
@@ -219,10 +236,24 @@ class QueryBinding {
   }
 
   relationFor(def: ViewDef): Relation {
-    return compileQuery(def.query, { text: def.text, stageName: def.name, relation: (name, at) => this.#binding.relation(name, at, def.text) }, def.emit);
+    return compileQuery(def.query, { text: def.text, stageName: def.name, temporal: def.temporal, relation: (name, at) => this.#binding.relation(name, at, def.text) }, def.emit);
   }
 }
 
+/** A query's rows as exported (timestamps as ISO strings); of a table, its upserts (deletes reach views and sinks as tombstones). */
 function exported(relation: Relation): Stream<Row> {
-  return relation.stream.map(rowExporter(relation.columns));
+  const exporter = rowExporter(relation.columns);
+  if (relation.stream !== undefined) return relation.stream.map(exporter);
+  return relation.table.toStream().flatMap((c) => (c.value === null ? [] : [exporter(c.value)]));
+}
+
+/**
+ * Writes a relation to a topic: a stream's rows as values, a table's changelog as upserts
+ * keyed by the table's key and tombstones for deletes (readers keep the last row per key).
+ */
+function writeRelation(relation: Relation, name: string, topic: string, sinkName: string, codec?: Codec): void {
+  const exporter = rowExporter(relation.columns);
+  const options = { name: sinkName, ...(codec ? { codec: codec as Codec<Row> } : {}) };
+  if (relation.stream !== undefined) relation.stream.map(exporter, { name: `${name}-rows` }).to(topic, options);
+  else relation.table.mapValues(exporter, { name: `${name}-rows` }).to(topic, options);
 }

@@ -13,8 +13,22 @@ export interface QueryText {
   start: number;
   end: number;
   emit?: EmitClause;
-  /** Ranges left out when Postgres parses it (the EMIT clause). */
+  /** Ranges left out when Postgres parses it (`FOR SYSTEM_TIME AS OF ...`). */
   blank: [number, number][];
+  /** The temporal joins' `FOR SYSTEM_TIME AS OF` clauses, which Postgres' grammar lacks. */
+  temporal: TemporalClause[];
+}
+
+/**
+ * `JOIN t FOR SYSTEM_TIME AS OF s.ts` (the row of t valid at the event time s.ts) or
+ * `... AS OF PROCTIME()` (t's latest row when the event is processed).
+ */
+export interface TemporalClause {
+  /** Where the table's name starts (its RangeVar's location). */
+  at: number;
+  /** The time: a column reference (qualifier, name) or processing time. */
+  time: { column: string; qualifier?: string } | 'proctime';
+  timeAt: number;
 }
 
 export interface EmitClause {
@@ -47,10 +61,21 @@ export type Statement =
       options: Map<string, OptionValue>;
       ifNotExists: boolean;
     }
+  | {
+      kind: 'create-table';
+      at: number;
+      name: string;
+      nameAt: number;
+      columns: SourceColumnDef[];
+      primaryKey: { columns: string[]; at: number } | undefined;
+      watermark?: { column: string; boundMs: number; at: number };
+      options: Map<string, OptionValue>;
+      ifNotExists: boolean;
+    }
   | { kind: 'create-view'; at: number; name: string; nameAt: number; materialized: boolean; query: QueryText }
   | { kind: 'create-sink'; at: number; name: string; nameAt: number; from: string; fromAt: number; options: Map<string, OptionValue> }
-  | { kind: 'drop'; at: number; what: 'source' | 'view' | 'sink'; name: string; nameAt: number; ifExists: boolean }
-  | { kind: 'show'; at: number; what: 'sources' | 'views' | 'sinks' }
+  | { kind: 'drop'; at: number; what: 'source' | 'table' | 'view' | 'sink'; name: string; nameAt: number; ifExists: boolean }
+  | { kind: 'show'; at: number; what: 'sources' | 'tables' | 'views' | 'sinks' }
   | { kind: 'describe'; at: number; name: string; nameAt: number }
   | { kind: 'explain'; at: number; query: QueryText }
   | { kind: 'query'; at: number; query: QueryText };
@@ -78,8 +103,8 @@ function parseOne(text: string, s: StatementText): Statement {
         r.next();
         const what = r.next();
         if (what.value === 'materialized' && r.accept('views')) return { kind: 'show', at, what: 'views' };
-        if (what.value === 'sources' || what.value === 'views' || what.value === 'sinks') return end(r, { kind: 'show', at, what: what.value });
-        throw sqlError(text, what.start, 'write SHOW SOURCES, SHOW VIEWS or SHOW SINKS');
+        if (what.value === 'sources' || what.value === 'tables' || what.value === 'views' || what.value === 'sinks') return end(r, { kind: 'show', at, what: what.value });
+        throw sqlError(text, what.start, 'write SHOW SOURCES, SHOW TABLES, SHOW VIEWS or SHOW SINKS');
       }
       case 'describe':
       case 'desc': {
@@ -115,21 +140,50 @@ function end<T>(r: TokenReader, statement: T): T {
   return statement;
 }
 
-/** The query from token `from` of the statement, its EMIT clause split off. */
+/** The query from token `from` of the statement, its EMIT clause split off and its temporal clauses taken out. */
 function queryText(text: string, s: StatementText, from: number): QueryText {
   const tokens = s.tokens.slice(from);
   let depth = 0;
   const start = tokens[0]!.start;
+  const blank: [number, number][] = [];
+  const temporal: TemporalClause[] = [];
   for (const [i, t] of tokens.entries()) {
     if (t.kind === 'symbol' && t.value === '(') depth++;
     if (t.kind === 'symbol' && t.value === ')') depth--;
+    if (t.kind === 'word' && t.value === 'for' && tokens[i + 1]?.value === 'system_time') {
+      const clause = temporalClause(text, tokens, i);
+      temporal.push(clause.clause);
+      blank.push([t.start, clause.end]);
+    }
     if (depth === 0 && t.kind === 'word' && t.value === 'emit') {
       const emit = emitClause(new TokenReader(text, tokens.slice(i + 1), s.end), t.start);
       const end = i === 0 ? t.start : tokens[i - 1]!.end;
-      return { start, end, emit, blank: [] };
+      return { start, end, emit, blank, temporal };
     }
   }
-  return { start, end: s.end, blank: [] };
+  return { start, end: s.end, blank, temporal };
+}
+
+const TEMPORAL_HINT = 'write JOIN table FOR SYSTEM_TIME AS OF stream.event_time ON ..., or FOR SYSTEM_TIME AS OF PROCTIME()';
+
+/** `FOR SYSTEM_TIME AS OF s.ts` or `... AS OF PROCTIME()` at token `i`, right after a table's name. */
+function temporalClause(text: string, tokens: Token[], i: number): { clause: TemporalClause; end: number } {
+  const table = tokens[i - 1];
+  if (table === undefined || (table.kind !== 'word' && table.kind !== 'quoted') || tokens[i - 2]?.value === '.') throw sqlError(text, tokens[i]!.start, `FOR SYSTEM_TIME AS OF follows the name of the table joined; ${TEMPORAL_HINT}`);
+  if (tokens[i + 2]?.value !== 'as' || tokens[i + 3]?.value !== 'of') throw sqlError(text, tokens[i + 2]?.start ?? tokens[i]!.end, `expected AS OF; ${TEMPORAL_HINT}`, 'SQL_UNSUPPORTED');
+  const first = tokens[i + 4];
+  if (first === undefined || (first.kind !== 'word' && first.kind !== 'quoted')) throw sqlError(text, first?.start ?? tokens[i + 3]!.end, `expected the stream's event-time column after AS OF; ${TEMPORAL_HINT}`);
+  if (first.value === 'proctime' && tokens[i + 5]?.value === '(' && tokens[i + 6]?.value === ')') {
+    return { clause: { at: table.start, time: 'proctime', timeAt: first.start }, end: tokens[i + 6]!.end };
+  }
+  if (tokens[i + 5]?.value === '.') {
+    const name = tokens[i + 6];
+    if (name === undefined || (name.kind !== 'word' && name.kind !== 'quoted')) throw sqlError(text, tokens[i + 5]!.end, `expected a column name; ${TEMPORAL_HINT}`);
+    if (['(', '.', '+', '-'].includes(tokens[i + 7]?.value ?? '')) throw sqlError(text, first.start, `AS OF takes a column of the stream, not an expression; ${TEMPORAL_HINT}`, 'SQL_UNSUPPORTED');
+    return { clause: { at: table.start, time: { qualifier: first.value, column: name.value }, timeAt: first.start }, end: name.end };
+  }
+  if (tokens[i + 5]?.value === '(' || tokens[i + 5]?.value === '-' || tokens[i + 5]?.value === '+') throw sqlError(text, first.start, `AS OF takes a column of the stream, not an expression; ${TEMPORAL_HINT}`, 'SQL_UNSUPPORTED');
+  return { clause: { at: table.start, time: { column: first.value }, timeAt: first.start }, end: first.end };
 }
 
 const EMIT_HINT = "write EMIT ON WINDOW CLOSE, or EMIT AFTER WATERMARK ALLOWED LATENESS = INTERVAL '1' MINUTE";
@@ -189,9 +243,9 @@ function create(text: string, s: StatementText, r: TokenReader): Statement {
     case 'sink':
       return createSink(r, at);
     case 'table':
-      throw unsupported(text, what.start, 'CREATE TABLE (a changelog table with a primary key) is not supported yet; declare the topic as an append-only stream with CREATE SOURCE name (...) WITH (topic = \'...\')');
+      return createTable(text, r, at);
     default:
-      throw sqlError(text, what.start, 'write CREATE SOURCE, CREATE MATERIALIZED VIEW, CREATE VIEW or CREATE SINK');
+      throw sqlError(text, what.start, 'write CREATE SOURCE, CREATE TABLE, CREATE MATERIALIZED VIEW, CREATE VIEW or CREATE SINK');
   }
 }
 
@@ -205,9 +259,30 @@ function ifNot(r: TokenReader): boolean {
 function createSource(text: string, r: TokenReader, at: number): Statement {
   const ifNotExists = ifNot(r);
   const name = r.name('the source name after CREATE SOURCE');
-  r.expect('(', "list the columns: CREATE SOURCE page_views (page TEXT, event_time TIMESTAMP, WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND) WITH (...)");
+  const { columns, watermark, primaryKey } = columnList(text, r, 'SOURCE');
+  if (primaryKey !== undefined) throw sqlError(text, primaryKey.at, `a source is an append-only stream without a primary key; declare a changelog table with CREATE TABLE ${name.value} (..., PRIMARY KEY (${primaryKey.columns.join(', ')})) WITH (...)`);
+  const options = r.accept('with') ? withOptions(r) : new Map<string, OptionValue>();
+  return end(r, { kind: 'create-source', at, name: name.value, nameAt: name.start, columns, ...(watermark ? { watermark } : {}), options, ifNotExists });
+}
+
+function createTable(text: string, r: TokenReader, at: number): Statement {
+  const ifNotExists = ifNot(r);
+  const name = r.name('the table name after CREATE TABLE');
+  const { columns, watermark, primaryKey } = columnList(text, r, 'TABLE');
+  const options = r.accept('with') ? withOptions(r) : new Map<string, OptionValue>();
+  return end(r, { kind: 'create-table', at, name: name.value, nameAt: name.start, columns, primaryKey, ...(watermark ? { watermark } : {}), options, ifNotExists });
+}
+
+/** `(col TYPE [PRIMARY KEY], ..., [PRIMARY KEY (a, b),] [WATERMARK FOR ts AS ts - INTERVAL '5' SECOND])` of CREATE SOURCE and CREATE TABLE. */
+function columnList(text: string, r: TokenReader, what: 'SOURCE' | 'TABLE'): { columns: SourceColumnDef[]; watermark?: { column: string; boundMs: number; at: number }; primaryKey: { columns: string[]; at: number } | undefined } {
+  r.expect('(', `list the columns: CREATE ${what} page_views (page TEXT, event_time TIMESTAMP, ${what === 'TABLE' ? 'PRIMARY KEY (page), ' : ''}WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND) WITH (...)`);
   const columns: SourceColumnDef[] = [];
   let watermark: { column: string; boundMs: number; at: number } | undefined;
+  let primaryKey: { columns: string[]; at: number } | undefined;
+  const setKey = (key: { columns: string[]; at: number }): void => {
+    if (primaryKey !== undefined) throw sqlError(text, key.at, 'a table has one primary key; name all its columns in one PRIMARY KEY (a, b)');
+    primaryKey = key;
+  };
   do {
     if (r.peek()?.value === 'watermark' && r.peek(1)?.value === 'for') {
       const wAt = r.next().start;
@@ -221,6 +296,17 @@ function createSource(text: string, r: TokenReader, at: number): Statement {
       watermark = { column: column.value, boundMs, at: wAt };
       continue;
     }
+    if (r.peek()?.value === 'primary' && r.peek(1)?.value === 'key') {
+      const kAt = r.next().start;
+      r.next();
+      r.expect('(', 'write PRIMARY KEY (column, ...)');
+      const names: string[] = [];
+      do names.push(r.name('a column of the primary key').value);
+      while (r.accept(','));
+      r.expect(')');
+      setKey({ columns: names, at: kAt });
+      continue;
+    }
     const column = r.name('a column name');
     const type = columnType(r);
     columns.push({ name: column.value, type, at: column.start });
@@ -228,6 +314,10 @@ function createSource(text: string, r: TokenReader, at: number): Statement {
       const extra = r.next();
       if (extra.value === 'not' && r.accept('null')) continue;
       if (extra.value === 'null') continue;
+      if (extra.value === 'primary' && r.accept('key')) {
+        setKey({ columns: [column.value], at: extra.start });
+        continue;
+      }
       throw sqlError(text, extra.start, `'${text.slice(extra.start, extra.end)}' is not supported in a column definition; write name TYPE`, 'SQL_UNSUPPORTED');
     }
   } while (r.accept(','));
@@ -235,8 +325,9 @@ function createSource(text: string, r: TokenReader, at: number): Statement {
   if (watermark !== undefined && !columns.some((c) => c.name === watermark.column)) {
     throw sqlError(text, watermark.at, `WATERMARK FOR ${watermark.column}: there is no column ${watermark.column}; declare it, such as ${watermark.column} TIMESTAMP`);
   }
-  const options = r.accept('with') ? withOptions(r) : new Map<string, OptionValue>();
-  return end(r, { kind: 'create-source', at, name: name.value, nameAt: name.start, columns, ...(watermark ? { watermark } : {}), options, ifNotExists });
+  const key = primaryKey as { columns: string[]; at: number } | undefined;
+  for (const k of key?.columns ?? []) if (!columns.some((c) => c.name === k)) throw sqlError(text, key!.at, `PRIMARY KEY names ${k}, which is not a column; declare it, such as ${k} TEXT`);
+  return { columns, ...(watermark ? { watermark } : {}), primaryKey: key };
 }
 
 /** A column's type: a type name of one or more words, with an optional `(n[, m])` after it. */
@@ -296,12 +387,13 @@ function createSink(r: TokenReader, at: number): Statement {
 function drop(r: TokenReader): Statement {
   const at = r.next().start;
   const what = r.next();
-  let kind: 'source' | 'view' | 'sink';
+  let kind: 'source' | 'table' | 'view' | 'sink';
   if (what.value === 'source') kind = 'source';
+  else if (what.value === 'table') kind = 'table';
   else if (what.value === 'sink') kind = 'sink';
   else if (what.value === 'view') kind = 'view';
   else if (what.value === 'materialized' && r.accept('view')) kind = 'view';
-  else throw sqlError(r.text, what.start, 'write DROP SOURCE, DROP VIEW, DROP MATERIALIZED VIEW or DROP SINK');
+  else throw sqlError(r.text, what.start, 'write DROP SOURCE, DROP TABLE, DROP VIEW, DROP MATERIALIZED VIEW or DROP SINK');
   let ifExists = false;
   if (r.accept('if')) {
     r.expect('exists');

@@ -20,7 +20,9 @@ CREATE SOURCE page_views (page TEXT, event_time TIMESTAMP, WATERMARK FOR event_t
 CREATE MATERIALIZED VIEW per_minute AS
   SELECT page, TUMBLE_START(event_time, INTERVAL '1' MINUTE) AS window_start, COUNT(*) AS view_count
   FROM page_views GROUP BY page, TUMBLE(event_time, INTERVAL '1' MINUTE);
-CREATE MATERIALIZED VIEW totals AS SELECT page, COUNT(*) AS n FROM page_views GROUP BY page;`;
+CREATE MATERIALIZED VIEW totals AS SELECT page, COUNT(*) AS n FROM page_views GROUP BY page;
+CREATE TABLE owners (page TEXT PRIMARY KEY, owner TEXT) WITH (topic = 'owners');
+CREATE MATERIALIZED VIEW owned AS SELECT page, owner FROM owners WHERE owner <> 'nobody';`;
 
 let kit: TestKit;
 let app: Sluice;
@@ -34,6 +36,7 @@ function views(page: string, minute: number, count: number): { page: string; eve
 before(async () => {
   kit = new TestKit({ stepping: true });
   kit.input('page_views', [...views('/home', 0, 3), ...views('/cart', 0, 1), ...views('/home', 1, 10)]);
+  owners([['/home', 'ann'], ['/cart', 'bob'], ['/about', 'nobody']]);
   app = kit.app({ name: 'wire', checkpointInterval: 1 });
   const session = new SqlSession(app);
   await session.execute(SQL);
@@ -84,14 +87,59 @@ test('node pg reads a view, with parameters, and sees it update while the app ru
   }
 });
 
+/** Upserts (and with a null owner, tombstones) of the owners table, keyed by page. */
+function owners(rows: [string, string | null][]): void {
+  const bytes = (v: string) => new TextEncoder().encode(v);
+  kit.backend.createTopicSync('owners', 1);
+  kit.backend.appendSync('owners', rows.map(([page, owner]) => ({ key: bytes(page), value: owner === null ? null : bytes(JSON.stringify({ page, owner })), timestamp: 0, partition: 0 })), null);
+}
+
+test('node pg reads a table and a view of it: upserts replace rows, tombstones delete them', async () => {
+  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'reader', database: 'sluice' });
+  await client.connect();
+  try {
+    const read = async (sql: string) => (await client.query(sql)).rows.map((r) => `${r.page}=${r.owner}`);
+    assert.deepEqual(await read('SELECT page, owner FROM owners ORDER BY page'), ['/about=nobody', '/cart=bob', '/home=ann']);
+    assert.deepEqual(await read('SELECT * FROM owned ORDER BY page'), ['/cart=bob', '/home=ann']);
+    owners([['/home', 'cy'], ['/cart', null], ['/about', 'dee']]);
+    await kit.runUntilIdle();
+    assert.deepEqual(await read("SELECT page, owner FROM owners WHERE page = '/home'"), ['/home=cy']);
+    assert.deepEqual(await read('SELECT page, owner FROM owners ORDER BY page'), ['/about=dee', '/home=cy']);
+    assert.deepEqual(await read('SELECT * FROM owned ORDER BY page'), ['/about=dee', '/home=cy']);
+  } finally {
+    await client.end();
+  }
+});
+
+test('psql describes the catalog: \\d lists sources, tables and views, \\d NAME their columns', async () => {
+  const psql = async (command: string) => (await run('psql', ['-h', '127.0.0.1', '-p', String(server.port), '-U', 'reader', '-d', 'sluice', '-X', '-c', command], { env: { ...process.env, PGCONNECT_TIMEOUT: '10' } })).stdout;
+  const list = await psql('\\d');
+  for (const [name, type] of [['page_views', 'source'], ['per_minute', 'materialized view'], ['owners', 'table'], ['owned', 'materialized view']]) {
+    assert.match(list, new RegExp(`public \\| ${name} +\\| ${type} +\\| sluice`));
+  }
+  assert.match(await psql('\\dt'), /owners \| table[\s\S]*\(1 row\)/);
+  assert.match(await psql('\\dm'), /\(3 rows\)/);
+  const table = await psql('\\d owners');
+  assert.match(table, /Table "public.owners"/);
+  assert.match(table, /page +\| text +\| +\| not null/);
+  const view = await psql('\\d per_minute');
+  assert.match(view, /Materialized view "public.per_minute"/);
+  assert.match(view, /window_start \| timestamp with time zone/);
+  assert.match(view, /view_count +\| bigint/);
+  const source = await psql('\\d page_views');
+  assert.match(source, /Foreign table "public.page_views"/);
+  assert.match(source, /FDW options: \(topic 'page_views'\)/);
+  await assert.rejects(psql('\\d nothing'), (error: Error & { stderr?: string }) => /Did not find any relation named "nothing"/.test(error.stderr ?? ''));
+});
+
 test('psql reads a view, lists views and describes one', async () => {
   const psql = (sql: string) => run('psql', ['-h', '127.0.0.1', '-p', String(server.port), '-U', 'reader', '-d', 'sluice', '-X', '-A', '-t', '-F', ',', '-c', sql], { env: { ...process.env, PGCONNECT_TIMEOUT: '10' } });
   const { stdout } = await psql('SELECT page, view_count FROM per_minute ORDER BY page, window_start');
   assert.deepEqual(stdout.trim().split('\n'), ['/cart,1', '/home,3', '/home,10']);
-  assert.equal((await psql('SHOW VIEWS')).stdout.trim().split('\n').length, 2);
+  assert.equal((await psql('SHOW VIEWS')).stdout.trim().split('\n').length, 3);
   assert.match((await psql('DESCRIBE per_minute')).stdout, /window_start,timestamp with time zone/);
   await assert.rejects(psql('SELECT * FROM missing_view'), (error: Error & { stderr?: string }) => {
-    assert.match(error.stderr ?? '', /there is no materialized view named missing_view/);
+    assert.match(error.stderr ?? '', /there is no materialized view or table named missing_view/);
     return true;
   });
 });

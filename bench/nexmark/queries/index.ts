@@ -57,6 +57,9 @@ export const QUERIES: NexmarkQuery[] = [
   // The same queries in SQL (bench/nexmark/sql), compared with the same loops.
   { name: 'q1-sql', sluice: sqlQuery('q1'), handwritten: h1 },
   { name: 'q2-sql', sluice: sqlQuery('q2'), handwritten: h2 },
+  { name: 'q5-sql', sluice: sqlQuery('q5'), handwritten: h5, dueTime: windowEnd },
+  { name: 'q7-sql', sluice: sqlQuery('q7'), handwritten: h7, dueTime: (row: { dateTime: number }) => row.dateTime - (row.dateTime % 10_000) + 10_000 },
+  { name: 'q8-sql', sluice: sqlQuery('q8'), handwritten: h8, dueTime: (row: { starttime: number }) => row.starttime + 10_000 },
   { name: 'q11-sql', sluice: sqlQuery('q11'), handwritten: h11, dueTime: windowEnd },
 ];
 

@@ -50,6 +50,10 @@ A file declares sources, views and sinks:
     SELECT page, TUMBLE_START(event_time, INTERVAL '1' MINUTE) AS window_start, COUNT(*) AS view_count
     FROM page_views GROUP BY page, TUMBLE(event_time, INTERVAL '1' MINUTE);
   CREATE SINK views_out FROM views_per_minute WITH (topic = 'views-per-minute');
+and changelog tables, joined with streams at each event's time:
+  CREATE TABLE pages (page TEXT PRIMARY KEY, owner TEXT) WITH (topic = 'pages');
+  SELECT v.page, p.owner FROM page_views v
+    LEFT JOIN pages FOR SYSTEM_TIME AS OF PROCTIME() AS p ON v.page = p.page;
 A materialized view writes its rows to the topic <app>.view.<view>; a SELECT outside a view prints
 its rows as JSON lines. Ctrl-C (SIGINT) or SIGTERM stops a run cleanly. At the prompt (no -f), a
 SELECT runs over what the sources hold now and prints a table; statements end with ;.

@@ -31,6 +31,7 @@ import {
   textValue,
   type WireColumn,
 } from './messages.ts';
+import { catalogQuery, isCatalogQuery } from './pg-catalog.ts';
 import { type ReadResult, readQuery } from './read.ts';
 import { type ViewLog, ViewTable } from './tables.ts';
 
@@ -62,6 +63,11 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
   await loadParser();
   const tables = new Map<string, ViewTable>();
   const answer = async (text: string, params: readonly (string | null)[]): Promise<Answer[]> => {
+    // psql's catalog queries use operators (!~) the front lexer does not know: answered whole.
+    if (isCatalogQuery(text)) {
+      const result = catalogQuery(text, options.session.definitions);
+      return [{ kind: 'rows', tag: `SELECT ${result.rows.length}`, result }];
+    }
     const answers: Answer[] = [];
     for (const part of splitStatements(text)) answers.push(await answerOne(text, part.start, part.end, params, options, tables));
     return answers.length === 0 ? [{ kind: 'empty' }] : answers;
@@ -98,7 +104,7 @@ async function answerOne(text: string, start: number, end: number, params: reado
   if (first === 'set' || first === 'reset' || first === 'discard' || first === 'deallocate') return { kind: 'command', tag: first.toUpperCase() };
   if (first === 'begin' || first === 'start') return { kind: 'command', tag: 'BEGIN' };
   if (first === 'commit' || first === 'end' || first === 'rollback') return { kind: 'command', tag: first === 'rollback' ? 'ROLLBACK' : 'COMMIT' };
-  if (first === 'show' && !['sources', 'views', 'sinks', 'materialized'].includes(words[1] ?? '')) {
+  if (first === 'show' && !['sources', 'tables', 'views', 'sinks', 'materialized'].includes(words[1] ?? '')) {
     // SHOW server_version and friends, as drivers ask.
     const name = (words[1] ?? '').replace(/;$/, '');
     const values: Record<string, string> = { server_version: '16.0', transaction_isolation: 'read committed', standard_conforming_strings: 'on', client_encoding: 'UTF8', timezone: 'UTC' };
@@ -117,12 +123,13 @@ async function answerOne(text: string, start: number, end: number, params: reado
     select,
     (name, at) => {
       const def = options.session.definitions.find((d) => d.name === name);
-      if (def === undefined || def.kind !== 'view' || !def.materialized) {
-        const views = options.session.definitions.filter((d) => d.kind === 'view' && d.materialized).map((d) => d.name);
-        throw sqlError(text, at, `there is no materialized view named ${name}${views.length ? ` (views: ${views.join(', ')})` : ''}`);
+      const readable = def?.kind === 'table' ? { ...def, changelog: true } : def?.kind === 'view' && def.materialized ? def : undefined;
+      if (readable === undefined) {
+        const views = options.session.definitions.filter((d) => (d.kind === 'view' && d.materialized) || d.kind === 'table').map((d) => d.name);
+        throw sqlError(text, at, `there is no materialized view or table named ${name}${views.length ? ` (there are: ${views.join(', ')})` : ''}`);
       }
       let table = tables.get(name);
-      if (table === undefined) tables.set(name, (table = new ViewTable(def)));
+      if (table === undefined) tables.set(name, (table = new ViewTable(readable)));
       return table;
     },
     params,
