@@ -33,6 +33,32 @@ export interface Output<O = unknown> {
   side(tag: string, element: Element<unknown>): void;
 }
 
+/**
+ * One step of a fused chain of stateless operators: the current value, with the element the
+ * chain was given (its time, key, source position). A step builds no element of its own: the
+ * chain's end makes one, and only when the value changed (elements are never changed).
+ */
+export type FusedStep = (value: unknown, from: Element) => void;
+
+/** Records in and out per operator index of a task (its metrics), counted by fused steps. */
+export interface StepCounters {
+  in: number[];
+  out: number[];
+}
+
+/**
+ * A stateless operator a task may fuse with its neighbours: `fuse` returns the step that runs
+ * the operator on one value and calls `next` with each result, counting at `counters[index]`.
+ */
+export interface FusableOperator {
+  fuse(next: FusedStep, counters: StepCounters, index: number): FusedStep;
+}
+
+/** The element `from` with `value`: `from` itself when the value is the same. */
+export function withValue(from: Element, value: unknown): Element {
+  return value === from.value ? from : { ...from, value };
+}
+
 export interface OperatorContext {
   /** Stable operator name: state, metrics and checkpoints are keyed by it. */
   readonly name: string;

@@ -2,9 +2,15 @@
  * A task: one stage's fused operator chain for one input partition. A batch goes through the
  * chain operator by operator (each emits into a buffer handed to its consumers), so the
  * operators are plain calls over arrays: no queues, no promises per record.
+ *
+ * Runs of stateless operators (filter, map, flatMap, identity) where each reads only the one
+ * before it, and is its only reader, are fused further: one call per record through the run
+ * (`FusableOperator.fuse`), with no array and no element between its operators; the run's last
+ * operator buffers what leaves it. Their metrics count per operator as before; the time of a
+ * fused run is counted at its first operator.
  */
 import { isSluiceError } from '../core/index.ts';
-import type { Element, Operator, Output, RecordErrorHandler } from '../operators/index.ts';
+import { type Element, type FusedStep, isFusable, type Operator, type Output, type RecordErrorHandler, withValue } from '../operators/index.ts';
 import type { TaskSnapshot } from '../checkpoint/index.ts';
 import type { Stage } from '../plan/index.ts';
 import { Frontier } from '../time/index.ts';
@@ -25,6 +31,12 @@ interface OpSlot {
   output: Output;
   /** The watermark this operator last forwarded. */
   watermark: number;
+  /** What runs a batch given to this operator: the operator, or the fused run it starts. */
+  runner: Pick<Operator, 'process'>;
+  /** The operator whose buffer receives this one's main output: itself, or the end of the fused run after it. */
+  tail: number;
+  /** Whether fused steps count its records in and out (so batches and buffers must not). */
+  countedInSteps: boolean;
 }
 
 
@@ -65,10 +77,59 @@ export class Task implements ElementQueue {
           },
         },
         watermark: Number.NEGATIVE_INFINITY,
+        runner: ops[i],
+        tail: i,
+        countedInSteps: false,
       };
       return slot;
     });
     this.counters = { in: ops.map(() => 0), out: ops.map(() => 0), busyMs: ops.map(() => 0) };
+    this.#fuse(stage);
+  }
+
+  /**
+   * Fuses each run of stateless operators: operator j joins the run of the one before it when
+   * it is stateless, that one is its only input, and it is that one's only reader (no other
+   * operator, exchange or side output). The run is built from its end: the last operator's step
+   * buffers, each step before it calls the next.
+   */
+  #fuse(stage: Stage): void {
+    const slots = this.#slots;
+    const fusedInto = (j: number): boolean => {
+      if (j === 0 || !isFusable(slots[j].op) || slots[j].side.size > 0 || slots[j].inputs.length !== 1) return false;
+      const i = slots[j].inputs[0];
+      return slots[i].next.length === 1 && slots[i].next[0] === j && stage.ops[i].exchanges.length === 0;
+    };
+    for (let h = 0; h < slots.length; h++) {
+      if (fusedInto(h)) continue;
+      const run: number[] = [];
+      for (let j = h; slots[j].next.length === 1 && fusedInto(slots[j].next[0]); ) run.push((j = slots[j].next[0]));
+      const head = slots[h];
+      const members = isFusable(head.op) ? [h, ...run] : run;
+      if (members.length === 0) continue;
+      const tail = slots[members[members.length - 1]];
+      let step: FusedStep = (value, from) => tail.buffer.push(withValue(from, value));
+      for (let m = members.length - 1; m >= 0; m--) {
+        const slot = slots[members[m]];
+        if (isFusable(slot.op)) step = slot.op.fuse(step, this.counters, members[m]);
+        slot.countedInSteps = true;
+      }
+      head.tail = members[members.length - 1];
+      const entry = step;
+      if (members[0] === h) {
+        head.runner = {
+          process: (batch) => {
+            for (let i = 0; i < batch.length; i++) entry(batch[i].value, batch[i]);
+          },
+        };
+      } else {
+        const out = this.counters.out;
+        head.output.emit = (element) => {
+          out[h]++;
+          entry(element.value, element);
+        };
+      }
+    }
   }
 
   /** The task's state for a checkpoint: each operator's snapshot and the watermark it forwarded. */
@@ -170,11 +231,11 @@ export class Task implements ElementQueue {
   #run(i: number, batch: Element[]): void {
     const slot = this.#slots[i];
     let rest = batch;
-    this.counters.in[i] += batch.length; // metrics
+    if (!slot.countedInSteps) this.counters.in[i] += batch.length; // metrics
     const t0 = roundChannel.hasSubscribers ? performance.now() : -1; // metrics: time inside the operator only
     for (;;) {
       try {
-        slot.op.process(rest, slot.output);
+        slot.runner.process(rest, slot.output);
         break;
       } catch (error) {
         // An operator that throws mid-batch names the failing record's position; dead-letter
@@ -191,8 +252,10 @@ export class Task implements ElementQueue {
 
   #flush(i: number): void {
     const slot = this.#slots[i];
+    // The fused run after this operator holds its main output: delivered first, as unfused.
+    if (slot.tail !== i) this.#flush(slot.tail);
     if (slot.buffer.length > 0) {
-      this.counters.out[i] += slot.buffer.length; // metrics
+      if (!slot.countedInSteps) this.counters.out[i] += slot.buffer.length; // metrics
       const out = slot.buffer;
       slot.buffer = [];
       this.#deliver(out, slot.next, slot.exchanges);

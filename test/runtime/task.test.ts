@@ -247,6 +247,32 @@ void test('task: a user function throwing mid-batch is dead-lettered by its oper
   assert.deepEqual(dead, [1]);
 });
 
+void test('task: in a fused run, a failing operator reports the element as it received it (the value before it, the source position of the record)', () => {
+  const pipeline = app('fused-failure');
+  pipeline
+    .stream<number>('in')
+    .map((n) => ({ n: n * 10 }), { name: 'wrap' })
+    .filter((v) => {
+      if (v.n === 20) throw new Error('twenty');
+      return true;
+    }, { name: 'check' })
+    .flatMap((v) => [v.n, v.n + 1], { name: 'pair' })
+    .to('out');
+  const dead: [unknown, number | undefined, string][] = [];
+  const { task, sinks, indexOf } = buildTask(pipeline, 0, { onError: (element, _error, operator) => dead.push([element?.value, element?.source?.offset, operator]) });
+  task.push(elements([1, 2, 3]));
+  assert.deepEqual(sinks.get('out')!.values, [10, 11, 30, 31]);
+  assert.deepEqual(dead, [[{ n: 20 }, 1, 'check']]);
+  assert.deepEqual(
+    ['wrap', 'check', 'pair'].map((name) => [task.counters.in[indexOf(name)], task.counters.out[indexOf(name)]]),
+    [
+      [3, 3],
+      [3, 2],
+      [2, 4],
+    ],
+  );
+});
+
 void test('task: a failure that names no record, or a handler that refuses, stops the batch with the error', () => {
   const pipeline = app('stop');
   pipeline
