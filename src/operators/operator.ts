@@ -3,6 +3,7 @@
  * Operators inside a task are fused into direct calls over small batches: `process`
  * receives a batch and pushes results to `out` synchronously; no per-record promises.
  */
+import type { SourcePosition } from '../core/errors.ts';
 
 /**
  * One record flowing between operators. Never changed once emitted: where a stream fans out,
@@ -20,10 +21,41 @@ export interface Element<T = unknown> {
    * DESIGN section 4). Carried through exchanges, so the lateness rule can be applied downstream.
    */
   sourceWatermark: number;
-  /** Source position, for dead letters and error messages. */
-  source?: { topic: string; partition: number; offset: number };
-  /** Original bytes of the source record, kept only for the dead-letter path. */
-  raw?: { key: Uint8Array | null; value: Uint8Array | null };
+  /**
+   * Source position, for dead letters and error messages. Read it with `positionOf`: elements
+   * read from a source partition carry it as `origin` and `raw.offset` instead (no object per record).
+   */
+  source?: SourcePosition;
+  /** The source partition the record was read from (one object per partition); the offset is `raw.offset`. */
+  origin?: SourceOrigin;
+  /** Original bytes of the source record (and its offset), kept only for the dead-letter path. */
+  raw?: { key: Uint8Array | null; value: Uint8Array | null; offset?: number };
+}
+
+/** A source partition, shared by the elements read from it. */
+export interface SourceOrigin {
+  topic: string;
+  partition: number;
+}
+
+/** `{ position }` for a SluiceError's details, or nothing when the element has no position. */
+export function positionField(element: Element): { position?: SourcePosition } {
+  const position = positionOf(element);
+  return position === undefined ? {} : { position };
+}
+
+/** `{ source }` for an element copied without its origin (a snapshot), or nothing. */
+export function sourceField(element: Element): { source?: SourcePosition } {
+  const source = positionOf(element);
+  return source === undefined ? {} : { source };
+}
+
+/** The element's source position: `source`, or made from `origin` and the raw record's offset. */
+export function positionOf(element: Element | undefined): SourcePosition | undefined {
+  if (element === undefined) return undefined;
+  if (element.source !== undefined) return element.source;
+  const { origin, raw } = element;
+  return origin !== undefined && raw?.offset !== undefined ? { topic: origin.topic, partition: origin.partition, offset: raw.offset } : undefined;
 }
 
 /** Where an operator sends its results. */

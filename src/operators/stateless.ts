@@ -9,7 +9,7 @@
  * no array and no element between them; `process` runs the same step over a batch.
  */
 import { SluiceError } from '../core/errors.ts';
-import { type Element, type FusableOperator, type FusedStep, type Operator, type Output, type StepCounters, withValue } from './operator.ts';
+import { type Element, type FusableOperator, type FusedStep, type Operator, type Output, positionOf, type StepCounters, withValue } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 
 function isThenable(value: unknown): boolean {
@@ -23,11 +23,12 @@ function isThenable(value: unknown): boolean {
  */
 function asyncRefused(operator: string, kind: string, element: Element, promise: unknown): SluiceError {
   (promise as PromiseLike<unknown>).then(undefined, () => {});
-  const where = element.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : '';
+  const position = positionOf(element);
+  const where = position ? ` at ${position.topic}/${position.partition}@${position.offset}` : '';
   return new SluiceError(
     'USER_FUNCTION_FAILED',
     `${kind}() '${operator}' returned a Promise${where}: async functions are not supported in ${kind}(), which runs synchronously; make the function synchronous (no async/await), or call the service with .mapAsync((e) => lookup(e), { concurrency: 16, timeout: '5s' })`,
-    { operator, ...(element.source ? { position: element.source } : {}) },
+    { operator, ...(position ? { position } : {}) },
   );
 }
 

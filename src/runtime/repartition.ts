@@ -184,7 +184,7 @@ export class RepartitionSource extends SourcePartition {
 
   override toElements(records: FetchedRecord[]): Element[] {
     const elements: Element[] = [];
-    const { topic, partition } = this;
+    const origin = { topic: this.topic, partition: this.partition };
     for (const record of records) {
       const mark = record.headers?.[MARKER_HEADER];
       if (mark !== undefined) {
@@ -195,7 +195,7 @@ export class RepartitionSource extends SourcePartition {
       }
       if (record.value === null) continue;
       const [key, value, timestamp, sourceWatermark] = unpack(record.value) as [unknown, unknown, number, number];
-      elements.push({ value, timestamp, key, sourceWatermark, source: { topic, partition, offset: record.offset }, raw: record });
+      elements.push({ value, timestamp, key, sourceWatermark, origin, raw: record });
     }
     return elements;
   }

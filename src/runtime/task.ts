@@ -10,7 +10,7 @@
  * fused run is counted at its first operator.
  */
 import { isSluiceError } from '../core/index.ts';
-import { type Element, type FusedStep, isFusable, type Operator, type Output, type RecordErrorHandler, withValue } from '../operators/index.ts';
+import { type Element, type FusedStep, isFusable, type Operator, positionOf, type Output, type RecordErrorHandler, withValue } from '../operators/index.ts';
 import type { TaskSnapshot } from '../checkpoint/index.ts';
 import type { Stage } from '../plan/index.ts';
 import { Frontier } from '../time/index.ts';
@@ -286,6 +286,6 @@ function inputFrontier(i: number, inputs: number): Frontier {
 }
 
 function samePosition(element: Element, position: { topic: string; partition: number; offset: number }): boolean {
-  const s = element.source;
+  const s = positionOf(element);
   return s !== undefined && s.offset === position.offset && s.partition === position.partition && s.topic === position.topic;
 }
