@@ -111,6 +111,22 @@ export class WindowTable {
     ws.splice(i, 0, w);
   }
 
+  /** `w`'s start or end changed: moves it to its place in end order, in place (no copy). */
+  reposition(kw: KeyWindows, w: OpenWindow): void {
+    const ws = kw.windows;
+    let i = ws.indexOf(w);
+    // As remove and insert would place it: after every window of the same end and start.
+    const after = (a: OpenWindow, b: OpenWindow): boolean => a.end > b.end || (a.end === b.end && a.start > b.start);
+    while (i + 1 < ws.length && !after(ws[i + 1], w)) {
+      ws[i] = ws[i + 1];
+      ws[++i] = w;
+    }
+    while (i > 0 && after(ws[i - 1], w)) {
+      ws[i] = ws[i - 1];
+      ws[--i] = w;
+    }
+  }
+
   remove(kw: KeyWindows, w: OpenWindow): void {
     const i = kw.windows.indexOf(w);
     if (i >= 0) kw.windows.splice(i, 1);
