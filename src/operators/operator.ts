@@ -86,9 +86,35 @@ export interface FusableOperator {
   fuse(next: FusedStep, counters: StepCounters, index: number): FusedStep;
 }
 
-/** The element `from` with `value`: `from` itself when the value is the same. */
+/**
+ * The record a task's source is decoding, as the element a fused run reads: one object per
+ * task, re-pointed at each record, so a record the run drops costs no element. It never leaves
+ * the run: `withValue` and the exchanges copy it into an element of its own.
+ */
+export class RecordCursor implements Element {
+  value: unknown = undefined;
+  timestamp = 0;
+  key: unknown = undefined;
+  sourceWatermark = Number.NEGATIVE_INFINITY;
+  origin: SourceOrigin | undefined = undefined;
+  raw: Element['raw'] = undefined;
+
+  /** The record as an element of its own, with `value` (and `key`). */
+  copy(value: unknown, key: unknown = this.key): Element {
+    return { value, timestamp: this.timestamp, key, sourceWatermark: this.sourceWatermark, origin: this.origin, raw: this.raw };
+  }
+}
+
+/** The element `from` with `value`: `from` itself when the value is the same (never a cursor, which is copied). */
 export function withValue(from: Element, value: unknown): Element {
+  if (from instanceof RecordCursor) return from.copy(value);
   return value === from.value ? from : { ...from, value };
+}
+
+/** The element `from` with `value` and `key`: what an exchange hands to the key's task. */
+export function withKey(from: Element, value: unknown, key: unknown): Element {
+  if (from instanceof RecordCursor) return from.copy(value, key);
+  return { ...from, value, key };
 }
 
 export interface OperatorContext {

@@ -74,7 +74,7 @@ export class Rounds {
       read += records.length;
       if (source.endsAtOffset) input += records.length; // the app's input, not what crossed a repartition topic
       this.#probe.fetched(source, records.length, records[0]?.timestamp); // metrics
-      stage.tasks[source.partition].push(source.toElements(records));
+      if (records.length > 0) stage.tasks[source.partition].pushDecoded((sink) => source.decode(records, sink), source.origin);
       if (source.done) endSource(source);
       if (records.length > 0 || source.done) stage.activity(source.partition);
     });

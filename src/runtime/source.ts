@@ -79,12 +79,26 @@ export class SourcePartition {
   }
 
   /**
-   * Decodes a fetched batch; records that fail go to the error handler. Tombstones (null values)
-   * are skipped by streams: a stream's values are events, and a tombstone is none. A table's
-   * source keeps them: they delete their key.
+   * Decodes a fetched batch into elements; records that fail go to the error handler.
+   * Tombstones (null values) are skipped by streams: a stream's values are events, and a
+   * tombstone is none. A table's source keeps them: they delete their key.
    */
   toElements(records: FetchedRecord[]): Element[] {
     const elements: Element[] = [];
+    const origin = this.#origin;
+    this.decode(records, (value, timestamp, key, sourceWatermark, raw) => {
+      elements.push({ value, timestamp, key, sourceWatermark, origin, raw });
+    });
+    return elements;
+  }
+
+  /** The elements' shared source partition (their position is it and the record's offset). */
+  get origin(): SourceOrigin {
+    return this.#origin;
+  }
+
+  /** Decodes a fetched batch as `toElements` does, handing each record to `sink` in log order instead of making an element. */
+  decode(records: FetchedRecord[], sink: DecodedRecordSink): void {
     const origin = this.#origin;
     const generator = this.generator;
     const extract = this.#timestamp;
@@ -128,9 +142,11 @@ export class SourcePartition {
         break;
       }
       if (changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
-      // The position is the partition's origin and the record's own offset: no object per record.
-      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), origin, raw: record });
+      sink(value, timestamp, undefined, generator.observe(timestamp), record);
     }
-    return elements;
   }
 }
+
+/** Takes one decoded record: its value, event time, key (set by a repartition source), W_before, and the fetched record. */
+export type DecodedRecordSink = (value: unknown, timestamp: number, key: unknown, sourceWatermark: number, record: FetchedRecord) => void;
+

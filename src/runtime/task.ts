@@ -10,11 +10,12 @@
  * fused run is counted at its first operator.
  */
 import { isSluiceError } from '../core/index.ts';
-import { type Element, type FusedStep, isFusable, type Operator, positionOf, type Output, type RecordErrorHandler, withValue } from '../operators/index.ts';
+import { type Element, type FusedStep, IdentityOperator, isFusable, type Operator, type Output, positionOf, RecordCursor, type RecordErrorHandler, type SourceOrigin, withValue } from '../operators/index.ts';
 import type { TaskSnapshot } from '../checkpoint/index.ts';
 import type { Stage } from '../plan/index.ts';
 import { Frontier } from '../time/index.ts';
 import type { ElementQueue, Exchange } from './exchange.ts';
+import type { DecodedRecordSink } from './source.ts';
 import { roundChannel } from './metrics-events.ts';
 
 interface OpSlot {
@@ -46,6 +47,10 @@ export class Task implements ElementQueue {
   readonly #slots: OpSlot[];
   readonly #onError: RecordErrorHandler;
   #pending: Element[] = [];
+  /** The fused run at the task's input, when its first operator is stateless (always, for a planned stage). */
+  #entry: FusedStep | undefined;
+  /** The record `pushDecoded` is at: one object, never handed on (see RecordCursor). */
+  readonly #cursor = new RecordCursor();
   /** Metrics (read by the job's probe): records in and out per operator, and time inside it while timed. */
   readonly counters: { in: number[]; out: number[]; busyMs: number[] };
 
@@ -107,16 +112,38 @@ export class Task implements ElementQueue {
       const head = slots[h];
       const members = isFusable(head.op) ? [h, ...run] : run;
       if (members.length === 0) continue;
-      const tail = slots[members[members.length - 1]];
-      let step: FusedStep = (value, from) => tail.buffer.push(withValue(from, value));
+      const last = members[members.length - 1];
+      const tail = slots[last];
+      // A run that only feeds exchanges hands each record to them at once (keyed there, no buffer).
+      const toExchanges = tail.next.length === 0 && stage.ops[last].exchanges.length > 0;
+      let step: FusedStep = toExchanges
+        ? (value, from) => {
+            const exchanges = tail.exchanges;
+            for (let i = 0; i < exchanges.length; i++) exchanges[i].sendOne(value, from);
+          }
+        : (value, from) => tail.buffer.push(withValue(from, value));
       for (let m = members.length - 1; m >= 0; m--) {
         const slot = slots[members[m]];
         if (isFusable(slot.op)) step = slot.op.fuse(step, this.counters, members[m]);
         slot.countedInSteps = true;
       }
-      head.tail = members[members.length - 1];
+      head.tail = last;
       const entry = step;
-      if (members[0] === h) {
+      if (h === 0) this.#entry = entry;
+      if (members[0] === h && !toExchanges && members.every((m) => slots[m].op instanceof IdentityOperator)) {
+        // Only identities (a keyBy's entry, a union): the batch goes on as it is, read by the next operators only.
+        const { in: ins, out: outs } = this.counters;
+        head.runner = {
+          process: (batch) => {
+            for (const m of members) {
+              ins[m] += batch.length;
+              outs[m] += batch.length;
+            }
+            if (tail.buffer.length === 0) tail.buffer = batch;
+            else for (let i = 0; i < batch.length; i++) tail.buffer.push(batch[i]);
+          },
+        };
+      } else if (members[0] === h) {
         head.runner = {
           process: (batch) => {
             for (let i = 0; i < batch.length; i++) entry(batch[i].value, batch[i]);
@@ -175,6 +202,40 @@ export class Task implements ElementQueue {
   /** Runs a batch of source elements through the chain. */
   push(batch: Element[]): void {
     if (batch.length > 0) this.#run(0, batch);
+  }
+
+  /**
+   * Runs a source batch through the chain as `decode` hands over its records: each goes through
+   * the fused run at the task's input on the task's record cursor, so no element is made for a
+   * record the run drops, and no array holds the batch. A record failure that names the record
+   * is dead-lettered and the records after it go on, as in `push`.
+   */
+  pushDecoded(decode: (sink: DecodedRecordSink) => void, origin: SourceOrigin): void {
+    const entry = this.#entry;
+    if (entry === undefined) {
+      const batch: Element[] = [];
+      decode((value, timestamp, key, sourceWatermark, raw) => batch.push({ value, timestamp, key, sourceWatermark, origin, raw }));
+      this.push(batch);
+      return;
+    }
+    const cursor = this.#cursor;
+    cursor.origin = origin;
+    const t0 = roundChannel.hasSubscribers ? performance.now() : -1; // metrics: time inside the operators only
+    decode((value, timestamp, key, sourceWatermark, raw) => {
+      cursor.value = value;
+      cursor.timestamp = timestamp;
+      cursor.key = key;
+      cursor.sourceWatermark = sourceWatermark;
+      cursor.raw = raw;
+      try {
+        entry(value, cursor);
+      } catch (error) {
+        if (!(isSluiceError(error) && error.position && samePosition(cursor, error.position))) throw error;
+        this.#onError(cursor.copy(value), error, this.#slots[0].op.name);
+      }
+    });
+    if (t0 >= 0) this.counters.busyMs[0] += performance.now() - t0;
+    this.#flush(0);
   }
 
   /** Runs what exchanges delivered since the last drain. */
