@@ -78,12 +78,17 @@ export interface StepCounters {
   out: number[];
 }
 
+/** Counters for a step run on its own (an operator's `process`): nobody reads them. */
+export const uncounted: StepCounters = { in: [0], out: [0] };
+
 /**
  * A stateless operator a task may fuse with its neighbours: `fuse` returns the step that runs
  * the operator on one value and calls `next` with each result, counting at `counters[index]`.
  */
 export interface FusableOperator {
   fuse(next: FusedStep, counters: StepCounters, index: number): FusedStep;
+  /** The run's input for now is through (a batch, a watermark's firings): hand on what the steps collected (a sink's records). */
+  endRun?(): void;
 }
 
 /**

@@ -9,7 +9,7 @@
  * no array and no element between them; `process` runs the same step over a batch.
  */
 import { SluiceError } from '../core/errors.ts';
-import { type Element, type FusableOperator, type FusedStep, type Operator, type Output, positionOf, type StepCounters, withValue } from './operator.ts';
+import { type Element, type FusableOperator, type FusedStep, type Operator, type Output, positionOf, type StepCounters, uncounted, withValue } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 
 function isThenable(value: unknown): boolean {
@@ -31,9 +31,6 @@ function asyncRefused(operator: string, kind: string, element: Element, promise:
     { operator, ...(position ? { position } : {}) },
   );
 }
-
-/** Counters for a step run on its own (`process`): nobody reads them. */
-const uncounted: StepCounters = { in: [0], out: [0] };
 
 /** The step that emits each value to `out`, as an element of its own only when the value changed. */
 function emitTo(out: Output): FusedStep {

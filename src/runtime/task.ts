@@ -10,7 +10,7 @@
  * fused run is counted at its first operator.
  */
 import { isSluiceError } from '../core/index.ts';
-import { type Element, type FusedStep, IdentityOperator, isFusable, type Operator, type Output, positionOf, RecordCursor, type RecordErrorHandler, type SourceOrigin, withValue } from '../operators/index.ts';
+import { type Element, type FusableOperator, type FusedStep, IdentityOperator, isFusable, type Operator, type Output, positionOf, RecordCursor, type RecordErrorHandler, type SourceOrigin, withValue } from '../operators/index.ts';
 import type { TaskSnapshot } from '../checkpoint/index.ts';
 import type { Stage } from '../plan/index.ts';
 import { Frontier } from '../time/index.ts';
@@ -315,6 +315,7 @@ export class Task implements ElementQueue {
     const slot = this.#slots[i];
     // The fused run after this operator holds its main output: delivered first, as unfused.
     if (slot.tail !== i) this.#flush(slot.tail);
+    if (slot.countedInSteps) (slot.op as Partial<FusableOperator>).endRun?.();
     if (slot.buffer.length > 0) {
       if (!slot.countedInSteps) this.counters.out[i] += slot.buffer.length; // metrics
       const out = slot.buffer;
