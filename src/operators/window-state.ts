@@ -227,11 +227,16 @@ export class WindowTable {
       const kw = this.keys.get(this.timers.pop());
       if (kw === undefined || kw.timerAt !== t) continue; // stale timer
       kw.timerAt = Number.POSITIVE_INFINITY;
-      for (const w of kw.windows) {
+      const windows = kw.windows;
+      for (let i = 0; i < windows.length; i++) {
+        const w = windows[i];
         if (w.end > t) break;
         if (!w.fired) this.fire(kw, w);
       }
-      if (kw.windows.length > 0 && kw.windows[0].end + lateness <= t) kw.windows = kw.windows.filter((w) => w.end + lateness > t);
+      // Windows are in end order, so those past their lateness are a prefix: dropped in place.
+      let drop = 0;
+      while (drop < windows.length && windows[drop].end + lateness <= t) drop++;
+      if (drop > 0) windows.splice(0, drop);
       if (kw.extraUntil <= t) this.hooks.expireExtra?.(kw, t);
       this.schedule(kw);
     }

@@ -111,7 +111,18 @@ export class Task implements ElementQueue {
       for (let j = h; slots[j].next.length === 1 && fusedInto(slots[j].next[0]); ) run.push((j = slots[j].next[0]));
       const head = slots[h];
       const members = isFusable(head.op) ? [h, ...run] : run;
-      if (members.length === 0) continue;
+      if (members.length === 0) {
+        // An operator whose only readers are exchanges (a window before a re-keying) hands them each result at once.
+        if (head.next.length === 0 && stage.ops[h].exchanges.length > 0) {
+          const out = this.counters.out;
+          head.output.emit = (element) => {
+            out[h]++;
+            const exchanges = head.exchanges;
+            for (let i = 0; i < exchanges.length; i++) exchanges[i].sendOne(element.value, element);
+          };
+        }
+        continue;
+      }
       const last = members[members.length - 1];
       const tail = slots[last];
       // A run that only feeds exchanges hands each record to them at once (keyed there, no buffer).
