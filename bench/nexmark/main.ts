@@ -20,7 +20,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en');
 log(`Nexmark: ${fmt(options.events)} events (seed ${options.seed}, 100,000 events/s of event time), ${options.runs} runs per engine, median events/s`);
 const where = options.log === 'memory' ? 'the in-memory log (test kit MemoryBackend)' : 'the embedded durable log (a fresh data directory)';
 log(`Sluice: bounded run on ${where}, one input partition, exactly-once; records as ${options.mode === 'object' ? 'object handles (no serialization, like an in-process source and sink)' : 'JSON'}.`);
-log('Hand-written: one plain loop per query over the same stored records, same codec. ratio = Sluice events/s / hand-written events/s.');
+log('Hand-written: one plain loop per query over the same stored records, same codec. ratio = Sluice events/s / hand-written events/s; CPU ratio = hand-written CPU time / Sluice CPU time.');
 if (options.rate > 0) {
   log(`Latency: Sluice unbounded on the in-memory log at a fixed rate (min(--rate ${fmt(options.rate)}, half its measured events/s)), at-least-once, commit every ${options.commitMs} ms,`);
   log(`  ${options.latencySeconds} s of input; latency = time the row is readable in the output topic - scheduled time of the input event that made it due.`);
@@ -61,6 +61,9 @@ for (const name of options.queries) {
       `  rss ${fmt(r.rssMb)} MB (input ${fmt(r.inputRssMb)})  checksum ${sum} ${r.match ? 'match' : `MISMATCH (hand-written ${r.handwrittenChecksum.rows} rows ${r.handwrittenChecksum.hash})`}`,
   );
   log(`     runs (ev/s): Sluice ${runs(r.sluiceMs)}; hand-written ${runs(r.handwrittenMs)}`);
+  // CPU time moves less than wall time when other work shares the machine.
+  const cpuRatio = median(r.handwrittenCpuMs) / median(r.sluiceCpuMs);
+  log(`     CPU ms (median): Sluice ${fmt(median(r.sluiceCpuMs))}, hand-written ${fmt(median(r.handwrittenCpuMs))}; CPU ratio ${cpuRatio.toFixed(2)}`);
   if (r.latency && r.latency.rows === 0) log('     latency: no rows came out during the latency run; raise --latency-seconds');
   else if (r.latency) {
     const l = r.latency;
@@ -72,6 +75,7 @@ for (const name of options.queries) {
     engine_eps: engineEps,
     handwritten_eps: handEps,
     ratio: Number((engineEps / handEps).toFixed(3)),
+    cpu_ratio: Number(cpuRatio.toFixed(3)),
     p50_ms: r.latency?.rows ? Number(r.latency.p50Ms.toFixed(2)) : null,
     p99_ms: r.latency?.rows ? Number(r.latency.p99Ms.toFixed(2)) : null,
     rss_mb: Math.round(r.rssMb),

@@ -25,7 +25,15 @@ export interface Input {
 
 export interface RunResult {
   ms: number;
+  /** CPU time of the process meanwhile (user + system, every thread): less moved by other work on a loaded machine than `ms`. */
+  cpuMs: number;
   checksum: Checksum;
+}
+
+/** User + system CPU milliseconds since `from` (a `process.cpuUsage()`). */
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
 }
 
 export type LogKind = 'memory' | 'embedded';
@@ -54,19 +62,20 @@ export async function runSluice(query: NexmarkQuery, input: Input, options: Slui
   if (options.log === 'embedded') return runOnEmbeddedLog(query, input, options);
   const codecs = codecsFor(input.mode, input.events);
   const backend = loadInput(input);
-  const ms = await timedRun(query, backend, codecs, options);
+  const { ms, cpuMs } = await timedRun(query, backend, codecs, options);
   const checksum = new ChecksumBuilder();
   for (const r of committed(backend, OUTPUT_TOPIC)) checksum.add(codecs.row.decode(r.value!));
-  return { ms, checksum: checksum.result() };
+  return { ms, cpuMs, checksum: checksum.result() };
 }
 
-/** Runs the query's pipeline as a bounded job on `backend`; returns the milliseconds it took. */
-async function timedRun(query: NexmarkQuery, backend: LogBackend, codecs: ReturnType<typeof codecsFor>, options: SluiceRunOptions): Promise<number> {
+/** Runs the query's pipeline as a bounded job on `backend`; returns the milliseconds (wall and CPU) it took. */
+async function timedRun(query: NexmarkQuery, backend: LogBackend, codecs: ReturnType<typeof codecsFor>, options: SluiceRunOptions): Promise<{ ms: number; cpuMs: number }> {
   const app = new Sluice({ name: `nexmark-${query.name}`, backend, guarantee: options.guarantee ?? 'exactly-once' });
   query.sluice(app, codecs);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await app.run({ bounded: true, ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }) });
-  return performance.now() - started;
+  return { ms: performance.now() - started, cpuMs: cpuMsSince(cpu) };
 }
 
 /** The same on the embedded durable log (segments on disk, transactions, committed offsets). */
@@ -86,7 +95,7 @@ async function runOnEmbeddedLog(query: NexmarkQuery, input: Input, options: Slui
       await writer.send(INPUT_TOPIC, records);
     }
     await writer.close();
-    const ms = await timedRun(query, backend, codecs, options);
+    const { ms, cpuMs } = await timedRun(query, backend, codecs, options);
     const checksum = new ChecksumBuilder();
     for (let offset = 0; ; ) {
       const { records, nextOffset } = await backend.fetch(OUTPUT_TOPIC, 0, offset, 10_000);
@@ -94,7 +103,7 @@ async function runOnEmbeddedLog(query: NexmarkQuery, input: Input, options: Slui
       if (nextOffset === offset) break;
       offset = nextOffset;
     }
-    return { ms, checksum: checksum.result() };
+    return { ms, cpuMs, checksum: checksum.result() };
   } finally {
     await backend.close();
     await rm(dir, { recursive: true, force: true });
@@ -106,11 +115,13 @@ export function runHandwritten(query: NexmarkQuery, input: Input): RunResult {
   const { values } = input;
   const out: Uint8Array[] = [];
   const started = performance.now();
+  const cpu = process.cpuUsage();
   query.handwritten(values.length, (i) => codecs.event.decode(values[i]), (row) => out.push(codecs.row.encode(row)));
   const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
   const checksum = new ChecksumBuilder();
   for (const bytes of out) checksum.add(codecs.row.decode(bytes));
-  return { ms, checksum: checksum.result() };
+  return { ms, cpuMs, checksum: checksum.result() };
 }
 
 /** Committed records of every partition of a topic. */

@@ -32,6 +32,9 @@ export interface WorkerResult {
   log: LogKind;
   sluiceMs: number[];
   handwrittenMs: number[];
+  /** CPU milliseconds of the same runs. */
+  sluiceCpuMs: number[];
+  handwrittenCpuMs: number[];
   sluiceChecksum: Checksum;
   handwrittenChecksum: Checksum;
   match: boolean;
@@ -55,17 +58,21 @@ await runSluice(query, warm, { log: options.log });
 
 const sluiceMs: number[] = [];
 const handwrittenMs: number[] = [];
+const sluiceCpuMs: number[] = [];
+const handwrittenCpuMs: number[] = [];
 let sluiceChecksum: Checksum | undefined;
 let handwrittenChecksum: Checksum | undefined;
 let rssMb = 0;
 for (let r = 0; r < options.runs; r++) {
   const s = await runSluice(query, input, { log: options.log });
   sluiceMs.push(s.ms);
+  sluiceCpuMs.push(s.cpuMs);
   sluiceChecksum ??= s.checksum;
   // Peak so far: the input plus one full Sluice run (the hand-written loop has only warmed up).
   if (r === 0) rssMb = peakRssMb();
   const h = runHandwritten(query, input);
   handwrittenMs.push(h.ms);
+  handwrittenCpuMs.push(h.cpuMs);
   handwrittenChecksum ??= h.checksum;
 }
 
@@ -89,6 +96,8 @@ const result: WorkerResult = {
   log: options.log,
   sluiceMs,
   handwrittenMs,
+  sluiceCpuMs,
+  handwrittenCpuMs,
   sluiceChecksum: sluiceChecksum!,
   handwrittenChecksum: handwrittenChecksum!,
   match: sameChecksum(sluiceChecksum!, handwrittenChecksum!),

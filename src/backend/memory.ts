@@ -183,26 +183,35 @@ export class MemoryBackend implements LogBackend {
   appendSync(topic: string, records: readonly OutgoingRecord[], txn: Txn | null): void {
     this.#checkOpen();
     const list = this.#topic(topic);
+    const n = list.length;
     // Unkeyed records rotate record by record over the partitions, as the embedded log places them.
-    const targets = new Array<Partition>(records.length);
+    // With one partition every record goes to it: no array of targets, no hash of the key.
+    const targets = n === 1 ? undefined : new Array<Partition>(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
-      const index = r.partition ?? (r.key !== null ? partitionForKey(r.key, list.length) : this.#roundRobin++ % list.length);
-      if (!Number.isInteger(index) || index < 0 || index >= list.length) {
-        throw new SluiceError('PARTITION_NOT_FOUND', `record ${i}: topic '${topic}' has partitions 0 to ${list.length - 1}, not ${index}`);
+      const index = r.partition ?? (r.key === null ? this.#roundRobin++ % n : n === 1 ? 0 : partitionForKey(r.key, n));
+      if (!(index >= 0 && index < n && Number.isInteger(index))) {
+        throw new SluiceError('PARTITION_NOT_FOUND', `record ${i}: topic '${topic}' has partitions 0 to ${n - 1}, not ${index}`);
       }
-      targets[i] = list[index];
+      if (targets !== undefined) targets[i] = list[index];
     }
-    const touched = new Set<Partition>();
+    // Partitions in the order first written (their transaction's first offset, then their waiters).
+    const touched: Partition[] = [];
+    let last: Partition | undefined;
     for (let i = 0; i < records.length; i++) {
-      const p = targets[i];
+      const p = targets === undefined ? list[0] : targets[i];
       const offset = p.entries.length;
-      if (txn !== null && !touched.has(p) && !txn.first.has(p)) {
-        txn.first.set(p, offset);
-        p.open.set(txn, offset);
+      if (p !== last) {
+        last = p;
+        if (!touched.includes(p)) {
+          touched.push(p);
+          if (txn !== null && !txn.first.has(p)) {
+            txn.first.set(p, offset);
+            p.open.set(txn, offset);
+          }
+        }
       }
       p.entries.push({ record: stored(records[i], offset), txn, control: false });
-      touched.add(p);
     }
     if (txn === null) for (const p of touched) this.#wake(p);
   }

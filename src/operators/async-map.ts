@@ -15,7 +15,7 @@
  * again, as in Flink.
  */
 import { SluiceError } from '../core/index.ts';
-import type { Element, Operator, Output } from './operator.ts';
+import { type Element, type Operator, type Output, positionOf, sourceField } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 
 export interface AsyncMapOptions {
@@ -109,7 +109,7 @@ export class AsyncMapOperator implements Operator {
         timestamp: e.timestamp,
         ...(e.key === undefined ? {} : { key: e.key }),
         sourceWatermark: e.sourceWatermark,
-        ...(e.source ? { source: e.source } : {}),
+        ...sourceField(e),
         watermarkBefore,
       })),
     };
@@ -226,5 +226,6 @@ export class AsyncMapOperator implements Operator {
 }
 
 function where(element: Element): string {
-  return element.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : '';
+  const position = positionOf(element);
+  return position ? ` at ${position.topic}/${position.partition}@${position.offset}` : '';
 }

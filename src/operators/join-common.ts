@@ -4,7 +4,7 @@
  * failure becomes.
  */
 import { SluiceError } from '../core/errors.ts';
-import type { Element } from './operator.ts';
+import { type Element, positionOf } from './operator.ts';
 import { describeKey } from './record-error.ts';
 
 /** The input sides, as the tagging maps of the api (api/two-input.ts) write them. */
@@ -31,7 +31,7 @@ export interface HeldRecord {
  * whatever the batching; a record made by an earlier stateful stage has none, then `arrival`.
  */
 export function orderOf(element: Element, arrival: number): string {
-  const source = element.source;
+  const source = positionOf(element);
   if (source === undefined) return `~${String(arrival).padStart(16, '0')}`;
   return `${source.topic}\u0000${String(source.partition).padStart(6, '0')}\u0000${String(source.offset).padStart(16, '0')}`;
 }

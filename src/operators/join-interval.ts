@@ -32,7 +32,7 @@
 import { SluiceError } from '../core/errors.ts';
 import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
 import { byTime, type HeldRecord, isSided, joinFailure, LEFT, notSided, orderOf } from './join-common.ts';
-import type { Element, Operator, Output } from './operator.ts';
+import { type Element, type Operator, type Output, positionField } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 import { TimerQueue } from './timer-queue.ts';
 
@@ -146,7 +146,7 @@ export class IntervalJoinOperator implements Operator {
       if (typeof ts !== 'number' || Number.isNaN(ts)) {
         const error = new SluiceError('INVALID_RECORD', `interval join '${this.name}': record time must be epoch milliseconds, got ${String(ts)}; check the stream's timestamp extractor`, {
           operator: this.name,
-          ...(element.source ? { position: element.source } : {}),
+          ...positionField(element),
         });
         this.#onError(element, error, this.name);
         continue;

@@ -23,7 +23,7 @@
 import { Packr } from 'msgpackr';
 import { SluiceError } from '../core/errors.ts';
 import { type KeyedTable, type KeyIdValue, keyId, MemoryTable } from '../state/index.ts';
-import type { Element, Operator, Output } from './operator.ts';
+import { type Element, type Operator, type Output, positionField, positionOf } from './operator.ts';
 import { Nfa, type NfaKeyState, type NfaPatternSpec, type NfaSink, type NfaSkip, newKeyState } from './pattern-nfa.ts';
 import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
 import { TimerQueue } from './timer-queue.ts';
@@ -146,7 +146,7 @@ export class PatternOperator implements Operator {
       }
       const t = element.timestamp;
       if (typeof t !== 'number' || Number.isNaN(t)) {
-        this.#onError(element, new SluiceError('INVALID_RECORD', `pattern '${this.name}': record time must be epoch milliseconds, got ${String(t)}; check the stream's timestamp extractor`, { operator: this.name, ...(element.source ? { position: element.source } : {}) }), this.name);
+        this.#onError(element, new SluiceError('INVALID_RECORD', `pattern '${this.name}': record time must be epoch milliseconds, got ${String(t)}; check the stream's timestamp extractor`, { operator: this.name, ...positionField(element) }), this.name);
         continue;
       }
       if (t < (element.sourceWatermark ?? Number.NEGATIVE_INFINITY) || t < this.#watermark) {
@@ -156,7 +156,7 @@ export class PatternOperator implements Operator {
       }
       const id = keyId(element.key);
       const entry = this.#entry(id, element.key);
-      const source = element.source;
+      const source = positionOf(element);
       const pending: Pending = { v: element.value, t, o: source ? [source.topic, source.partition, source.offset] : ['', 0, 0], a: entry.arrivals++ };
       insertSorted(entry.pending, pending);
       this.#bufferedEvents++;
@@ -250,7 +250,7 @@ export class PatternOperator implements Operator {
     } catch (cause) {
       const failed: Element = element ?? { value: record.v, timestamp: record.t, key: entry.key, sourceWatermark: this.#emitWatermark, ...(record.o[0] !== '' ? { source: { topic: record.o[0], partition: record.o[1], offset: record.o[2] } } : {}) };
       const message = cause instanceof Error ? cause.message : String(cause);
-      this.#onError(failed, new SluiceError('USER_FUNCTION_FAILED', `a condition of pattern '${this.name}' threw for key ${describeKey(entry.key)}: ${message}`, { cause, operator: this.name, ...(failed.source ? { position: failed.source } : {}) }), this.name);
+      this.#onError(failed, new SluiceError('USER_FUNCTION_FAILED', `a condition of pattern '${this.name}' threw for key ${describeKey(entry.key)}: ${message}`, { cause, operator: this.name, ...positionField(failed) }), this.name);
     }
   }
 

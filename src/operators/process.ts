@@ -4,7 +4,7 @@
  * reaches them, processing-time timers when the clock does, in time order.
  */
 import { SluiceError } from '../core/errors.ts';
-import type { Element, Operator, Output } from './operator.ts';
+import { type Element, type Operator, type Output, positionOf } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
 import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
 import { KeyedTimers, type KeyTimes, type Timer } from './keyed-timers.ts';
@@ -52,7 +52,8 @@ export class ProcessOperator implements Operator {
   #key: unknown;
   #timestamp = 0;
   #sourceWatermark = Number.NEGATIVE_INFINITY;
-  #source: Element['source'];
+  /** The record being processed (its source position goes on what it emits); undefined for timers. */
+  #from: Element | undefined;
   #out: Output | undefined;
   #timeDomain: 'event' | 'processing' = 'event';
   readonly #ctx: object;
@@ -96,7 +97,8 @@ export class ProcessOperator implements Operator {
 
   #element(value: unknown): Element {
     const element: Element = { value, timestamp: this.#timestamp, key: this.#key, sourceWatermark: this.#sourceWatermark };
-    if (this.#source !== undefined) element.source = this.#source;
+    const source = positionOf(this.#from);
+    if (source !== undefined) element.source = source;
     return element;
   }
 
@@ -108,7 +110,7 @@ export class ProcessOperator implements Operator {
       this.#key = element.key;
       this.#timestamp = element.timestamp;
       this.#sourceWatermark = element.sourceWatermark;
-      this.#source = element.source;
+      this.#from = element;
       this.#state.setKey(element.key);
       try {
         this.#fn.processElement(element.value, this.#ctx);
@@ -126,7 +128,7 @@ export class ProcessOperator implements Operator {
       this.#key = timer.key;
       this.#timestamp = timer.time;
       this.#sourceWatermark = element.sourceWatermark;
-      this.#source = undefined;
+      this.#from = undefined;
       this.#state.setKey(timer.key);
       try {
         onTimer.call(this.#fn, timer.time, this.#ctx);
@@ -165,7 +167,7 @@ export class ProcessOperator implements Operator {
     }
     this.#out = out;
     this.#timeDomain = domain;
-    this.#source = undefined;
+    this.#from = undefined;
     for (let timer = queue.pollDue(upTo); timer !== undefined; timer = queue.pollDue(upTo)) {
       this.#key = timer.key;
       this.#timestamp = timer.time;

@@ -4,7 +4,7 @@
  */
 import { SluiceError } from '../core/errors.ts';
 import type { AggregateFunction } from './aggregate-function.ts';
-import type { Element, Output } from './operator.ts';
+import { type Element, type Output, positionOf } from './operator.ts';
 import { describeKey, type RecordErrorHandler } from './record-error.ts';
 import type { KeyedTable, KeyIdValue } from '../state/index.ts';
 
@@ -98,12 +98,13 @@ export interface WindowEngine {
 /** User code's exception as a USER_FUNCTION_FAILED error that names the operator and the record, or `what` failed. */
 export function userFailure(operator: string, element: Element | undefined, cause: unknown, what?: string): SluiceError {
   if (cause instanceof SluiceError) return cause;
-  const where = element?.source ? ` at ${element.source.topic}/${element.source.partition}@${element.source.offset}` : what === undefined ? '' : ` computing ${what}`;
+  const position = positionOf(element);
+  const where = position ? ` at ${position.topic}/${position.partition}@${position.offset}` : what === undefined ? '' : ` computing ${what}`;
   const message = cause instanceof Error ? cause.message : String(cause);
   return new SluiceError('USER_FUNCTION_FAILED', `window aggregate of '${operator}' threw${where}: ${message}`, {
     cause,
     operator,
-    ...(element?.source ? { position: element.source } : {}),
+    ...(position ? { position } : {}),
   });
 }
 

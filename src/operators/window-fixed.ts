@@ -9,7 +9,7 @@
  * the window's value merges in too. Without `merge`, or with early firings by count, every
  * record takes the slow path (one accumulator per window and key).
  */
-import { alignedStart, assignWindows, hoppingWindows } from '../time/assigners.ts';
+import { alignedStart } from '../time/assigners.ts';
 import type { WindowSpec } from '../time/window-spec.ts';
 import type { Element } from './operator.ts';
 import type { EngineContext } from './window-common.ts';
@@ -25,7 +25,6 @@ function gcd(a: number, b: number): number {
 type Panes = Map<number, unknown>;
 
 export class FixedWindowEngine extends TableWindowEngine {
-  private readonly spec: WindowSpec;
   private readonly ctx: EngineContext;
   protected override readonly table: WindowTable;
   private readonly sizeMs: number;
@@ -36,7 +35,6 @@ export class FixedWindowEngine extends TableWindowEngine {
 
   constructor(spec: WindowSpec & { kind: 'tumbling' | 'hopping' }, ctx: EngineContext, trackDirty: boolean) {
     super();
-    this.spec = spec;
     this.ctx = ctx;
     this.sizeMs = spec.sizeMs;
     this.slideMs = spec.kind === 'hopping' ? spec.slideMs : spec.sizeMs;
@@ -118,36 +116,53 @@ export class FixedWindowEngine extends TableWindowEngine {
     }
     // A new pane: make sure its windows exist so they fire (they do if any earlier pane of theirs did).
     panes.set(paneStart, aggregate.add(key, element.value, aggregate.init()));
-    for (const target of hoppingWindows(ts, this.sizeMs, this.slideMs, this.offsetMs)) {
-      if (this.table.find(kw, target.start, target.end) === undefined) {
-        this.table.insert(kw, { start: target.start, end: target.end, acc: undefined, fired: false, since: 0 });
-      }
+    for (let start = this.firstStart(ts), last = alignedStart(ts, this.slideMs, this.offsetMs); start <= last; start += this.slideMs) {
+      const end = start + this.sizeMs;
+      if (this.table.find(kw, start, end) === undefined) this.table.insert(kw, { start, end, acc: undefined, fired: false, since: 0 });
     }
     kw.extraUntil = Math.min(kw.extraUntil, this.paneUntil(paneStart));
     this.table.schedule(kw);
   }
 
+  /**
+   * The start of the oldest window holding `ts` (the others follow every slide, up to the one
+   * starting at `alignedStart(ts)`); past that one when a gap between windows holds `ts`.
+   */
+  private firstStart(ts: number): number {
+    const last = alignedStart(ts, this.slideMs, this.offsetMs);
+    if (!(last > ts - this.sizeMs)) return last + this.slideMs;
+    let start = last;
+    while (start - this.slideMs > ts - this.sizeMs) start -= this.slideMs;
+    return start;
+  }
+
+  /** Adds the record to each of its windows it contributes to, in end order; no array per record. */
   private addToWindows(element: Element, key: unknown, ts: number, wBefore: number): void {
     const table = this.table;
     const lateness = this.ctx.latenessMs;
-    // The lateness rule of DESIGN section 4, and windows whose state is already dropped.
-    const targets = assignWindows(this.spec, ts).filter((w) => w.end + lateness > wBefore && table.isOpen(w.end));
-    if (targets.length === 0) {
-      this.ctx.emitter.late(element);
-      return;
-    }
-    const kw = table.keyWindows(key);
-    if (targets[0].end <= wBefore) table.catchUp(kw, wBefore);
-    const completeAt = Math.max(wBefore, table.progress);
     const { aggregate } = this.ctx;
-    for (const target of targets) {
-      let w = table.find(kw, target.start, target.end);
+    let kw: KeyWindows | undefined;
+    let completeAt = 0;
+    for (let start = this.firstStart(ts), last = alignedStart(ts, this.slideMs, this.offsetMs); start <= last; start += this.slideMs) {
+      const end = start + this.sizeMs;
+      // The lateness rule of DESIGN section 4, and windows whose state is already dropped.
+      if (!(end + lateness > wBefore && table.isOpen(end))) continue;
+      if (kw === undefined) {
+        kw = table.keyWindows(key);
+        if (end <= wBefore) table.catchUp(kw, wBefore);
+        completeAt = Math.max(wBefore, table.progress);
+      }
+      let w = table.find(kw, start, end);
       if (w === undefined) {
-        w = { start: target.start, end: target.end, acc: undefined, fired: false, since: 0 };
+        w = { start, end, acc: undefined, fired: false, since: 0 };
         table.insert(kw, w);
       }
       w.acc = aggregate.add(key, element.value, w.acc === undefined ? aggregate.init() : w.acc);
       table.contributed(kw, w, completeAt);
+    }
+    if (kw === undefined) {
+      this.ctx.emitter.late(element);
+      return;
     }
     table.schedule(kw);
   }

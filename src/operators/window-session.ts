@@ -31,44 +31,55 @@ export class SessionWindowEngine extends TableWindowEngine {
     const lateness = this.ctx.latenessMs;
     const own = sessionWindow(ts, this.gapMs);
     const kw = table.keyWindows(key);
-    const merging: OpenWindow[] = kw.windows.filter((w) => overlaps(own, w) && w.end + lateness > wBefore && table.isOpen(w.end));
+    // One pass over the key's sessions (sorted by end): how many the record merges with, the
+    // first of them, and the merged bounds; no array unless it joins several (rare).
+    const windows = kw.windows;
+    let merging = 0;
+    let first: OpenWindow | undefined;
     let start = own.start;
     let end = own.end;
-    for (const w of merging) {
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i];
+      if (!(overlaps(own, w) && w.end + lateness > wBefore && table.isOpen(w.end))) continue;
+      merging++;
+      if (first === undefined) first = w;
       if (w.start < start) start = w.start;
       if (w.end > end) end = w.end;
     }
-    if (merging.length === 0 && !(end + lateness > wBefore && table.isOpen(end))) {
+    if (merging === 0 && !(end + lateness > wBefore && table.isOpen(end))) {
       this.ctx.emitter.late(element);
       table.schedule(kw);
       return;
     }
     // Changing a session this partition's watermark already completed: emit what was due first.
-    if (end <= wBefore || (merging.length > 0 && merging[0].end <= wBefore)) table.catchUp(kw, wBefore);
+    if (end <= wBefore || (first !== undefined && first.end <= wBefore)) table.catchUp(kw, wBefore);
     const { aggregate } = this.ctx;
     let session: OpenWindow;
-    if (merging.length === 1) {
+    if (merging === 1) {
       // The common case: the record falls in or extends one session; update it in place.
-      session = merging[0];
+      session = first!;
       session.acc = aggregate.add(key, element.value, session.acc);
       if (session.start !== start || session.end !== end) {
         // A grown session is a new window: its earlier results stand, it fires again.
         session.fired = false;
         session.start = start;
-        table.remove(kw, session);
         session.end = end;
-        table.insert(kw, session);
+        table.reposition(kw, session);
       }
+    } else if (merging === 0) {
+      session = { start, end, acc: aggregate.add(key, element.value, aggregate.init()), fired: false, since: 0 };
+      table.insert(kw, session);
     } else {
-      const byStart = [...merging].sort((a, b) => a.start - b.start);
-      let acc = byStart.length > 0 ? byStart[0].acc : aggregate.init();
-      let since = 0;
-      for (let i = 0; i < byStart.length; i++) {
-        if (i > 0) acc = this.merge(acc, byStart[i].acc);
+      const joined = windows.filter((w) => overlaps(own, w) && w.end + lateness > wBefore && table.isOpen(w.end));
+      const byStart = joined.sort((a, b) => a.start - b.start);
+      let acc = byStart[0].acc;
+      let since = byStart[0].fired ? 0 : byStart[0].since;
+      for (let i = 1; i < byStart.length; i++) {
+        acc = this.merge(acc, byStart[i].acc);
         if (!byStart[i].fired) since += byStart[i].since;
       }
       acc = aggregate.add(key, element.value, acc);
-      for (const w of merging) table.remove(kw, w);
+      for (const w of byStart) table.remove(kw, w);
       session = { start, end, acc, fired: false, since };
       table.insert(kw, session);
     }

@@ -111,6 +111,22 @@ export class WindowTable {
     ws.splice(i, 0, w);
   }
 
+  /** `w`'s start or end changed: moves it to its place in end order, in place (no copy). */
+  reposition(kw: KeyWindows, w: OpenWindow): void {
+    const ws = kw.windows;
+    let i = ws.indexOf(w);
+    // As remove and insert would place it: after every window of the same end and start.
+    const after = (a: OpenWindow, b: OpenWindow): boolean => a.end > b.end || (a.end === b.end && a.start > b.start);
+    while (i + 1 < ws.length && !after(ws[i + 1], w)) {
+      ws[i] = ws[i + 1];
+      ws[++i] = w;
+    }
+    while (i > 0 && after(ws[i - 1], w)) {
+      ws[i] = ws[i - 1];
+      ws[--i] = w;
+    }
+  }
+
   remove(kw: KeyWindows, w: OpenWindow): void {
     const i = kw.windows.indexOf(w);
     if (i >= 0) kw.windows.splice(i, 1);
@@ -211,11 +227,16 @@ export class WindowTable {
       const kw = this.keys.get(this.timers.pop());
       if (kw === undefined || kw.timerAt !== t) continue; // stale timer
       kw.timerAt = Number.POSITIVE_INFINITY;
-      for (const w of kw.windows) {
+      const windows = kw.windows;
+      for (let i = 0; i < windows.length; i++) {
+        const w = windows[i];
         if (w.end > t) break;
         if (!w.fired) this.fire(kw, w);
       }
-      if (kw.windows.length > 0 && kw.windows[0].end + lateness <= t) kw.windows = kw.windows.filter((w) => w.end + lateness > t);
+      // Windows are in end order, so those past their lateness are a prefix: dropped in place.
+      let drop = 0;
+      while (drop < windows.length && windows[drop].end + lateness <= t) drop++;
+      if (drop > 0) windows.splice(0, drop);
       if (kw.extraUntil <= t) this.hooks.expireExtra?.(kw, t);
       this.schedule(kw);
     }

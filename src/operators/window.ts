@@ -28,7 +28,7 @@ import { SluiceError } from '../core/errors.ts';
 import { alignedStart } from '../time/assigners.ts';
 import type { EmitSpec, LatenessSpec, TimeDomain, WindowSpec } from '../time/window-spec.ts';
 import type { AggregateFunction } from './aggregate-function.ts';
-import type { Element, Operator, Output } from './operator.ts';
+import { type Element, type Operator, type Output, positionField } from './operator.ts';
 import { type RecordErrorHandler, rethrow } from './record-error.ts';
 import { type EngineContext, Emitter, savedNumber, userFailure, type WindowEngine, type WindowResult } from './window-common.ts';
 import { CountWindowEngine } from './window-count.ts';
@@ -196,7 +196,7 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
       if (typeof ts !== 'number' || Number.isNaN(ts)) {
         const error = new SluiceError('INVALID_RECORD', `window '${this.name}': record time must be epoch milliseconds, got ${String(ts)}; check the stream's timestamp extractor`, {
           operator: this.name,
-          ...(element.source ? { position: element.source } : {}),
+          ...positionField(element),
         });
         this.onError(element, error, this.name);
         continue;

@@ -8,7 +8,7 @@
  * value are the original bytes in base64 (null when absent).
  */
 import { isSluiceError, jsonCodec, type LogRecord, SluiceError, type SourcePosition } from '../core/index.ts';
-import type { Element, RecordSink } from '../operators/index.ts';
+import { type Element, positionOf, type RecordSink } from '../operators/index.ts';
 
 export interface DeadLetter {
   error: string;
@@ -45,7 +45,7 @@ export class ErrorRouter {
 
   /** Routes one failure: a dead letter, or a thrown SluiceError in 'fail' mode. */
   handle(element: Element | undefined, error: unknown, operator: string): void {
-    const position = element?.source ?? (isSluiceError(error) ? error.position : undefined);
+    const position = positionOf(element) ?? (isSluiceError(error) ? error.position : undefined);
     const message = error instanceof Error ? error.message : String(error);
     if (this.mode === 'fail' || element === undefined) {
       if (isSluiceError(error) && error.operator !== undefined) throw error;

@@ -5,11 +5,13 @@
  */
 import type { OutgoingRecord } from '../backend/index.ts';
 import { partitionForKey } from '../core/index.ts';
-import { type Element, encodeKey, type RecordErrorHandler } from '../operators/index.ts';
+import { type Element, encodeKey, type RecordErrorHandler, withKey, withValue } from '../operators/index.ts';
 
 export interface Exchange {
   /** Keys each element with the keyBy function and hands it to the owner of the key. */
   send(elements: Element[]): void;
+  /** The same for one record of a fused run: its value now, and the element it came from. */
+  sendOne(value: unknown, from: Element): void;
   /** The sending operator's watermark now (after each advance); an exchange between processes forwards it. */
   watermark?(watermark: number): void;
 }
@@ -61,28 +63,28 @@ export class InProcessExchange implements Exchange {
   }
 
   send(elements: Element[]): void {
-    const n = this.#targets.length;
-    for (let i = 0; i < elements.length; i++) {
-      const element = elements[i];
-      let key: unknown;
-      try {
-        key = this.#keyFn(element.value);
-      } catch (error) {
-        this.#onError(element, error, this.#name);
-        continue;
-      }
-      let target: number;
-      if (typeof key === 'string' || typeof key === 'number') {
-        const cached = this.#cache.get(key);
-        if (cached === undefined) {
-          target = keyPartition(key, n);
-          if (this.#cache.size >= 100_000) this.#cache.clear();
-          this.#cache.set(key, target);
-        } else target = cached;
-      } else {
-        target = keyPartition(key, n);
-      }
-      this.#targets[target].enqueue({ ...element, key });
+    for (let i = 0; i < elements.length; i++) this.sendOne(elements[i].value, elements[i]);
+  }
+
+  sendOne(value: unknown, from: Element): void {
+    let key: unknown;
+    try {
+      key = this.#keyFn(value);
+    } catch (error) {
+      this.#onError(withValue(from, value), error, this.#name);
+      return;
     }
+    let target: number;
+    if (typeof key === 'string' || typeof key === 'number') {
+      const cached = this.#cache.get(key);
+      if (cached === undefined) {
+        target = keyPartition(key, this.#targets.length);
+        if (this.#cache.size >= 100_000) this.#cache.clear();
+        this.#cache.set(key, target);
+      } else target = cached;
+    } else {
+      target = keyPartition(key, this.#targets.length);
+    }
+    this.#targets[target].enqueue(withKey(from, value, key));
   }
 }

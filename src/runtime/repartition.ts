@@ -21,11 +21,11 @@ import { pack, unpack } from 'msgpackr';
 import type { SourceTimeSpec } from '../api/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../backend/index.ts';
 import { fromUtf8, jsonCodec, utf8 } from '../core/index.ts';
-import { type Element, encodeKey, type RecordErrorHandler } from '../operators/index.ts';
+import { type Element, encodeKey, type RecordErrorHandler, withValue } from '../operators/index.ts';
 import type { Stage } from '../plan/index.ts';
 import { BoundedOutOfOrderness, Frontier, type FrontierOptions } from '../time/index.ts';
 import { type Exchange, type ExchangeSpec, keyPartition } from './exchange.ts';
-import { SourcePartition } from './source.ts';
+import { type DecodedRecordSink, SourcePartition } from './source.ts';
 
 /** The header of a watermark marker in a repartition topic. */
 export const MARKER_HEADER = 'sluice-watermark';
@@ -53,7 +53,7 @@ export function repartitionExchanges(context: RepartitionContext) {
     if (spec.task === undefined || spec.output === undefined || spec.fromStage === undefined) {
       throw new Error('repartition exchanges need the task, stage and output of the exchange');
     }
-    if (!context.assigned.has(spec.task)) return { send() {} };
+    if (!context.assigned.has(spec.task)) return { send() {}, sendOne() {} };
     return new RepartitionExchange(repartitionTopic(context.app, spec.name), spec.targets.length, spec.fromStage, spec.task, spec.keyFn, spec.name, spec.onError, spec.output);
   };
 }
@@ -80,22 +80,24 @@ export class RepartitionExchange implements Exchange {
   }
 
   send(elements: Element[]): void {
-    for (const element of elements) {
-      let key: unknown;
-      try {
-        key = this.#keyFn(element.value);
-      } catch (error) {
-        this.#onError(element, error, this.#name);
-        continue;
-      }
-      const t = element.timestamp;
-      this.#output(this.#topic, {
-        key: encodeKey(key),
-        value: pack([key, element.value, t, element.sourceWatermark]),
-        timestamp: Number.isFinite(t) && t > 0 ? Math.floor(t) : 0,
-        partition: keyPartition(key, this.#partitions),
-      });
+    for (const element of elements) this.sendOne(element.value, element);
+  }
+
+  sendOne(value: unknown, from: Element): void {
+    let key: unknown;
+    try {
+      key = this.#keyFn(value);
+    } catch (error) {
+      this.#onError(withValue(from, value), error, this.#name);
+      return;
     }
+    const t = from.timestamp;
+    this.#output(this.#topic, {
+      key: encodeKey(key),
+      value: pack([key, value, t, from.sourceWatermark]),
+      timestamp: Number.isFinite(t) && t > 0 ? Math.floor(t) : 0,
+      partition: keyPartition(key, this.#partitions),
+    });
   }
 
   watermark(watermark: number): void {
@@ -182,9 +184,7 @@ export class RepartitionSource extends SourcePartition {
     return this.marks.allEnded;
   }
 
-  override toElements(records: FetchedRecord[]): Element[] {
-    const elements: Element[] = [];
-    const { topic, partition } = this;
+  override decode(records: FetchedRecord[], sink: DecodedRecordSink): void {
     for (const record of records) {
       const mark = record.headers?.[MARKER_HEADER];
       if (mark !== undefined) {
@@ -195,9 +195,8 @@ export class RepartitionSource extends SourcePartition {
       }
       if (record.value === null) continue;
       const [key, value, timestamp, sourceWatermark] = unpack(record.value) as [unknown, unknown, number, number];
-      elements.push({ value, timestamp, key, sourceWatermark, source: { topic, partition, offset: record.offset }, raw: record });
+      sink(value, timestamp, key, sourceWatermark, record);
     }
-    return elements;
   }
 }
 

@@ -78,10 +78,8 @@ export class Rounds {
       read += records.length;
       if (source.endsAtOffset) input += records.length; // the app's input, not what crossed a repartition topic
       probe.fetched(source, records.length, full, records[0]?.timestamp); // metrics
-      const t0 = probe.now(); // metrics: decoding time
-      const elements = source.toElements(records);
-      probe.decoded(source, t0);
-      stage.tasks[source.partition].push(elements);
+      // Decoding runs inside the task's fused run (its time counts at the run's first operator).
+      if (records.length > 0) stage.tasks[source.partition].pushDecoded((sink) => source.decode(records, sink), source.origin);
       if (source.done) endSource(source);
       if (records.length > 0 || source.done) stage.activity(source.partition);
     });

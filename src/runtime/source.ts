@@ -15,7 +15,7 @@ import { type Codec, fromUtf8, SluiceError, utf8 } from '../core/index.ts';
 export const WATERMARK_HEADER = 'sluice.watermark';
 /** A reader's record it could not read (the header holds why): dead-lettered, never decoded. */
 const SOURCE_ERROR_HEADER = 'sluice.source-error';
-import type { Element, RecordErrorHandler } from '../operators/index.ts';
+import { type Element, positionOf, type RecordErrorHandler, type SourceOrigin } from '../operators/index.ts';
 import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
 
 export class SourcePartition {
@@ -40,6 +40,8 @@ export class SourcePartition {
   readonly #changelog: boolean;
   /** Bounded runs up to an event time: the partition ends before its first record later than this. */
   until: number | undefined;
+  /** The elements' shared source: with each record's offset, their position. */
+  readonly #origin: SourceOrigin;
 
   constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler, changelog = false, generator?: BoundedOutOfOrderness) {
     this.topic = topic;
@@ -51,6 +53,7 @@ export class SourcePartition {
     this.#operator = operator;
     this.#onError = onError;
     this.#changelog = changelog;
+    this.#origin = { topic, partition };
   }
 
   get done(): boolean {
@@ -76,53 +79,74 @@ export class SourcePartition {
   }
 
   /**
-   * Decodes a fetched batch; records that fail go to the error handler. Tombstones (null values)
-   * are skipped by streams: a stream's values are events, and a tombstone is none. A table's
-   * source keeps them: they delete their key.
+   * Decodes a fetched batch into elements; records that fail go to the error handler.
+   * Tombstones (null values) are skipped by streams: a stream's values are events, and a
+   * tombstone is none. A table's source keeps them: they delete their key.
    */
   toElements(records: FetchedRecord[]): Element[] {
     const elements: Element[] = [];
-    const { topic, partition } = this;
+    const origin = this.#origin;
+    this.decode(records, (value, timestamp, key, sourceWatermark, raw) => {
+      elements.push({ value, timestamp, key, sourceWatermark, origin, raw });
+    });
+    return elements;
+  }
+
+  /** The elements' shared source partition (their position is it and the record's offset). */
+  get origin(): SourceOrigin {
+    return this.#origin;
+  }
+
+  /** Decodes a fetched batch as `toElements` does, handing each record to `sink` in log order instead of making an element. */
+  decode(records: FetchedRecord[], sink: DecodedRecordSink): void {
+    const origin = this.#origin;
     const generator = this.generator;
     const extract = this.#timestamp;
+    const codec = this.#codec;
+    const changelog = this.#changelog;
+    const fromReader = this.reader !== undefined;
+    const until = this.until;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      const mark = record.headers?.[WATERMARK_HEADER];
+      const headers = record.headers;
+      const mark = headers?.[WATERMARK_HEADER];
       if (mark !== undefined) {
         const w = Number(fromUtf8(mark));
         if (Number.isFinite(w)) generator.observe(w + generator.boundMs);
         continue;
       }
-      if (record.value === null && !this.#changelog) continue;
-      const source = { topic, partition, offset: record.offset };
-      const unreadable = this.reader === undefined ? undefined : record.headers?.[SOURCE_ERROR_HEADER];
+      if (record.value === null && !changelog) continue;
+      const unreadable = fromReader ? headers?.[SOURCE_ERROR_HEADER] : undefined;
       if (unreadable !== undefined) {
-        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source, raw: record };
-        this.#onError(failed, new SluiceError('INVALID_RECORD', fromUtf8(unreadable), { position: source }), this.#operator);
+        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, origin, raw: record };
+        this.#onError(failed, new SluiceError('INVALID_RECORD', fromUtf8(unreadable), { position: positionOf(failed)! }), this.#operator);
         continue;
       }
       let value: unknown;
       let timestamp: number;
       try {
-        value = record.value === null ? null : this.#codec.decode(record.value);
+        value = record.value === null ? null : codec.decode(record.value);
         timestamp = extract === undefined || value === null ? record.timestamp : extract(value);
         if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
           throw new SluiceError('INVALID_RECORD', `timestamp() returned ${String(timestamp)}; it must return epoch milliseconds`);
         }
       } catch (error) {
-        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, source, raw: record };
+        const failed: Element = { value: undefined, timestamp: record.timestamp, sourceWatermark: generator.watermark, origin, raw: record };
         this.#onError(failed, error, this.#operator);
         continue;
       }
-      if (this.until !== undefined && timestamp > this.until) {
+      if (until !== undefined && timestamp > until) {
         // The run ends here: this record and those after it are the next run's.
         this.offset = record.offset;
         this.end = record.offset;
         break;
       }
-      if (this.#changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
-      elements.push({ value, timestamp, key: undefined, sourceWatermark: generator.observe(timestamp), source, raw: record });
+      if (changelog) value = { key: record.key === null ? null : fromUtf8(record.key), value };
+      sink(value, timestamp, undefined, generator.observe(timestamp), record);
     }
-    return elements;
   }
 }
+
+/** Takes one decoded record: its value, event time, key (set by a repartition source), W_before, and the fetched record. */
+export type DecodedRecordSink = (value: unknown, timestamp: number, key: unknown, sourceWatermark: number, record: FetchedRecord) => void;
+

@@ -183,7 +183,8 @@ function costLines(profile: Profile, costUs: number): CostLine[] {
   const perRecord = (ms: number) => (ms * 1000) / profile.records;
   const share = (ms: number) => (profile.busyMs > 0 ? ms / profile.busyMs : 0);
   const lines: CostLine[] = profile.operators.filter((op) => op.busyMs > 0).map((op) => ({ name: op.name, kind: op.kind, costUs: perRecord(op.busyMs), share: share(op.busyMs) }));
-  lines.push({ name: '(decode)', kind: 'source', costUs: perRecord(profile.decodeMs), share: share(profile.decodeMs) });
+  // Sources decode inside their task's fused run, so decoding is mostly counted at its first operator.
+  if (profile.decodeMs > 0) lines.push({ name: '(decode)', kind: 'source', costUs: perRecord(profile.decodeMs), share: share(profile.decodeMs) });
   lines.push({ name: '(commit)', kind: 'checkpoints (a share of time per second, not per record)', costUs: perRecord(profile.commitMs), share: share(profile.commitMs) });
   const counted = lines.reduce((a, l) => a + l.costUs, 0);
   lines.push({ name: '(other)', kind: 'fetch, watermarks, exchanges', costUs: Math.max(0, costUs - counted), share: Math.max(0, 1 - lines.reduce((a, l) => a + l.share, 0)) });

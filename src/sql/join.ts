@@ -18,7 +18,7 @@ import { sqlError, unsupported } from './errors.ts';
 import { compileExpr, type Scope } from './expr.ts';
 import { type Field, type FieldSet, type FromInput, resolveField, rowScope } from './from.ts';
 import { locationOf, type PgNode, strings } from './pg.ts';
-import type { QueryContext } from './query.ts';
+import type { QueryContext } from './query-context.ts';
 import { type Relation, type StreamRelation, type TableRelation, tableKey } from './relation.ts';
 import type { TemporalClause } from './statements.ts';
 import { isNumeric, type Row, type SqlType } from './types.ts';

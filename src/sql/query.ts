@@ -13,18 +13,10 @@ import { type Compiled, compileExpr, type Scope } from './expr.ts';
 import { locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
 import { type FromInput, resolveField, rowScope, single, type TableFunction, type WindowDef } from './from.ts';
 import { compileJoin } from './join.ts';
-import type { Relation, RelationResolver, StreamRelation, TableRelation } from './relation.ts';
-import type { TemporalClause } from './statements.ts';
+import type { Relation, StreamRelation, TableRelation } from './relation.ts';
+import type { QueryContext } from './query-context.ts';
 import type { EmitClause } from './statements.ts';
 import type { Column, Row, SqlType } from './types.ts';
-
-export interface QueryContext extends RelationResolver {
-  readonly text: string;
-  /** Base name of the query's stateful stages (the view's name), so state keeps its name across runs. */
-  readonly stageName?: string;
-  /** The `FOR SYSTEM_TIME AS OF` clauses of the statement (blanked out for the Postgres parser), by the table name's offset. */
-  readonly temporal?: readonly TemporalClause[];
-}
 
 const AGGREGATE_NAMES = new Set(['count', 'sum', 'avg', 'min', 'max']);
 

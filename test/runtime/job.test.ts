@@ -74,6 +74,10 @@ void test('a job runs with a supplied exchange factory, and checkpoints through 
           exchanged.push(...elements.map((e) => e.value as string));
           inner.send(elements);
         },
+        sendOne: (value, from) => {
+          exchanged.push(value as string);
+          inner.sendOne(value, from);
+        },
       };
     },
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FetchedRecord } from '../../src/backend/index.ts';
 import { type Codec, jsonCodec, utf8 } from '../../src/core/index.ts';
-import type { Element, RecordErrorHandler } from '../../src/operators/index.ts';
+import { type Element, positionOf, type RecordErrorHandler } from '../../src/operators/index.ts';
 import { SourcePartition, WATERMARK_HEADER } from '../../src/runtime/source.ts';
 
 const json = (value: unknown, offset: number, timestamp = 0): FetchedRecord => ({ key: null, value: jsonCodec.encode(value), timestamp, offset });
@@ -24,7 +24,7 @@ void test('source: records decode into elements with their value, record timesta
   const records = [json({ id: 1 }, 0, 1000), json('two', 1, 2000)];
   const elements = partition.toElements(records);
   assert.deepEqual(
-    elements.map((e) => [e.value, e.timestamp, e.key, e.source]),
+    elements.map((e) => [e.value, e.timestamp, e.key, positionOf(e)]),
     [
       [{ id: 1 }, 1000, undefined, { topic: 'orders', partition: 2, offset: 0 }],
       ['two', 2000, undefined, { topic: 'orders', partition: 2, offset: 1 }],
@@ -38,7 +38,7 @@ void test('source: a timestamp extractor sets event time; tombstones are no data
   const tombstone: FetchedRecord = { key: utf8('k'), value: null, timestamp: 5, offset: 1 };
   const elements = partition.toElements([json({ ts: 7000 }, 0, 1), tombstone, json({ ts: 6500 }, 2, 1)]);
   assert.deepEqual(
-    elements.map((e) => [e.timestamp, e.source?.offset]),
+    elements.map((e) => [e.timestamp, positionOf(e)?.offset]),
     [
       [7000, 0],
       [6500, 2],
@@ -95,7 +95,7 @@ void test('source: a record that does not decode, or whose extractor gives no nu
     [100, 300],
   );
   assert.deepEqual(
-    failures.map((f) => [f.operator, f.element?.source?.offset, f.element?.timestamp, f.element?.raw === undefined]),
+    failures.map((f) => [f.operator, positionOf(f.element)?.offset, f.element?.timestamp, f.element?.raw === undefined]),
     [
       ['source-orders', 1, 11, false],
       ['source-orders', 2, 12, false],

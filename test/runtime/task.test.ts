@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LogicalNode } from '../../src/api/index.ts';
 import { MemoryBackend } from '../../src/backend/memory.ts';
-import { SluiceError } from '../../src/core/index.ts';
+import { jsonCodec, SluiceError } from '../../src/core/index.ts';
 import {
   type Element,
   FilterOperator,
@@ -15,11 +15,13 @@ import {
   type Operator,
   type Output,
   ProcessOperator,
+  positionOf,
   type RecordErrorHandler,
   rethrow,
 } from '../../src/operators/index.ts';
 import { physicalPlan, type Stage } from '../../src/plan/index.ts';
 import { InProcessExchange } from '../../src/runtime/exchange.ts';
+import { SourcePartition } from '../../src/runtime/source.ts';
 import { Task } from '../../src/runtime/task.ts';
 import { Sluice } from '../../src/sluice.ts';
 
@@ -245,6 +247,61 @@ void test('task: a user function throwing mid-batch is dead-lettered by its oper
   task.push(elements([1, 2, 3]));
   assert.deepEqual(sinks.get('out')!.values, [1, 3]);
   assert.deepEqual(dead, [1]);
+});
+
+void test('task: in a fused run, a failing operator reports the element as it received it (the value before it, the source position of the record)', () => {
+  const pipeline = app('fused-failure');
+  pipeline
+    .stream<number>('in')
+    .map((n) => ({ n: n * 10 }), { name: 'wrap' })
+    .filter((v) => {
+      if (v.n === 20) throw new Error('twenty');
+      return true;
+    }, { name: 'check' })
+    .flatMap((v) => [v.n, v.n + 1], { name: 'pair' })
+    .to('out');
+  const dead: [unknown, number | undefined, string][] = [];
+  const { task, sinks, indexOf } = buildTask(pipeline, 0, { onError: (element, _error, operator) => dead.push([element?.value, element?.source?.offset, operator]) });
+  task.push(elements([1, 2, 3]));
+  assert.deepEqual(sinks.get('out')!.values, [10, 11, 30, 31]);
+  assert.deepEqual(dead, [[{ n: 20 }, 1, 'check']]);
+  assert.deepEqual(
+    ['wrap', 'check', 'pair'].map((name) => [task.counters.in[indexOf(name)], task.counters.out[indexOf(name)]]),
+    [
+      [3, 3],
+      [3, 2],
+      [2, 4],
+    ],
+  );
+});
+
+void test('task: a source batch decoded straight into the fused run hands on elements of their own, each with its record\'s value, time and position', () => {
+  const pipeline = app('decoded');
+  pipeline
+    .stream<{ n: number }>('in')
+    .filter((v) => v.n % 2 === 1, { name: 'odd' })
+    .map((v) => (v.n === 3 ? v : { n: v.n * 100 }), { name: 'maybe-scale' })
+    .filter((v) => {
+      if (v.n === 500) throw new Error('five hundred');
+      return true;
+    }, { name: 'check' })
+    .to('out');
+  const dead: [unknown, number | undefined][] = [];
+  const { task, sinks } = buildTask(pipeline, 0, { onError: (element, _error) => dead.push([element?.value, positionOf(element)?.offset]) });
+  const partition = new SourcePartition('in', 0, 0, { watermark: { kind: 'bounded-out-of-orderness', boundMs: 0 } }, jsonCodec, 'source-in', rethrow);
+  const records = [1, 2, 3, 4, 5, 7].map((n, offset) => ({ key: null, value: jsonCodec.encode({ n }), timestamp: 1000 + n, offset }));
+  task.pushDecoded((sink) => partition.decode(records, sink), partition.origin);
+  const out = sinks.get('out')!;
+  assert.deepEqual(
+    out.elements.map((e) => [e.value, e.timestamp, positionOf(e)]),
+    [
+      [{ n: 100 }, 1001, { topic: 'in', partition: 0, offset: 0 }],
+      [{ n: 3 }, 1003, { topic: 'in', partition: 0, offset: 2 }],
+      [{ n: 700 }, 1007, { topic: 'in', partition: 0, offset: 5 }],
+    ],
+  );
+  assert.equal(new Set(out.elements).size, 3, 'every element is an object of its own (the decoding cursor never leaves the run)');
+  assert.deepEqual(dead, [[{ n: 500 }, 4]]);
 });
 
 void test('task: a failure that names no record, or a handler that refuses, stops the batch with the error', () => {
