@@ -131,7 +131,7 @@ export interface ThreadsRun {
 }
 
 // At the package root: it loads the pipeline module as `sluice run` does (cli/pipeline-loader.ts).
-const THREAD_ENTRY = new URL('../thread-entry.ts', import.meta.url);
+const THREAD_ENTRY = new URL('../thread-boot.mjs', import.meta.url);
 
 /** Starts `threads` worker threads running app `app` from `entry`, each with its share of the tasks. */
 export function runOnThreads(options: ThreadsOptions): ThreadsRun {

@@ -46,10 +46,11 @@ function userFolder(packageJson: object | undefined): string {
 
 const NPM_INIT = { name: 'project', version: '1.0.0', main: 'index.js', license: 'ISC', type: 'commonjs' };
 
-for (const [label, packageJson, file] of [
-  ['a "type": "commonjs" folder (npm init -y), .ts', NPM_INIT, 'hello.ts'],
-  ['a folder without package.json, .ts', undefined, 'hello.ts'],
-  ['a "type": "commonjs" folder, .js', NPM_INIT, 'hello.js'],
+for (const [label, packageJson, file, threads] of [
+  ['a "type": "commonjs" folder (npm init -y), .ts', NPM_INIT, 'hello.ts', 1],
+  ['a folder without package.json, .ts', undefined, 'hello.ts', 1],
+  ['a "type": "commonjs" folder, .js', NPM_INIT, 'hello.js', 1],
+  ['a "type": "commonjs" folder (npm init -y), .ts, on 2 worker threads', NPM_INIT, 'hello.ts', 2],
 ] as const) {
   void test(`the README program runs with its top-level await in ${label}`, async () => {
     const dir = userFolder(packageJson);
@@ -58,7 +59,7 @@ for (const [label, packageJson, file] of [
     // The default data directory, ./.sluice in the user's folder, as a newcomer has it.
     const inFolder = { cwd: dir };
     assert.equal((await sluice(undefined, ['produce', 'events', '--partitions', '2'], { ...inFolder, input: '{"key":"/a","value":{"url":"/a","action":"click","ts":1000}}\n' })).code, 0);
-    const run = await sluice(undefined, ['run', file], inFolder);
+    const run = await sluice(undefined, ['run', file, ...(threads > 1 ? ['--parallelism', String(threads)] : [])], inFolder);
     assert.equal(run.code, 0, run.stderr);
     assert.doesNotMatch(run.stderr, /Top-level await|cjs/);
     const out = await sluice(undefined, ['consume', `${name}-out`, '--from-beginning', '--timeout-ms', '300'], inFolder);
