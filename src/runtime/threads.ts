@@ -6,7 +6,7 @@
  * model), and exactly-once holds per task.
  *
  * The main thread (`runOnThreads`) starts one worker per thread on the module that builds the app
- * (`src/thread-entry.ts` imports it again there), gives each a MessagePort, and on the embedded log is
+ * (`src/thread-boot.mjs`, then `src/thread-entry.ts`, imports it again there), gives each a MessagePort, and on the embedded log is
  * the group's coordinator: once every thread joined, task t goes to thread t % threads. The group
  * has one generation: a thread that fails ends the run (the others are stopped after their
  * commit), and the next run restores every task from its last checkpoint. On Kafka each thread
