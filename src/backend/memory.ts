@@ -4,6 +4,14 @@
  * abort markers take an offset as Kafka's do, read_committed visibility up to the last stable
  * offset, producer fencing, prepared (two-phase) transactions, and consumer-group offsets. The
  * test kit runs pipelines on it; nothing survives the process.
+ *
+ * Compacted topics are compacted as the embedded log compacts its closed segments: once the
+ * bytes written since the last pass reach a segment's size (4 MiB, as the embedded log's
+ * internal compacted topics), the stable records since then are cleaned: of each key only the
+ * last committed record stays (offsets stay: removed ones are gaps readers skip), and aborted
+ * records go. Recent history stays readable, as in the real log's active segment. Without it,
+ * every checkpoint of the memory state (one record of the whole state per commit, in
+ * `<app>.checkpoints`) would stay in memory for the life of the process.
  */
 import { partitionForKey, SluiceError } from '../core/index.ts';
 import type {
@@ -32,7 +40,7 @@ export interface Entry {
   record: FetchedRecord;
   /** The transaction that wrote it; null for plain appends. */
   txn: Txn | null;
-  /** A commit or abort marker: takes an offset, never read. */
+  /** A commit or abort marker, or a record compaction removed: takes an offset, never read. */
   control: boolean;
 }
 
@@ -41,6 +49,25 @@ export interface Partition {
   /** Transactions not yet ended that wrote here, with their first offset: they hold back the last stable offset. */
   open: Map<Txn, number>;
   waiters: Set<() => void>;
+  /** Compacted topics only. */
+  compaction?: Compaction;
+}
+
+export interface Compaction {
+  /** Per key (its bytes as latin1), the offset of its last committed record cleaned. */
+  latest: Map<string, number>;
+  /** Entries below it are cleaned. */
+  cleanedTo: number;
+  /** Bytes (keys and values) of the entries from `cleanedTo` on. */
+  dirtyBytes: number;
+}
+
+/** Bytes written to a compacted partition that start a compaction pass (the embedded log's segment of an internal compacted topic). */
+const COMPACTED_SEGMENT_BYTES = 4 << 20;
+
+export interface MemoryBackendOptions {
+  /** Bytes written to a compacted partition after which its stable records are compacted; default 4 MiB. */
+  compactedSegmentBytes?: number;
 }
 
 /** The same names the embedded log accepts, so a test cannot pass here with a topic the real log refuses. */
@@ -64,13 +91,18 @@ export class MemoryBackend implements LogBackend {
   #txnCounter = 0;
   #roundRobin = 0;
   #closed = false;
+  readonly #segmentBytes: number;
 
-  async ensureTopic(topic: string, partitions = 1, _options: { compact?: boolean } = {}): Promise<number> {
-    return this.createTopicSync(topic, partitions);
+  constructor(options: MemoryBackendOptions = {}) {
+    this.#segmentBytes = options.compactedSegmentBytes ?? COMPACTED_SEGMENT_BYTES;
+  }
+
+  async ensureTopic(topic: string, partitions = 1, options: { compact?: boolean } = {}): Promise<number> {
+    return this.createTopicSync(topic, partitions, options);
   }
 
   /** Synchronous topic creation for test setup. */
-  createTopicSync(topic: string, partitions = 1): number {
+  createTopicSync(topic: string, partitions = 1, options: { compact?: boolean } = {}): number {
     this.#checkOpen();
     if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
       throw new SluiceError(
@@ -84,7 +116,7 @@ export class MemoryBackend implements LogBackend {
       throw new SluiceError('INVALID_ARGUMENT', `topic '${topic}': partitions must be an integer of at least 1, got ${partitions}`);
     }
     const list: Partition[] = [];
-    for (let i = 0; i < partitions; i++) list.push({ entries: [], open: new Map(), waiters: new Set() });
+    for (let i = 0; i < partitions; i++) list.push(options.compact ? { entries: [], open: new Map(), waiters: new Set(), compaction: { latest: new Map(), cleanedTo: 0, dirtyBytes: 0 } } : { entries: [], open: new Map(), waiters: new Set() });
     this.#topics.set(topic, list);
     return partitions;
   }
@@ -212,7 +244,9 @@ export class MemoryBackend implements LogBackend {
         }
       }
       p.entries.push({ record: stored(records[i], offset), txn, control: false });
+      if (p.compaction !== undefined) p.compaction.dirtyBytes += recordBytes(records[i]);
     }
+    for (const p of touched) this.#maybeCompact(p);
     if (txn === null) for (const p of touched) this.#wake(p);
   }
 
@@ -236,6 +270,7 @@ export class MemoryBackend implements LogBackend {
     for (const p of txn.first.keys()) {
       p.entries.push({ record: { key: null, value: null, timestamp: Date.now(), offset: p.entries.length }, txn, control: true });
       p.open.delete(txn);
+      this.#maybeCompact(p);
       this.#wake(p);
     }
     if (this.#pending.get(txn.transactionalId) === txn) this.#pending.delete(txn.transactionalId);
@@ -254,6 +289,22 @@ export class MemoryBackend implements LogBackend {
       if (!parts) topics.set(topic, (parts = new Map()));
       parts.set(partition, offset);
     }
+  }
+
+  /** A compacted partition with a segment's bytes written since its last pass: its stable records are cleaned. */
+  #maybeCompact(p: Partition): void {
+    const c = p.compaction;
+    if (c === undefined || c.dirtyBytes < this.#segmentBytes) return;
+    // Only stable records are cleaned (an open transaction's wait for its end): each entry is visited once.
+    const end = lastStableOffset(p);
+    for (let offset = c.cleanedTo; offset < end; offset++) {
+      const entry = p.entries[offset];
+      if (entry.control) continue;
+      c.dirtyBytes -= recordBytes(entry.record);
+      if (entry.txn?.state === 'aborted') removeEntry(p, offset);
+      else compactOlder(p, c, offset);
+    }
+    c.cleanedTo = end;
   }
 
   #wake(p: Partition): void {
@@ -278,6 +329,26 @@ export class MemoryBackend implements LogBackend {
   #checkOpen(): void {
     if (this.#closed) throw new SluiceError('LOG_CLOSED', 'the memory backend is closed');
   }
+}
+
+/** A committed record of a compacted partition is cleaned: the older record of its key is removed. */
+function compactOlder(p: Partition, c: Compaction, offset: number): void {
+  const key = p.entries[offset].record.key;
+  if (key === null) return; // unkeyed records are never compacted away
+  const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  const older = c.latest.get(id);
+  if (older !== undefined) removeEntry(p, older);
+  c.latest.set(id, offset);
+}
+
+function recordBytes(r: BackendRecord): number {
+  return (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+}
+
+/** The record at `offset` is gone: a gap that readers skip, as a control entry is. */
+function removeEntry(p: Partition, offset: number): void {
+  const { timestamp } = p.entries[offset].record;
+  p.entries[offset] = { record: { key: null, value: null, timestamp, offset }, txn: null, control: true };
 }
 
 /** The last stable offset: the first offset of a transaction not yet ended, else the end. */

@@ -184,6 +184,10 @@ export class Checkpointer {
     this.#committedPosition = position;
     this.#committedFinal = snapshot.final;
     await this.#options.afterCommit?.(offsets);
+    // The interval counts from the end of this checkpoint, not its start: one slower than the
+    // interval (a large heap state written whole) leaves the job an interval of work before the
+    // next, instead of checkpointing after every round.
+    this.#lastCommit = this.#options.clock();
     // Sources outside the log learn what is durable now (a push source acknowledges its senders).
     for (const stage of this.#topology.stages) {
       stage.sources.forEach((source, p) => {

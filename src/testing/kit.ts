@@ -38,6 +38,8 @@ export interface TestKitOptions {
    * on their own, as in production).
    */
   stepping?: boolean;
+  /** The in-memory log to run on (default a new one), such as one that compacts sooner: `new MemoryBackend({ compactedSegmentBytes: 1 })`. */
+  backend?: MemoryBackend;
 }
 
 /** Rounds `runUntilIdle()` runs before it gives up on an input that never drains. */
@@ -53,7 +55,7 @@ const MAX_IDLE_ROUNDS = 100_000;
  * kit.output('sums');
  */
 export class TestKit {
-  readonly backend = new MemoryBackend();
+  readonly backend: MemoryBackend;
   readonly clock: ManualClock;
   /** Lines `print()` wrote, in order. */
   readonly printed: string[] = [];
@@ -66,6 +68,7 @@ export class TestKit {
   #waiters: (() => void)[] = [];
 
   constructor(options: TestKitOptions = {}) {
+    this.backend = options.backend ?? new MemoryBackend();
     this.clock = new ManualClock(options.startTime ?? 0);
     this.#stepping = options.stepping ?? false;
     if (this.#stepping) driveJobsOn(this.backend, this.#driver());
