@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Source, SourceContext, SourceReader, SourceRecord } from '../../api/index.ts';
 import { SluiceError, utf8 } from '../../core/index.ts';
 import { emptyStats, PushSourceReport, type PushSourceStats } from '../push-report.ts';
+import { Arrivals } from '../arrivals.ts';
 
 export interface HttpSourceOptions {
   port: number;
@@ -92,7 +93,7 @@ class HttpReader implements SourceReader {
   #handed = 0;
   #waiting: Waiting[] = [];
   #bounded = false;
-  #arrived: (() => void) | undefined;
+  readonly #arrivals = new Arrivals();
   readonly #report: PushSourceReport;
 
   constructor(options: Required<Omit<HttpSourceOptions, 'shed'>> & { shed: ((value: any) => boolean) | undefined }, stats: HttpSourceStats, report: PushSourceReport) {
@@ -151,13 +152,7 @@ class HttpReader implements SourceReader {
 
   async waitForData(timeoutMs: number): Promise<void> {
     if (this.#buffer.length > 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#arrived = resolve;
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
-    this.#arrived = undefined;
+    await this.#arrivals.wait(timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -240,7 +235,7 @@ class HttpReader implements SourceReader {
       return;
     }
     this.#waiting.push({ last: this.#accepted, respond: () => reply(200, body), fail: (status, message) => reply(status, { error: message }) });
-    this.#arrived?.();
+    this.#arrivals.wake();
   }
 }
 

@@ -24,6 +24,7 @@ import type { Source, SourceContext, SourceReader, SourceRecord } from '../../ap
 import { SluiceError } from '../../core/index.ts';
 import { emptyStats, PushSourceReport, type PushSourceStats } from '../push-report.ts';
 import { redact } from '../url.ts';
+import { Arrivals } from '../arrivals.ts';
 
 export interface MqttSourceOptions {
   /** The broker: `mqtt://127.0.0.1:1883` (also `mqtts://`, `ws://`, with user and password in it). */
@@ -99,7 +100,7 @@ class MqttReader implements SourceReader {
   #unacked = new Map<number, Unacked>();
   /** The client waits for this before it reads the next packet: the buffer is full. */
   #blocked: (() => void) | undefined;
-  #arrived: (() => void) | undefined;
+  readonly #arrivals = new Arrivals();
   /** Messages up to this sequence number are in a committed checkpoint. */
   #committedHanded = 0;
   #bounded = false;
@@ -182,7 +183,7 @@ class MqttReader implements SourceReader {
     this.#stats.buffered = this.#buffer.length;
     this.#stats.maxBuffered = Math.max(this.#stats.maxBuffered, this.#buffer.length);
     this.#report.maybe();
-    this.#arrived?.();
+    this.#arrivals.wake();
     if (this.#buffer.length < this.#options.buffer) callback();
     else this.#blocked = () => callback();
   }
@@ -230,13 +231,7 @@ class MqttReader implements SourceReader {
 
   async waitForData(timeoutMs: number): Promise<void> {
     if (this.#buffer.length > 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#arrived = resolve;
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
-    this.#arrived = undefined;
+    await this.#arrivals.wait(timeoutMs);
   }
 
   async close(): Promise<void> {

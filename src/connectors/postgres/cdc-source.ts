@@ -30,6 +30,7 @@ import { type Duration, SluiceError, toMillis, utf8 } from '../../core/index.ts'
 import { type CapturedTable, checkTables, connect, createSlotWithSnapshot, ensurePublication, slotInfo, waitForSlot } from './cdc-setup.ts';
 import { redact } from '../url.ts';
 import { lsnBefore, parseLsn } from './lsn.ts';
+import { Arrivals } from '../arrivals.ts';
 
 export interface PostgresCdcOptions {
   /** A connection string of a user with the REPLICATION attribute: `postgres://user@127.0.0.1:5432/app`. */
@@ -115,7 +116,7 @@ class CdcReader implements SourceReader {
   #failure: SluiceError | undefined;
   /** The transaction being received: its commit LSN, changes so far, and whether a restore covers it whole. */
   #tx: { lsn: string; time: number; count: number; skip: boolean } | undefined;
-  #arrived: (() => void) | undefined;
+  readonly #arrivals = new Arrivals();
   #spaced: (() => void) | undefined;
   #bound: string | undefined;
   #ended = false;
@@ -223,7 +224,7 @@ class CdcReader implements SourceReader {
 
   #fail(cause: Error): void {
     this.#failure ??= cause instanceof SluiceError ? cause : new SluiceError('SOURCE_FAILED', `${this.#describe}: replication from ${redact(this.#options.url)} stopped: ${cause.message}; run the app again: it resumes from its last checkpoint`, { cause });
-    this.#arrived?.();
+    this.#arrivals.wake();
     this.#spaced?.();
   }
 
@@ -299,7 +300,7 @@ class CdcReader implements SourceReader {
 
   #push(entry: Entry): void {
     this.#queue.push(entry);
-    this.#arrived?.();
+    this.#arrivals.wake();
   }
 
   async bound(): Promise<void> {
@@ -377,13 +378,7 @@ class CdcReader implements SourceReader {
   async waitForData(timeoutMs: number): Promise<void> {
     await this.#start();
     if (this.#queue.length > 0 || this.#snapshot.length > 0 || this.#failure !== undefined) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#arrived = resolve;
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
-    this.#arrived = undefined;
+    await this.#arrivals.wait(timeoutMs);
   }
 
   async close(): Promise<void> {
