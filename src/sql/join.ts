@@ -17,7 +17,7 @@ import type { Stream, Table } from '../api/index.ts';
 import { sqlError, unsupported } from './errors.ts';
 import { compileExpr, type Scope } from './expr.ts';
 import { type Field, type FieldSet, type FromInput, resolveField, rowScope } from './from.ts';
-import { locationOf, type PgNode, strings } from './pg.ts';
+import { forEachColumnRef, locationOf, type PgNode, strings } from './pg.ts';
 import type { QueryContext } from './query-context.ts';
 import { type Relation, type StreamRelation, type TableRelation, tableKey } from './relation.ts';
 import type { TemporalClause } from './statements.ts';
@@ -133,28 +133,16 @@ function classify(parts: JoinParts, quals: PgNode): void {
 /** Which side's columns an expression reads: one side, both, or none. */
 function sideOf(parts: JoinParts, node: unknown): Side | 'both' | 'none' {
   const found = new Set<Side>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x);
-      return;
-    }
-    if (v === null || typeof v !== 'object') return;
-    const rec = v as PgNode;
-    if (rec.ColumnRef !== undefined) {
-      const names = strings(rec.ColumnRef.fields);
-      const name = names.at(-1)!;
-      const qualifier = names.length > 1 ? names[0] : undefined;
-      const inLeft = parts.left.fields.some((f) => f.name === name && (qualifier === undefined || f.qualifiers.includes(qualifier)));
-      const inRight = parts.right.fields.some((f) => f.name === name && (qualifier === undefined || f.qualifiers.includes(qualifier)));
-      if (inLeft && inRight) throw sqlError(parts.text, locationOf(rec), `column ${name} is on both sides of the join; write ${parts.left.label}.${name} or ${parts.right.label}.${name}`);
-      if (inLeft) found.add('left');
-      else if (inRight) found.add('right');
-      else resolveField(parts.text, joinedFields(parts), name, qualifier, locationOf(rec));
-      return;
-    }
-    for (const x of Object.values(rec)) walk(x);
-  };
-  walk(node);
+  forEachColumnRef(node, (names, ref) => {
+    const name = names.at(-1)!;
+    const qualifier = names.length > 1 ? names[0] : undefined;
+    const inLeft = parts.left.fields.some((f) => f.name === name && (qualifier === undefined || f.qualifiers.includes(qualifier)));
+    const inRight = parts.right.fields.some((f) => f.name === name && (qualifier === undefined || f.qualifiers.includes(qualifier)));
+    if (inLeft && inRight) throw sqlError(parts.text, locationOf(ref), `column ${name} is on both sides of the join; write ${parts.left.label}.${name} or ${parts.right.label}.${name}`);
+    if (inLeft) found.add('left');
+    else if (inRight) found.add('right');
+    else resolveField(parts.text, joinedFields(parts), name, qualifier, locationOf(ref));
+  });
   return found.size === 2 ? 'both' : found.size === 0 ? 'none' : [...found][0]!;
 }
 

@@ -82,3 +82,18 @@ export function shapeOf(node: unknown): string {
 export function strings(list: PgNode[] | undefined): string[] {
   return (list ?? []).map((n) => (n.String?.sval as string | undefined) ?? (n.A_Star ? '*' : ''));
 }
+
+/** Calls `visit` with each column reference in an expression tree: its name parts and its node. */
+export function forEachColumnRef(node: unknown, visit: (names: string[], ref: PgNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const x of node) forEachColumnRef(x, visit);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const rec = node as PgNode;
+  if (rec.ColumnRef !== undefined) {
+    visit(strings(rec.ColumnRef.fields), rec);
+    return;
+  }
+  for (const x of Object.values(rec)) forEachColumnRef(x, visit);
+}

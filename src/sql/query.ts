@@ -10,7 +10,7 @@ import { Windows } from '../time/index.ts';
 import { aggregateDef, combine, type AggregateDef } from './aggregates.ts';
 import { sqlError, unsupported } from './errors.ts';
 import { type Compiled, compileExpr, type Scope } from './expr.ts';
-import { locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
+import { forEachColumnRef, locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
 import { type FromInput, resolveField, rowScope, single, type TableFunction, type WindowDef } from './from.ts';
 import { compileJoin } from './join.ts';
 import type { Relation, StreamRelation, TableRelation } from './relation.ts';
@@ -112,22 +112,10 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
 /** The input columns (field keys) an expression reads. */
 function columnsRead(node: unknown, from: FromInput): string[] {
   const found = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x);
-      return;
-    }
-    if (v === null || typeof v !== 'object') return;
-    const rec = v as PgNode;
-    if (rec.ColumnRef !== undefined) {
-      const names = strings(rec.ColumnRef.fields);
-      const field = from.fields.find((f) => f.name === names.at(-1) && (names.length === 1 || f.qualifiers.includes(names[0]!)));
-      if (field !== undefined) found.add(field.key);
-      return;
-    }
-    for (const x of Object.values(rec)) walk(x);
-  };
-  walk(node);
+  forEachColumnRef(node, (names) => {
+    const field = from.fields.find((f) => f.name === names.at(-1) && (names.length === 1 || f.qualifiers.includes(names[0]!)));
+    if (field !== undefined) found.add(field.key);
+  });
   return [...found];
 }
 
