@@ -7,8 +7,8 @@
  *   the pairs with `l.ts + lower <= r.ts <= l.ts + upper`, stamped with the later of the two.
  *
  * Each builder only records nodes: both inputs tagged with their side, merged and keyed once
- * (two-input.ts), then the join node. The result is made a Stream by a factory stream.ts hands
- * in, so this file does not import stream.ts (which imports it).
+ * (two-input.ts), then the join node. The result is made a Stream by a factory stream-stage.ts and
+ * keyed-stream.ts hand in, so this file does not import them (they import it).
  */
 import { type Duration, SluiceError, toMillis } from '../core/index.ts';
 import type { LatenessSpec, WindowSpec } from '../time/index.ts';
@@ -18,7 +18,7 @@ import { connectInputs, type KeyedInput, keyedInput } from './two-input.ts';
 import { type WindowArgument, toWindowSpec } from './window-argument.ts';
 
 /**
- * The stream types a join returns, filled in by stream.ts through declaration merging
+ * The stream types a join returns, filled in by stream-stage.ts through declaration merging
  * (`stream: Stream<O>`), so this file names `Stream<O>` without importing it.
  */
 export interface JoinStreamTypes<O> {

@@ -1,5 +1,5 @@
 /**
- * The graph nodes behind tables (`Table` in stream.ts only calls these), and the reads of a
+ * The graph nodes behind tables (`Table` in table.ts only calls these), and the reads of a
  * running table. A table is a node whose output is its changelog, `{ key, value, previous }`
  * keyed by the table key: a `table` node (a source topic, `toTable()`), a running aggregate
  * (`rolling`), a `table-join`, or a stateless `flatMap` over another table's changelog
