@@ -47,6 +47,22 @@ export function keyPartition(key: unknown, partitions: number): number {
   return bytes === null ? 0 : partitionForKey(bytes, partitions);
 }
 
+/** What `keyOrReport` returns for a record whose key function threw. */
+export const NO_KEY: unique symbol = Symbol('no key');
+
+/**
+ * The key `keyFn` gives `value`; when it throws, the record goes to `onError` under the keyBy
+ * stage's `name` (dead letter, skip or fail, as the job says) and the result is NO_KEY.
+ */
+export function keyOrReport(keyFn: (value: unknown) => unknown, value: unknown, from: Element, onError: RecordErrorHandler, name: string): unknown {
+  try {
+    return keyFn(value);
+  } catch (error) {
+    onError(withValue(from, value), error, name);
+    return NO_KEY;
+  }
+}
+
 export class InProcessExchange implements Exchange {
   readonly #name: string;
   readonly #keyFn: (value: unknown) => unknown;
@@ -67,13 +83,8 @@ export class InProcessExchange implements Exchange {
   }
 
   sendOne(value: unknown, from: Element): void {
-    let key: unknown;
-    try {
-      key = this.#keyFn(value);
-    } catch (error) {
-      this.#onError(withValue(from, value), error, this.#name);
-      return;
-    }
+    const key = keyOrReport(this.#keyFn, value, from, this.#onError, this.#name);
+    if (key === NO_KEY) return;
     let target: number;
     if (typeof key === 'string' || typeof key === 'number') {
       const cached = this.#cache.get(key);

@@ -21,10 +21,10 @@ import { pack, unpack } from 'msgpackr';
 import type { SourceTimeSpec } from '../api/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../backend/index.ts';
 import { fromUtf8, jsonCodec, utf8 } from '../core/index.ts';
-import { type Element, encodeKey, type RecordErrorHandler, withValue } from '../operators/index.ts';
+import { type Element, encodeKey, type RecordErrorHandler } from '../operators/index.ts';
 import type { Stage } from '../plan/index.ts';
 import { BoundedOutOfOrderness, Frontier, type FrontierOptions } from '../time/index.ts';
-import { type Exchange, type ExchangeSpec, keyPartition } from './exchange.ts';
+import { type Exchange, type ExchangeSpec, keyOrReport, keyPartition, NO_KEY } from './exchange.ts';
 import { type DecodedRecordSink, SourcePartition } from './source.ts';
 
 /** The header of a watermark marker in a repartition topic. */
@@ -84,13 +84,8 @@ export class RepartitionExchange implements Exchange {
   }
 
   sendOne(value: unknown, from: Element): void {
-    let key: unknown;
-    try {
-      key = this.#keyFn(value);
-    } catch (error) {
-      this.#onError(withValue(from, value), error, this.#name);
-      return;
-    }
+    const key = keyOrReport(this.#keyFn, value, from, this.#onError, this.#name);
+    if (key === NO_KEY) return;
     const t = from.timestamp;
     this.#output(this.#topic, {
       key: encodeKey(key),

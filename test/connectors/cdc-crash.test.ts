@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { freshDatabase } from '../support/postgres.ts';
 import { dropSlot, slotFor, withTemp } from './helpers.ts';
+import { exited, killRepeatedly } from '../support/kill-loop.ts';
 
 const APP = new URL('./fixtures/cdc-app.ts', import.meta.url).pathname;
 const KILLS = 8;
@@ -19,11 +20,6 @@ const TRANSACTIONS = 600;
 
 function start(args: string[]): ChildProcess {
   return spawn(process.execPath, [APP, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,16 +86,7 @@ void test(`SIGKILL ${KILLS} times while SQL changes a captured table: the change
           if (done % 10 === 0) await sleep(15);
         }
       })();
-      for (let kill = 0; kill < KILLS; kill++) {
-        const child = start(args('unbounded'));
-        const before = (await lines(out)).length;
-        // Let it make progress (start-up time varies with load), then kill it at a random moment.
-        const deadline = Date.now() + 30_000;
-        while (done < TRANSACTIONS && (await lines(out)).length <= before && Date.now() < deadline && child.exitCode === null) await sleep(20);
-        await sleep(Math.random() * 250);
-        child.kill('SIGKILL');
-        await exited(child);
-      }
+      await killRepeatedly({ kills: KILLS, start: () => start(args('unbounded')), progress: async () => (await lines(out)).length, inputDone: () => done >= TRANSACTIONS, jitterMs: 250 });
       await feeding;
       assert.equal(await exited(start(args('bounded'))), 0, 'the final bounded run completes');
     } finally {

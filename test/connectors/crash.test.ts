@@ -10,6 +10,7 @@ import { utf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { freshDatabase, query } from '../support/postgres.ts';
 import { duckdb, withTemp } from './helpers.ts';
+import { exited, killRepeatedly } from '../support/kill-loop.ts';
 
 const APP = new URL('./fixtures/clickstream-app.ts', import.meta.url).pathname;
 const USERS = 8;
@@ -26,11 +27,6 @@ const clicks: Click[] = Array.from({ length: EVENTS }, (_, i) => ({ user_id: `u$
 
 function start(args: string[]): ChildProcess {
   return spawn(process.execPath, [APP, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,16 +58,7 @@ for (const state of ['memory', 'lmdb'] as const) {
           await sleep(60);
         }
       })();
-      for (let kill = 0; kill < KILLS; kill++) {
-        const child = start(args('unbounded'));
-        const before = await applied(url);
-        // Let it make progress (start-up time varies with load), then kill it at a random moment.
-        const deadline = Date.now() + 30_000;
-        while (produced < EVENTS && (await applied(url)) <= before && Date.now() < deadline && child.exitCode === null) await sleep(20);
-        await sleep(Math.random() * 250);
-        child.kill('SIGKILL');
-        await exited(child);
-      }
+      await killRepeatedly({ kills: KILLS, start: () => start(args('unbounded')), progress: () => applied(url), inputDone: () => produced >= EVENTS, jitterMs: 250 });
       await feeding;
       await log.close();
       assert.equal(await exited(start(args('bounded'))), 0, 'the final bounded run completes');

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { fromUtf8, utf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { readAll, withDir } from '../log/helpers.ts';
+import { exited, killRepeatedly } from '../support/kill-loop.ts';
 
 const APP = new URL('./fixtures/crash-join-app.ts', import.meta.url).pathname;
 const USERS = 8;
@@ -40,11 +41,6 @@ function start(dataDir: string, mode: 'bounded' | 'unbounded', state: string): C
   return spawn(process.execPath, [APP, dataDir, mode, state], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 function committedCount(log: Log): number {
   try {
     let total = 0;
@@ -74,15 +70,7 @@ function scenario(state: 'memory' | 'lmdb'): Promise<void> {
         await sleep(40);
       }
     })();
-    for (let kill = 0; kill < KILLS; kill++) {
-      const child = start(dataDir, 'unbounded', state);
-      const before = committedCount(log);
-      const deadline = Date.now() + 30_000;
-      while (fed < updates.length && committedCount(log) <= before && Date.now() < deadline && child.exitCode === null) await sleep(20);
-      await sleep(Math.random() * 300);
-      child.kill('SIGKILL');
-      await exited(child);
-    }
+    await killRepeatedly({ kills: KILLS, start: () => start(dataDir, 'unbounded', state), progress: () => committedCount(log), inputDone: () => fed >= updates.length, jitterMs: 300 });
     await feeding;
     assert.equal(await exited(start(dataDir, 'bounded', state)), 0, 'the final bounded run completes');
 

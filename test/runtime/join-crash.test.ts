@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fromUtf8, utf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { readAll, withDir } from '../log/helpers.ts';
+import { exited, killRepeatedly } from '../support/kill-loop.ts';
 
 const APP = new URL('./fixtures/join-crash-app.ts', import.meta.url).pathname;
 const ADS = 8;
@@ -24,11 +25,6 @@ const clicks: Event[] = Array.from({ length: EVENTS / 3 }, (_, j) => ({ id: 100_
 
 function start(dataDir: string, mode: 'bounded' | 'unbounded', state: string): ChildProcess {
   return spawn(process.execPath, [APP, dataDir, mode, state], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -74,16 +70,7 @@ for (const state of ['memory', 'lmdb'] as const) {
         const rest = clicks.filter((c) => c.ts > impressions[EVENTS - 1].ts);
         if (rest.length > 0) await log.produce('clicks', rest.map((e) => ({ key: utf8(e.ad), value: utf8(JSON.stringify(e)), timestamp: e.ts })));
       })();
-      for (let kill = 0; kill < KILLS; kill++) {
-        const child = start(dataDir, 'unbounded', state);
-        const before = committed(log, 'joined').length;
-        // Let it get going (start-up time varies with load), then kill it at a random moment.
-        const deadline = Date.now() + 30_000;
-        while (produced < EVENTS && committed(log, 'joined').length <= before && Date.now() < deadline && child.exitCode === null) await sleep(20);
-        await sleep(Math.random() * 300);
-        child.kill('SIGKILL');
-        await exited(child);
-      }
+      await killRepeatedly({ kills: KILLS, start: () => start(dataDir, 'unbounded', state), progress: () => committed(log, 'joined').length, inputDone: () => produced >= EVENTS, jitterMs: 300 });
       await feeding;
       const beforeFinal = committed(log, 'joined').length;
       assert.ok(beforeFinal > 0, 'the killed runs committed output, so the final run restored their state');

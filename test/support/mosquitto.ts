@@ -3,23 +3,12 @@
 // when the process exits.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
+import { freePort, sharedServer } from './local-server.ts';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
-let broker: Promise<string> | undefined;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -56,9 +45,4 @@ async function start(): Promise<string> {
 }
 
 /** The broker's URL. */
-export function mqttBroker(): Promise<string> {
-  const given = process.env.SLUICE_MQTT_URL;
-  if (given !== undefined && given !== '') return Promise.resolve(given);
-  broker ??= start();
-  return broker;
-}
+export const mqttBroker: () => Promise<string> = sharedServer('SLUICE_MQTT_URL', start);

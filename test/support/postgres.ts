@@ -2,24 +2,12 @@
 // process starts with scripts/postgres.sh on a free 127.0.0.1 port and stops when it exits. Each
 // call to `freshDatabase` creates a database of its own, so tests sharing a server never meet.
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort, sharedServer } from './local-server.ts';
 
 const SCRIPT = new URL('../../scripts/postgres.sh', import.meta.url).pathname;
-let server: Promise<string> | undefined;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 async function startServer(): Promise<string> {
   const port = await freePort();
@@ -34,12 +22,7 @@ async function startServer(): Promise<string> {
 }
 
 /** The server's URL (its `sluice` database). */
-export function postgresServer(): Promise<string> {
-  const given = process.env.SLUICE_PG_URL;
-  if (given !== undefined && given !== '') return Promise.resolve(given);
-  server ??= startServer();
-  return server;
-}
+export const postgresServer: () => Promise<string> = sharedServer('SLUICE_PG_URL', startServer);
 
 let databases = 0;
 
