@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { utf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { freshDatabase, query } from '../support/postgres.ts';
 import { duckdb, withTemp } from './helpers.ts';
 import { exited, killRepeatedly } from '../support/kill-loop.ts';
+import { feedInChunks } from '../support/feed.ts';
 
 const APP = new URL('./fixtures/clickstream-app.ts', import.meta.url).pathname;
 const USERS = 8;
@@ -28,8 +28,6 @@ const clicks: Click[] = Array.from({ length: EVENTS }, (_, i) => ({ user_id: `u$
 function start(args: string[]): ChildProcess {
   return spawn(process.execPath, [APP, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function applied(url: string): Promise<number> {
   try {
@@ -49,17 +47,9 @@ for (const state of ['memory', 'lmdb'] as const) {
       const args = (mode: string) => [dataDir, mode, url, parquetDir, state];
       const log = await Log.open(dataDir, { maintenanceIntervalMs: 0 });
       log.createTopic('clicks', { partitions: 3 });
-      let produced = 0;
-      const feeding = (async () => {
-        while (produced < EVENTS) {
-          const chunk = clicks.slice(produced, produced + 40);
-          await log.produce('clicks', chunk.map((c) => ({ key: utf8(c.user_id), value: utf8(JSON.stringify(c)), timestamp: c.ts })));
-          produced += chunk.length;
-          await sleep(60);
-        }
-      })();
-      await killRepeatedly({ kills: KILLS, start: () => start(args('unbounded')), progress: () => applied(url), inputDone: () => produced >= EVENTS, jitterMs: 250 });
-      await feeding;
+      const feed = feedInChunks(log, 'clicks', clicks, { chunk: 40, key: (c) => c.user_id, pauseMs: 60 });
+      await killRepeatedly({ kills: KILLS, start: () => start(args('unbounded')), progress: () => applied(url), inputDone: () => feed.produced >= EVENTS, jitterMs: 250 });
+      await feed.done;
       await log.close();
       assert.equal(await exited(start(args('bounded'))), 0, 'the final bounded run completes');
 

@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fromUtf8, utf8 } from '../../src/core/index.ts';
+import { fromUtf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { readAll, withDir } from '../log/helpers.ts';
 import { exited, killRepeatedly } from '../support/kill-loop.ts';
+import { feedInChunks } from '../support/feed.ts';
 
 const APP = new URL('./fixtures/pattern-crash-app.ts', import.meta.url).pathname;
 const KEYS = 8;
@@ -51,25 +52,15 @@ function committed(log: Log, topic: string): Record<string, number>[] {
   return out;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 for (const state of ['memory', 'lmdb'] as const) {
   test(`SIGKILL at random moments, ${KILLS} times, while input arrives: pattern matches and timeouts exactly once (${state} state)`, { timeout: 240_000 }, () =>
     withDir(async (dataDir) => {
       const log = await Log.open(dataDir, { maintenanceIntervalMs: 0 });
       log.createTopic('input', { partitions: 3 });
-      let produced = 0;
-      const feeding = (async () => {
-        while (produced < EVENTS) {
-          const chunk = events.slice(produced, produced + 20);
-          await log.produce('input', chunk.map((e) => ({ key: utf8(e.k), value: utf8(JSON.stringify(e)), timestamp: e.ts })));
-          produced += chunk.length;
-          await sleep(100);
-        }
-      })();
+      const feed = feedInChunks(log, 'input', events, { chunk: 20, key: (e) => e.k, pauseMs: 100 });
       const outputs = () => committed(log, 'matches').length + committed(log, 'timeouts').length;
-      await killRepeatedly({ kills: KILLS, start: () => start(dataDir, 'unbounded', state), progress: outputs, inputDone: () => produced >= EVENTS, jitterMs: 300 });
-      await feeding;
+      await killRepeatedly({ kills: KILLS, start: () => start(dataDir, 'unbounded', state), progress: outputs, inputDone: () => feed.produced >= EVENTS, jitterMs: 300 });
+      await feed.done;
       assert.equal(await exited(start(dataDir, 'bounded', state)), 0, 'the final bounded run completes');
       const want = expected();
       assert.ok(want.matches.length > 50 && want.timeouts.length > 50);
