@@ -168,7 +168,8 @@ export class IntervalJoinOperator implements Operator {
       const pending = state.pending;
       let i = pending.length;
       while (i > 0 && byTime(pending[i - 1], record) > 0) i--;
-      pending.splice(i, 0, record);
+      if (i === pending.length) pending.push(record);
+      else pending.splice(i, 0, record);
       this.#schedule(id, state);
       this.#put(id, state);
     }
