@@ -25,6 +25,10 @@
  *
  * State: one entry per key in the operator's keyed table (heap, saved in the snapshot; or
  * lmdb, checkpointed by the backend), one timer per key rebuilt from the table on restore.
+ * A heap snapshot copies only the keys changed since the last snapshot: the others reuse the
+ * copy taken then (`#saved`). A copy is of the operator's own structures (lists, held records
+ * with their match flag); the records' values are shared, as the join itself relies on them not
+ * changing while held (it hands them to `fn` again for each later pair).
  *
  * @example
  * new IntervalJoinOperator({ name: 'clicks', lowerMs: -600_000, upperMs: 600_000, type: 'inner', fn: (i, c) => c.ts - i.ts })
@@ -113,6 +117,8 @@ export class IntervalJoinOperator implements Operator {
   #nextSeq = 0;
   #arrival = 0;
   #out: Output | undefined;
+  /** Heap tables: each key's copy as of the last snapshot, dropped when the key changes after it. */
+  readonly #saved = new Map<KeyIdValue, KeyJoinState>();
 
   constructor(config: IntervalJoinConfig) {
     if (!Number.isFinite(config.lowerMs) || !Number.isFinite(config.upperMs) || config.lowerMs > config.upperMs) {
@@ -162,9 +168,10 @@ export class IntervalJoinOperator implements Operator {
       const pending = state.pending;
       let i = pending.length;
       while (i > 0 && byTime(pending[i - 1], record) > 0) i--;
-      pending.splice(i, 0, record);
+      if (i === pending.length) pending.push(record);
+      else pending.splice(i, 0, record);
       this.#schedule(id, state);
-      this.#table.set(id, state);
+      this.#put(id, state);
     }
   }
 
@@ -181,15 +188,22 @@ export class IntervalJoinOperator implements Operator {
       this.#advance(state, watermark);
       if (state.pending.length === 0 && state.left.length === 0 && state.right.length === 0) {
         this.#table.delete(id);
+        this.#saved.delete(id);
         continue;
       }
       this.#schedule(id, state);
-      this.#table.set(id, state);
+      this.#put(id, state);
     }
     this.#watermark = watermark;
     const forwarded = Number.isFinite(watermark) ? watermark - this.#holdBack : watermark;
     if (forwarded > this.#forwarded) this.#forwarded = forwarded;
     return this.#forwarded;
+  }
+
+  /** Writes a key's state back; its copy in the last snapshot is out of date from now on. */
+  #put(id: KeyIdValue, state: KeyJoinState): void {
+    this.#table.set(id, state);
+    this.#saved.delete(id);
   }
 
   /** The watermark at which a key next has work: its first pending record's time + 1, or an expiry. */
@@ -287,8 +301,18 @@ export class IntervalJoinOperator implements Operator {
       nextSeq: this.#nextSeq,
       arrival: this.#arrival,
     };
-    // A copy: the entries change in place after the snapshot is taken.
-    if (!this.#table.durable) snapshot.keys = structuredClone([...this.#table.entries()].map(([, state]) => state));
+    if (this.#table.durable) return snapshot;
+    // A copy: the entries change in place after the snapshot is taken. Unchanged keys reuse theirs.
+    const keys: KeyJoinState[] = [];
+    for (const [id, state] of this.#table.entries()) {
+      let copy = this.#saved.get(id);
+      if (copy === undefined) {
+        copy = copyKeyState(state);
+        this.#saved.set(id, copy);
+      }
+      keys.push(copy);
+    }
+    snapshot.keys = keys;
     return snapshot;
   }
 
@@ -303,13 +327,29 @@ export class IntervalJoinOperator implements Operator {
     this.#nextSeq = s.nextSeq;
     this.#arrival = s.arrival;
     this.#timers.clear();
+    this.#saved.clear();
     for (const state of structuredClone(s.keys ?? [])) this.#table.set(keyId(state.key), state);
     // Every key's timer again (a durable table holds the keys as checkpointed).
     for (const [id, state] of [...this.#table.entries()]) {
       if (state.seq >= this.#nextSeq) this.#nextSeq = state.seq + 1;
       state.timerAt = Number.POSITIVE_INFINITY;
       this.#schedule(id, state);
-      this.#table.set(id, state);
+      this.#put(id, state);
     }
   }
+}
+
+/**
+ * A key's state as of now, for a snapshot: new lists, and new held records (their match flag
+ * changes in place). Pending records are never changed once made, and values are shared.
+ */
+function copyKeyState(state: KeyJoinState): KeyJoinState {
+  return {
+    key: state.key,
+    seq: state.seq,
+    pending: state.pending.slice(),
+    left: state.left.map((r) => ({ ...r })),
+    right: state.right.map((r) => ({ ...r })),
+    timerAt: state.timerAt,
+  };
 }

@@ -129,6 +129,16 @@ function field(value: Record<string, unknown>, name: string): unknown {
   return null;
 }
 
+/** A record's fields by their lower-cased names (the first of names that differ only in case, as `field` finds). */
+function lowerCaseFields(value: Record<string, unknown>): Map<string, unknown> {
+  const fields = new Map<string, unknown>();
+  for (const k of Object.keys(value)) {
+    const name = k.toLowerCase();
+    if (!fields.has(name)) fields.set(name, value[k]);
+  }
+  return fields;
+}
+
 /** The streams of one app for the catalog's definitions, made on first use. */
 export class Binding {
   readonly app: AppBuilder;
@@ -243,9 +253,16 @@ function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row
   const names = def.columns.map((c) => c.name).join(', ');
   return (value, row, columns) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
+    // A column missing as written is looked up ignoring case, in one map of the record's fields made on first need.
+    let lower: Map<string, unknown> | undefined;
     for (let i = 0; i < columns.length; i++) {
       const name = columns[i]!;
-      row[name] = converters.get(name)!(field(value, name));
+      let v = value[name];
+      if (v === undefined) {
+        lower ??= lowerCaseFields(value);
+        v = lower.get(name) ?? null;
+      }
+      row[name] = converters.get(name)!(v);
     }
     return row;
   };

@@ -55,6 +55,7 @@ export const QUERIES: NexmarkQuery[] = [
   { name: 'q14', sluice: q14, handwritten: h14 },
   { name: 'q22', sluice: q22, handwritten: h22 },
   // The same queries in SQL (bench/nexmark/sql), compared with the same loops.
+  { name: 'q0-sql', sluice: sqlQuery('q0'), handwritten: h0 },
   { name: 'q1-sql', sluice: sqlQuery('q1'), handwritten: h1 },
   { name: 'q2-sql', sluice: sqlQuery('q2'), handwritten: h2 },
   { name: 'q5-sql', sluice: sqlQuery('q5'), handwritten: h5, dueTime: windowEnd },

@@ -1,12 +1,16 @@
 /**
- * Nexmark q1, q2, q5, q7, q8 and q11 in SQL, run by `app.sql` on the same engine as the DSL versions
+ * Nexmark q0, q1, q2, q5, q7, q8 and q11 in SQL, run by `app.sql` on the same engine as the DSL versions
  * (queries/), so their checksums must agree with them and with the hand-written loops. The
  * source declares a bid's fields; persons and auctions have NULL in them and are filtered out
  * by `type = 'bid'`, as the DSL's `bids()` does. Rows carry the DSL's field names and epoch-ms
  * numbers (CAST(... AS BIGINT)) so the checksums compare. q5 and q7 join the bids (or counts)
  * with the per-window maximum as the reference SQL does, and q8 the persons and sellers of each
  * window, as interval joins on the windows' event time (`*_ROWTIME`, a window result's end - 1).
- * q0 (every event as it is: rows of different types) has no SQL form in Sluice yet.
+ * q0 passes every event through as it is: persons, auctions and bids are rows of three shapes,
+ * which one SQL query cannot return (UNION ALL needs one column list; padding each kind with the
+ * others' columns as NULL would give other rows). So it is three queries, one per kind, each
+ * selecting its kind's fields, with three sinks into the one output topic, as Flink writes
+ * several INSERT INTO a sink in one statement set.
  */
 import type { Sluice } from '../../../src/index.ts';
 import type { Codecs } from '../codecs.ts';
@@ -18,6 +22,18 @@ const SOURCE = `CREATE SOURCE nexmark (type TEXT, auction BIGINT, bidder BIGINT,
 /** q8 reads persons and auctions too: their id, name and seller. */
 const PEOPLE_SOURCE = `CREATE SOURCE nexmark (type TEXT, id BIGINT, name TEXT, seller BIGINT, "dateTime" BIGINT,
   WATERMARK FOR "dateTime" AS "dateTime") WITH (topic = '${INPUT_TOPIC}');`;
+
+/** q0 reads every field of every kind; a kind's rows have NULL in the other kinds' fields. */
+const EVENT_SOURCE = `CREATE SOURCE nexmark (type TEXT, id BIGINT, name TEXT, "emailAddress" TEXT, "creditCard" TEXT, city TEXT, "state" TEXT,
+  "itemName" TEXT, description TEXT, "initialBid" BIGINT, reserve BIGINT, expires BIGINT, seller BIGINT, category BIGINT,
+  auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, "dateTime" BIGINT, extra TEXT) WITH (topic = '${INPUT_TOPIC}');`;
+
+const Q0 = `CREATE VIEW persons AS SELECT type, id, name, "emailAddress", "creditCard", city, "state", "dateTime", extra FROM nexmark WHERE type = 'person';
+  CREATE VIEW auctions AS SELECT type, id, "itemName", description, "initialBid", reserve, "dateTime", expires, seller, category, extra FROM nexmark WHERE type = 'auction';
+  CREATE VIEW bids AS SELECT type, auction, bidder, price, channel, url, "dateTime", extra FROM nexmark WHERE type = 'bid';
+  CREATE SINK persons_out FROM persons WITH (topic = '${OUTPUT_TOPIC}');
+  CREATE SINK auctions_out FROM auctions WITH (topic = '${OUTPUT_TOPIC}');
+  CREATE SINK bids_out FROM bids WITH (topic = '${OUTPUT_TOPIC}');`;
 
 const SQL: Record<string, string> = {
   q1: `CREATE VIEW q1 AS SELECT auction, bidder, 0.908 * price AS price, CAST("dateTime" AS BIGINT) AS "dateTime", extra FROM nexmark WHERE type = 'bid';`,
@@ -48,9 +64,13 @@ const SQL: Record<string, string> = {
 };
 
 /** The pipeline of query `name` in SQL; `run()` waits for the script. */
-export function sqlQuery(name: 'q1' | 'q2' | 'q5' | 'q7' | 'q8' | 'q11'): (app: Sluice, codecs: Codecs) => void {
+export function sqlQuery(name: 'q0' | 'q1' | 'q2' | 'q5' | 'q7' | 'q8' | 'q11'): (app: Sluice, codecs: Codecs) => void {
   return (app, codecs) => {
     const codec = (topic: string) => (topic === INPUT_TOPIC ? codecs.event : topic === OUTPUT_TOPIC ? codecs.row : undefined);
+    if (name === 'q0') {
+      app.sql(`${EVENT_SOURCE}\n${Q0}`, { codec }).catch(() => undefined);
+      return;
+    }
     app.sql(`${name === 'q8' ? PEOPLE_SOURCE : SOURCE}\n${SQL[name]}\nCREATE SINK out FROM ${name} WITH (topic = '${OUTPUT_TOPIC}');`, { codec }).catch(() => undefined);
   };
 }
