@@ -81,7 +81,14 @@ function headerBytes(headers: Headers): Array<[Uint8Array, Uint8Array]> {
 export function encodeBatch(
   records: readonly LogRecord[],
   baseOffset: number,
-  options: { attributes?: number; producer?: BatchProducer; offsetDeltas?: readonly number[]; checksum?: boolean } = {},
+  options: {
+    attributes?: number;
+    producer?: BatchProducer;
+    offsetDeltas?: readonly number[];
+    checksum?: boolean;
+    /** Memory for the batch, not necessarily zeroed (every byte is written); a new array by default. */
+    allocate?: (size: number) => Uint8Array;
+  } = {},
 ): Uint8Array {
   let size = BATCH_HEADER_SIZE;
   // Header names encoded once, only for records that have headers (most have none).
@@ -95,8 +102,8 @@ export function encodeBatch(
     encodedHeaders[i] = headers;
     for (const [name, value] of headers) size += 2 + name.length + 4 + value.length;
   }
-  const buffer = new Uint8Array(size);
-  const view = new DataView(buffer.buffer);
+  const buffer = options.allocate ? options.allocate(size) : new Uint8Array(size);
+  const view = new DataView(buffer.buffer, buffer.byteOffset, size);
   const deltas = options.offsetDeltas;
   let firstTimestamp = records.length > 0 ? records[0].timestamp : 0;
   let maxTimestamp = firstTimestamp;
