@@ -22,7 +22,7 @@ export interface ProducerStamp {
 }
 
 export interface PendingBatch {
-  /** Encoded at base offset 0, its CRC not yet written: the append sets both (setBaseOffset). */
+  /** Encoded at base offset 0 with its CRC: the append sets the offset and patches the CRC (setBaseOffset). */
   batch: Uint8Array;
   header: BatchHeader;
   producer?: ProducerStamp;

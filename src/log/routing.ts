@@ -30,14 +30,13 @@ export function routeRecords(topic: TopicMeta, records: readonly ProduceRecord[]
 }
 
 /**
- * Records as one encoded batch, its base offset (and so its CRC) set when it is appended. The
+ * Records as one encoded batch at base offset 0, its real base offset (and so its CRC) set when it is appended. The
  * batch lives in arena memory (batch-arena.ts): whoever writes it releases `chunk`.
  */
 export function toPending(records: readonly LogRecord[], options: { attributes?: number; producer?: BatchProducer } = {}): PendingBatch {
   let chunk: ArenaChunk | undefined;
   const batch = encodeBatch(records, 0, {
-    ...options,
-    checksum: false,
+    ...options, // the CRC computed now, while the bytes are in cache; the append patches it with the offset
     allocate: (size) => {
       const memory = takeBatchMemory(size);
       chunk = memory.chunk;
