@@ -6,7 +6,8 @@
  * Options: --seconds S (time per produce case, default 2), --consume N (records, default 2,000,000),
  * --only group (just the group-commit case and its dd references), --rounds N (group-commit
  * measurements, each beside its own dd runs, default 1), --producers N (concurrent producers in
- * the group-commit case, default 128), --json
+ * the group-commit case, default 128), --group-fsync never (the group case without fsync: its CPU
+ * ceiling, for profiling), --json
  *
  * The group-commit case reports the group size it reached (batches and bytes per fsync, from the
  * log's `sluice:log:group-written` channel) and, beside dd with 1 MiB blocks (the largest group
@@ -28,6 +29,7 @@ const seconds = option('seconds', 2);
 const consumeCount = option('consume', 2_000_000);
 const rounds = option('rounds', 1);
 const producers = option('producers', 128);
+const groupFsync = args.includes('--group-fsync') && args[args.indexOf('--group-fsync') + 1] === 'never' ? 'never' : 'batch';
 const groupOnly = args.includes('--only') && args[args.indexOf('--only') + 1] === 'group';
 const json = args.includes('--json');
 const RECORD_BYTES = 100;
@@ -79,7 +81,7 @@ async function produceCase(log: Log, name: string, fsync: 'batch' | 'interval' |
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
   const describe = log.describeTopic(topic).partitions[0];
-  return { recordsPerS: written / elapsed, mbPerS: (written * RECORD_BYTES) / elapsed / 1e6, diskMbPerS: describe.sizeBytes / elapsed / 1e6, describe };
+  return { elapsed, recordsPerS: written / elapsed, mbPerS: (written * RECORD_BYTES) / elapsed / 1e6, diskMbPerS: describe.sizeBytes / elapsed / 1e6, describe };
 }
 
 const log = await Log.open(join(base, 'data'), { maintenanceIntervalMs: 0 });
@@ -106,18 +108,22 @@ for (let r = 1; r <= rounds; r++) {
     groups.bytes += bytes;
   };
   subscribe('sluice:log:group-written', onGroup);
-  const group = await produceCase(log, `p-group-${r}`, 'batch', 100, producers);
+  const cpuBefore = process.cpuUsage();
+  const group = await produceCase(log, `p-group-${r}`, groupFsync, 100, producers);
+  const cpu = process.cpuUsage(cpuBefore);
   unsubscribe('sluice:log:group-written', onGroup);
+  // CPU per MB of payload (all threads, user + system): load-independent, unlike MB/s.
+  const cpuMsPerMb = (cpu.user + cpu.system) / 1000 / ((group.recordsPerS * group.elapsed * RECORD_BYTES) / 1e6);
   log.deleteTopic(`p-group-${r}`);
   const groupBytes = Math.round(groups.bytes / Math.max(1, groups.count));
   const ddMiB = dd(1 << 20, 256 << 20);
   const ddGroup = dd(groupBytes, 256 << 20);
   rows.push({
-    name: `produce fsync=batch, ${producers} concurrent producers x 100${rounds > 1 ? ` #${r}` : ''}`,
+    name: `produce fsync=${groupFsync}, ${producers} concurrent producers x 100${rounds > 1 ? ` #${r}` : ''}`,
     records_per_s: Math.round(group.recordsPerS),
     mb_per_s: round(group.mbPerS),
     dd_mb_per_s: round(ddMiB),
-    note: `group commit, ${(groups.batches / Math.max(1, groups.count)).toFixed(1)} batches = ${Math.round(groupBytes / 1024)} KiB per fsync; ${(group.mbPerS / ddMiB).toFixed(2)} of dd bs=1M oflag=dsync, ${(group.mbPerS / ddGroup).toFixed(2)} of dd bs=${groupBytes} (${round(ddGroup)} MB/s)`,
+    note: `group commit, ${cpuMsPerMb.toFixed(2)} CPU ms/MB (user ${(cpu.user / 1000 / ((group.recordsPerS * group.elapsed * RECORD_BYTES) / 1e6)).toFixed(2)}), ${(groups.batches / Math.max(1, groups.count)).toFixed(1)} batches = ${Math.round(groupBytes / 1024)} KiB per fsync; ${(group.mbPerS / ddMiB).toFixed(2)} of dd bs=1M oflag=dsync, ${(group.mbPerS / ddGroup).toFixed(2)} of dd bs=${groupBytes} (${round(ddGroup)} MB/s)`,
   });
 }
 

@@ -4,6 +4,7 @@
  * append, so a crash leaves either all of it or none.
  */
 import { SluiceError } from '../core/index.ts';
+import type { ArenaChunk } from './batch-arena.ts';
 import type { BatchHeader } from './format.ts';
 import type { MetaStore, ProducerPartitionState, TransactionalIdMeta, TxnMeta } from './meta.ts';
 import type { AppendedBatch, Partition } from './partition.ts';
@@ -21,10 +22,12 @@ export interface ProducerStamp {
 }
 
 export interface PendingBatch {
-  /** Encoded at base offset 0, its CRC not yet written: the append sets both (setBaseOffset). */
+  /** Encoded at base offset 0 with its CRC: the append sets the offset and patches the CRC (setBaseOffset). */
   batch: Uint8Array;
   header: BatchHeader;
   producer?: ProducerStamp;
+  /** The arena chunk `batch` was carved from, released once the batch is written (batch-arena.ts). */
+  chunk?: ArenaChunk;
 }
 
 export interface AppendResult {

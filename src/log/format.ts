@@ -31,6 +31,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import type { Headers, LogRecord } from '../core/index.ts';
+import { patchedCrc32c } from './crc-patch.ts';
 
 export const BATCH_MAGIC = 0x534c4231;
 export const BATCH_HEADER_SIZE = 60;
@@ -74,14 +75,19 @@ function headerBytes(headers: Headers): Array<[Uint8Array, Uint8Array]> {
 
 /**
  * Encodes records into one batch. `offsetDeltas` keeps the offsets of records that survive
- * compaction; by default records take consecutive offsets. With `checksum: false` the CRC is
- * left for `setBaseOffset` to write (appends: their offset, which the CRC covers, is known only
- * under the lock), so it is computed once.
+ * compaction; by default records take consecutive offsets. Appends encode at base offset 0 and
+ * learn theirs under the lock: `setBaseOffset` then patches the CRC computed here.
  */
 export function encodeBatch(
   records: readonly LogRecord[],
   baseOffset: number,
-  options: { attributes?: number; producer?: BatchProducer; offsetDeltas?: readonly number[]; checksum?: boolean } = {},
+  options: {
+    attributes?: number;
+    producer?: BatchProducer;
+    offsetDeltas?: readonly number[];
+    /** Memory for the batch, not necessarily zeroed (every byte is written); a new array by default. */
+    allocate?: (size: number) => Uint8Array;
+  } = {},
 ): Uint8Array {
   let size = BATCH_HEADER_SIZE;
   // Header names encoded once, only for records that have headers (most have none).
@@ -95,8 +101,8 @@ export function encodeBatch(
     encodedHeaders[i] = headers;
     for (const [name, value] of headers) size += 2 + name.length + 4 + value.length;
   }
-  const buffer = new Uint8Array(size);
-  const view = new DataView(buffer.buffer);
+  const buffer = options.allocate ? options.allocate(size) : new Uint8Array(size);
+  const view = new DataView(buffer.buffer, buffer.byteOffset, size);
   const deltas = options.offsetDeltas;
   let firstTimestamp = records.length > 0 ? records[0].timestamp : 0;
   let maxTimestamp = firstTimestamp;
@@ -142,7 +148,7 @@ export function encodeBatch(
   view.setFloat64(46, producer ? producer.producerId : -1);
   view.setInt16(54, producer ? producer.producerEpoch : -1);
   view.setInt32(56, producer ? producer.baseSequence : -1);
-  if (options.checksum !== false) view.setUint32(8, crc32c(buffer.subarray(12)));
+  view.setUint32(8, crc32c(buffer.subarray(12)));
   return buffer;
 }
 
@@ -170,11 +176,22 @@ export function encodeControlBatch(
   });
 }
 
-/** Rewrites the base offset of an encoded batch in place (and its CRC): appends learn their offset under the lock. */
+const offsetBefore = new Uint8Array(8);
+const offsetAfter = new Uint8Array(8);
+const offsetAfterView = new DataView(offsetAfter.buffer);
+
+/**
+ * Rewrites the base offset of an encoded batch in place, and its CRC, which must be correct for
+ * the old offset: appends learn their offset under the lock, and patching the CRC there (see
+ * crc-patch.ts) spares a second pass over the whole batch.
+ */
 export function setBaseOffset(batch: Uint8Array, baseOffset: number): void {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  view.setFloat64(18, baseOffset);
-  view.setUint32(8, crc32c(batch.subarray(12)));
+  offsetBefore.set(batch.subarray(18, 26));
+  offsetAfterView.setFloat64(0, baseOffset);
+  // The CRC covers bytes [12, length): the offset sits at 6 of that message.
+  view.setUint32(8, patchedCrc32c(view.getUint32(8), batch.byteLength - 12, 6, offsetBefore, offsetAfter));
+  batch.set(offsetAfter, 18);
 }
 
 export type HeaderCheck = { ok: true; header: BatchHeader } | { ok: false; reason: string };

@@ -13,9 +13,10 @@
  */
 import { isSluiceError, SluiceError } from '../core/index.ts';
 import type { AppendResult } from './append.ts';
-import { ATTR_TRANSACTIONAL, encodeBatch, readBatchHeader } from './format.ts';
+import { ATTR_TRANSACTIONAL } from './format.ts';
 import type { LogInternals, ProduceRecord } from './internals.ts';
 import type { TransactionalIdMeta, TxnMeta } from './meta.ts';
+import { toPending } from './routing.ts';
 import { beginTransactionLocked, currentTxn, endTransactionLocked, initTransactionalIdLocked } from './transactions.ts';
 
 export interface ProducedOffset {
@@ -68,17 +69,15 @@ export class Producer {
       const key = `${topic}\u0000${partition}`;
       const sequence = this.sequences.get(key) ?? 0;
       this.sequences.set(key, sequence + group.length);
-      const batch = encodeBatch(group, 0, {
+      const { batch, header, chunk } = toPending(group, {
         attributes: this.inTransaction ? ATTR_TRANSACTIONAL : 0,
         producer: { producerId: this.producerId, producerEpoch: this.epoch, baseSequence: sequence },
-        checksum: false, // written with the offset, under the lock
       });
-      const check = readBatchHeader(batch, 0, batch.length);
-      if (!check.ok) throw new SluiceError('INVALID_RECORD', `records for ${topic}/${partition} did not encode`);
       pending.push(
         this.log.appendBatch(topic, partition, {
           batch,
-          header: check.header,
+          header,
+          ...(chunk === undefined ? {} : { chunk }),
           producer: { producerId: this.producerId, epoch: this.epoch, sequence, transactional: this.inTransaction, ...(this.transactionalId === undefined ? {} : { transactionalId: this.transactionalId }) },
         }),
       );

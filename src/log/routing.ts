@@ -1,7 +1,8 @@
 /** Where produced records go, and their encoding into the batch one append writes. */
 import { type LogRecord, partitionForKey, SluiceError } from '../core/index.ts';
 import type { PendingBatch } from './append.ts';
-import { encodeBatch, readBatchHeader } from './format.ts';
+import { type ArenaChunk, takeBatchMemory } from './batch-arena.ts';
+import { type BatchProducer, encodeBatch, readBatchHeader } from './format.ts';
 import type { ProduceRecord } from './internals.ts';
 import type { TopicMeta } from './meta.ts';
 import { checkRecordSize } from './topic-config.ts';
@@ -28,10 +29,21 @@ export function routeRecords(topic: TopicMeta, records: readonly ProduceRecord[]
   return groups;
 }
 
-/** Records as one encoded batch, its base offset (and so its CRC) set when it is appended. */
-export function toPending(records: readonly LogRecord[]): PendingBatch {
-  const batch = encodeBatch(records, 0, { checksum: false });
+/**
+ * Records as one encoded batch at base offset 0, its real base offset (and so its CRC) set when it is appended. The
+ * batch lives in arena memory (batch-arena.ts): whoever writes it releases `chunk`.
+ */
+export function toPending(records: readonly LogRecord[], options: { attributes?: number; producer?: BatchProducer } = {}): PendingBatch {
+  let chunk: ArenaChunk | undefined;
+  const batch = encodeBatch(records, 0, {
+    ...options, // the CRC computed now, while the bytes are in cache; the append patches it with the offset
+    allocate: (size) => {
+      const memory = takeBatchMemory(size);
+      chunk = memory.chunk;
+      return memory.bytes;
+    },
+  });
   const check = readBatchHeader(batch, 0, batch.length);
   if (!check.ok) throw new SluiceError('INVALID_RECORD', 'records did not encode');
-  return { batch, header: check.header };
+  return chunk === undefined ? { batch, header: check.header } : { batch, header: check.header, chunk };
 }

@@ -489,7 +489,14 @@ export class SegmentWrites {
       this.file = file;
       this.position = position;
     }
-    this.batches.push(batch);
+    const last = this.batches.length - 1;
+    const previous = this.batches[last];
+    if (previous !== undefined && previous.buffer === batch.buffer && previous.byteOffset + previous.length === batch.byteOffset) {
+      // Side by side in memory (batch-arena.ts): one iovec for both.
+      this.batches[last] = new Uint8Array(batch.buffer, previous.byteOffset, previous.length + batch.length);
+    } else {
+      this.batches.push(batch);
+    }
     this.entries.push(position, baseOffset, maxTimestamp);
     this.bytes += batch.length;
   }

@@ -16,6 +16,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { type AppendResult, appendBatchesLocked, type PendingBatch } from './append.ts';
+import { releaseBatchMemory } from './batch-arena.ts';
 import type { MetaStore } from './meta.ts';
 import type { Partition } from './partition.ts';
 import type { SegmentFile } from './segment-files.ts';
@@ -132,6 +133,8 @@ export class PartitionWriter {
       () => appendBatchesLocked(this.meta, this.partition, group.map((e) => e.batch), this.now()),
       { flush: false },
     );
+    // Written (or a duplicate, never to be written): the batches' bytes may be reused.
+    for (const entry of group) releaseBatchMemory(entry.batch.chunk);
     const files = [...new Set(written.map((w) => w.file))];
     if (groupWritten.hasSubscribers) {
       let bytes = 0;
