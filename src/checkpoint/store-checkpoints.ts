@@ -34,7 +34,8 @@ export class StoreCheckpoints implements StatePersistence {
   }
 
   async persist(write: CheckpointWrite): Promise<void> {
-    this.#store.checkpoint(encodeSnapshot(write.snapshot));
+    // The changes were sealed at the checkpoint's barrier (or are sealed now); resolves once durable.
+    await this.#store.writeCheckpoint(encodeSnapshot(write.snapshot));
   }
 
   startEmpty(keep?: JobSnapshot, keepTable?: (scope: string) => boolean): void {
