@@ -59,7 +59,7 @@ export function printReport(r: Report): void {
     const w = [12, 10, 16, 24, 9, 8];
     out(row(['keys', 'set all s', '(a) all changed', '(b) 1% changed, 3 runs', 'file MB', 'RSS MB'], w));
     for (const c of r.checkpoint) out(row([int(c.keys), (c.setAllMs / 1000).toFixed(1), `${(c.allChangedMs / 1000).toFixed(2)} s`, c.onePercentMs.map((x) => ms(x)).join(' / ') + ' ms', c.fileMb, c.rssMb], w));
-    out('   (a) is not reachable from a pipeline: a job checkpoints early at 100,000 changed entries.');
+    out('   (a) is not reachable from a pipeline: a job checkpoints early at 50,000 changed entries.');
   }
 
   if (r.stateReopen || r.recovery) {

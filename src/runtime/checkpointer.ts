@@ -21,10 +21,11 @@ import type { Topology } from './topology.ts';
 /**
  * Changed state entries that make the job checkpoint before its interval is up (bounds lmdb's
  * write-back). A background checkpoint still queues its writes in one event turn (one LMDB
- * transaction), about 0.4-0.8 µs of the processing thread per entry, so this also bounds that
- * turn: 100,000 entries keep it under 100 ms.
+ * transaction), about 0.6-1 µs of the processing thread per entry on a loaded 2-core machine,
+ * so this also bounds that turn: 50,000 entries keep it near 50 ms, and twice that (the most
+ * that piles up while the previous checkpoint is written, see `maybeCommit`) under 100 ms.
  */
-const MAX_PENDING_STATE = 100_000;
+const MAX_PENDING_STATE = 50_000;
 /** Buffered output records that make the job checkpoint before its interval is up. */
 const MAX_PENDING_OUTPUT = 50_000;
 
@@ -236,11 +237,6 @@ export class Checkpointer {
     await flight.done;
     this.#inFlight = undefined;
     if (flight.failure !== undefined) throw flight.failure;
-  }
-
-  /** Whether a checkpoint is being written in the background (tests and benchmarks wait on it). */
-  get writing(): boolean {
-    return this.#inFlight !== undefined && !this.#inFlight.settled;
   }
 
   /** Commits one checkpoint taken at a barrier, then tells those who wait on it. */
