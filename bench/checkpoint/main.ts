@@ -30,7 +30,7 @@ import type { ThroughputCase, ThroughputResult } from './throughput.ts';
 const USAGE = `usage: npm run bench -- checkpoint [--only throughput,checkpoint,recovery,latency,stall] [--json]
        [--events N] [--runs N] [--throughput-keys N] [--keys N[,N...]] [--recovery-keys N]
        [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--latency-keys N]
-       [--stall-keys N] [--stall-changed N] [--stall-rounds N]`;
+       [--stall-keys N] [--stall-changed N[,N...]] [--stall-rounds N]`;
 
 const { values: v } = parseArgs({
   options: {
@@ -46,7 +46,7 @@ const { values: v } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'latency-keys': { type: 'string', default: '10000' },
     'stall-keys': { type: 'string', default: '10000000' },
-    'stall-changed': { type: 'string', default: '200000' },
+    'stall-changed': { type: 'string', default: '50000,200000' },
     'stall-rounds': { type: 'string', default: '2' },
     help: { type: 'boolean', default: false },
   },
@@ -145,8 +145,8 @@ try {
     }
   }
   if (only.has('stall')) {
-    const stall: StallCase = { dir: join(base, 'stall'), keys: num(v['stall-keys'], '--stall-keys'), changed: num(v['stall-changed'], '--stall-changed'), rounds: num(v['stall-rounds'], '--stall-rounds') };
-    say(`stall: ${stall.changed.toLocaleString('en')} changed of ${stall.keys.toLocaleString('en')} keys in lmdb state, ${stall.rounds} rounds each way`);
+    const stall: StallCase = { dir: join(base, 'stall'), keys: num(v['stall-keys'], '--stall-keys'), changed: v['stall-changed'].split(',').map((n) => num(n, '--stall-changed')), rounds: num(v['stall-rounds'], '--stall-rounds') };
+    say(`stall: ${stall.changed.map((n) => n.toLocaleString('en')).join(', ')} changed of ${stall.keys.toLocaleString('en')} keys in lmdb state, ${stall.rounds} rounds each way`);
     report.stall = { ...(await startWorker('./stall.ts', stall).next<StallResult>('done', 3_600_000)), loadavg: loadavg()[0] };
     rmSync(stall.dir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@
  * slices, written by lmdb-js's write thread). After each round an unmeasured checkpoint writes
  * what the loop changed, so every round starts alike.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { LmdbStateBackend } from '../../src/state/lmdb-backend.ts';
 import type { KeyedTable } from '../../src/state/table.ts';
 import { report } from './child.ts';
@@ -20,12 +21,14 @@ import { report } from './child.ts';
 export interface StallCase {
   dir: string;
   keys: number;
-  changed: number;
+  /** Changed keys per checkpoint, one series of rounds per count. */
+  changed: number[];
   /** Rounds of each way. */
   rounds: number;
 }
 
 export interface StallRound {
+  changed: number;
   way: 'sync' | 'async';
   /** From the barrier until the checkpoint was durable. */
   writeMs: number;
@@ -35,11 +38,14 @@ export interface StallRound {
   turnsDuring: number;
   /** CPU (user + system, every thread) from the barrier until durable. */
   cpuMs: number;
+  /** The longest garbage-collection pause while the checkpoint was written (part of a stall, not the checkpoint's own work). */
+  gcMaxMs: number;
+  /** How much of the longest stall was garbage collection. */
+  gcInMaxStallMs: number;
 }
 
 export interface StallResult {
   keys: number;
-  changed: number;
   loadS: number;
   rounds: StallRound[];
 }
@@ -95,12 +101,21 @@ function afterTurns(n: number): Promise<void> {
   });
 }
 
+/** Garbage-collection pauses, to tell them apart from the checkpoint's own blocking. */
+const pauses: { start: number; end: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+}).observe({ entryTypes: ['gc'] });
+const overlap = (a: { start: number; end: number }, from: number, to: number) => Math.max(0, Math.min(a.end, to) - Math.max(a.start, from));
+
 const rounds: StallRound[] = [];
-const step = Math.max(1, Math.floor(c.keys / c.changed));
-for (let r = 0; r < c.rounds * 2; r++) {
+let round = 0;
+for (const changed of c.changed) for (let r = 0; r < c.rounds * 2; r++, round++) {
   const way = r % 2 === 0 ? 'sync' : 'async';
-  for (let k = 0, i = r % step; k < c.changed && i < c.keys; k++, i += step) put(i, 2 + r);
+  const step = Math.max(1, Math.floor(c.keys / changed));
+  for (let k = 0, i = round % step; k < changed && i < c.keys; k++, i += step) put(i, 2 + round);
   turns.length = 0;
+  pauses.length = 0;
   running = true;
   setImmediate(turn);
   await afterTurns(20);
@@ -118,17 +133,28 @@ for (let r = 0; r < c.rounds * 2; r++) {
   running = false;
   // Blocked stretches overlapping the checkpoint: from a turn's end to the next turn's start.
   const gaps: number[] = [];
-  for (let t = 1; t < turns.length; t++) if (turns[t].start > t0 && turns[t - 1].end < t1) gaps.push(turns[t].start - turns[t - 1].end);
+  let worst = { start: t0, end: t1 };
+  for (let t = 1; t < turns.length; t++) {
+    if (turns[t].start <= t0 || turns[t - 1].end >= t1) continue;
+    const gap = { start: turns[t - 1].end, end: turns[t].start };
+    if (gaps.length === 0 || gap.end - gap.start > worst.end - worst.start) worst = gap;
+    gaps.push(gap.end - gap.start);
+  }
   gaps.sort((a, b) => a - b);
+  // The observer reports pauses a little later: one more turn lets them arrive.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   rounds.push({
+    changed,
     way,
     writeMs: t1 - t0,
     stallMaxMs: gaps.at(-1) ?? t1 - t0,
     stallP99Ms: gaps[Math.min(gaps.length - 1, Math.floor(gaps.length * 0.99))] ?? t1 - t0,
     turnsDuring: turns.filter((x) => x.start > t0 && x.end < t1).length,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    gcMaxMs: Math.max(0, ...pauses.map((p) => overlap(p, t0, t1))),
+    gcInMaxStallMs: pauses.reduce((sum, p) => sum + overlap(p, worst.start, worst.end), 0),
   });
   backend.checkpoint(RECORD); // the loop's own changes, unmeasured
 }
-report('done', { keys: c.keys, changed: c.changed, loadS, rounds } satisfies StallResult);
+report('done', { keys: c.keys, loadS, rounds } satisfies StallResult);
 await backend.close();
