@@ -5,7 +5,9 @@
  *   1. throughput of a bounded run with checkpoints every 1 s, 100 ms and none (1 h), memory and lmdb state;
  *   2. how long one lmdb checkpoint takes with all keys changed and with 1% changed (state layer);
  *   3. recovery after kill -9: the reopened state layer, and a whole pipeline with lmdb state;
- *   4. exactly-once end-to-end latency at a fixed input rate.
+ *   4. exactly-once end-to-end latency at a fixed input rate;
+ *   5. how long a checkpoint of many changed keys blocks processing (stall.ts), written on the
+ *      processing thread as before and in the background, side by side.
  * Each case runs in a worker process of its own; the methods are described in throughput.ts,
  * state-worker.ts, recovery.ts and latency.ts. Latency runs first, before the large cases load
  * the disk. Defaults take about 5 minutes on 2 cores and need about 6 GB of memory (10M keys).
@@ -21,12 +23,14 @@ import { printReport, type Report } from './format.ts';
 import { measureLatency } from './latency.ts';
 import { PARTITIONS, produceEvents, prng } from './pipeline.ts';
 import { measureRecovery } from './recovery.ts';
+import type { StallCase, StallResult } from './stall.ts';
 import type { OpenResult, StateCase, StateResult } from './state-worker.ts';
 import type { ThroughputCase, ThroughputResult } from './throughput.ts';
 
-const USAGE = `usage: npm run bench -- checkpoint [--only throughput,checkpoint,recovery,latency] [--json]
+const USAGE = `usage: npm run bench -- checkpoint [--only throughput,checkpoint,recovery,latency,stall] [--json]
        [--events N] [--runs N] [--throughput-keys N] [--keys N[,N...]] [--recovery-keys N]
-       [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--latency-keys N]`;
+       [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--latency-keys N]
+       [--stall-keys N] [--stall-changed N[,N...]] [--stall-rounds N]`;
 
 const { values: v } = parseArgs({
   options: {
@@ -41,6 +45,9 @@ const { values: v } = parseArgs({
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     'latency-keys': { type: 'string', default: '10000' },
+    'stall-keys': { type: 'string', default: '10000000' },
+    'stall-changed': { type: 'string', default: '50000,200000' },
+    'stall-rounds': { type: 'string', default: '2' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -57,7 +64,7 @@ const num = (text: string, what: string): number => {
   if (!Number.isInteger(n) || n <= 0) fail(`${what} ${text}: expected a positive whole number`);
   return n;
 };
-const PARTS = ['throughput', 'checkpoint', 'recovery', 'latency'];
+const PARTS = ['throughput', 'checkpoint', 'recovery', 'latency', 'stall'];
 const only = new Set(v.only.split(','));
 for (const part of only) if (!PARTS.includes(part)) fail(`--only ${part}: choose from ${PARTS.join(', ')}`);
 const events = num(v.events, '--events');
@@ -136,6 +143,12 @@ try {
       }
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+  if (only.has('stall')) {
+    const stall: StallCase = { dir: join(base, 'stall'), keys: num(v['stall-keys'], '--stall-keys'), changed: v['stall-changed'].split(',').map((n) => num(n, '--stall-changed')), rounds: num(v['stall-rounds'], '--stall-rounds') };
+    say(`stall: ${stall.changed.map((n) => n.toLocaleString('en')).join(', ')} changed of ${stall.keys.toLocaleString('en')} keys in lmdb state, ${stall.rounds} rounds each way`);
+    report.stall = { ...(await startWorker('./stall.ts', stall).next<StallResult>('done', 3_600_000)), loadavg: loadavg()[0] };
+    rmSync(stall.dir, { recursive: true, force: true });
   }
   if (only.has('recovery')) {
     say(`recovery: building a pipeline with ${recoveryKeys.toLocaleString('en')} keys in lmdb state`);

@@ -1,6 +1,6 @@
 /**
  * Checkpoint durations at the state layer (LmdbStateBackend, no pipeline): the job caps
- * changed entries per checkpoint at 200,000 (MAX_PENDING_STATE in runtime/job.ts), so a
+ * changed entries per checkpoint at 50,000 (MAX_PENDING_STATE in runtime/checkpointer.ts), so a
  * running pipeline never has a million changed keys in one checkpoint; this drives the
  * backend directly to see what such a checkpoint costs.
  *

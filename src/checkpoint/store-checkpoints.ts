@@ -1,9 +1,11 @@
 /**
  * Checkpoints of state kept in a durable store of its own (the lmdb backend), the two-phase
- * protocol of DESIGN section 6. At the coordinator's `persist` step (after the log transaction
- * is prepared, for exactly-once) one store transaction writes every changed entry and the job
- * snapshot, CRC-framed, naming the prepared log transaction (`snapshot.txn`); the coordinator
- * then commits the log transaction.
+ * protocol of DESIGN section 6. The changed entries are sealed at the checkpoint's barrier
+ * (the checkpointer may then go on processing while the checkpoint is committed); at the
+ * coordinator's `persist` step (after the log transaction is prepared, for exactly-once) one
+ * store transaction writes them and the job snapshot, CRC-framed, naming the prepared log
+ * transaction (`snapshot.txn`), and only once that is on disk does the coordinator commit the
+ * log transaction.
  *
  * On start the coordinator commits a prepared transaction left by a crash if the last record
  * names it (the state already includes its round) and aborts it otherwise (the state does not).
@@ -34,7 +36,8 @@ export class StoreCheckpoints implements StatePersistence {
   }
 
   async persist(write: CheckpointWrite): Promise<void> {
-    this.#store.checkpoint(encodeSnapshot(write.snapshot));
+    // The changes were sealed at the checkpoint's barrier (or are sealed now); resolves once durable.
+    await this.#store.writeCheckpoint(encodeSnapshot(write.snapshot));
   }
 
   startEmpty(keep?: JobSnapshot, keepTable?: (scope: string) => boolean): void {

@@ -37,8 +37,12 @@ export interface StateBackend {
 export interface DurableStore {
   /** Where the store lives, for messages (a directory). */
   readonly location: string;
-  /** Writes every table's changes and `record` (the job's checkpoint) in one durable transaction. */
+  /** Writes every table's changes and `record` (the job's checkpoint) in one durable transaction, synchronously. */
   checkpoint(record: Uint8Array): void;
+  /** A checkpoint's barrier: the changes so far are the ones `writeCheckpoint` writes; later ones wait for the next (one checkpoint in flight at a time). */
+  seal(): void;
+  /** Writes the sealed changes (sealing now if not sealed) and `record` in one durable transaction, off the processing thread; resolves once on disk. */
+  writeCheckpoint(record: Uint8Array): Promise<void>;
   /** The last checkpoint record, or undefined when none was taken (or the store was deleted). */
   lastCheckpoint(): Uint8Array | undefined;
   /** Drops every table (but those `keep` names) and the checkpoint record. */

@@ -2,8 +2,10 @@
  * The on-disk state backend: every keyed table is a named database in one LMDB environment per
  * app (`<dataDir>/state/<app>/`), so state can be far larger than the heap. Between
  * checkpoints a table keeps its changes in memory (a bounded cache serves reads of clean
- * entries); `checkpoint()` writes every table's changes and the job's checkpoint record in one
- * LMDB write transaction, so what is on disk is always exactly one complete checkpoint.
+ * entries). A checkpoint seals those changes at its barrier and writes them with the job's
+ * checkpoint record in one LMDB write transaction, asynchronously (lmdb-js's write thread does
+ * the B-tree work while processing goes on), so what is on disk is always exactly one complete
+ * checkpoint (lmdb-table.ts keeps the sealed set safe from changes made after the barrier).
  *
  * On disk: each value is `[crc32c u32 BE][msgpack bytes]` (structured clone, so Maps, Sets,
  * Dates and cycles survive); a value whose checksum fails is refused (STATE_CORRUPT, naming the
@@ -13,26 +15,21 @@
  * characters are stored by their SHA-256. The checkpoint record is `[crc32c, bytes]` under key `checkpoint` of database
  * `\u0000meta`, so a damaged record is detected rather than trusted.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { type Database, type DatabaseOptions, type RootDatabase, open } from 'lmdb';
-import { Packr } from 'msgpackr';
 import { isProcessAlive, SELF_START, SluiceError } from '../core/index.ts';
 import type { DurableStore, StateBackend, TableSize } from './backend.ts';
 import { checkLmdbFile } from './lmdb-file.ts';
-import type { KeyedTable, KeyIdValue } from './table.ts';
+import { DAMAGE_ADVICE, LmdbTable, VALUES } from './lmdb-table.ts';
+import type { KeyedTable } from './table.ts';
 
-const DELETED = Symbol('deleted');
-/** Structured clone: Maps, Sets, Dates and shared references round-trip. */
-const VALUES = new Packr({ structuredClone: true });
 const META_DB = '\u0000meta';
 /** The on-disk layout: 2 = values framed with a CRC32C. */
 const FORMAT = 2;
-const DAMAGE_ADVICE = 'Restore the app from its last savepoint (sluice savepoint list APP, then sluice run FILE --from-savepoint ID), or reset it to reprocess its input (sluice app reset APP)';
-/** LMDB keys are at most 1978 bytes here: longer ids are stored under their SHA-256 (entries() then yields that). */
-const MAX_KEY_CHARS = 500;
+/** The longest the framing of a checkpoint's values holds the event loop before it lets processing run. */
+const FRAME_SLICE_MS = 5;
 
 export interface LmdbStateOptions {
   /** Clean entries each table keeps in memory (default 10,000). */
@@ -46,6 +43,8 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
   readonly #meta: Database;
   readonly #tables = new Map<string, LmdbTable<unknown>>();
   readonly #cacheEntries: number;
+  /** A checkpoint's changes are sealed and being written (one at a time). */
+  #sealed = false;
 
   private constructor(dir: string, env: RootDatabase, options: LmdbStateOptions) {
     this.dir = dir;
@@ -125,20 +124,67 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
     return n;
   }
 
-  /** Writes every table's changes and `record` (the job's checkpoint) in one durable transaction. */
+  /**
+   * Writes every table's changes and `record` (the job's checkpoint) in one durable transaction,
+   * synchronously: for a record written alone (a fresh start) and callers outside a running job.
+   * A running job seals at its barrier and writes with `writeCheckpoint` instead.
+   */
   checkpoint(record: Uint8Array): void {
+    if (this.#sealed) throw new Error(`the state in '${this.dir}': a checkpoint is still being written`);
     try {
       this.#env.transactionSync(() => {
         for (const table of this.#tables.values()) table.flushInTransaction();
-        const framed = Buffer.alloc(4 + record.length);
-        framed.writeUInt32BE(crc32c(record), 0);
-        framed.set(record, 4);
-        this.#meta.putSync('checkpoint', framed);
+        this.#meta.putSync('checkpoint', frameRecord(record));
       });
     } catch (cause) {
-      throw new SluiceError('IO_FAILED', `writing the checkpoint to '${this.dir}' failed (is the disk full?); the previous checkpoint is intact and the pipeline stops here`, { cause });
+      throw writeFailed(this.dir, cause);
     }
     for (const table of this.#tables.values()) table.markClean();
+  }
+
+  /**
+   * A checkpoint's barrier: every table's changes so far become that checkpoint's change set
+   * (O(tables), nothing copied); changes after it go to the next one. `writeCheckpoint` writes it.
+   */
+  seal(): void {
+    if (this.#sealed) throw new Error(`the state in '${this.dir}': a checkpoint is still being written (one at a time)`);
+    for (const table of this.#tables.values()) table.seal();
+    this.#sealed = true;
+  }
+
+  /**
+   * Writes the sealed changes (sealing now if the barrier did not) and `record` in one durable
+   * LMDB transaction, off the caller's thread: values are framed in slices of at most
+   * `FRAME_SLICE_MS` between which the event loop runs (processing goes on), then every write
+   * is queued in one event turn as one lmdb-js batch, which its write thread applies and
+   * commits; the promise resolves once that commit is flushed to disk. On failure the changes
+   * go back to the tables for the next checkpoint, and the previous checkpoint stays on disk.
+   */
+  async writeCheckpoint(record: Uint8Array): Promise<void> {
+    if (!this.#sealed) this.seal();
+    const tables = [...this.#tables.values()];
+    try {
+      for (const table of tables) {
+        for (;;) {
+          const until = performance.now() + FRAME_SLICE_MS;
+          if (table.frameSealed(() => performance.now() < until)) break;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+      const framed = frameRecord(record);
+      await this.#env.batch(() => {
+        for (const table of tables) table.queueSealed();
+        void this.#meta.put('checkpoint', framed);
+      });
+      // lmdb-js commits with overlapping sync: the commit is visible before it is on disk.
+      await this.#env.flushed;
+    } catch (cause) {
+      for (const table of tables) table.unseal();
+      this.#sealed = false;
+      throw writeFailed(this.dir, cause);
+    }
+    for (const table of tables) table.sealedWritten();
+    this.#sealed = false;
   }
 
   /**
@@ -193,119 +239,16 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
   }
 }
 
-class LmdbTable<V> implements KeyedTable<V> {
-  readonly durable = true;
-  readonly #db: Database;
-  readonly #scope: string;
-  readonly #cacheEntries: number;
-  /** Changes since the last checkpoint: the new value, or DELETED. */
-  #dirty = new Map<KeyIdValue, V | typeof DELETED>();
-  /** Clean entries recently read, oldest first. */
-  readonly #cache = new Map<KeyIdValue, V>();
-
-  constructor(db: Database, scope: string, cacheEntries: number) {
-    this.#db = db;
-    this.#scope = scope;
-    this.#cacheEntries = cacheEntries;
-  }
-
-  /** The stored value of `id`, its checksum checked. */
-  #decode(id: KeyIdValue, stored: Buffer): V {
-    const body = stored.subarray(4);
-    if (stored.length < 4 || stored.readUInt32BE(0) !== crc32c(body)) {
-      const slash = this.#scope.indexOf('/');
-      const operator = slash < 0 ? this.#scope : this.#scope.slice(0, slash);
-      throw new SluiceError('STATE_CORRUPT', `the state of operator '${operator}' (table '${this.#scope}') for key ${JSON.stringify(id)} fails its checksum: the state file is damaged and that value cannot be trusted. ${DAMAGE_ADVICE}`, { operator });
-    }
-    return VALUES.unpack(body) as V;
-  }
-
-  get pending(): number {
-    return this.#dirty.size;
-  }
-
-  size(): { entries: number; bytes: number } {
-    const stats = this.#db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number };
-    return { entries: stats.entryCount, bytes: stats.pageSize * (stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages) };
-  }
-
-  get(id: KeyIdValue): V | undefined {
-    const dirty = this.#dirty.get(id);
-    if (dirty !== undefined) return dirty === DELETED ? undefined : dirty;
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) return cached;
-    const stored = this.#db.get(toLmdbKey(id)) as Buffer | undefined;
-    if (stored === undefined) return undefined;
-    const value = this.#decode(id, stored);
-    this.#remember(id, value);
-    return value;
-  }
-
-  set(id: KeyIdValue, value: V): void {
-    this.#dirty.set(id, value);
-    this.#cache.delete(id);
-  }
-
-  delete(id: KeyIdValue): void {
-    this.#dirty.set(id, DELETED);
-    this.#cache.delete(id);
-  }
-
-  *entries(): Iterable<[KeyIdValue, V]> {
-    for (const { key, value } of this.#db.getRange()) {
-      const id = fromLmdbKey(key as string | number);
-      if (!this.#dirty.has(id)) yield [id, this.#decode(id, value as Buffer)];
-    }
-    for (const [id, value] of this.#dirty) if (value !== DELETED) yield [id, value];
-  }
-
-  scan(after: KeyIdValue | undefined, limit: number): [KeyIdValue, V][] {
-    const out: [KeyIdValue, V][] = [];
-    const range = after === undefined ? this.#db.getRange({ limit: limit + 1 }) : this.#db.getRange({ start: toLmdbKey(after), limit: limit + 1 });
-    for (const { key, value } of range) {
-      const id = fromLmdbKey(key as string | number);
-      if (after !== undefined && id === after) continue;
-      if (out.length === limit) break;
-      const dirty = this.#dirty.get(id);
-      if (dirty === DELETED) continue;
-      out.push([id, dirty ?? this.#decode(id, value as Buffer)]);
-    }
-    return out;
-  }
-
-  #remember(id: KeyIdValue, value: V): void {
-    if (this.#cache.size >= this.#cacheEntries) this.#cache.delete(this.#cache.keys().next().value as KeyIdValue);
-    this.#cache.set(id, value);
-  }
-
-  /** Inside the backend's write transaction. */
-  flushInTransaction(): void {
-    for (const [id, value] of this.#dirty) {
-      if (value === DELETED) this.#db.removeSync(toLmdbKey(id));
-      else this.#db.putSync(toLmdbKey(id), frame(value));
-    }
-  }
-
-  /** After the transaction committed: the changes are the clean state now. */
-  markClean(): void {
-    const dirty = this.#dirty;
-    this.#dirty = new Map();
-    for (const [id, value] of dirty) if (value !== DELETED && this.#cache.size < this.#cacheEntries) this.#cache.set(id, value);
-  }
-
-  discard(): void {
-    this.#dirty.clear();
-    this.#cache.clear();
-  }
+/** `[crc32c u32 BE][record]`: the stored checkpoint record. */
+function frameRecord(record: Uint8Array): Buffer {
+  const framed = Buffer.alloc(4 + record.length);
+  framed.writeUInt32BE(crc32c(record), 0);
+  framed.set(record, 4);
+  return framed;
 }
 
-/** `[crc32c u32 BE][msgpack]`: the stored form of a value. */
-function frame(value: unknown): Buffer {
-  const body = VALUES.pack(value);
-  const framed = Buffer.allocUnsafe(4 + body.length);
-  framed.writeUInt32BE(crc32c(body), 0);
-  body.copy(framed, 4);
-  return framed;
+function writeFailed(dir: string, cause: unknown): SluiceError {
+  return new SluiceError('IO_FAILED', `writing the checkpoint to '${dir}' failed (is the disk full?); the previous checkpoint is intact and the pipeline stops here`, { cause });
 }
 
 interface Owner {
@@ -344,17 +287,4 @@ function releaseOwnership(dir: string): void {
   } catch {
     // already gone
   }
-}
-
-function toLmdbKey(id: KeyIdValue): string | number {
-  if (typeof id === 'number') return id;
-  if (typeof id === 'string' && id.length <= MAX_KEY_CHARS && id[0] !== '\u0002' && id[0] !== '\u0003') return id;
-  if (typeof id === 'string' && id[0] === '\u0003' && id.length === 65) return id;
-  const tagged = `\u0002${JSON.stringify(id)}`;
-  return tagged.length <= MAX_KEY_CHARS ? tagged : `\u0003${createHash('sha256').update(tagged).digest('hex')}`;
-}
-
-function fromLmdbKey(key: string | number): KeyIdValue {
-  if (typeof key === 'string' && key.startsWith('\u0002')) return JSON.parse(key.slice(1)) as KeyIdValue;
-  return key;
 }
