@@ -48,10 +48,6 @@ export function releaseBatchMemory(chunk: ArenaChunk | undefined): void {
   if (chunk === undefined) return;
   chunk.live--;
   if (chunk.live > 0) return;
-  if (chunk === current) {
-    chunk.used = 0;
-    return;
-  }
   chunk.used = 0;
-  if (spare.length < SPARE_CHUNKS) spare.push(chunk);
+  if (chunk !== current && spare.length < SPARE_CHUNKS) spare.push(chunk);
 }

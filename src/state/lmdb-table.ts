@@ -77,17 +77,15 @@ export class LmdbTable<V> implements KeyedTable<V> {
    * `id` is not sealed): an unframed value is framed first, so the checkpoint keeps it as it was.
    */
   #fromSealed(id: KeyIdValue): Change<V> | undefined {
-    const change = this.#sealed?.get(id);
-    if (change === undefined || change === DELETED) return change;
-    if (change instanceof Framed) return this.#decode(id, change.bytes);
-    this.#sealed!.set(id, new Framed(frame(change)));
-    return change;
+    const change = this.#protect(id);
+    return change instanceof Framed ? this.#decode(id, change.bytes) : change;
   }
 
-  /** Before `id` changes after the barrier: its sealed value is framed as it is now. */
-  #protect(id: KeyIdValue): void {
+  /** Before `id` may change after the barrier: its sealed value is framed as it is now. Returns the sealed change as it was. */
+  #protect(id: KeyIdValue): Change<V> | Framed | undefined {
     const change = this.#sealed?.get(id);
     if (change !== undefined && change !== DELETED && !(change instanceof Framed)) this.#sealed!.set(id, new Framed(frame(change)));
+    return change;
   }
 
   get(id: KeyIdValue): V | undefined {
