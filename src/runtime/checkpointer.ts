@@ -55,6 +55,8 @@ interface InFlight {
   failure: unknown;
   /** Resolves (never rejects) when it ended. */
   done: Promise<void>;
+  /** metrics: when the loop began to wait for it (performance.now()), or -1. */
+  waitingSince: number;
 }
 
 export interface SavepointRequest {
@@ -210,15 +212,19 @@ export class Checkpointer {
     if (ahead !== undefined) snapshot.sinks = ahead;
     const store = this.#state.store;
     if (force || store === undefined || (sinks?.size ?? 0) > 0) {
-      await this.#commitAndFinish(output, offsets, snapshot, snapshot.sources, now, t0, position);
+      await this.#commitAndFinish(output, offsets, snapshot, snapshot.sources, now, t0, position, () => performance.now() - t0);
       return;
     }
     // Processing goes on changing the objects the snapshot was taken from: the checkpoint gets a
     // copy as of the barrier (what `persist` would encode), and the state's change set is sealed.
     const barrier = decodeSnapshot(encodeSnapshot(snapshot));
     store.seal();
-    const started: InFlight = { settled: false, failure: undefined, done: Promise.resolve() };
-    started.done = this.#commitAndFinish(output, offsets, barrier, snapshot.sources, now, t0, position).then(
+    // metrics: what it costs processing is this part, the store's work on the loop's thread, and any wait for it.
+    const barrierMs = performance.now() - t0;
+    const storeMs = store.loopMs;
+    const started: InFlight = { settled: false, failure: undefined, done: Promise.resolve(), waitingSince: -1 };
+    const held = () => barrierMs + (store.loopMs - storeMs) + (started.waitingSince < 0 ? 0 : performance.now() - started.waitingSince);
+    started.done = this.#commitAndFinish(output, offsets, barrier, snapshot.sources, now, t0, position, held).then(
       () => {
         started.settled = true;
       },
@@ -234,15 +240,16 @@ export class Checkpointer {
   async #settle(): Promise<void> {
     const flight = this.#inFlight;
     if (flight === undefined) return;
+    flight.waitingSince = performance.now();
     await flight.done;
     this.#inFlight = undefined;
     if (flight.failure !== undefined) throw flight.failure;
   }
 
   /** Commits one checkpoint taken at a barrier, then tells those who wait on it. */
-  async #commitAndFinish(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, sources: JobSnapshot['sources'], now: number, t0: number, position: number): Promise<void> {
+  async #commitAndFinish(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, sources: JobSnapshot['sources'], now: number, t0: number, position: number, held: () => number): Promise<void> {
     if (!this.#probe.active) await this.#coordinator!.commit(output, offsets, snapshot, now);
-    else await this.#timedCommit(output, offsets, snapshot, now, t0); // metrics
+    else await this.#timedCommit(output, offsets, snapshot, now, t0, held); // metrics
     this.#checkpointId = snapshot.id;
     this.#committedPosition = position;
     this.#committedFinal = snapshot.final;
@@ -261,7 +268,7 @@ export class Checkpointer {
   }
 
   /** metrics: the commit step timed, and its outcome published with the consumer lag after it. */
-  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number, t0: number): Promise<void> {
+  async #timedCommit(output: Map<string, OutgoingRecord[]>, offsets: TopicPartitionOffset[], snapshot: JobSnapshot, now: number, t0: number, held: () => number): Promise<void> {
     // at-least-once output sent ahead of this checkpoint is reported with it.
     const reported = new Map(this.#sentEarly);
     this.#sentEarly.clear();
@@ -269,10 +276,10 @@ export class Checkpointer {
     try {
       await this.#coordinator!.commit(output, offsets, snapshot, now);
     } catch (error) {
-      await this.#probe.committed(this.#backend, reported, performance.now() - t0, error);
+      await this.#probe.committed(this.#backend, reported, performance.now() - t0, held(), error);
       throw error;
     }
-    await this.#probe.committed(this.#backend, reported, performance.now() - t0);
+    await this.#probe.committed(this.#backend, reported, performance.now() - t0, held());
   }
 
   /** The job snapshot: every stage's task snapshots, source positions and leaving watermarks. */

@@ -179,7 +179,10 @@ export interface RoundEvent {
 export interface CommitEvent {
   job: string;
   time: number;
+  /** From the barrier until the commit ended, ms (a checkpoint written in the background overlaps processing). */
   durationMs: number;
+  /** Of that, the time the job's loop spent on it or waited for it, ms: the checkpoint's cost to processing. */
+  heldMs: number;
   ok: boolean;
   error?: string;
   /** Records written per sink topic in this commit (dead letters under `<name>.dlq`). */

@@ -195,8 +195,8 @@ export class JobProbe {
     return commitChannel.hasSubscribers;
   }
 
-  /** A commit finished (or failed) after `durationMs`; reads the consumer lag from the backend. */
-  async committed(backend: LogBackend, output: Map<string, OutgoingRecord[]>, durationMs: number, error?: unknown): Promise<void> {
+  /** A commit finished (or failed) after `durationMs`, `heldMs` of it on the loop; reads the consumer lag from the backend. */
+  async committed(backend: LogBackend, output: Map<string, OutgoingRecord[]>, durationMs: number, heldMs: number, error?: unknown): Promise<void> {
     if (!commitChannel.hasSubscribers) {
       this.#commitBatches = [];
       return;
@@ -217,6 +217,7 @@ export class JobProbe {
       job: this.#view.name,
       time: now,
       durationMs,
+      heldMs,
       ok: error === undefined,
       ...(error === undefined ? {} : { error: String(error) }),
       written,

@@ -39,7 +39,7 @@ export interface Profile {
   rounds: number;
   /** Decoding source records, ms. */
   decodeMs: number;
-  /** Commit steps (snapshot, output, offsets), ms, and how many. */
+  /** Commit steps (snapshot, output, offsets) the loop spent or waited on, ms, and how many. */
   commitMs: number;
   commits: number;
   operators: OperatorCost[];
@@ -79,9 +79,11 @@ export class ProfileWindow {
     this.#last = e;
   }
 
-  commit(e: Pick<CommitEvent, 'job' | 'durationMs' | 'ok' | 'lag'>): void {
+  commit(e: Pick<CommitEvent, 'job' | 'time' | 'heldMs' | 'ok' | 'lag'>): void {
     if (e.job !== this.#job || this.#first === undefined) return;
-    this.#commitMs += e.durationMs;
+    // What the checkpoint cost the loop inside the window: not a background write's wall time,
+    // nor the part of a commit that began before the window.
+    this.#commitMs += Math.max(0, Math.min(e.heldMs, e.time - this.#first.time));
     this.#commits++;
     if (e.ok) this.#lag = e.lag.reduce((a, l) => a + l.records, 0);
   }

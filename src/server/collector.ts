@@ -64,7 +64,7 @@ interface JobState {
   results: ResultTail;
   /** The last `PROFILE_WINDOW_MS` of round events (and one before, the base), and the commits among them. */
   recentRounds: RoundEvent[];
-  recentCommits: Pick<CommitEvent, 'job' | 'time' | 'durationMs' | 'ok' | 'lag'>[];
+  recentCommits: Pick<CommitEvent, 'job' | 'time' | 'heldMs' | 'ok' | 'lag'>[];
   pushSources: Map<string, PushSourceEvent>;
 }
 
@@ -218,7 +218,7 @@ export class Collector {
     let written = 0;
     for (const n of Object.values(e.written)) written += n;
     s.commits.push({ time: e.time, durationMs: e.durationMs, ok: e.ok, written, ...(e.error === undefined ? {} : { error: e.error }) });
-    s.recentCommits.push({ job: e.job, time: e.time, durationMs: e.durationMs, ok: e.ok, lag: e.lag });
+    s.recentCommits.push({ job: e.job, time: e.time, heldMs: e.heldMs, ok: e.ok, lag: e.lag });
     const since = s.recentRounds[0]?.time ?? e.time;
     while (s.recentCommits.length > 0 && s.recentCommits[0].time < since) s.recentCommits.shift();
     if (s.commits.length > 50) s.commits.shift();

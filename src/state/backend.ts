@@ -43,6 +43,8 @@ export interface DurableStore {
   seal(): void;
   /** Writes the sealed changes (sealing now if not sealed) and `record` in one durable transaction, off the processing thread; resolves once on disk. */
   writeCheckpoint(record: Uint8Array): Promise<void>;
+  /** Milliseconds `writeCheckpoint` has spent on the caller's thread so far (the rest runs on the store's own). */
+  readonly loopMs: number;
   /** The last checkpoint record, or undefined when none was taken (or the store was deleted). */
   lastCheckpoint(): Uint8Array | undefined;
   /** Drops every table (but those `keep` names) and the checkpoint record. */

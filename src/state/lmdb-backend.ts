@@ -45,6 +45,7 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
   readonly #cacheEntries: number;
   /** A checkpoint's changes are sealed and being written (one at a time). */
   #sealed = false;
+  #loopMs = 0;
 
   private constructor(dir: string, env: RootDatabase, options: LmdbStateOptions) {
     this.dir = dir;
@@ -160,22 +161,32 @@ export class LmdbStateBackend implements StateBackend, DurableStore {
    * commits; the promise resolves once that commit is flushed to disk. On failure the changes
    * go back to the tables for the next checkpoint, and the previous checkpoint stays on disk.
    */
+  get loopMs(): number {
+    return this.#loopMs;
+  }
+
   async writeCheckpoint(record: Uint8Array): Promise<void> {
     if (!this.#sealed) this.seal();
     const tables = [...this.#tables.values()];
     try {
       for (const table of tables) {
         for (;;) {
-          const until = performance.now() + FRAME_SLICE_MS;
-          if (table.frameSealed(() => performance.now() < until)) break;
+          const start = performance.now();
+          const until = start + FRAME_SLICE_MS;
+          const framedAll = table.frameSealed(() => performance.now() < until);
+          this.#loopMs += performance.now() - start;
+          if (framedAll) break;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
+      const start = performance.now();
       const framed = frameRecord(record);
-      await this.#env.batch(() => {
+      const written = this.#env.batch(() => {
         for (const table of tables) table.queueSealed();
         void this.#meta.put('checkpoint', framed);
       });
+      this.#loopMs += performance.now() - start;
+      await written;
       // lmdb-js commits with overlapping sync: the commit is visible before it is on disk.
       await this.#env.flushed;
     } catch (cause) {
