@@ -10,6 +10,7 @@ import { intervalMs } from './interval.ts';
 import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
 import { type Relation, tableKey } from './relation.ts';
+import { rowBuilder } from './row-builder.ts';
 import type { EmitClause, OptionValue, QueryText, SourceColumnDef, TemporalClause } from './statements.ts';
 import { type Column, converter, parseTimestamp, type Row } from './types.ts';
 
@@ -238,12 +239,14 @@ export class Binding {
 function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) => Row {
   const columns = def.columns;
   const names = columns.map((c) => c.name);
-  const converters = columns.map((c) => converter(c.type, `${def.kind} ${def.name}, column ${c.name}`));
+  const cells = columns.map((c) => {
+    const convert = converter(c.type, `${def.kind} ${def.name}, column ${c.name}`);
+    return (value: Record<string, unknown>) => convert(field(value, c.name));
+  });
+  const build = rowBuilder(names, cells);
   return (value) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names.join(', ')}, got ${JSON.stringify(value)}`);
-    const row: Row = {};
-    for (let i = 0; i < names.length; i++) row[names[i]!] = converters[i]!(field(value, names[i]!));
-    return row;
+    return build(value);
   };
 }
 

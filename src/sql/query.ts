@@ -15,6 +15,7 @@ import { type FromInput, resolveField, rowScope, single, type TableFunction, typ
 import { compileJoin } from './join.ts';
 import type { Relation, StreamRelation, TableRelation } from './relation.ts';
 import type { QueryContext } from './query-context.ts';
+import { rowBuilder } from './row-builder.ts';
 import type { EmitClause } from './statements.ts';
 import type { Column, Row, SqlType } from './types.ts';
 
@@ -277,12 +278,10 @@ function outputName(val: PgNode): string {
 }
 
 function build(columns: Column[], fns: ((row: any) => unknown)[]): (row: any) => Row {
-  const names = columns.map((c) => c.name);
-  return (row) => {
-    const out: Row = {};
-    for (let i = 0; i < names.length; i++) out[names[i]!] = fns[i]!(row);
-    return out;
-  };
+  return rowBuilder(
+    columns.map((c) => c.name),
+    fns,
+  );
 }
 
 function starOf(from: FromInput, windowsAssigned: boolean): StarColumn[] {
