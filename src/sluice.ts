@@ -10,7 +10,8 @@ import { type Codec, claimApp, isDiskFull, type KafkaConfig, SluiceError } from 
 import { explainPlan, physicalPlan } from './plan/index.ts';
 import { Job, type RunSummary, type StoreRegistry, WindowStoreView } from './runtime/index.ts';
 import { type GroupPort, GroupJob } from './runtime/group-job.ts';
-import { reportToMain, runOnThreads, ThreadGroupPort, type ThreadMember, threadMember } from './runtime/threads.ts';
+import { forwardMetrics } from './runtime/thread-metrics.ts';
+import { reportToMain, runOnThreads, ThreadGroupPort, type ThreadMember, threadMember, threadProfiler } from './runtime/threads.ts';
 import { type AppEvent, appChannel } from './runtime/metrics-events.ts';
 import type { SqlResult, SqlSession } from './sql/index.ts';
 
@@ -266,7 +267,7 @@ export class Sluice extends AppBuilder {
       backend.kind === 'kafka'
         ? new GroupJob({ ...jobOptions, openGroup: (tasks, producer) => joinKafkaGroup(backend, this.options.name, tasks, producer), purge: (offsets) => (backend as import('./backend/kafka/index.ts').KafkaBackend).deleteRecordsBefore(offsets) })
         : member !== undefined
-          ? new GroupJob({ ...jobOptions, openGroup: async (tasks, producer) => new ThreadGroupPort(member, tasks, producer) })
+          ? new GroupJob({ ...jobOptions, control: member.index === 0, profiler: threadProfiler(member), openGroup: async (tasks, producer) => new ThreadGroupPort(member, tasks, producer) })
           : new Job(jobOptions);
     this.#job = job;
     const stopping: (() => void)[] = [];
@@ -377,11 +378,14 @@ export class Sluice extends AppBuilder {
   /** A worker thread's run: its share of the tasks, its end reported to the main thread. */
   async #runMember(member: ThreadMember, options: RunOptions): Promise<RunSummary> {
     const report = reportToMain(member, () => this.stop());
+    const stopForwarding = forwardMetrics(member.port, member.metrics);
     try {
       const summary = await this.#run(options);
+      stopForwarding();
       report.done(summary);
       return summary;
     } catch (error) {
+      stopForwarding();
       report.failed(error);
       throw error;
     }

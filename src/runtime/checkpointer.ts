@@ -35,8 +35,10 @@ export interface CheckpointerOptions {
   checkpointIntervalMs: number;
   clock: () => number;
   warn: (message: string) => void;
-  /** Where savepoints are kept; without it there are none (and no control topic). */
+  /** Where savepoints are kept; without it there are none (and no control topic unless `control`). */
   dataDir?: string;
+  /** Reads the control topic without savepoints (the first worker thread of a run on several: `sluice plan`). */
+  control?: boolean;
   fromSavepoint?: string;
   dropState?: string[];
   /** How checkpoints are saved and found (default by the state backend); `blank` is the job's state before any restore. */
@@ -133,7 +135,7 @@ export class Checkpointer {
       this.#refuseLostState();
       this.#coordinator.startEmpty();
     }
-    if (this.#options.dataDir !== undefined) {
+    if (this.#options.dataDir !== undefined || this.#options.control === true) {
       this.#control = new ControlChannel(this.#backend, name);
       await this.#control.open();
     }
@@ -305,11 +307,13 @@ export class Checkpointer {
     let id: string | undefined;
     let failure: unknown;
     try {
+      const { dataDir, name } = this.#options;
+      if (dataDir === undefined) throw new SluiceError('INVALID_ARGUMENT', `app '${name}' keeps no savepoints here: they need the embedded log's data directory and a run on one thread`);
       // The savepoint is the state as of a commit: commit what this round did first.
       await this.maybeCommit(true);
       const durable = this.#coordinator!.tables();
       const snapshot = { ...this.snapshot(this.#checkpointId), tableScopes: durable.map(([scope]) => scope) };
-      id = writeSavepoint(this.#options.dataDir!, this.#options.name, snapshot, durable, this.#options.clock());
+      id = writeSavepoint(dataDir, name, snapshot, durable, this.#options.clock());
     } catch (error) {
       failure = error;
     }

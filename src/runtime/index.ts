@@ -11,6 +11,7 @@ export * from './job.ts';
 export * from './metrics-events.ts';
 export * from './operators.ts';
 export * from './profile.ts';
+export * from './thread-metrics.ts';
 export * from './output-buffer.ts';
 export * from './source.ts';
 export * from './stage.ts';

@@ -15,7 +15,7 @@ import { Checkpointer, type SavepointRequest } from './checkpointer.ts';
 import { ConnectorSinks } from './connector-sinks.ts';
 import { ErrorRouter } from './errors.ts';
 import type { ExchangeFactory } from './exchange.ts';
-import { JobProbe } from './metrics.ts';
+import { JobProbe, type Profiler } from './metrics.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { Rounds } from './rounds.ts';
 import { driverOf, type JobDriver, StepQueue, type SteppedJob } from './stepping.ts';
@@ -55,6 +55,10 @@ export interface JobOptions {
   transactionalId?: string;
   /** Called after each checkpoint committed, with the source offsets it committed. */
   afterCommit?: (offsets: TopicPartitionOffset[]) => Promise<void>;
+  /** Reads the app's control topic though it keeps no savepoints (a worker thread answering `sluice plan`). */
+  control?: boolean;
+  /** Who answers `sluice plan` (default: this job measures itself; null: another thread answers). */
+  profiler?: Profiler | null;
 }
 
 export interface RunSummary {
@@ -154,11 +158,14 @@ export class Job implements SteppedJob {
       output: (topic, record) => this.#buffer.append(topic, record),
     });
     this.#topology = topology;
-    const probe = new JobProbe({ name: options.name, plan: this.plan, stages: topology.stages, deadLetters: () => this.#errors.count, written: () => this.#written, stateSizes: () => this.#state.sizes() }, clock);
+    const probe = new JobProbe(
+      { name: options.name, plan: this.plan, stages: topology.stages, deadLetters: () => this.#errors.count, written: () => this.#written, stateSizes: () => this.#state.sizes(), ...(options.profiler === undefined ? {} : { profiler: options.profiler }) },
+      clock,
+    );
     this.#probe = probe;
     this.#rounds = new Rounds(topology, backend, probe, clock, options.batchSize ?? 1000);
     const warn = options.warn ?? ((message: string) => process.stderr.write(`sluice: ${message}\n`));
-    const { name, guarantee, checkpointIntervalMs, dataDir, fromSavepoint, dropState, persistence, transactionalId, afterCommit } = options;
+    const { name, guarantee, checkpointIntervalMs, dataDir, control, fromSavepoint, dropState, persistence, transactionalId, afterCommit } = options;
     this.#checkpointer = new Checkpointer(
       {
         name,
@@ -167,6 +174,7 @@ export class Job implements SteppedJob {
         clock,
         warn,
         ...(dataDir === undefined ? {} : { dataDir }),
+        ...(control === undefined ? {} : { control }),
         ...(fromSavepoint === undefined ? {} : { fromSavepoint }),
         ...(dropState === undefined ? {} : { dropState }),
         ...(persistence === undefined ? {} : { persistence }),

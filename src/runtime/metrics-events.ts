@@ -128,8 +128,12 @@ export interface LoopTime {
   wallMs: number;
   /** Time waiting for input (nothing to read) or for async calls, ms; the rest is work. */
   idleMs: number;
+  /** Work time, ms: wall minus idle, summed over the threads of a run on several. */
+  busyMs: number;
   /** Rounds run (one batch per source partition each). */
   rounds: number;
+  /** A run on several threads: each thread's own loop time (thread-metrics.ts merges them). */
+  threads?: { busyMs: number; wallMs: number }[];
 }
 
 export interface OperatorProgress {

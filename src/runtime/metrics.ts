@@ -22,7 +22,7 @@ import {
 } from './metrics-events.ts';
 import type { TableSize } from '../state/index.ts';
 import type { ControlChannel, ProfileRequest } from './control.ts';
-import { sampleProfile } from './profile.ts';
+import { type Profile, sampleProfile } from './profile.ts';
 import type { SourcePartition } from './source.ts';
 import type { StageRuntime } from './stage.ts';
 
@@ -35,7 +35,12 @@ export interface ProbeView {
   written(): number;
   /** The state backend's table sizes (called at most every `STATE_MEASURE_INTERVAL_MS`). */
   stateSizes(): TableSize[];
+  /** Who measures for a profile request (default this job); `null`: another thread answers it. */
+  profiler?: Profiler | null;
 }
+
+/** Measures an app for `sampleMs` (a run on several threads: the main thread, over every thread). */
+export type Profiler = (sampleMs: number) => Promise<Profile | undefined>;
 
 /** Per source partition: what the probe counted of it. */
 interface SourceCounts {
@@ -153,6 +158,11 @@ export class JobProbe {
     this.#publishRound(now);
   }
 
+  #loop(): RoundEvent['loop'] {
+    const wallMs = performance.now() - this.#startedAt;
+    return { wallMs, idleMs: this.#idleMs, busyMs: Math.max(0, wallMs - this.#idleMs), rounds: this.#rounds };
+  }
+
   /** The progress event, cumulative totals as of now. */
   #publishRound(now: number): void {
     this.#lastRoundEvent = now;
@@ -165,7 +175,7 @@ export class JobProbe {
       lateRecords: this.#late(),
       deadLetters: this.#view.deadLetters(),
       written: this.#view.written(),
-      loop: { wallMs: performance.now() - this.#startedAt, idleMs: this.#idleMs, rounds: this.#rounds },
+      loop: this.#loop(),
       state: this.#measureState(now),
       processedLatencyMs: this.#processed,
     };
@@ -178,8 +188,10 @@ export class JobProbe {
    * flow while someone listens), then answer with the profile. The loop goes on meanwhile.
    */
   profile(request: ProfileRequest, control: ControlChannel): void {
-    const { plan, stages, name } = this.#view;
-    void sampleProfile(name, describeStages(plan, stages), this.#settings, request.sampleMs)
+    const { plan, stages, name, profiler } = this.#view;
+    if (profiler === null) return;
+    const measured = profiler === undefined ? sampleProfile(name, describeStages(plan, stages), this.#settings, request.sampleMs) : profiler(request.sampleMs);
+    void measured
       .then((profile) =>
         control.reply(
           profile === undefined

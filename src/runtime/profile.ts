@@ -29,7 +29,7 @@ export interface Profile {
   sampleMs: number;
   /** Cores of the machine (os.availableParallelism()). */
   cores: number;
-  /** Threads running the job's tasks: every task runs on the job's one thread today. */
+  /** Threads running the job's tasks (a run on several threads is seen merged, runtime/thread-metrics.ts). */
   threads: number;
   /** Input records read from the app's source topics in the window. */
   records: number;
@@ -112,9 +112,9 @@ export class ProfileWindow {
       ...this.#settings,
       sampleMs: wallMs,
       cores: availableParallelism(),
-      threads: 1,
+      threads: last.loop.threads?.length ?? 1,
       records: sources.filter((s) => inputTopics.has(s.topic)).reduce((a, s) => a + s.read, 0),
-      busyMs: Math.max(0, wallMs - idleMs),
+      busyMs: Math.max(0, last.loop.busyMs - first.loop.busyMs),
       idleMs,
       rounds: last.loop.rounds - first.loop.rounds,
       decodeMs: sources.reduce((a, s) => a + s.decodeMs, 0),

@@ -13,12 +13,19 @@
  * joins the Kafka group itself, as a process would.
  *
  * Messages (structured clone): thread → main `join {tasks, producer}`, `done {summary}`,
- * `failed {error}`; main → thread `assigned {generation}`, `stop`.
+ * `failed {error}`, `profile {request, sampleMs}` (thread 1 passes on `sluice plan`), and the
+ * metrics thread-metrics.ts forwards; main → thread `assigned {generation}`, `stop`,
+ * `profile-done {request, profile}`, `metrics-on`, `metrics-off`.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isMainThread, type MessagePort, MessageChannel, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { ERROR_CODES, type ErrorCode, SluiceError } from '../core/index.ts';
 import type { GroupPort } from './group-job.ts';
 import type { RunSummary } from './job.ts';
+import type { Profiler } from './metrics.ts';
+import { jobChannel, type JobStartEvent } from './metrics-events.ts';
+import { type Profile, sampleProfile } from './profile.ts';
+import { type MetricsMessage, type MetricsSwitch, ThreadMetrics } from './thread-metrics.ts';
 
 type Generation = Awaited<ReturnType<GroupPort['join']>>;
 
@@ -26,8 +33,10 @@ type ToMain =
   | { type: 'join'; tasks: number; producer: string }
   | { type: 'leave' }
   | { type: 'done'; summary: RunSummary }
-  | { type: 'failed'; error: { code?: string; message: string } };
-type ToThread = { type: 'assigned'; generation: Generation } | { type: 'stop' };
+  | { type: 'failed'; error: { code?: string; message: string } }
+  | { type: 'profile'; request: number; sampleMs: number }
+  | MetricsMessage;
+type ToThread = { type: 'assigned'; generation: Generation } | { type: 'stop' } | { type: 'profile-done'; request: number; profile: Profile | undefined } | MetricsSwitch;
 
 /** What a worker thread of an app knows about its place (absent on the main thread). */
 export interface ThreadMember {
@@ -35,10 +44,12 @@ export interface ThreadMember {
   readonly index: number;
   readonly threads: number;
   readonly port: MessagePort;
+  /** Whether the main thread listens to metrics from the start (its dashboard or Prometheus). */
+  readonly metrics: boolean;
 }
 
 interface ThreadData {
-  sluiceThread?: { app: string; index: number; threads: number; port: MessagePort; entry: string; runOptions: object };
+  sluiceThread?: { app: string; index: number; threads: number; port: MessagePort; entry: string; runOptions: object; metrics: boolean };
 }
 
 /** This thread's membership of app `name`'s run, when the thread was started by `runOnThreads` for it. */
@@ -94,6 +105,26 @@ export class ThreadGroupPort implements GroupPort {
   }
 }
 
+/**
+ * Who answers a profile request (`sluice plan`) in a worker thread: the first thread asks the
+ * main thread, which measures every thread's merged metrics; the others leave it to the first.
+ */
+export function threadProfiler(member: ThreadMember): Profiler | null {
+  if (member.index !== 0) return null;
+  let next = 0;
+  return (sampleMs) =>
+    new Promise((resolve) => {
+      const request = next++;
+      const onMessage = (message: ToThread) => {
+        if (message.type !== 'profile-done' || message.request !== request) return;
+        member.port.off('message', onMessage);
+        resolve(message.profile);
+      };
+      member.port.on('message', onMessage);
+      member.port.postMessage({ type: 'profile', request, sampleMs } satisfies ToMain);
+    });
+}
+
 /** Tells the main thread how this thread's run ended, and calls `stop` when the main thread asks. */
 export function reportToMain(member: ThreadMember, stop: () => void): { done(summary: RunSummary): void; failed(error: unknown): void } {
   const onMessage = (message: ToThread) => {
@@ -140,6 +171,8 @@ export function runOnThreads(options: ThreadsOptions): ThreadsRun {
   const workers: Worker[] = [];
   const joined = new Map<number, { tasks: number; producer: string }>();
   const total: RunSummary = { records: 0, deadLetters: 0, late: 0, written: 0 };
+  const metrics = new ThreadMetrics(threads);
+  const forwarding = new MetricsDemand(ports, ThreadMetrics.wanted());
   let stopped = false;
   let failure: SluiceError | undefined;
   let finished = 0;
@@ -175,13 +208,19 @@ export function runOnThreads(options: ThreadsOptions): ThreadsRun {
             // The others stop after their next commit: what they did is kept, the failed thread's tasks resume from their checkpoint.
             stopAll();
             break;
+          case 'metrics':
+            metrics.receive(index, message);
+            break;
+          case 'profile':
+            void measureThreads(app, metrics, forwarding, message.sampleMs).then((profile) => port1.postMessage({ type: 'profile-done', request: message.request, profile } satisfies ToThread));
+            break;
           case 'leave':
             break;
         }
       };
       port1.on('message', onMessage);
       const worker = new Worker(THREAD_ENTRY, {
-        workerData: { sluiceThread: { app, index, threads, port: port2, entry, runOptions: options.runOptions } } satisfies ThreadData,
+        workerData: { sluiceThread: { app, index, threads, port: port2, entry, runOptions: options.runOptions, metrics: forwarding.always } } satisfies ThreadData,
         transferList: [port2],
         // The module reads the same arguments in every thread.
         argv: process.argv.slice(2),
@@ -212,6 +251,56 @@ export function runOnThreads(options: ThreadsOptions): ThreadsRun {
     },
     done,
   };
+}
+
+/** Whether the threads forward their metrics: always when someone listened at the start, else while a profile is measured. */
+class MetricsDemand {
+  readonly always: boolean;
+  readonly #ports: readonly MessagePort[];
+  #measuring = 0;
+
+  constructor(ports: readonly MessagePort[], always: boolean) {
+    this.#ports = ports;
+    this.always = always;
+  }
+
+  begin(): void {
+    if (this.#measuring++ === 0 && !this.always) this.#send({ type: 'metrics-on' });
+  }
+
+  end(): void {
+    if (--this.#measuring === 0 && !this.always) this.#send({ type: 'metrics-off' });
+  }
+
+  #send(message: MetricsSwitch): void {
+    for (const port of this.#ports) port.postMessage(message satisfies ToThread);
+  }
+}
+
+/** A profile over every thread, from their merged metrics on this thread (thread-metrics.ts). */
+async function measureThreads(app: string, metrics: ThreadMetrics, forwarding: MetricsDemand, sampleMs: number): Promise<Profile | undefined> {
+  forwarding.begin();
+  try {
+    const start = await jobStarted(app, metrics);
+    return await sampleProfile(app, start.stages, { guarantee: start.guarantee, checkpointIntervalMs: start.checkpointIntervalMs }, sampleMs);
+  } finally {
+    forwarding.end();
+  }
+}
+
+/** The merged start event of the app's threads: at once when it was published, else when it is. */
+function jobStarted(app: string, metrics: ThreadMetrics): Promise<JobStartEvent> {
+  const known = metrics.start;
+  if (known !== undefined) return Promise.resolve(known);
+  return new Promise((resolve) => {
+    const onJob = (m: unknown) => {
+      const event = m as JobStartEvent;
+      if (event.type !== 'start' || event.job !== app) return;
+      unsubscribe(jobChannel.name as string, onJob);
+      resolve(event);
+    };
+    subscribe(jobChannel.name as string, onJob);
+  });
 }
 
 /** Task t to thread t % threads; every thread learns every member and producer. */

@@ -145,7 +145,7 @@ export class PrometheusMetrics {
         this.#ratioBase.set(`${pipeline}|${id}`, { time: wall, waitedMs: s.waitedMs });
       }
     }
-    const loopBusyMs = e.loop.wallMs - e.loop.idleMs;
+    const loopBusyMs = e.loop.busyMs;
     if (loopBusyMs > t.loopBusyMs) this.#loopBusy.inc({ pipeline }, (loopBusyMs - t.loopBusyMs) / 1000);
     t.loopBusyMs = loopBusyMs;
     for (const st of e.state) {

@@ -16,7 +16,7 @@ function round(time: number, wallMs: number, idleMs: number, read: number): Roun
     lateRecords: 0,
     deadLetters: 0,
     written: 0,
-    loop: { wallMs, idleMs, rounds: read },
+    loop: { wallMs, idleMs, busyMs: wallMs - idleMs, rounds: read },
     state: [],
     processedLatencyMs: [],
   };

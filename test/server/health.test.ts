@@ -31,7 +31,7 @@ const start: JobStartEvent = {
 };
 
 function round(inputs: RoundEvent['stages'][number]['inputs']): RoundEvent {
-  return { job: 'j', time: T + 9000, sources: [], operators: [], stages: [{ stage: 1, watermark: Math.min(...inputs.filter((i) => !i.idle).map((i) => i.watermark)), inputs }], lateRecords: 0, deadLetters: 0, written: 0, loop: { wallMs: 9000, idleMs: 0, rounds: 1 }, state: [], processedLatencyMs: [] };
+  return { job: 'j', time: T + 9000, sources: [], operators: [], stages: [{ stage: 1, watermark: Math.min(...inputs.filter((i) => !i.idle).map((i) => i.watermark)), inputs }], lateRecords: 0, deadLetters: 0, written: 0, loop: { wallMs: 9000, idleMs: 0, busyMs: 9000, rounds: 1 }, state: [], processedLatencyMs: [] };
 }
 
 function series(lags: number[], busy: Record<string, number>): SeriesPoint[] {
