@@ -13,6 +13,7 @@ import { type Compiled, compileExpr, type Scope } from './expr.ts';
 import { forEachColumnRef, locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
 import { type FromInput, resolveField, rowScope, single, type TableFunction, type WindowDef } from './from.ts';
 import { compileJoin } from './join.ts';
+import { topPerWindowJoin } from './top-per-window.ts';
 import type { Relation, StreamRelation, TableRelation } from './relation.ts';
 import type { QueryContext } from './query-context.ts';
 import type { EmitClause } from './statements.ts';
@@ -155,7 +156,7 @@ export function fromItem(item: PgNode, ctx: QueryContext): FromInput {
       return { ...input, tvf: { window } };
     }
     case 'JoinExpr':
-      return compileJoin(n, ctx, fromItem);
+      return topPerWindowJoin(n, ctx, fromItem) ?? compileJoin(n, ctx, fromItem);
     default:
       throw unsupported(text, at, `${kind} in FROM is not supported; read a source or view by name`);
   }
