@@ -230,17 +230,18 @@ function topRows(rows: Stream<Row>, l: FromInput, r: FromInput, maxSide: 'left' 
   const { maxOf, keys } = max;
   const [rowSide, maxInput] = maxSide === 'right' ? [qualified(l), r] : [qualified(r), l];
   const maxFields = qualified(maxInput).fields.map((f) => f.key);
-  // A row with a null maximum column or key joins nothing (SQL's NULL equals nothing); MAX skips it too.
-  const kept = rows.filter((row) => row[maxOf] != null && keys.every((k) => row[k] != null));
   const keyOf: (row: Row) => unknown = keys.length === 0 ? () => null : keys.length === 1 ? (row) => row[keys[0]!] : (row) => keys.map((k) => row[k]);
   const add = (_key: unknown, row: Row, top: Top): Top => {
     const v = row[maxOf] as number;
+    // A row with a null maximum column or key joins nothing (SQL's NULL equals nothing; MAX skips
+    // it too): skipped here rather than by a filter stage, so a null key's window emits no row.
+    if (v == null || (keys.length > 0 && keys.some((k) => row[k] == null))) return top;
     if (top.rows.length === 0 || v > (top.max as number)) return { max: v, rows: [row] };
     // A new state for a tie too: the operator's state is never changed in place.
     if (v === top.max) return { max: top.max, rows: [...top.rows, row] };
     return top;
   };
-  const windows = kept
+  const windows = rows
     .keyBy(keyOf, name ? { name: `${name}-key` } : {})
     .window(Windows.tumbling(max.sizeMs))
     .aggregate<Top>(() => ({ max: null, rows: [] }), add, name ? { name } : {});
