@@ -252,7 +252,10 @@ export class Binding {
 
   #view(def: ViewDef): Relation {
     const relation = compileQuery(def.query, this.context(def.text, { stageName: def.name, temporal: def.temporal }), def.emit);
-    return { ...relation, name: def.name };
+    // Copied by its properties' descriptors: a relation's rows may be a getter that adds their stage only when read.
+    const named = Object.defineProperties({}, Object.getOwnPropertyDescriptors(relation)) as Relation;
+    named.name = def.name;
+    return named;
   }
 }
 

@@ -165,7 +165,7 @@ function plan(n: PgNode, ctx: QueryContext, fromItem: FromItem, maxSide: 'left' 
   const rowKeys = qualified(b).fields;
   const keyFields = parts.keys.map((pair) => rowKeys[b.fields.findIndex((f) => f.key === columnKey(b, maxSide === 'right' ? pair.left : pair.right))]!.key);
   const joinKey: (row: Row) => unknown = keyFields.length === 1 ? (row) => row[keyFields[0]!] : (row) => keyFields.map((k) => row[k]);
-  const stream = topRows(rel.stream, l, r, maxSide, max, name).keyBy(joinKey, name ? { name: `${name}-join-key` } : {});
+  const stream = topRows(inputOf(rel, max, name), l, r, maxSide, max, name).keyBy(joinKey, name ? { name: `${name}-join-key` } : {});
   return joinedInput(joinedFields(parts), { stream, latenessMs: 0 });
 }
 
@@ -225,23 +225,50 @@ function joinsOnMaxAndKeys(parts: JoinParts, maxSide: 'left' | 'right', b: FromI
   return onMax && max.keys.every((k) => keys.has(k));
 }
 
+/** What the aggregate reads: rows, or a view's source records (rows are built only for those that lead). */
+interface TopInput {
+  stream: Stream<any>;
+  /** The values of `columns` of an element, written into a scratch row. */
+  read(element: unknown, columns: readonly string[]): Row;
+  row(element: unknown): Row;
+}
+
+function inputOf(rel: StreamRelation, max: MaxView, name: string | undefined): TopInput {
+  const records = rel.records;
+  if (records === undefined) return { stream: rel.stream, read: (row) => row as Row, row: (row) => row as Row };
+  const { fill, checked } = records;
+  const columns = rel.columns.map((c) => c.name);
+  const check: Row = {};
+  const scratch: Row = {};
+  // Every record is converted in every column first, as building its row would: one that does not fit goes to the dead-letter topic.
+  const { maxOf, keys } = max;
+  const stream = records.stream.filter((v) => {
+    fill(v, check, checked);
+    return check[maxOf] != null && keys.every((k) => check[k] != null);
+  }, name ? { name: `${name}-columns` } : {});
+  return { stream, read: (v, cols) => fill(v as Record<string, unknown>, scratch, cols), row: (v) => fill(v as Record<string, unknown>, {}, columns) };
+}
+
 /** The joined rows: per window and key the rows holding the maximum, with the view's columns from the window. */
-function topRows(rows: Stream<Row>, l: FromInput, r: FromInput, maxSide: 'left' | 'right', max: MaxView, name: string | undefined): Stream<Row> {
+function topRows(input: TopInput, l: FromInput, r: FromInput, maxSide: 'left' | 'right', max: MaxView, name: string | undefined): Stream<Row> {
   const { maxOf, keys } = max;
   const [rowSide, maxInput] = maxSide === 'right' ? [qualified(l), r] : [qualified(r), l];
   const maxFields = qualified(maxInput).fields.map((f) => f.key);
-  const keyOf: (row: Row) => unknown = keys.length === 0 ? () => null : keys.length === 1 ? (row) => row[keys[0]!] : (row) => keys.map((k) => row[k]);
-  const add = (_key: unknown, row: Row, top: Top): Top => {
-    const v = row[maxOf] as number;
+  const { read } = input;
+  const maxColumn = [maxOf];
+  const keyOf: (element: unknown) => unknown =
+    keys.length === 0 ? () => null : keys.length === 1 ? (e) => read(e, keys)[keys[0]!] : (e) => { const row = read(e, keys); return keys.map((k) => row[k]); };
+  const add = (_key: unknown, element: unknown, top: Top): Top => {
+    const v = read(element, maxColumn)[maxOf] as number;
     // A row with a null maximum column or key joins nothing (SQL's NULL equals nothing; MAX skips
     // it too): skipped here rather than by a filter stage, so a null key's window emits no row.
-    if (v == null || (keys.length > 0 && keys.some((k) => row[k] == null))) return top;
-    if (top.rows.length === 0 || v > (top.max as number)) return { max: v, rows: [row] };
+    if (v == null || (keys.length > 0 && keys.some((k) => read(element, keys)[k] == null))) return top;
+    if (top.rows.length === 0 || v > (top.max as number)) return { max: v, rows: [input.row(element)] };
     // A new state for a tie too: the operator's state is never changed in place.
-    if (v === top.max) return { max: top.max, rows: [...top.rows, row] };
+    if (v === top.max) return { max: top.max, rows: [...top.rows, input.row(element)] };
     return top;
   };
-  const windows = rows
+  const windows = input.stream
     .keyBy(keyOf, name ? { name: `${name}-key` } : {})
     .window(Windows.tumbling(max.sizeMs))
     .aggregate<Top>(() => ({ max: null, rows: [] }), add, name ? { name } : {});
