@@ -19,6 +19,8 @@ import type { SqlResult, SqlSession } from './sql/index.ts';
 export interface SqlOptions {
   /** How a SQL source's or sink's topic values are encoded; default JSON. Given in the first `sql()` call. */
   codec?: (topic: string) => Codec | undefined;
+  /** Plan a join with a per-window MAX of the same rows as a top-per-window aggregate (default true); see docs/sql.md. Given in the first `sql()` call. */
+  topPerWindow?: boolean;
 }
 
 /** Options of `new Sluice({...})`: the app options, plus an explicit backend and clock (the test kit passes both). */
@@ -187,9 +189,9 @@ export class Sluice extends AppBuilder {
       if (this.#job) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}' is running; run its SQL before app.run()`);
       if (this.#sqlSession === undefined) {
         const { SqlSession } = await import('./sql/index.ts');
-        this.#sqlSession = new SqlSession(this, options.codec === undefined ? {} : { codec: options.codec });
-      } else if (options.codec !== undefined) {
-        throw new SluiceError('INVALID_ARGUMENT', 'sql() takes its codec option in its first call, which starts the app\'s SQL session');
+        this.#sqlSession = new SqlSession(this, { ...(options.codec === undefined ? {} : { codec: options.codec }), ...(options.topPerWindow === undefined ? {} : { topPerWindow: options.topPerWindow }) });
+      } else if (options.codec !== undefined || options.topPerWindow !== undefined) {
+        throw new SluiceError('INVALID_ARGUMENT', 'sql() takes its codec and topPerWindow options in its first call, which starts the app\'s SQL session');
       }
       return this.#sqlSession.execute(text);
     });

@@ -9,6 +9,7 @@ import { sqlError } from './errors.ts';
 import { intervalMs } from './interval.ts';
 import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
+import type { QueryContext } from './query-context.ts';
 import { type Relation, tableKey } from './relation.ts';
 import { rowBuilder } from './row-builder.ts';
 import type { EmitClause, OptionValue, QueryText, SourceColumnDef, TemporalClause } from './statements.ts';
@@ -146,11 +147,32 @@ export class Binding {
   readonly #catalog: ReadonlyMap<string, Definition>;
   readonly #relations = new Map<string, Relation>();
   readonly #codec: ((topic: string) => Codec | undefined) | undefined;
+  readonly #topPerWindow: boolean;
 
-  constructor(app: AppBuilder, catalog: ReadonlyMap<string, Definition>, codec?: (topic: string) => Codec | undefined) {
+  constructor(app: AppBuilder, catalog: ReadonlyMap<string, Definition>, codec?: (topic: string) => Codec | undefined, topPerWindow = true) {
     this.app = app;
     this.#catalog = catalog;
     this.#codec = codec;
+    this.#topPerWindow = topPerWindow;
+  }
+
+  /** A binding of the same catalog into another app (a scratch app), with the same planner choices. */
+  into(app: AppBuilder, codec?: (topic: string) => Codec | undefined): Binding {
+    return new Binding(app, this.#catalog, codec, this.#topPerWindow);
+  }
+
+  /** What compiling a statement of `text` needs: this binding's relations, the views' definitions, the planner's choices. */
+  context(text: string, extra: { stageName?: string; temporal?: readonly TemporalClause[] } = {}): QueryContext {
+    return {
+      text,
+      ...extra,
+      topPerWindow: this.#topPerWindow,
+      relation: (name, at) => this.relation(name, at, text),
+      view: (name) => {
+        const def = this.#catalog.get(name);
+        return def?.kind === 'view' ? { name: def.name, text: def.text, query: def.query, columns: def.columns, ...(def.emit ? { emit: def.emit } : {}) } : undefined;
+      },
+    };
   }
 
   /** How `topic`'s values are encoded: the session's choice, else JSON (undefined). */
@@ -230,8 +252,11 @@ export class Binding {
   }
 
   #view(def: ViewDef): Relation {
-    const relation = compileQuery(def.query, { text: def.text, stageName: def.name, temporal: def.temporal, relation: (n, at) => this.relation(n, at, def.text) }, def.emit);
-    return { ...relation, name: def.name };
+    const relation = compileQuery(def.query, this.context(def.text, { stageName: def.name, temporal: def.temporal }), def.emit);
+    // Copied by its properties' descriptors: a relation's rows may be a getter that adds their stage only when read.
+    const named = Object.defineProperties({}, Object.getOwnPropertyDescriptors(relation)) as Relation;
+    named.name = def.name;
+    return named;
   }
 }
 

@@ -24,24 +24,25 @@ import type { TemporalClause } from './statements.ts';
 import { isNumeric, type Row, type SqlType } from './types.ts';
 
 type Side = 'left' | 'right';
+type FromItem = (item: PgNode, ctx: QueryContext) => FromInput;
 type JoinKind = 'inner' | 'left' | 'right' | 'full';
 
 const JOIN_KINDS: Record<string, JoinKind> = { JOIN_INNER: 'inner', JOIN_LEFT: 'left', JOIN_RIGHT: 'right', JOIN_FULL: 'full' };
 
 /** An equality of the ON clause between an expression of each side. */
-interface KeyPair {
+export interface KeyPair {
   left: PgNode;
   right: PgNode;
   at: number;
 }
 
 /** A bound on `right.ts - left.ts` from the ON clause: `>= ms` (lower) or `<= ms` (upper), exclusive ones narrowed by 1 ms. */
-interface TimeBound {
+export interface TimeBound {
   lowerMs?: number;
   upperMs?: number;
 }
 
-interface JoinParts {
+export interface JoinParts {
   text: string;
   kind: JoinKind;
   left: FromInput;
@@ -55,7 +56,7 @@ interface JoinParts {
 }
 
 /** Compiles `a JOIN b ON ...` (a JoinExpr) into the FROM input of its joined rows. */
-export function compileJoin(n: PgNode, ctx: QueryContext, fromItem: (item: PgNode, ctx: QueryContext) => FromInput): FromInput {
+export function compileJoin(n: PgNode, ctx: QueryContext, fromItem: FromItem): FromInput {
   const text = ctx.text;
   const at = locationOf(n.rarg, locationOf(n));
   if (n.isNatural) throw unsupported(text, at, 'NATURAL JOIN is not supported; write JOIN ... ON a.k = b.k');
@@ -89,7 +90,7 @@ export function compileJoin(n: PgNode, ctx: QueryContext, fromItem: (item: PgNod
   throw unsupported(text, at, `a table (${left.label}) joined with a stream (${right.label}) is not supported; put the stream first: stream JOIN table FOR SYSTEM_TIME AS OF stream.ts ON ...`);
 }
 
-function temporalOf(item: PgNode, clauses: readonly TemporalClause[] | undefined): TemporalClause | undefined {
+export function temporalOf(item: PgNode, clauses: readonly TemporalClause[] | undefined): TemporalClause | undefined {
   if (item?.RangeVar === undefined || clauses === undefined) return undefined;
   return clauses.find((c) => c.at === item.RangeVar.location);
 }
@@ -100,7 +101,7 @@ function nameOf(from: FromInput, key: string): string {
 }
 
 /** The conjuncts of ON: key equalities, bounds on the two event times, and the rest. */
-function classify(parts: JoinParts, quals: PgNode): void {
+export function classify(parts: JoinParts, quals: PgNode): void {
   const conjuncts: PgNode[] = [];
   const flatten = (node: PgNode): void => {
     if (node.BoolExpr?.boolop === 'AND_EXPR') for (const a of node.BoolExpr.args as PgNode[]) flatten(a);
@@ -205,18 +206,18 @@ function compare(parts: JoinParts, x: PgNode, op: string, y: PgNode): TimeBound 
 }
 
 /** The joined rows' fields: each side's as `alias.column`, left then right. */
-function joinedFields(parts: JoinParts): FieldSet {
+export function joinedFields(parts: JoinParts): FieldSet {
   return { fields: [...qualified(parts.left).fields, ...qualified(parts.right).fields], label: `${parts.left.label} JOIN ${parts.right.label}`, plain: false };
 }
 
 /** The FROM input of the joined rows. */
-function joinedInput(fields: FieldSet, relation: Omit<StreamRelation, 'columns' | 'name'> | Omit<TableRelation, 'columns' | 'name'>): FromInput {
+export function joinedInput(fields: FieldSet, relation: Omit<StreamRelation, 'columns' | 'name'> | Omit<TableRelation, 'columns' | 'name'>): FromInput {
   const columns = fields.fields.map((f) => ({ name: f.key, type: f.type }));
   return { relation: { ...relation, columns, name: fields.label } as Relation, fields: fields.fields, label: fields.label, plain: false };
 }
 
 /** A side's fields under `alias.column` (a join's already are), and a copier of its row into a joined row. */
-function qualified(from: FromInput): { fields: Field[]; copy: (row: Row | null, out: Row) => void } {
+export function qualified(from: FromInput): { fields: Field[]; copy: (row: Row | null, out: Row) => void } {
   const fields = from.fields.map((f) => (from.plain ? { ...f, key: `${f.qualifiers[0]}.${f.name}` } : f));
   const from_ = from.fields.map((f) => f.key);
   const to = fields.map((f) => f.key);

@@ -13,6 +13,7 @@ import { type Compiled, compileExpr, type Scope } from './expr.ts';
 import { forEachColumnRef, locationOf, nodeKind, type PgNode, shapeOf, strings } from './pg.ts';
 import { type FromInput, resolveField, rowScope, single, type TableFunction, type WindowDef } from './from.ts';
 import { compileJoin } from './join.ts';
+import { topPerWindowJoin } from './top-per-window.ts';
 import type { Relation, StreamRelation, TableRelation } from './relation.ts';
 import type { QueryContext } from './query-context.ts';
 import { rowBuilder } from './row-builder.ts';
@@ -95,7 +96,11 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
     // A projection builds its output straight from the record (the converted columns in a scratch row it does not keep).
     if (projection) {
       const scratch: Row = {};
-      return project((out) => values.map((v) => out(raw.fill(v, scratch, all))), targets, inputScope, input, text, false);
+      const asTheyAre = selectsColumnsAsTheyAre(targets, input);
+      // Rows of source columns as they are: the rows' stage is made when read, as a plan reading the records needs none.
+      const projected = project((out) => values.map((v) => out(raw.fill(v, scratch, all))), targets, inputScope, input, text, false, asTheyAre);
+      if (asTheyAre) projected.records = { stream: values, fill: raw.fill, checked: all };
+      return projected;
     }
     return aggregate(values.map((v) => raw.fill(v, {}, all)), s, targets, groups, aggregates, input, ctx, emit);
   }
@@ -108,6 +113,19 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
     return project((out) => rows.map(out), targets, scopeAfter, input, text, tvf !== undefined);
   }
   return aggregate(stream, s, targets, groups, aggregates, input, ctx, emit);
+}
+
+/** Whether each select item is a column of the source under its own name (`SELECT a, b`): the rows are the records' columns. */
+function selectsColumnsAsTheyAre(targets: PgNode[], from: FromInput): boolean {
+  const names = new Set<string>();
+  return targets.every((t) => {
+    const val = t.ResTarget?.val as PgNode | undefined;
+    const ref = val?.ColumnRef ? strings(val.ColumnRef.fields) : undefined;
+    const name = ref?.at(-1);
+    if (name === undefined || t.ResTarget.name !== undefined || names.has(name)) return false;
+    names.add(name);
+    return from.fields.some((f) => f.key === name && (ref!.length === 1 || f.qualifiers.includes(ref![0]!)));
+  });
 }
 
 /** The input columns (field keys) an expression reads. */
@@ -156,7 +174,7 @@ export function fromItem(item: PgNode, ctx: QueryContext): FromInput {
       return { ...input, tvf: { window } };
     }
     case 'JoinExpr':
-      return compileJoin(n, ctx, fromItem);
+      return topPerWindowJoin(n, ctx, fromItem) ?? compileJoin(n, ctx, fromItem);
     default:
       throw unsupported(text, at, `${kind} in FROM is not supported; read a source or view by name`);
   }
@@ -292,14 +310,23 @@ function starOf(from: FromInput, windowsAssigned: boolean): StarColumn[] {
 }
 
 /** The select list over rows; `mapRows(out)` is the stream of `out` applied to each input row. */
-function project(mapRows: (out: (row: any) => Row) => Stream<Row>, targets: PgNode[], scope: Scope, from: FromInput, text: string, windowsAssigned: boolean): StreamRelation {
+function project(mapRows: (out: (row: any) => Row) => Stream<Row>, targets: PgNode[], scope: Scope, from: FromInput, text: string, windowsAssigned: boolean, lazy = false): StreamRelation {
   const input = from.relation;
   const rowtime = input.rowtime;
   const { columns, fns, sources } = selectList(targets, scope, text, starOf(from, windowsAssigned), from);
   const out = build(columns, fns);
   // The event time stays the rows' event time when its column is selected as it is.
   const kept = rowtime === undefined ? undefined : columns.find((_c, i) => sources[i] === rowtime);
-  return { stream: mapRows(out), columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
+  const described = { columns, latenessMs: input.latenessMs, name: input.name, ...(kept ? { rowtime: kept.name } : {}) };
+  if (!lazy) return { stream: mapRows(out), ...described };
+  let rows: Stream<Row> | undefined;
+  return {
+    get stream(): Stream<Row> {
+      rows ??= mapRows(out);
+      return rows;
+    },
+    ...described,
+  };
 }
 
 /**

@@ -33,6 +33,20 @@ export interface StreamRelation extends RelationBase {
    * WHERE reads and build only the rows it keeps, or build its output straight from them.
    */
   raw?: RawSource;
+  /**
+   * Of a view that filters a source and selects some of its columns as they are: the records
+   * it keeps, before they become rows, so a plan that keeps few of them (top-per-window) builds
+   * rows only for those. Each record must still pass the conversion of every `checked` column,
+   * as building its row would (a record that does not fit goes to the dead-letter topic).
+   */
+  records?: SourceRecords;
+}
+
+/** A view's source records (see StreamRelation.records): its rows are `fill(value, {}, columns)`. */
+export interface SourceRecords {
+  stream: Stream<Record<string, unknown>>;
+  fill: RawSource['fill'];
+  checked: readonly string[];
 }
 
 /** A source's decoded values and how to convert columns of one into a row. */

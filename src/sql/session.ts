@@ -40,6 +40,12 @@ export interface SessionOptions {
   definitionsOnly?: boolean;
   /** How a topic's values are encoded, for sources and sinks; default JSON (undefined). */
   codec?: (topic: string) => Codec | undefined;
+  /**
+   * Plan a join of a relation with its own per-window MAX on the maximum (Nexmark q7's highest
+   * bid) as a top-per-window aggregate; default true. False keeps the general interval join
+   * (what tests compare the rewrite against).
+   */
+  topPerWindow?: boolean;
 }
 
 /** The topic a materialized view writes its rows to: `<app>.view.<view>`. */
@@ -56,7 +62,7 @@ export class SqlSession {
 
   constructor(app: AppBuilder, options: SessionOptions = {}) {
     this.app = app;
-    this.#binding = new Binding(app, this.#catalog, options.codec);
+    this.#binding = new Binding(app, this.#catalog, options.codec, options.topPerWindow ?? true);
     this.#onQuery = options.onQuery;
     this.#definitionsOnly = options.definitionsOnly ?? false;
   }
@@ -192,7 +198,7 @@ export class SqlSession {
 
   /** A binding of the catalog to a scratch app: to check a statement or explain it without touching the app. */
   #scratch(): QueryBinding {
-    return new QueryBinding(new Binding(new AppBuilder({ name: this.app.options.name }), this.#catalog));
+    return new QueryBinding(this.#binding.into(new AppBuilder({ name: this.app.options.name })));
   }
 
   #show(what: 'sources' | 'tables' | 'views' | 'sinks'): SqlResult {
@@ -228,7 +234,7 @@ class QueryBinding {
   }
 
   query(text: string, query: Parameters<typeof parseQuery>[1]): Relation {
-    return compileQuery(parseQuery(text, query), { text, temporal: query.temporal, relation: (name, at) => this.#binding.relation(name, at, text) }, query.emit);
+    return compileQuery(parseQuery(text, query), this.#binding.context(text, { temporal: query.temporal }), query.emit);
   }
 
   relation(name: string, at: number, text: string): Relation {
@@ -236,7 +242,7 @@ class QueryBinding {
   }
 
   relationFor(def: ViewDef): Relation {
-    return compileQuery(def.query, { text: def.text, stageName: def.name, temporal: def.temporal, relation: (name, at) => this.#binding.relation(name, at, def.text) }, def.emit);
+    return compileQuery(def.query, this.#binding.context(def.text, { stageName: def.name, temporal: def.temporal }), def.emit);
   }
 }
 

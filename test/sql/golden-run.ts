@@ -9,7 +9,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SqlOptions } from '../../src/sluice.ts';
 import { TestKit } from '../../src/testing/index.ts';
+
+/** How a case runs: the batch sizes of the runs (straight; before and after the restore) and the SQL session's options. */
+export interface RunOptions {
+  batchSizes?: { straight: number; before: number; after: number };
+  sql?: SqlOptions;
+}
+
+const BATCH_SIZES = { straight: 3, before: 2, after: 5 };
 
 export interface GoldenInput {
   topic: string;
@@ -70,29 +79,30 @@ function outputs(kit: TestKit, sql: string): string[] {
 }
 
 /** Every sink's records after one bounded run. */
-export async function runStraight(c: GoldenCase): Promise<string[]> {
+export async function runStraight(c: GoldenCase, options: RunOptions = {}): Promise<string[]> {
   const kit = new TestKit();
   await write(kit, c.input);
   const app = kit.app({ name: APP, checkpointInterval: 1 });
-  await app.sql(c.sql);
-  await app.run({ bounded: true, batchSize: 3 });
+  await app.sql(c.sql, options.sql);
+  await app.run({ bounded: true, batchSize: (options.batchSizes ?? BATCH_SIZES).straight });
   return outputs(kit, c.sql);
 }
 
 /** Every sink's records when the run is checkpointed after `cut` input records and restored in a new app. */
-export async function runWithRestore(c: GoldenCase, cut: number): Promise<string[]> {
+export async function runWithRestore(c: GoldenCase, cut: number, options: RunOptions = {}): Promise<string[]> {
+  const sizes = options.batchSizes ?? BATCH_SIZES;
   const kit = new TestKit({ stepping: true });
   await write(kit, c.input.slice(0, cut));
   for (const t of new Set(c.input.map((r) => r.topic))) await kit.backend.ensureTopic(t, 4);
   const first = kit.app({ name: APP, checkpointInterval: 1 });
-  await first.sql(c.sql);
-  const running = first.run({ batchSize: 2 });
+  await first.sql(c.sql, options.sql);
+  const running = first.run({ batchSize: sizes.before });
   await kit.runUntilIdle();
   first.stop();
   await running;
   await write(kit, c.input.slice(cut));
   const second = kit.app({ name: APP, checkpointInterval: 1 });
-  await second.sql(c.sql);
-  await second.run({ bounded: true, batchSize: 5 });
+  await second.sql(c.sql, options.sql);
+  await second.run({ bounded: true, batchSize: sizes.after });
   return outputs(kit, c.sql);
 }
