@@ -80,6 +80,8 @@ export class Partition {
   /** Segment count at the last read: when it changes, handles of segments gone are closed. */
   private seenSegments = 0;
   private abortedVersion = -1;
+  /** The active segment's bytes after this process's last append (0: unknown); see `rollsAfter`. */
+  private activeBytesHint = 0;
   private aborted: AbortedRange[] = [];
 
   constructor(topic: TopicMeta, index: number, dir: string, meta: MetaStore, cache: SegmentCache = new SegmentCache()) {
@@ -129,7 +131,9 @@ export class Partition {
 
   /** Under the lock: closes the active segment (synced) and starts an empty one at the next offset. */
   private roll(state: PartitionMeta, now: number): SegmentMeta {
-    this.fileFor(state.segments[state.segments.length - 1]).sync();
+    // Skipped when the syncs of this process's group commits already covered every committed byte.
+    const closing = state.segments[state.segments.length - 1];
+    this.fileFor(closing).syncCommitted(closing.bytes);
     const active: SegmentMeta = { base: state.next, next: state.next, bytes: 0, maxTimestamp: Number.NEGATIVE_INFINITY, createdAt: now, generation: 0 };
     state.segments.push(active);
     this.fileFor(active, true);
@@ -174,10 +178,26 @@ export class Partition {
     }
     const lastOffset = baseOffset + header.lastOffsetDelta;
     active.bytes += batch.length;
+    this.activeBytesHint = active.bytes;
     active.next = lastOffset + 1;
     if (header.maxTimestamp > active.maxTimestamp) active.maxTimestamp = header.maxTimestamp;
     state.next = lastOffset + 1;
     return { baseOffset, lastOffset, file };
+  }
+
+  /**
+   * Bytes the active segment probably takes before it rolls by size, judged from this process's
+   * last append without reading the metadata (infinite when unknown). The writer ends a group
+   * there and lets the syncs in flight finish before the group that rolls, so the roll finds the
+   * closing segment durable and need not sync it under the lock.
+   */
+  roomBeforeRoll(): number {
+    return this.activeBytesHint > 0 ? this.topic.segmentBytes - this.activeBytesHint : Number.POSITIVE_INFINITY;
+  }
+
+  /** After an append's metadata commit failed: what this process wrote to its files is not known to be committed. */
+  forgetOwnWrites(): void {
+    for (const file of this.files.values()) file.forgetOwnWrites();
   }
 
   /** Under the lock, before appending: throws StaleTopic when `topic` no longer describes the topic. */

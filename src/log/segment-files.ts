@@ -75,6 +75,10 @@ export class SegmentFile {
   private knownBytes = -1;
   /** Written by this process since its last sync: closing it syncs first, so no promised sync is skipped. */
   private unsynced = false;
+  /** Writes this process made to the file, how many of them the latest completed fdatasync covers, and where the last one ended (-1: unknown). */
+  private writes = 0;
+  private durableWrites = 0;
+  private ownEnd = -1;
   /** Asynchronous syncs in flight: the descriptor stays open until they finish. */
   private syncing = 0;
   private closeWanted = false;
@@ -135,7 +139,10 @@ export class SegmentFile {
    */
   prepareAppend(committedBytes: number): void {
     if (this.knownBytes === committedBytes && this.size() === committedBytes) return;
-    if (this.size() > committedBytes) ftruncateSync(this.fd, committedBytes);
+    if (this.size() > committedBytes) {
+      ftruncateSync(this.fd, committedBytes);
+      this.ownEnd = -1;
+    }
     this.repairIndexes(committedBytes);
   }
 
@@ -157,6 +164,8 @@ export class SegmentFile {
   private writeAllAt(position: number, buffers: readonly Uint8Array[], bytes: number): void {
     // A failed write leaves bytes past the committed end: the next append cuts them (prepareAppend).
     this.knownBytes = -1;
+    this.ownEnd = -1;
+    this.writes++;
     let done = writevSync(this.fd, buffers as Uint8Array[], position);
     if (done < bytes) {
       // A short write (rare: a signal, a nearly full disk): the rest one buffer at a time.
@@ -168,6 +177,7 @@ export class SegmentFile {
       }
     }
     this.knownBytes = position + bytes;
+    this.ownEnd = position + bytes;
     this.unsynced = true;
   }
 
@@ -349,6 +359,7 @@ export class SegmentFile {
   truncate(bytes: number): void {
     ftruncateSync(this.fd, bytes);
     this.knownBytes = -1;
+    this.ownEnd = -1;
     this.cutIndexes(bytes);
   }
 
@@ -428,7 +439,27 @@ export class SegmentFile {
     if (this.closed) return; // closing synced what this process wrote
     // fdatasync is enough: the committed size lives in the metadata, not in the inode.
     this.unsynced = false;
+    const writes = this.writes;
     fdatasyncSync(this.fd);
+    this.durableWrites = writes;
+  }
+
+  /**
+   * Under the write lock: syncs the file unless its first `committedBytes` are durable already,
+   * that is, this process wrote the last of them (anyone else wrote before it, under the lock)
+   * and an fdatasync that started after that write has completed. A segment rolls this way
+   * without a blocking sync when its group commits' syncs covered it. Returns whether it synced.
+   */
+  syncCommitted(committedBytes: number): boolean {
+    if (this.closed) return false; // closing synced what this process wrote
+    if (this.ownEnd === committedBytes && this.durableWrites === this.writes) return false;
+    this.sync();
+    return true;
+  }
+
+  /** After a metadata commit that may have failed: bytes this process wrote are not known to be the log's. */
+  forgetOwnWrites(): void {
+    this.ownEnd = -1;
   }
 
   /** fdatasync off the main thread; the descriptor stays open until it completes. */
@@ -436,12 +467,14 @@ export class SegmentFile {
     if (this.closed) return Promise.resolve();
     this.unsynced = false;
     this.syncing++;
+    const writes = this.writes;
     return new Promise<void>((resolve, reject) => {
       fdatasync(this.fd, (error) => {
         this.syncing--;
         if (this.closeWanted && this.syncing === 0) this.closeNow();
-        if (error) reject(error);
-        else resolve();
+        if (error) return reject(error);
+        if (writes > this.durableWrites) this.durableWrites = writes;
+        resolve();
       });
     });
   }

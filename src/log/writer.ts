@@ -77,7 +77,18 @@ export class PartitionWriter {
     let previous: Promise<void> = Promise.resolve();
     try {
       while (this.queue.length > 0) {
-        const group = this.takeGroup();
+        let limit = MAX_GROUP_BYTES;
+        const room = this.partition.roomBeforeRoll();
+        if (room < this.queue[0].batch.batch.length) {
+          // This group rolls the segment: once the syncs in flight finish, the closing segment is
+          // durable and the roll need not block the loop on a sync under the lock. The group
+          // then fills at most the new segment, so it does not roll that one too.
+          await Promise.all(inFlight.splice(0));
+          limit = Math.min(limit, this.partition.topic.segmentBytes);
+        } else if (room < limit) {
+          limit = room; // end the group where the segment fills
+        }
+        const group = this.takeGroup(limit);
         let results: AppendResult[];
         let files: SegmentFile[];
         try {
@@ -105,6 +116,11 @@ export class PartitionWriter {
         if (inFlight.length >= MAX_SYNCS_IN_FLIGHT) await inFlight.shift();
         // Let producers woken by earlier acknowledgements queue more before the next group.
         if (this.queue.length === 0 && inFlight.length > 0) await inFlight.shift();
+        // Producers acknowledged just now queue their next batches a few promise steps later: let
+        // them all (one turn of the loop) before taking the group, or a wave of them is cut into
+        // several groups, each paying a segment and a WAL fdatasync (3 groups of 511 KiB from
+        // 128 producers x 12 KiB, instead of 2 of 761 KiB).
+        if (inFlight.length > 0 && this.queue.length > 0 && this.queuedBytes() < MAX_GROUP_BYTES) await nextTurn();
       }
       await Promise.all(inFlight);
     } finally {
@@ -118,10 +134,16 @@ export class PartitionWriter {
     await Promise.all([...files.map((file) => file.syncAsync()), this.meta.syncCommitted()]);
   }
 
-  private takeGroup(): Entry[] {
+  private queuedBytes(): number {
+    let bytes = 0;
+    for (let i = 0; i < this.queue.length && bytes < MAX_GROUP_BYTES; i++) bytes += this.queue[i].batch.batch.length;
+    return bytes;
+  }
+
+  private takeGroup(limit: number): Entry[] {
     let bytes = 0;
     let count = 0;
-    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].batch.batch.length <= MAX_GROUP_BYTES)) {
+    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].batch.batch.length <= limit)) {
       bytes += this.queue[count].batch.batch.length;
       count++;
     }
@@ -129,10 +151,14 @@ export class PartitionWriter {
   }
 
   private appendGroup(group: Entry[]): { results: AppendResult[]; files: SegmentFile[] } {
-    const { results, written } = this.meta.locked(
-      () => appendBatchesLocked(this.meta, this.partition, group.map((e) => e.batch), this.now()),
-      { flush: false },
-    );
+    let appended: ReturnType<typeof appendBatchesLocked>;
+    try {
+      appended = this.meta.locked(() => appendBatchesLocked(this.meta, this.partition, group.map((e) => e.batch), this.now()), { flush: false });
+    } catch (error) {
+      this.partition.forgetOwnWrites(); // bytes written under a lock that did not commit are not the log's
+      throw error;
+    }
+    const { results, written } = appended;
     // Written (or a duplicate, never to be written): the batches' bytes may be reused.
     for (const entry of group) releaseBatchMemory(entry.batch.chunk);
     const files = [...new Set(written.map((w) => w.file))];
@@ -161,4 +187,8 @@ export class PartitionWriter {
       (error: unknown) => entry.reject(error),
     );
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
