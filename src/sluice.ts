@@ -76,6 +76,8 @@ export interface Launcher {
   readonly runOptions: Pick<RunOptions, 'fromSavepoint' | 'dropState' | 'fromBeginning'> & { kafka?: KafkaConfig; parallelism?: number };
   /** The module the launcher loaded: what worker threads load again (parallelism). */
   readonly entry?: string;
+  /** The launcher loaded `entry` with a plain `import()` (no loader of its own): so do the threads. Default false: `sluice run`'s loader. */
+  readonly plainImport?: boolean;
   /** An unbounded run started; the launcher may call `stop()`. Returns what to call when it ended. */
   started(app: { readonly name: string; stop(): void }): () => void;
 }
@@ -359,7 +361,9 @@ export class Sluice extends AppBuilder {
     if (entry === undefined) throw new SluiceError('INVALID_ARGUMENT', `app '${this.options.name}': parallelism needs the module that builds the app (run it with node FILE or sluice run FILE)`);
     // The threads start where this run does (the main thread reset the app if asked), on the same cluster.
     const { fromBeginning: _done, ...runOptions } = launcher?.runOptions ?? {};
-    const run = runOnThreads({ app: this.options.name, threads, entry, coordinate: this.#kafka() === undefined, runOptions });
+    // `node FILE`: the main thread's own module, loaded by Node as the threads will load it.
+    const plainImport = launcher?.entry === undefined || launcher.plainImport === true;
+    const run = runOnThreads({ app: this.options.name, threads, entry, plainImport, coordinate: this.#kafka() === undefined, runOptions });
     const stop = () => run.stop();
     const ended: (() => void)[] = [];
     if (!options.bounded) {

@@ -1,7 +1,9 @@
 /**
  * One query's measurements in a process of its own, so its peak memory is its own: generate
  * the input, warm both up, then alternate timed runs of Sluice and the hand-written loop
- * (checksums from the first of each), then the latency run. Prints one JSON line.
+ * (checksums from the first of each), then the latency run. Prints one JSON line. With
+ * parallelism N > 1, each round also runs Sluice on N threads, and its one-thread run uses
+ * the same backend and partitions (the embedded log, N input partitions).
  * Run by main.ts: `node bench/nexmark/worker.ts '<options as JSON>'`.
  */
 import { sameChecksum, type Checksum } from './checksum.ts';
@@ -23,6 +25,15 @@ export interface WorkerOptions {
   latencySeconds: number;
   commitMs: number;
   log: LogKind;
+  parallelism: number;
+}
+
+/** Sluice on N worker threads, beside its one-thread run on the same log and partitions. */
+export interface ParallelResult {
+  parallelism: number;
+  ms: number[];
+  cpuMs: number[];
+  checksum: Checksum;
 }
 
 export interface WorkerResult {
@@ -41,6 +52,7 @@ export interface WorkerResult {
   inputRssMb: number;
   rssMb: number;
   latency: LatencyResult | null;
+  parallel: ParallelResult | null;
 }
 
 const LATENCY_SPEEDUP = 20;
@@ -54,7 +66,12 @@ const inputRssMb = peakRssMb();
 // Warm-up on a slice, so neither side pays for compiling alone.
 const warm: Input = { mode: input.mode, events: events.slice(0, 50_000), values: input.values.slice(0, 50_000) };
 runHandwritten(query, warm);
-await runSluice(query, warm, { log: options.log });
+const { parallelism } = options;
+// One thread reads the same partitions as the threads do, so the ratio is about threads alone.
+const onOne = parallelism > 1 ? { log: options.log, partitions: parallelism } : { log: options.log };
+const onThreads = { log: options.log, partitions: parallelism, parallelism };
+await runSluice(query, warm, onOne);
+if (parallelism > 1) await runSluice(query, warm, onThreads);
 
 const sluiceMs: number[] = [];
 const handwrittenMs: number[] = [];
@@ -62,9 +79,12 @@ const sluiceCpuMs: number[] = [];
 const handwrittenCpuMs: number[] = [];
 let sluiceChecksum: Checksum | undefined;
 let handwrittenChecksum: Checksum | undefined;
+const parallelMs: number[] = [];
+const parallelCpuMs: number[] = [];
+let parallelChecksum: Checksum | undefined;
 let rssMb = 0;
 for (let r = 0; r < options.runs; r++) {
-  const s = await runSluice(query, input, { log: options.log });
+  const s = await runSluice(query, input, onOne);
   sluiceMs.push(s.ms);
   sluiceCpuMs.push(s.cpuMs);
   sluiceChecksum ??= s.checksum;
@@ -74,6 +94,12 @@ for (let r = 0; r < options.runs; r++) {
   handwrittenMs.push(h.ms);
   handwrittenCpuMs.push(h.cpuMs);
   handwrittenChecksum ??= h.checksum;
+  if (parallelism > 1) {
+    const p = await runSluice(query, input, onThreads);
+    parallelMs.push(p.ms);
+    parallelCpuMs.push(p.cpuMs);
+    parallelChecksum ??= p.checksum;
+  }
 }
 
 // Below saturation: at most half of the measured Sluice rate.
@@ -100,9 +126,10 @@ const result: WorkerResult = {
   handwrittenCpuMs,
   sluiceChecksum: sluiceChecksum!,
   handwrittenChecksum: handwrittenChecksum!,
-  match: sameChecksum(sluiceChecksum!, handwrittenChecksum!),
+  match: sameChecksum(sluiceChecksum!, handwrittenChecksum!) && (parallelChecksum === undefined || sameChecksum(parallelChecksum, handwrittenChecksum!)),
   inputRssMb,
   rssMb,
   latency,
+  parallel: parallelChecksum === undefined ? null : { parallelism, ms: parallelMs, cpuMs: parallelCpuMs, checksum: parallelChecksum },
 };
 console.log(JSON.stringify(result));

@@ -15,6 +15,13 @@ import { type Codec, fromUtf8, SluiceError, utf8 } from '../core/index.ts';
 export const WATERMARK_HEADER = 'sluice.watermark';
 /** A reader's record it could not read (the header holds why): dead-lettered, never decoded. */
 const SOURCE_ERROR_HEADER = 'sluice.source-error';
+/**
+ * Records one log read asks for at least: what a round does not take is kept for the next rounds.
+ * The embedded log reads and checks whole chunks (up to 1 MiB) and batches on each read, so
+ * reading a 1000-record round at a time out of a large batch (a repartition topic's batch holds
+ * what a task wrote in one commit) read and checked that batch again for every round.
+ */
+const READ_AHEAD_RECORDS = 16_384;
 import { type Element, positionOf, type RecordErrorHandler, type SourceOrigin } from '../operators/index.ts';
 import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
 
@@ -42,6 +49,12 @@ export class SourcePartition {
   until: number | undefined;
   /** The elements' shared source: with each record's offset, their position. */
   readonly #origin: SourceOrigin;
+  /** Records read ahead, from `#aheadIndex` on; they start at offset `#aheadAt`, valid while `offset` is there. */
+  #ahead: FetchedRecord[] = [];
+  #aheadIndex = 0;
+  #aheadAt = -1;
+  /** The read's next offset: where the partition continues once every record read ahead is taken. */
+  #aheadNext = 0;
 
   constructor(topic: string, partition: number, offset: number, time: SourceTimeSpec, codec: Codec, operator: string, onError: RecordErrorHandler, changelog = false, generator?: BoundedOutOfOrderness) {
     this.topic = topic;
@@ -60,10 +73,26 @@ export class SourcePartition {
     return this.reader === undefined ? this.offset >= this.end : this.reader.done;
   }
 
-  /** One batch from the backend, or from the reader of a source outside the log. */
+  /**
+   * One batch from the backend (through the records read ahead), or from the reader of a source
+   * outside the log. Only what is returned counts as read: `offset`, which checkpoints save, is
+   * the caller's, and moving it anywhere else (a restore, a seek) drops what was read ahead.
+   */
   async fetch(backend: LogBackend, maxRecords: number): Promise<FetchResult> {
     const reader = this.reader;
-    if (reader === undefined) return backend.fetch(this.topic, this.partition, this.offset, maxRecords);
+    if (reader === undefined) {
+      if (maxRecords <= 0) return backend.fetch(this.topic, this.partition, this.offset, maxRecords);
+      if (this.#aheadIndex < this.#ahead.length && this.#aheadAt === this.offset) return this.#takeAhead(maxRecords);
+      this.#ahead = [];
+      // Whole rounds of `maxRecords`, so rounds stay full where the log has the records.
+      const read = await backend.fetch(this.topic, this.partition, this.offset, Math.ceil(READ_AHEAD_RECORDS / maxRecords) * maxRecords);
+      if (read.records.length <= maxRecords) return read;
+      this.#ahead = read.records;
+      this.#aheadIndex = 0;
+      this.#aheadAt = this.offset;
+      this.#aheadNext = read.nextOffset;
+      return this.#takeAhead(maxRecords);
+    }
     const read = await reader.read(maxRecords);
     const records: FetchedRecord[] = read.map((r, i) => {
       const record: FetchedRecord = { offset: this.offset + i, key: null, value: r.value, timestamp: r.timestamp };
@@ -71,6 +100,19 @@ export class SourcePartition {
       return record;
     });
     return { records, nextOffset: this.offset + records.length };
+  }
+
+  /** Up to `maxRecords` of the records read ahead, as the backend would have returned them. */
+  #takeAhead(maxRecords: number): FetchResult {
+    const from = this.#aheadIndex;
+    const to = Math.min(this.#ahead.length, from + maxRecords);
+    const records = this.#ahead.slice(from, to);
+    const last = to === this.#ahead.length;
+    const nextOffset = last ? this.#aheadNext : records[records.length - 1].offset + 1;
+    this.#aheadIndex = to;
+    this.#aheadAt = nextOffset;
+    if (last) this.#ahead = [];
+    return { records, nextOffset };
   }
 
   /** A bounded run ends the partition at its end offset (a repartition partition ends by its watermark markers). */

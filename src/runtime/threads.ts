@@ -49,7 +49,7 @@ export interface ThreadMember {
 }
 
 interface ThreadData {
-  sluiceThread?: { app: string; index: number; threads: number; port: MessagePort; entry: string; runOptions: object; metrics: boolean };
+  sluiceThread?: { app: string; index: number; threads: number; port: MessagePort; entry: string; plainImport: boolean; runOptions: object; metrics: boolean };
 }
 
 /** This thread's membership of app `name`'s run, when the thread was started by `runOnThreads` for it. */
@@ -59,10 +59,10 @@ export function threadMember(app: string): ThreadMember | undefined {
   return data?.app === app ? data : undefined;
 }
 
-/** The module a worker thread imports (the one that builds the app) and the launcher's run options, given by the main thread. */
-export function threadEntry(): { entry: string; runOptions: object } | undefined {
+/** The module a worker thread imports (the one that builds the app), how, and the launcher's run options, given by the main thread. */
+export function threadEntry(): { entry: string; plainImport: boolean; runOptions: object } | undefined {
   const data = isMainThread ? undefined : (workerData as ThreadData | null)?.sluiceThread;
-  return data === undefined ? undefined : { entry: data.entry, runOptions: data.runOptions };
+  return data === undefined ? undefined : { entry: data.entry, plainImport: data.plainImport, runOptions: data.runOptions };
 }
 
 /** The group as a worker thread sees it: the main thread assigns its tasks once. */
@@ -148,6 +148,12 @@ export interface ThreadsOptions {
   threads: number;
   /** The module that builds the app and runs it (the pipeline file). */
   entry: string;
+  /**
+   * The threads import `entry` as Node loads it (a worker inherits the main thread's Node flags),
+   * rather than through `sluice run`'s loader (tsx, which transforms every module again in each
+   * thread: seconds of start-up). True when the main thread loaded the entry itself (`node FILE`).
+   */
+  plainImport: boolean;
   /** On the embedded log the main thread assigns tasks; on Kafka the threads join Kafka's group. */
   coordinate: boolean;
   /** The launcher's run options (`sluice run --kafka`, say), for the threads' launcher. */
@@ -220,7 +226,7 @@ export function runOnThreads(options: ThreadsOptions): ThreadsRun {
       };
       port1.on('message', onMessage);
       const worker = new Worker(THREAD_ENTRY, {
-        workerData: { sluiceThread: { app, index, threads, port: port2, entry, runOptions: options.runOptions, metrics: forwarding.always } } satisfies ThreadData,
+        workerData: { sluiceThread: { app, index, threads, port: port2, entry, plainImport: options.plainImport, runOptions: options.runOptions, metrics: forwarding.always } } satisfies ThreadData,
         transferList: [port2],
         // The module reads the same arguments in every thread.
         argv: process.argv.slice(2),
