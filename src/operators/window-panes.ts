@@ -18,11 +18,19 @@
  */
 import { alignedStart } from '../time/assigners.ts';
 import type { WindowSpec } from '../time/window-spec.ts';
+import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element } from './operator.ts';
 import type { EngineContext, KeyId, WindowEngine, WindowResult } from './window-common.ts';
 import { keyId } from '../state/index.ts';
 import { type PaneCell, type PaneWindow, type PaneWindowsSnapshot, type WindowCell, fromKeyWindows, isPaneSnapshot } from './window-panes-snapshot.ts';
 import type { KeyWindowsSnapshot } from './window-state.ts';
+
+/** A key's accumulators of a firing window merged so far, or the failure of user code that stopped it. */
+interface Merged {
+  key: unknown;
+  acc: unknown;
+  failure: { cause: unknown } | undefined;
+}
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -192,24 +200,71 @@ export class PaneWindowEngine implements WindowEngine {
     return aggregate.result(acc);
   }
 
-  /** Fires the window for every key that has not fired it yet, keys in order of first appearance. */
+  /**
+   * Fires the window for every key that has not fired it yet, keys in order of first
+   * appearance: one pass over its panes merges each key's accumulators (in the order `valueOf`
+   * merges them), so firing reads each pane entry once.
+   */
   private fireWindow(w: PaneWindow): void {
     w.fired = true;
     const cells = w.cells;
-    if (this.paneMs > 0) {
-      const keys = new Map<KeyId, unknown>();
-      for (let start = w.start; start < w.end; start += this.paneMs) {
-        const pane = this.panes.get(start);
-        if (pane !== undefined) for (const [id, p] of pane) if (!keys.has(id)) keys.set(id, p.key);
-      }
-      for (const [id, cell] of cells) if (!keys.has(id)) keys.set(id, cell.key);
-      for (const [id, key] of keys) {
-        const cell = cells.get(id);
-        if (cell === undefined || !cell.fired) this.emit(w, id, key, cell);
-      }
+    if (this.paneMs === 0) {
+      for (const [id, cell] of cells) if (!cell.fired) this.emit(w, id, cell.key, cell);
       return;
     }
-    for (const [id, cell] of cells) if (!cell.fired) this.emit(w, id, cell.key, cell);
+    const aggregate = this.ctx.aggregate;
+    const merge = aggregate.merge!;
+    const merged = new Map<KeyId, Merged>();
+    const skip = cells.size > 0;
+    for (let start = w.start; start < w.end; start += this.paneMs) {
+      const pane = this.panes.get(start);
+      if (pane === undefined) continue;
+      for (const [id, p] of pane) {
+        let m = merged.get(id);
+        if (m === undefined) {
+          if (skip && cells.get(id)?.fired === true) continue;
+          merged.set(id, (m = { key: p.key, acc: undefined, failure: undefined }));
+          if (!this.mergeInto(m, undefined, true)) continue;
+        }
+        if (m.failure === undefined) this.mergeInto(m, p.acc, false, merge);
+      }
+    }
+    for (const [id, cell] of cells) {
+      if (cell.fired) continue;
+      let m = merged.get(id);
+      if (m === undefined) {
+        merged.set(id, (m = { key: cell.key, acc: undefined, failure: undefined }));
+        if (!this.mergeInto(m, undefined, true)) continue;
+      }
+      if (m.failure === undefined && cell.acc !== undefined) this.mergeInto(m, cell.acc, false, merge);
+    }
+    const { emitter } = this.ctx;
+    for (const m of merged.values()) {
+      if (m.failure !== undefined) {
+        emitter.failed(m.key, w.start, w.end, m.failure.cause);
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = aggregate.result(m.acc);
+      } catch (cause) {
+        emitter.failed(m.key, w.start, w.end, cause);
+        continue;
+      }
+      emitter.result(m.key, w.start, w.end, value);
+    }
+  }
+
+  /** `m.acc` = init() (with `init`), or merge(m.acc, acc); user code's failure kept in `m`. Whether it went well. */
+  private mergeInto(m: Merged, acc: unknown, init: boolean, merge?: NonNullable<AggregateFunction['merge']>): boolean {
+    const aggregate = this.ctx.aggregate;
+    try {
+      m.acc = init ? aggregate.init() : merge!.call(aggregate, m.acc, acc);
+      return true;
+    } catch (cause) {
+      m.failure = { cause };
+      return false;
+    }
   }
 
   advance(progress: number): void {
