@@ -51,6 +51,15 @@ export class PaneWindowEngine implements WindowEngine {
   private readonly windows: PaneWindow[] = [];
   /** Keys that fired a window ahead of the operator time: the largest such end. */
   private readonly firedAhead = new Map<KeyId, number>();
+  /**
+   * The pane and the window the last record went to, and the grid start of its slide: records
+   * come mostly in time order, so the next one is most often in the same ones. Epoch-ms keys
+   * are beyond small integers, so each Map lookup hashes a heap number; these skip it.
+   */
+  private lastPane: Map<KeyId, PaneCell> | undefined;
+  private lastPaneStart = Number.NaN;
+  private lastWindow: PaneWindow | undefined;
+  private lastSlideStart = Number.NaN;
   private progress = Number.NEGATIVE_INFINITY;
 
   /** Whether this engine runs these windows: heap state and no early firings (those keep the per-key engine). */
@@ -85,21 +94,33 @@ export class PaneWindowEngine implements WindowEngine {
 
   private addToPane(id: KeyId, key: unknown, value: unknown, ts: number): void {
     const { aggregate } = this.ctx;
-    const paneStart = alignedStart(ts, this.paneMs, this.offsetMs % this.paneMs);
-    let pane = this.panes.get(paneStart);
-    if (pane === undefined) {
-      this.panes.set(paneStart, (pane = new Map()));
-      // A new pane: its windows exist from now on, so they fire.
-      for (let start = this.firstStart(ts), last = alignedStart(ts, this.slideMs, this.offsetMs); start <= last; start += this.slideMs) this.window(start, start + this.sizeMs);
+    let pane = this.lastPane;
+    if (pane === undefined || !(ts >= this.lastPaneStart && ts < this.lastPaneStart + this.paneMs && Number.isInteger(ts))) {
+      const paneStart = alignedStart(ts, this.paneMs, this.offsetMs % this.paneMs);
+      pane = this.panes.get(paneStart);
+      if (pane === undefined) {
+        this.panes.set(paneStart, (pane = new Map()));
+        // A new pane: its windows exist from now on, so they fire.
+        const last = this.slideStart(ts);
+        for (let start = this.firstStart(ts, last); start <= last; start += this.slideMs) this.window(start, start + this.sizeMs);
+      }
+      this.lastPane = pane;
+      this.lastPaneStart = paneStart;
     }
     const cell = pane.get(id);
     if (cell !== undefined) cell.acc = aggregate.add(key, value, cell.acc);
     else pane.set(id, { key, acc: aggregate.add(key, value, aggregate.init()) });
   }
 
+  /** The grid start of the slide holding `ts`: the newest window start holding it. */
+  private slideStart(ts: number): number {
+    const cached = this.lastSlideStart;
+    if (ts >= cached && ts < cached + this.slideMs && Number.isInteger(ts)) return cached;
+    return (this.lastSlideStart = alignedStart(ts, this.slideMs, this.offsetMs));
+  }
+
   /** The oldest window start holding `ts` (as FixedWindowEngine, past a gap between windows). */
-  private firstStart(ts: number): number {
-    const last = alignedStart(ts, this.slideMs, this.offsetMs);
+  private firstStart(ts: number, last: number): number {
     if (!(last > ts - this.sizeMs)) return last + this.slideMs;
     let start = last;
     while (start - this.slideMs > ts - this.sizeMs) start -= this.slideMs;
@@ -108,8 +129,10 @@ export class PaneWindowEngine implements WindowEngine {
 
   /** The held window ending at `end`, made if missing (fired already when time is past its end). */
   private window(start: number, end: number): PaneWindow {
-    let w = this.byEnd.get(end);
-    if (w !== undefined) return w;
+    let w = this.lastWindow;
+    if (w?.end === end) return w;
+    w = this.byEnd.get(end);
+    if (w !== undefined) return (this.lastWindow = w);
     w = { start, end, fired: end <= this.progress, cells: new Map() };
     this.byEnd.set(end, w);
     const ws = this.windows;
@@ -120,7 +143,7 @@ export class PaneWindowEngine implements WindowEngine {
       i--;
     }
     ws[i] = w;
-    return w;
+    return (this.lastWindow = w);
   }
 
   private addToWindows(element: Element, key: unknown, ts: number, wBefore: number): void {
@@ -128,7 +151,8 @@ export class PaneWindowEngine implements WindowEngine {
     const { aggregate } = this.ctx;
     let id: KeyId | undefined;
     let completeAt = 0;
-    for (let start = this.firstStart(ts), last = alignedStart(ts, this.slideMs, this.offsetMs); start <= last; start += this.slideMs) {
+    const last = this.slideStart(ts);
+    for (let start = this.firstStart(ts, last); start <= last; start += this.slideMs) {
       const end = start + this.sizeMs;
       // The lateness rule of DESIGN section 4, and windows whose state is already dropped.
       if (!(end + lateness > wBefore && end + lateness > this.progress)) continue;
@@ -275,8 +299,17 @@ export class PaneWindowEngine implements WindowEngine {
     const lateness = this.ctx.latenessMs;
     let drop = 0;
     while (drop < ws.length && ws[drop].end + lateness <= t) this.byEnd.delete(ws[drop++].end);
-    if (drop > 0) ws.splice(0, drop);
-    if (this.panes.size > 0) for (const start of this.panes.keys()) if (this.paneUntil(start) <= t) this.panes.delete(start);
+    if (drop > 0) {
+      ws.splice(0, drop);
+      this.lastWindow = undefined;
+    }
+    if (this.panes.size > 0) {
+      for (const start of this.panes.keys()) {
+        if (this.paneUntil(start) > t) continue;
+        this.panes.delete(start);
+        this.lastPane = undefined;
+      }
+    }
     if (this.firedAhead.size > 0) for (const [id, end] of this.firedAhead) if (end <= t) this.firedAhead.delete(id);
   }
 
@@ -321,6 +354,8 @@ export class PaneWindowEngine implements WindowEngine {
 
   restore(state: unknown, progress: number): void {
     this.panes.clear();
+    this.lastPane = undefined;
+    this.lastWindow = undefined;
     this.byEnd.clear();
     this.windows.length = 0;
     this.firedAhead.clear();
