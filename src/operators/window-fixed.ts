@@ -8,6 +8,9 @@
  * path: it is added to each window it contributes to, in the window's own accumulator, which
  * the window's value merges in too. Without `merge`, or with early firings by count, every
  * record takes the slow path (one accumulator per window and key).
+ *
+ * On heap state without early firings, PaneWindowEngine runs these windows instead (the same
+ * rules, window-major); this engine runs on durable tables and with early firings.
  */
 import { alignedStart } from '../time/assigners.ts';
 import type { WindowSpec } from '../time/window-spec.ts';
@@ -15,6 +18,7 @@ import type { Element } from './operator.ts';
 import type { EngineContext } from './window-common.ts';
 import { type KeyWindows, type OpenWindow, WindowTable } from './window-state.ts';
 import { TableWindowEngine } from './window-table-engine.ts';
+import { isPaneSnapshot, toKeyWindows } from './window-panes-snapshot.ts';
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -84,6 +88,11 @@ export class FixedWindowEngine extends TableWindowEngine {
     }
     if (panes.size === 0) kw.extra = undefined;
     kw.extraUntil = until;
+  }
+
+  /** Also restores the window-major layout of PaneWindowEngine (heap state without early firings). */
+  override restore(state: unknown, progress: number): void {
+    super.restore(isPaneSnapshot(state) ? toKeyWindows(state, this.paneMs, (start) => this.paneUntil(start), this.ctx.aggregate) : state, progress);
   }
 
   add(element: Element, key: unknown, ts: number, wBefore: number): void {

@@ -34,6 +34,7 @@ import { type EngineContext, Emitter, savedNumber, userFailure, type WindowEngin
 import { CountWindowEngine } from './window-count.ts';
 import { FixedWindowEngine } from './window-fixed.ts';
 import { GlobalWindowEngine } from './window-global.ts';
+import { PaneWindowEngine } from './window-panes.ts';
 import { SessionWindowEngine } from './window-session.ts';
 import { SlidingWindowEngine } from './window-sliding.ts';
 import type { KeyedTable } from '../state/index.ts';
@@ -137,7 +138,7 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
     switch (spec.kind) {
       case 'tumbling':
       case 'hopping':
-        this.engine = new FixedWindowEngine(spec, ctx, trackDirty);
+        this.engine = PaneWindowEngine.applies(ctx, trackDirty) ? new PaneWindowEngine(spec, ctx) : new FixedWindowEngine(spec, ctx, trackDirty);
         break;
       case 'sliding':
         this.engine = new SlidingWindowEngine(spec.lookbackMs, ctx, trackDirty);
