@@ -132,13 +132,27 @@ function field(value: Record<string, unknown>, name: string): unknown {
 }
 
 /** A record's fields by their lower-cased names (the first of names that differ only in case, as `field` finds). */
-function lowerCaseFields(value: Record<string, unknown>): Map<string, unknown> {
-  const fields = new Map<string, unknown>();
-  for (const k of Object.keys(value)) {
+function lowerCaseKeys(keys: readonly string[]): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const k of keys) {
     const name = k.toLowerCase();
-    if (!fields.has(name)) fields.set(name, value[k]);
+    if (!fields.has(name)) fields.set(name, k);
   }
   return fields;
+}
+
+/** The record's keys by their lower-cased names; records of one kind share their keys, so the last record's map is kept. */
+function keysIgnoringCase(): (value: Record<string, unknown>) => Map<string, string> {
+  let lastKeys: string[] = [];
+  let lastMap = new Map<string, string>();
+  return (value) => {
+    const keys = Object.keys(value);
+    if (keys.length !== lastKeys.length || keys.some((k, i) => k !== lastKeys[i])) {
+      lastKeys = keys;
+      lastMap = lowerCaseKeys(keys);
+    }
+    return lastMap;
+  };
 }
 
 /** The streams of one app for the catalog's definitions, made on first use. */
@@ -279,18 +293,24 @@ function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) =
 function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row, columns: readonly string[]) => Row {
   const converters = new Map(def.columns.map((c) => [c.name, converter(c.type, `${def.kind} ${def.name}, column ${c.name}`)]));
   const names = def.columns.map((c) => c.name).join(', ');
+  // Callers pass the same few column lists (a query's WHERE columns, all columns): their converters in order, made once.
+  const convertersOf = new WeakMap<readonly string[], ((v: unknown) => unknown)[]>();
+  const lowerKeys = keysIgnoringCase();
   return (value, row, columns) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
-    // A column missing as written is looked up ignoring case, in one map of the record's fields made on first need.
-    let lower: Map<string, unknown> | undefined;
+    let convert = convertersOf.get(columns);
+    if (convert === undefined) convertersOf.set(columns, (convert = columns.map((name) => converters.get(name)!)));
+    // A column missing as written is looked up ignoring case.
+    let lower: Map<string, string> | undefined;
     for (let i = 0; i < columns.length; i++) {
       const name = columns[i]!;
       let v = value[name];
       if (v === undefined) {
-        lower ??= lowerCaseFields(value);
-        v = lower.get(name) ?? null;
+        lower ??= lowerKeys(value);
+        const key = lower.get(name);
+        v = key === undefined ? null : (value[key] ?? null);
       }
-      row[name] = converters.get(name)!(v);
+      row[name] = convert[i]!(v);
     }
     return row;
   };

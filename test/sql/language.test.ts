@@ -156,3 +156,22 @@ test('a record that does not fit its columns goes to the dead-letter topic, the 
   assert.match(JSON.stringify(letters), /column v: \\"many\\" is not a number/);
   assert.match(JSON.stringify(letters), /event-time column ts is \\"yesterday\\", not a timestamp/);
 });
+
+test('a column is found in a record ignoring case, record by record, whatever keys the record before had', async () => {
+  const ts = t('10:00:00');
+  const out = await rows(`SELECT k, v FROM ev WHERE v > 0;`, [
+    { K: 'upper', V: 1, TS: ts },
+    { K: 'upper again', V: 2, TS: ts },
+    { k: 'lower', v: 3, ts },
+    { k: 'no v', ts },
+    { Ts: ts, V: 4, k: 'other order', extra: true },
+    { k: 'first of two spellings', V: 5, v: 6, ts },
+  ]);
+  assert.deepEqual(out, [
+    { k: 'upper', v: 1 },
+    { k: 'upper again', v: 2 },
+    { k: 'lower', v: 3 },
+    { k: 'other order', v: 4 },
+    { k: 'first of two spellings', v: 6 },
+  ]);
+});
