@@ -21,7 +21,7 @@ import type { WindowSpec } from '../time/window-spec.ts';
 import type { AggregateFunction } from './aggregate-function.ts';
 import type { Element } from './operator.ts';
 import type { EngineContext, KeyId, WindowEngine, WindowResult } from './window-common.ts';
-import { keyId } from '../state/index.ts';
+import { type HeldState, keyId, MemoryTable } from '../state/index.ts';
 import { type PaneCell, type PaneWindow, type PaneWindowsSnapshot, type WindowCell, fromKeyWindows, isPaneSnapshot } from './window-panes-snapshot.ts';
 import type { KeyWindowsSnapshot } from './window-state.ts';
 
@@ -31,6 +31,9 @@ interface Merged {
   acc: unknown;
   failure: { cause: unknown } | undefined;
 }
+
+/** Keys whose state stands for the rest in a size estimate (as the heap backend samples its tables). */
+const HELD_SAMPLE = 64;
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -74,6 +77,23 @@ export class PaneWindowEngine implements WindowEngine {
     this.offsetMs = spec.offsetMs;
     const panes = spec.kind === 'hopping' && spec.slideMs < spec.sizeMs && ctx.aggregate.merge !== undefined;
     this.paneMs = panes ? gcd(this.sizeMs, this.slideMs) : 0;
+    // The heap table stays empty: the state backend measures this engine's state instead (metrics, the planner).
+    if (ctx.table instanceof MemoryTable) ctx.table.held = () => this.held();
+  }
+
+  /** The keys holding state (in panes or windows), and the first keys' state as a sample of its size. */
+  private held(): HeldState {
+    const keys = new Set<KeyId>();
+    const sample = new Map<KeyId, unknown[]>();
+    const note = (id: KeyId, part: unknown) => {
+      keys.add(id);
+      const parts = sample.get(id);
+      if (parts !== undefined) parts.push(part);
+      else if (sample.size < HELD_SAMPLE) sample.set(id, [part]);
+    };
+    for (const [start, cells] of this.panes) for (const [id, cell] of cells) note(id, [start, cell.acc]);
+    for (const w of this.windows) for (const [id, cell] of w.cells) note(id, [w.start, w.end, cell.acc, cell.fired]);
+    return { entries: keys.size, sample: sample.entries() };
   }
 
   add(element: Element, key: unknown, ts: number, wBefore: number): void {

@@ -71,19 +71,21 @@ export class MemoryStateBackend implements StateBackend {
   }
 
   sizes(): TableSize[] {
-    return [...this.#tables].map(([scope, table]) => ({ scope, entries: table.size, bytes: estimateBytes(table) }));
+    return [...this.#tables].map(([scope, table]) => {
+      const held = table.held?.();
+      return held === undefined ? { scope, entries: table.size, bytes: estimateBytes(table.size, table.entries()) } : { scope, entries: held.entries, bytes: estimateBytes(held.entries, held.sample) };
+    });
   }
 
   async close(): Promise<void> {}
 }
 
 /** Entries times the mean msgpack size of the first `SIZE_SAMPLE` entries (key and value). */
-function estimateBytes(table: MemoryTable<unknown>): number {
-  const size = table.size;
+function estimateBytes(size: number, entries: Iterable<[unknown, unknown]>): number {
   if (size === 0) return 0;
   let sampled = 0;
   let bytes = 0;
-  for (const [id, value] of table.entries()) {
+  for (const [id, value] of entries) {
     bytes += SAMPLER.pack([id, value]).length;
     if (++sampled === SIZE_SAMPLE) break;
   }

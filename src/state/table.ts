@@ -32,9 +32,19 @@ export interface KeyedTable<V> {
 }
 
 /** A table in the heap: a Map. */
+/** State an engine keeps in a layout of its own rather than in its table's entries (window-panes.ts): what `sizes()` measures instead. */
+export interface HeldState {
+  /** Keys with state. */
+  entries: number;
+  /** Some keys' state, as [key id, state]: its serialized size stands for the rest. */
+  sample: Iterable<[KeyIdValue, unknown]>;
+}
+
 export class MemoryTable<V> implements KeyedTable<V> {
   readonly durable = false;
   readonly #map = new Map<KeyIdValue, V>();
+  /** Set when the table's owner keeps its state elsewhere (see HeldState). */
+  held: (() => HeldState) | undefined;
 
   get(id: KeyIdValue): V | undefined {
     return this.#map.get(id);
