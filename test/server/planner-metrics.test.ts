@@ -44,29 +44,32 @@ void test('the memory backend estimates a table from a sample: exact for entries
   assert.deepEqual(state.sizes(), [{ scope: 'counts/windows/0', entries: 1000, bytes: exact }]);
 });
 
-for (const backend of ['memory', 'lmdb'] as const) {
-  void test(`sluice_state_bytes and sluice_state_entries per operator, ${backend} state`, async () => {
+// Hopping windows on heap state keep their state per pane (operators/window-panes.ts), not in the table's entries.
+for (const [backend, window] of [['memory', 'tumbling'], ['lmdb', 'tumbling'], ['memory', 'hopping']] as const) {
+  void test(`sluice_state_bytes and sluice_state_entries per operator, ${backend} state, ${window} windows`, async () => {
     const dir = await mkdtemp(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), `planner-state-${backend}-`));
     const server = await startServer({ port: 0 });
     const log = await Log.open(dir);
+    const app = new Sluice({ name: `state-${backend}`, dataDir: dir, checkpointInterval: '50ms', state: backend });
+    let running: Promise<unknown> | undefined;
     try {
       log.createTopic('events', { partitions: 2 });
       const producer = await log.producer();
-      const app = new Sluice({ name: `state-${backend}`, dataDir: dir, checkpointInterval: '50ms', state: backend });
-      // One open hour-long window per key: 40 keys of state.
-      app.stream<{ k: string; ts: number }>('events', { timestamp: (e) => e.ts }).keyBy((e) => e.k).window(Windows.tumbling('1h')).count({ name: 'per-key' }).to('counts');
-      const running = app.run();
+      // Hour-long windows open for each of 40 keys: 40 keys of state.
+      app.stream<{ k: string; ts: number }>('events', { timestamp: (e) => e.ts }).keyBy((e) => e.k).window(window === 'tumbling' ? Windows.tumbling('1h') : Windows.hopping('1h', '15m')).count({ name: 'per-key' }).to('counts');
+      running = app.run();
       await producer.send('events', records(0, 400, 40, Date.UTC(2026, 0, 1, 10, 5)));
+      await producer.close();
       const job = { pipeline: `state-${backend}`, operator: 'per-key' };
       const samples = await until(server.url, (s) => total(s, 'sluice_state_entries', job) === 40, '40 keys of window state');
       const bytes = total(samples, 'sluice_state_bytes', job);
       // A key's window holds its id, window bounds and a count: tens of bytes serialized, under a page per key on disk.
       assert.ok(bytes >= 40 * 16 && bytes <= 40 * 4096, `${bytes} bytes for 40 keys`);
       if (backend === 'lmdb') assert.equal(bytes % 4096, 0, 'lmdb: whole pages of its B-trees');
+    } finally {
+      // Also when an assertion failed: a running app would keep the test's process alive.
       app.stop();
       await running;
-      await producer.close();
-    } finally {
       await server.close();
       await log.close();
       await rm(dir, { recursive: true, force: true });
