@@ -2,23 +2,9 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { unpack } from 'msgpackr';
 import { Log } from '../../src/log/index.ts';
-import { powerLossCopy, record, withDir } from './helpers.ts';
-
-/** The committed next offset of a partition, read straight from a metadata file (no recovery). */
-function committedNext(metaDir: string, topic: string, partition: number): number {
-  const db = new DatabaseSync(join(metaDir, 'meta.sqlite'));
-  try {
-    const row = db.prepare('SELECT v FROM kv WHERE k = ?').get(JSON.stringify(['part', topic, partition])) as { v: Uint8Array } | undefined;
-    assert.ok(row, 'the partition is in the metadata');
-    return (unpack(row.v) as { next: number }).next;
-  } finally {
-    db.close();
-  }
-}
+import { committedNext, powerLossCopy, record, withDir } from './helpers.ts';
 
 test('regression: under fsync batch an append is acknowledged only once the metadata commit naming its end is durable (power loss drops the unsynced WAL)', () =>
   withDir(async (dir) => {

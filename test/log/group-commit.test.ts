@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { unpack } from 'msgpackr';
 import { fromUtf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { SegmentFile } from '../../src/log/segment-files.ts';
-import { powerLossCopy, readAll, record, withDir } from './helpers.ts';
+import { committedNext, powerLossCopy, readAll, record, withDir } from './helpers.ts';
 
 test('a closing segment is synced at its roll unless the syncs of this process covered every committed byte', () =>
   withDir(async (dir) => {
@@ -47,18 +45,6 @@ test('a closing segment is synced at its roll unless the syncs of this process c
       other.close();
     }
   }));
-
-/** The committed next offset of a partition, read straight from a metadata file (no recovery). */
-function committedNext(metaDir: string, topic: string): number {
-  const db = new DatabaseSync(join(metaDir, 'meta.sqlite'));
-  try {
-    const row = db.prepare('SELECT v FROM kv WHERE k = ?').get(JSON.stringify(['part', topic, 0])) as { v: Uint8Array } | undefined;
-    assert.ok(row, 'the partition is in the metadata');
-    return (unpack(row.v) as { next: number }).next;
-  } finally {
-    db.close();
-  }
-}
 
 test('group commit across segment rolls: concurrent producers get every record once, in order, and each acknowledgement follows a durable metadata commit', () =>
   withDir(async (dir) => {

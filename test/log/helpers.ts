@@ -1,6 +1,9 @@
+import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { unpack } from 'msgpackr';
 import { fromUtf8, utf8 } from '../../src/core/index.ts';
 import { Log, type LogOptions } from '../../src/log/index.ts';
 
@@ -63,3 +66,15 @@ export function powerLossCopy(dir: string, into: string, syncedWalBytes: number)
   cpSync(join(dir, 'topics'), join(into, 'topics'), { recursive: true });
 }
 
+
+/** The committed next offset of a partition, read straight from a metadata file (no recovery). */
+export function committedNext(metaDir: string, topic: string, partition = 0): number {
+  const db = new DatabaseSync(join(metaDir, 'meta.sqlite'));
+  try {
+    const row = db.prepare('SELECT v FROM kv WHERE k = ?').get(JSON.stringify(['part', topic, partition])) as { v: Uint8Array } | undefined;
+    assert.ok(row, 'the partition is in the metadata');
+    return (unpack(row.v) as { next: number }).next;
+  } finally {
+    db.close();
+  }
+}
