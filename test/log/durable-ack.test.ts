@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Log } from '../../src/log/index.ts';
-import { committedNext, powerLossCopy, record, withDir } from './helpers.ts';
+import { committedNext, powerLossCopy, record, watchWalSyncs, withDir } from './helpers.ts';
 
 test('regression: under fsync batch an append is acknowledged only once the metadata commit naming its end is durable (power loss drops the unsynced WAL)', () =>
   withDir(async (dir) => {
     const log = await Log.open(join(dir, 'live'), { maintenanceIntervalMs: 0 });
     const walPath = join(dir, 'live', 'meta', 'meta.sqlite-wal');
-    let synced = 0;
-    const onSynced = (message: unknown) => {
-      const { path, bytes } = message as { path: string; bytes: number };
-      if (path === walPath) synced = Math.max(synced, bytes);
-    };
-    subscribe('sluice:log:wal-synced', onSynced);
+    const wal = watchWalSyncs(walPath);
     try {
       log.createTopic('t', { partitions: 2 });
       // The creation committed with synchronous=FULL: the WAL is durable up to here.
-      synced = Math.max(synced, statSync(walPath).size);
+      wal.synced();
       let acked = [0, 0];
       for (let round = 0; round < 20; round++) {
         const results = await Promise.all([
@@ -28,11 +22,11 @@ test('regression: under fsync batch an append is acknowledged only once the meta
         ]);
         acked = [results[0].lastOffset + 1, results[1].lastOffset + 1];
       }
-      powerLossCopy(join(dir, 'live'), join(dir, 'after'), synced);
+      powerLossCopy(join(dir, 'live'), join(dir, 'after'), wal.bytes);
       assert.equal(committedNext(join(dir, 'after', 'meta'), 't', 0), acked[0], 'partition 0 keeps every acknowledged record');
       assert.equal(committedNext(join(dir, 'after', 'meta'), 't', 1), acked[1], 'partition 1 keeps every acknowledged record');
     } finally {
-      unsubscribe('sluice:log:wal-synced', onSynced);
+      wal.stop();
       await log.close();
     }
   }));

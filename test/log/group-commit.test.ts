@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fromUtf8 } from '../../src/core/index.ts';
 import { Log } from '../../src/log/index.ts';
 import { SegmentFile } from '../../src/log/segment-files.ts';
-import { committedNext, powerLossCopy, readAll, record, withDir } from './helpers.ts';
+import { committedNext, powerLossCopy, readAll, record, watchWalSyncs, withDir } from './helpers.ts';
 
 test('a closing segment is synced at its roll unless the syncs of this process covered every committed byte', () =>
   withDir(async (dir) => {
@@ -50,11 +49,7 @@ test('group commit across segment rolls: concurrent producers get every record o
   withDir(async (dir) => {
     const log = await Log.open(join(dir, 'live'), { maintenanceIntervalMs: 0 });
     const walPath = join(dir, 'live', 'meta', 'meta.sqlite-wal');
-    let synced = 0;
-    const onSynced = (message: unknown) => {
-      const { path, bytes } = message as { path: string; bytes: number };
-      if (path === walPath) synced = Math.max(synced, bytes);
-    };
+    const wal = watchWalSyncs(walPath);
     const groups: number[] = [];
     // Counts how the rolls went (the real method runs): a roll after the group syncs covered the segment must not sync again.
     const rolls = { synced: 0, skipped: 0 };
@@ -65,11 +60,10 @@ test('group commit across segment rolls: concurrent producers get every record o
       return synced;
     };
     const onGroup = (message: unknown) => groups.push((message as { batches: number }).batches);
-    subscribe('sluice:log:wal-synced', onSynced);
     subscribe('sluice:log:group-written', onGroup);
     try {
       log.createTopic('t', { partitions: 1, fsync: 'batch', segmentBytes: 8 * 1024 });
-      synced = Math.max(synced, statSync(walPath).size);
+      wal.synced();
       const producers = 24;
       const appendsEach = 12;
       const acked: Array<{ value: string; offset: number }> = [];
@@ -83,7 +77,7 @@ test('group commit across segment rolls: concurrent producers get every record o
             ackedEnd = Math.max(ackedEnd, result.lastOffset + 1);
             if (i % 4 !== 3) continue;
             // An acknowledged end must survive a power loss that keeps only the synced WAL.
-            powerLossCopy(join(dir, 'live'), join(dir, `after-${p}-${i}`), synced);
+            powerLossCopy(join(dir, 'live'), join(dir, `after-${p}-${i}`), wal.bytes);
             assert.ok(committedNext(join(dir, `after-${p}-${i}`, 'meta'), 't') >= result.lastOffset + 1, `append ${i} of producer ${p} was acknowledged before its metadata commit was durable`);
           }
         }),
@@ -105,7 +99,7 @@ test('group commit across segment rolls: concurrent producers get every record o
       assert.equal(ackedEnd, records.length);
     } finally {
       SegmentFile.prototype.syncCommitted = syncCommitted;
-      unsubscribe('sluice:log:wal-synced', onSynced);
+      wal.stop();
       unsubscribe('sluice:log:group-written', onGroup);
       await log.close();
     }

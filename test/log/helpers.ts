@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,4 +78,27 @@ export function committedNext(metaDir: string, topic: string, partition = 0): nu
   } finally {
     db.close();
   }
+}
+
+/**
+ * How much of the metadata WAL at `walPath` is durable, as the log reports its syncs on
+ * `sluice:log:wal-synced`, from now until `stop()`; `synced()` marks its whole current length
+ * durable (after a commit with synchronous=FULL, such as a topic's creation).
+ */
+export function watchWalSyncs(walPath: string): { readonly bytes: number; synced(): void; stop(): void } {
+  let bytes = 0;
+  const onSynced = (message: unknown) => {
+    const synced = message as { path: string; bytes: number };
+    if (synced.path === walPath) bytes = Math.max(bytes, synced.bytes);
+  };
+  subscribe('sluice:log:wal-synced', onSynced);
+  return {
+    get bytes() {
+      return bytes;
+    },
+    synced: () => {
+      bytes = Math.max(bytes, statSync(walPath).size);
+    },
+    stop: () => unsubscribe('sluice:log:wal-synced', onSynced),
+  };
 }
