@@ -15,6 +15,9 @@ import { type Codec, fromUtf8, SluiceError, utf8 } from '../core/index.ts';
 export const WATERMARK_HEADER = 'sluice.watermark';
 /** A reader's record it could not read (the header holds why): dead-lettered, never decoded. */
 const SOURCE_ERROR_HEADER = 'sluice.source-error';
+import { type Element, positionOf, type RecordErrorHandler, type SourceOrigin } from '../operators/index.ts';
+import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
+
 /**
  * Records one log read asks for at least: what a round does not take is kept for the next rounds.
  * The embedded log reads and checks whole chunks (up to 1 MiB) and batches on each read, so
@@ -22,8 +25,6 @@ const SOURCE_ERROR_HEADER = 'sluice.source-error';
  * what a task wrote in one commit) read and checked that batch again for every round.
  */
 const READ_AHEAD_RECORDS = 16_384;
-import { type Element, positionOf, type RecordErrorHandler, type SourceOrigin } from '../operators/index.ts';
-import { type BoundedOutOfOrderness, createGenerator } from '../time/index.ts';
 
 export class SourcePartition {
   readonly topic: string;

@@ -66,15 +66,13 @@ export class ThreadMetrics {
   readonly #lags = new Map<number, CommitEvent['lag']>();
   readonly #stopped = new Set<number>();
   #start: JobStartEvent | undefined;
+  #started: (start: JobStartEvent) => void = () => {};
+  /** The job's merged start event, once every thread sent its own. */
+  readonly started = new Promise<JobStartEvent>((resolve) => (this.#started = resolve));
   #error: string | undefined;
 
   constructor(threads: number) {
     this.#threads = threads;
-  }
-
-  /** The job's merged start event, once every thread sent its own. */
-  get start(): JobStartEvent | undefined {
-    return this.#start;
   }
 
   /** Whether anyone on this thread listens (the threads are asked to forward only then). */
@@ -95,6 +93,7 @@ export class ThreadMetrics {
       if (this.#start === undefined && this.#starts.size === this.#threads) {
         this.#start = mergedStart([...this.#starts.values()]);
         jobChannel.publish(this.#start);
+        this.#started(this.#start);
         // A thread that went idle before the others started may send no more rounds: its progress so far.
         const last = [...this.#rounds.values()].sort((a, b) => b.time - a.time)[0];
         if (last !== undefined) this.#publishRound({ ...last, processedLatencyMs: [] });

@@ -17,13 +17,11 @@
  * metrics thread-metrics.ts forwards; main → thread `assigned {generation}`, `stop`,
  * `profile-done {request, profile}`, `metrics-on`, `metrics-off`.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isMainThread, type MessagePort, MessageChannel, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { ERROR_CODES, type ErrorCode, SluiceError } from '../core/index.ts';
 import type { GroupPort } from './group-job.ts';
 import type { RunSummary } from './job.ts';
 import type { Profiler } from './metrics.ts';
-import { jobChannel, type JobStartEvent } from './metrics-events.ts';
 import { type Profile, sampleProfile } from './profile.ts';
 import { type MetricsMessage, type MetricsSwitch, ThreadMetrics } from './thread-metrics.ts';
 
@@ -287,26 +285,11 @@ class MetricsDemand {
 async function measureThreads(app: string, metrics: ThreadMetrics, forwarding: MetricsDemand, sampleMs: number): Promise<Profile | undefined> {
   forwarding.begin();
   try {
-    const start = await jobStarted(app, metrics);
+    const start = await metrics.started;
     return await sampleProfile(app, start.stages, { guarantee: start.guarantee, checkpointIntervalMs: start.checkpointIntervalMs }, sampleMs);
   } finally {
     forwarding.end();
   }
-}
-
-/** The merged start event of the app's threads: at once when it was published, else when it is. */
-function jobStarted(app: string, metrics: ThreadMetrics): Promise<JobStartEvent> {
-  const known = metrics.start;
-  if (known !== undefined) return Promise.resolve(known);
-  return new Promise((resolve) => {
-    const onJob = (m: unknown) => {
-      const event = m as JobStartEvent;
-      if (event.type !== 'start' || event.job !== app) return;
-      unsubscribe(jobChannel.name as string, onJob);
-      resolve(event);
-    };
-    subscribe(jobChannel.name as string, onJob);
-  });
 }
 
 /** Task t to thread t % threads; every thread learns every member and producer. */
