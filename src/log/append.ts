@@ -8,7 +8,7 @@ import type { ArenaChunk } from './batch-arena.ts';
 import type { BatchHeader } from './format.ts';
 import type { MetaStore, ProducerPartitionState, TransactionalIdMeta, TxnMeta } from './meta.ts';
 import type { AppendedBatch, Partition } from './partition.ts';
-import { SegmentWrites } from './segment-files.ts';
+import { SegmentWrites } from './segment-writes.ts';
 
 export interface ProducerStamp {
   producerId: number;

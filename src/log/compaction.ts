@@ -24,7 +24,8 @@ import { encodeBatch } from './format.ts';
 import type { MetaStore, SegmentMeta, TopicMeta } from './meta.ts';
 import { lastStableOffset, type Partition } from './partition.ts';
 import { removeFilesOf, writeCompactionMarker } from './partition-files.ts';
-import { SegmentFile, segmentFileName } from './segment-files.ts';
+import { SegmentFile } from './segment-files.ts';
+import { segmentFileName } from './segment-names.ts';
 
 /**
  * Test-only hook: called between the file operations of a compaction's commit (names: 'written',

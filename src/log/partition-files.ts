@@ -12,7 +12,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive, SELF_START } from '../core/index.ts';
 import type { PartitionMeta, SegmentMeta } from './meta.ts';
-import { parseSegmentFileName, segmentFileName } from './segment-files.ts';
+import { parseSegmentFileName, segmentFileName } from './segment-names.ts';
 
 const MARKER = /^compacting\.(\d+)\.(\d+)\.(.*)$/;
 

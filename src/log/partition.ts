@@ -16,7 +16,9 @@ import {
 } from './format.ts';
 import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
 import { SegmentCache, type SegmentFiles } from './segment-cache.ts';
-import { SegmentFile, segmentFileName, type SegmentWrites, warnIndexRebuilt } from './segment-files.ts';
+import { SegmentFile, warnIndexRebuilt } from './segment-files.ts';
+import { segmentFileName } from './segment-names.ts';
+import type { SegmentWrites } from './segment-writes.ts';
 
 export type Isolation = 'read_committed' | 'read_uncommitted';
 

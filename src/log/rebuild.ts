@@ -17,7 +17,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BATCH_HEADER_SIZE, batchCrcValid, CONTROL_ABORT, controlType, isControl, isTransactional, readBatchHeader } from './format.ts';
 import type { AbortedRange, MetaStore, PartitionMeta, SegmentMeta, TopicMeta } from './meta.ts';
-import { parseSegmentFileName, SegmentFile } from './segment-files.ts';
+import { SegmentFile } from './segment-files.ts';
+import { parseSegmentFileName } from './segment-names.ts';
 
 const MARKER = /^compacting\.(\d+)\./;
 

@@ -28,31 +28,9 @@ import {
 import { join } from 'node:path';
 import { SluiceError } from '../core/index.ts';
 import { BATCH_HEADER_SIZE, batchCrcValid, readBatchHeader } from './format.ts';
+import { segmentFileName } from './segment-names.ts';
 
 export const INDEX_INTERVAL_BYTES = 4096;
-
-export type SegmentExt = 'log' | 'index' | 'timeindex';
-
-export function segmentName(base: number): string {
-  return String(base).padStart(20, '0');
-}
-
-/**
- * The file name of a segment's log or index: generation 0 files (never rewritten, or rewritten
- * before names carried generations) are named by base alone.
- */
-export function segmentFileName(base: number, fileGeneration: number | undefined, ext: SegmentExt): string {
-  return fileGeneration ? `${segmentName(base)}.g${fileGeneration}.${ext}` : `${segmentName(base)}.${ext}`;
-}
-
-const SEGMENT_FILE = /^(\d{20})(?:\.g(\d+))?\.(log|index|timeindex)$/;
-
-/** The base, file generation and kind of a segment file's name, or undefined for other names. */
-export function parseSegmentFileName(name: string): { base: number; fileGeneration: number; ext: SegmentExt } | undefined {
-  const match = SEGMENT_FILE.exec(name);
-  if (!match) return undefined;
-  return { base: Number(match[1]), fileGeneration: match[2] === undefined ? 0 : Number(match[2]), ext: match[3] as SegmentExt };
-}
 
 /** One segment's open file and in-memory copy of its indexes, as this process knows them. */
 export class SegmentFile {
@@ -495,55 +473,6 @@ export class SegmentFile {
     closeSync(this.fd);
     closeSync(this.indexFd);
     closeSync(this.timeIndexFd);
-  }
-}
-
-/**
- * Batches placed back to back in one segment under the write lock, written with one writev
- * (and their index entries with one write per index file) when flushed: a group commit's
- * batches cost a few system calls instead of three each.
- */
-export class SegmentWrites {
-  private file: SegmentFile | undefined;
-  private position = 0;
-  private bytes = 0;
-  private batches: Uint8Array[] = [];
-  /** [position, baseOffset, maxTimestamp] per batch. */
-  private entries: number[] = [];
-
-  /** Whether a batch at `position` of `file` continues the batches placed so far. */
-  continues(file: SegmentFile, position: number): boolean {
-    return this.file === file && this.position + this.bytes === position;
-  }
-
-  add(file: SegmentFile, position: number, batch: Uint8Array, baseOffset: number, maxTimestamp: number): void {
-    if (!this.continues(file, position)) {
-      this.flush();
-      this.file = file;
-      this.position = position;
-    }
-    const last = this.batches.length - 1;
-    const previous = this.batches[last];
-    if (previous !== undefined && previous.buffer === batch.buffer && previous.byteOffset + previous.length === batch.byteOffset) {
-      // Side by side in memory (batch-arena.ts): one iovec for both.
-      this.batches[last] = new Uint8Array(batch.buffer, previous.byteOffset, previous.length + batch.length);
-    } else {
-      this.batches.push(batch);
-    }
-    this.entries.push(position, baseOffset, maxTimestamp);
-    this.bytes += batch.length;
-  }
-
-  /** Writes what was placed; must run under the lock that placed it, before its commit. */
-  flush(): void {
-    const file = this.file;
-    if (!file) return;
-    const { position, batches, bytes, entries } = this;
-    this.file = undefined;
-    this.batches = [];
-    this.entries = [];
-    this.bytes = 0;
-    file.writeBatches(position, batches, bytes, entries);
   }
 }
 

@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopicMeta } from './meta.ts';
-import { parseSegmentFileName } from './segment-files.ts';
+import { parseSegmentFileName } from './segment-names.ts';
 
 export const TOPIC_FILE = 'topic.json';
 
