@@ -271,6 +271,7 @@ function seriesPoint(now: number, s: JobState, base: RoundEvent | undefined, las
   }
   const committed = percentiles(s.committedSamples);
   const processed = percentiles(s.processedSamples);
+  const threads = threadLoads(base, last);
   return {
     time: now,
     inPerSec: base === last ? 0 : (sum(last, inTotal) - sum(base, inTotal)) / seconds,
@@ -285,6 +286,20 @@ function seriesPoint(now: number, s: JobState, base: RoundEvent | undefined, las
     watermarks,
     operators,
     busy,
+    threads,
     ...(Object.keys(partialMatches).length > 0 ? { partialMatches } : {}),
   };
+}
+
+/** Each thread's busy share between two progress events: its work time over its wall time (a run on one thread is one thread). */
+function threadLoads(base: RoundEvent | undefined, last: RoundEvent | undefined): number[] {
+  if (last === undefined) return [];
+  const loops = (e: RoundEvent | undefined) => (e === undefined ? [] : (e.loop.threads ?? [{ busyMs: e.loop.busyMs, wallMs: e.loop.wallMs }]));
+  // No progress event in this second: like the other rates, nothing measured is 0.
+  if (base === last) return loops(last).map(() => 0);
+  const before = loops(base);
+  return loops(last).map((t, i) => {
+    const wall = t.wallMs - (before[i]?.wallMs ?? 0);
+    return wall <= 0 ? 0 : Math.min(1, Math.max(0, (t.busyMs - (before[i]?.busyMs ?? 0)) / wall));
+  });
 }

@@ -22,6 +22,8 @@ interface Totals {
   late: number;
   dlq: number;
   loopBusyMs: number;
+  /** Busy ms per thread of a run on several (by thread index). */
+  threadBusy: Map<string, number>;
   /** Push sources' counts, by `source|what`. */
   push: Map<string, number>;
 }
@@ -49,6 +51,7 @@ export class PrometheusMetrics {
   readonly #waited: Counter;
   readonly #backpressure: Gauge;
   readonly #loopBusy: Counter;
+  readonly #threadBusy: Counter;
   /** Per `pipeline|topic|partition`: the wall time and wait at the start of the ratio's window. */
   readonly #ratioBase = new Map<string, { time: number; waitedMs: number }>();
   readonly #pushRecords: Counter;
@@ -107,6 +110,7 @@ export class PrometheusMetrics {
     });
     this.#backpressure = new Gauge({ name: 'sluice_backpressure_ratio', help: 'Share of wall time a source partition (one task) waited on the pipeline, over the last second or more', labelNames: ['pipeline', 'topic', 'partition'], registers });
     this.#loopBusy = new Counter({ name: 'sluice_loop_busy_seconds_total', help: 'Time the job loop worked (wall time minus waiting for input); over wall time, its utilization', labelNames: ['pipeline'], registers });
+    this.#threadBusy = new Counter({ name: 'sluice_thread_busy_seconds_total', help: 'Time each thread of the run worked (a run on one thread has thread 0); its rate() is that thread\'s load', labelNames: ['pipeline', 'thread'], registers });
     this.#pushRecords = new Counter({
       name: 'sluice_push_source_records_total',
       help: 'Push sources (HTTP, MQTT): records accepted into the buffer, dropped because it was full, and shed by the rule (label outcome)',
@@ -120,7 +124,7 @@ export class PrometheusMetrics {
 
   /** A job (re)started: its cumulative totals start again from zero. */
   reset(pipeline: string): void {
-    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), waited: new Map(), late: 0, dlq: 0, loopBusyMs: 0, push: new Map() });
+    this.#totals.set(pipeline, { read: new Map(), out: new Map(), busy: new Map(), waited: new Map(), late: 0, dlq: 0, loopBusyMs: 0, threadBusy: new Map(), push: new Map() });
     for (const key of this.#ratioBase.keys()) if (key.startsWith(`${pipeline}|`)) this.#ratioBase.delete(key);
   }
 
@@ -148,6 +152,10 @@ export class PrometheusMetrics {
     const loopBusyMs = e.loop.busyMs;
     if (loopBusyMs > t.loopBusyMs) this.#loopBusy.inc({ pipeline }, (loopBusyMs - t.loopBusyMs) / 1000);
     t.loopBusyMs = loopBusyMs;
+    const threads = e.loop.threads ?? [{ busyMs: loopBusyMs }];
+    threads.forEach((thread, i) => {
+      grow(this.#threadBusy, { pipeline, thread: String(i) }, t.threadBusy, String(i), thread.busyMs / 1000);
+    });
     for (const st of e.state) {
       this.#stateBytes.set({ pipeline, operator: st.operator }, st.bytes);
       this.#stateEntries.set({ pipeline, operator: st.operator }, st.entries);

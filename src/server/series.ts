@@ -22,6 +22,8 @@ export interface SeriesPoint {
   operators: Record<string, number>;
   /** Share of this second each operator spent working (0..1, summed over its tasks). */
   busy: Record<string, number>;
+  /** Share of this second each thread of the run spent working (0..1), thread by thread; one entry for a run on one thread. */
+  threads: number[];
   /** Pattern operators (`stage.index`): partial matches held now. */
   partialMatches?: Record<string, number>;
 }

@@ -35,7 +35,7 @@ function round(inputs: RoundEvent['stages'][number]['inputs']): RoundEvent {
 }
 
 function series(lags: number[], busy: Record<string, number>): SeriesPoint[] {
-  return lags.map((lag, i) => ({ time: T + i * 1000, inPerSec: 500, outPerSec: 10, p50: 5, p99: 9, processedP50: 1, processedP99: 2, lag, late: 0, deadLetters: 0, watermarks: {}, operators: {}, busy }));
+  return lags.map((lag, i) => ({ time: T + i * 1000, inPerSec: 500, outPerSec: 10, p50: 5, p99: 9, processedP50: 1, processedP99: 2, lag, late: 0, deadLetters: 0, watermarks: {}, operators: {}, busy, threads: [0.5] }));
 }
 
 const agree = round([

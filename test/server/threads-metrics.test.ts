@@ -1,11 +1,12 @@
 // A run on several worker threads is measured as one job: the dashboard's metrics count every
-// thread's records and show each thread's loop, and `sluice plan` measures all threads (their
+// thread's records and show each thread's loop and load, and `sluice plan` measures all threads (their
 // tasks add up to the input's partitions), not the one thread that read the request.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { chromium } from 'playwright-core';
 import type { PlanReport } from '../../src/server/index.ts';
 import { exitCode, sluice, start, tempDataDir } from '../cli/helpers.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -61,6 +62,25 @@ void test('the dashboard of a run on two threads counts every thread and shows e
     assert.equal(job.plan.stages.find((s) => s.topic === 'input')?.tasks, PARTITIONS, 'the source stage has every partition as a task');
     assert.ok(job.last!.loop.threads!.every((t) => t.busyMs > 0), 'each thread did some work');
     assert.ok(job.last!.stages.every((s) => typeof s.watermark === 'number' && Number.isFinite(s.watermark)), `every stage's watermark moved: ${JSON.stringify(job.last!.stages)}`);
+    const samples = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
+    for (const thread of ['0', '1']) assert.ok(total(samples, 'sluice_thread_busy_seconds_total', { pipeline: 'threads-ui', thread }) > 0, `thread ${thread}'s busy time is exported`);
+    // Each second of history has one load per thread, and the page draws them.
+    await waitUntil(async () => {
+      const view = (await (await fetch(`${url}/api/jobs/threads-ui`)).json()) as { series: { threads: number[] }[] };
+      return view.series.some((p) => p.threads.length === 2 && p.threads.every((load) => load >= 0 && load <= 1));
+    }, 'a second of history with the load of both threads');
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], timeout: 15_000 });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url, { timeout: 10_000 });
+      await page.locator('#threads-load li[data-thread="1"]').waitFor({ timeout: 15_000 });
+      assert.equal(await page.locator('#threads-load li').count(), 2, 'one line per thread');
+      assert.match(await page.locator('#threads-load li[data-thread="0"]').innerText(), /^thread 0: \d+% busy$/);
+      const legend = await page.locator('#chart-threads .u-legend').innerText();
+      assert.ok(legend.includes('thread 0') && legend.includes('thread 1'), `the chart has a line per thread: ${legend}`);
+    } finally {
+      await browser.close();
+    }
   } finally {
     child.kill('SIGINT');
     assert.equal(await exitCode(child), 0, stderr);

@@ -6,7 +6,7 @@ const token = new URLSearchParams(location.search).get('token');
 const withToken = (path) => (token ? `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : path);
 const $ = (id) => document.getElementById(id);
 
-const state = { job: null, series: [], plan: null, graph: null, charts: {}, wmKeys: '' };
+const state = { job: null, series: [], plan: null, graph: null, charts: {}, wmKeys: '', threadCount: -1 };
 
 const fmt = (n, digits = 0) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const time = (ms) => new Date(ms).toLocaleTimeString('en-GB');
@@ -58,6 +58,36 @@ function watermarkChart(keys) {
   );
 }
 
+// One line per thread, in percent of its time; redrawn when the run's thread count changes.
+function threadsChart(count) {
+  if (state.threadCount === count && state.charts.threads) return;
+  state.threadCount = count;
+  state.charts.threads = chart(
+    'chart-threads',
+    Array.from({ length: count }, (_, i) => ({ label: `thread ${i}`, stroke: COLORS[i % COLORS.length] })),
+    { scales: { x: { time: true }, y: { range: [0, 100] } } },
+  );
+}
+
+function threadLoads() {
+  const s = state.series;
+  const last = s[s.length - 1];
+  const count = last?.threads?.length ?? 0;
+  threadsChart(count);
+  state.charts.threads.setData([s.map((p) => p.time / 1000), ...Array.from({ length: count }, (_, i) => s.map((p) => (p.threads?.[i] === undefined ? null : p.threads[i] * 100)))]);
+  // The last few seconds, averaged: one second alone jumps with the rounds that fall in it.
+  const recent = s.slice(-5);
+  const list = $('threads-load');
+  list.textContent = '';
+  for (let i = 0; i < count; i++) {
+    const loads = recent.map((p) => p.threads?.[i]).filter((x) => x !== undefined);
+    const li = document.createElement('li');
+    li.dataset.thread = String(i);
+    li.textContent = `thread ${i}: ${fmt((loads.reduce((a, x) => a + x, 0) / Math.max(1, loads.length)) * 100)}% busy`;
+    list.appendChild(li);
+  }
+}
+
 function redraw() {
   const s = state.series;
   const xs = s.map((p) => p.time / 1000);
@@ -68,6 +98,7 @@ function redraw() {
   const keys = last ? Object.keys(last.watermarks).sort() : [];
   watermarkChart(keys);
   state.charts.watermarks.setData([xs, ...keys.map((k) => s.map((p) => (p.watermarks[k] === null || p.watermarks[k] === undefined ? null : (p.time - p.watermarks[k]) / 1000)))]);
+  threadLoads();
 }
 
 function figures(job) {
