@@ -16,11 +16,14 @@ import { type ControlMessage, controlTopic, safeDecode } from '../runtime/contro
 export async function askApp(log: Log, dataDir: string, app: string, message: { type: 'savepoint' } | { type: 'profile'; sampleMs: number }, timeoutMs: number, what: string): Promise<ControlMessage> {
   const backend = EmbeddedBackend.wrap(log);
   const topic = controlTopic(app);
-  if (!log.listTopics().some((t) => t.name === topic)) {
-    throw new SluiceError('INVALID_ARGUMENT', `app '${app}' has never run in this data directory (no topic '${topic}'); start it with \`sluice run FILE\``);
-  }
   // Only the running app answers: without one, nobody would ever reply.
-  if (runningApp(dataDir, app) === undefined) {
+  const running = runningApp(dataDir, app) !== undefined;
+  if (!log.listTopics().some((t) => t.name === topic)) {
+    if (!running) throw new SluiceError('INVALID_ARGUMENT', `app '${app}' has never run in this data directory (no topic '${topic}'); start it with \`sluice run FILE\``);
+    // Started a moment ago, not yet at its control topic: the request waits there, and the app
+    // reads requests sent after its process started (runtime/control.ts).
+    log.ensureTopic(topic, { partitions: 1 });
+  } else if (!running) {
     throw new SluiceError('INVALID_ARGUMENT', `no process runs app '${app}' in ${dataDir}; ${what} while it runs: start it with \`sluice run FILE\`, then ask again`);
   }
   let [offset] = await backend.endOffsets(topic);

@@ -3,6 +3,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { test } from 'node:test';
+import { claimApp } from '../../src/core/index.ts';
+import { Sluice } from '../../src/index.ts';
+import { Log } from '../../src/log/index.ts';
+import { waitUntil } from '../support/wait.ts';
 import { exitCode, lineCollector, sluice, start, tempDataDir } from './helpers.ts';
 
 const APP = new URL('./fixtures/counter-app.ts', import.meta.url).pathname;
@@ -78,5 +82,31 @@ void test('savepoint create on a running app, SIGTERM exits 0, run --from-savepo
   } finally {
     running.kill('SIGKILL');
     follower.kill('SIGKILL');
+  }
+});
+
+void test('savepoint create while the app is starting (its lock taken, its control topic not yet there) waits for it to answer', { timeout: 120_000 }, async () => {
+  const dataDir = tempDataDir();
+  assert.equal((await sluice(dataDir, ['topic', 'create', 'input', '--partitions', '1'])).code, 0);
+  // This process is the app between taking its lock and opening its control topic.
+  const release = claimApp(dataDir, 'early');
+  const asking = sluice(dataDir, ['savepoint', 'create', 'early', '--json', '--timeout-ms', '60000']);
+  const log = await Log.open(dataDir, { maintenanceIntervalMs: 0 });
+  try {
+    await waitUntil(() => log.listTopics().some((t) => t.name === 'early.control') && log.endOffset('early.control', 0) > 0, 'the savepoint request in early.control');
+  } finally {
+    await log.close();
+  }
+  release();
+  const app = new Sluice({ name: 'early', dataDir, state: 'lmdb', checkpointInterval: '50ms' });
+  app.stream<{ k: string }>('input').to('copied');
+  const running = app.run();
+  try {
+    const created = await asking;
+    assert.equal(created.code, 0, created.stderr);
+    assert.match((JSON.parse(created.stdout) as { id: string }).id, /^sp-\d+-\d+$/);
+  } finally {
+    app.stop();
+    await running;
   }
 });
