@@ -2,10 +2,16 @@
  * The timers of a keyed operator in one time domain (process functions): a timer is a (time,
  * key) pair, registered at most once, deletable, fired in time order (ties in registration
  * order), and pollable for one key ahead of the operator watermark. They wait in the
- * TimerQueue. With a durable table (lmdb) each key's pending times also live in the table entry
- * of that key, so they are checkpointed with the changed keys instead of inside the operator
- * snapshot, and a restore rebuilds the queue with one scan; with a heap table the operator
- * snapshot lists them.
+ * TimerQueue.
+ *
+ * With durable tables (lmdb) the timers live on disk and only the earliest are in the heap:
+ * each key's pending times are in the table entry of that key, and every timer is in a time
+ * index (ids ordered by time, then registration order). The heap holds the timers up to a
+ * horizon; past `heapLimit` timers the later ones leave the heap (they are on disk already),
+ * and when the heap's run out the next slice is read from the index. So 10 million keys with
+ * pending timers need the heap of a few hundred thousand. Both tables are checkpointed with
+ * the changed keys, and a restore reads the first slice of the index in the order a straight
+ * run would have fired it. With heap tables the operator snapshot lists the timers.
  */
 import { type KeyedTable, type KeyIdValue, keyId } from '../state/index.ts';
 import { TimerQueue } from './timer-queue.ts';
@@ -15,10 +21,25 @@ export interface Timer {
   key: unknown;
 }
 
-/** A key's pending timer times, as a durable table holds them. */
+/** A key's pending timer times, as a durable table holds them; `seqs[i]` is the registration order of `times[i]` (absent in state written before the time index). */
 export interface KeyTimes {
   key: unknown;
   times: number[];
+  seqs?: number[];
+}
+
+/** An entry of the time index: [time, seq, key]. */
+export type IndexedTimer = [number, number, unknown];
+
+/** A table the time index can be read from in id order, changes since the last checkpoint included (lmdb-table.ts). */
+export interface OrderedTable<V> extends KeyedTable<V> {
+  scanWithChanges(after: string, limit: number): [KeyIdValue, V][];
+}
+
+/** A durable operator's timers as its snapshot keeps them: how many, and the next registration order. */
+export interface SavedTimers {
+  size: number;
+  nextSeq: number;
 }
 
 /** A live timer; `seq` tells its queue entry from a stale one (the same timer deleted and registered again). */
@@ -26,17 +47,31 @@ interface LiveTimer extends Timer {
   seq: number;
 }
 
+/** Timers the heap holds at most before the later half goes back to disk (durable tables only). */
+export const HEAP_TIMERS = 50_000;
+
 export class KeyedTimers {
   readonly #queue = new TimerQueue();
-  /** Live timers by key id (the state backend's `keyId`), then by time. */
+  /** Live timers in the heap (up to the horizon) by key id (the state backend's `keyId`), then by time. */
   readonly #live = new Map<KeyIdValue, Map<number, LiveTimer>>();
   readonly #table: KeyedTable<KeyTimes> | undefined;
+  readonly #index: OrderedTable<IndexedTimer> | undefined;
+  readonly #heapLimit: number;
+  /** Every live timer at or before this time is in the heap; later ones are only on disk. */
+  #horizon = Number.POSITIVE_INFINITY;
   #size = 0;
+  #inHeap = 0;
   #nextSeq = 0;
 
-  /** `table`: a durable table to mirror the timers into; without one, the queue alone holds them. */
-  constructor(table?: KeyedTable<KeyTimes>) {
+  /**
+   * `table`: a durable table to mirror each key's timers into; `index`: the durable time index
+   * beside it (then the heap holds at most about `heapLimit` timers). Without them the queue
+   * alone holds every timer.
+   */
+  constructor(table?: KeyedTable<KeyTimes>, index?: OrderedTable<IndexedTimer>, options: { heapLimit?: number } = {}) {
     this.#table = table?.durable ? table : undefined;
+    this.#index = this.#table !== undefined && index?.durable ? index : undefined;
+    this.#heapLimit = Math.max(2, options.heapLimit ?? HEAP_TIMERS);
   }
 
   /** Whether the timers are checkpointed by the table (then snapshots leave them out). */
@@ -48,32 +83,55 @@ export class KeyedTimers {
     return this.#size;
   }
 
+  /** Timers in the heap now (all of them without a time index). */
+  get inHeap(): number {
+    return this.#inHeap;
+  }
+
   register(time: number, key: unknown): void {
     const id = keyId(key);
-    let times = this.#live.get(id);
-    if (times === undefined) this.#live.set(id, (times = new Map()));
-    else if (times.has(time)) return;
-    const seq = this.#nextSeq++;
-    times.set(time, { time, key, seq });
-    this.#size++;
-    this.#queue.push(time, seq, id);
     const table = this.#table;
-    if (table === undefined) return;
-    const entry = table.get(id) ?? { key, times: [] };
-    if (entry.times.includes(time)) return;
-    entry.times.push(time);
-    table.set(id, entry);
+    let entry: KeyTimes | undefined;
+    if (table !== undefined) {
+      entry = table.get(id) ?? { key, times: [], seqs: [] };
+      if (entry.times.includes(time)) return;
+    } else if (this.#live.get(id)?.has(time)) return;
+    const seq = this.#nextSeq++;
+    this.#size++;
+    if (entry !== undefined) {
+      entry.times.push(time);
+      (entry.seqs ??= []).push(seq);
+      table!.set(id, entry);
+      this.#index?.set(indexId(time, seq), [time, seq, key]);
+    }
+    if (time <= this.#horizon) this.#toHeap(id, time, seq, key);
+    if (this.#index !== undefined && this.#inHeap > this.#heapLimit) this.#spill();
   }
 
   delete(time: number, key: unknown): void {
     const id = keyId(key);
-    if (this.#take(id, time) !== undefined) this.#forget(id, time);
+    if (this.#table === undefined) {
+      if (this.#take(id, time) !== undefined) this.#size--;
+      return;
+    }
+    if (this.#forget(id, time)) {
+      this.#take(id, time);
+      this.#size--;
+    }
   }
 
   /** Removes and returns the earliest live timer due at `upTo`, or undefined. */
   pollDue(upTo: number): Timer | undefined {
     const queue = this.#queue;
-    while (queue.size > 0 && queue.peek() <= upTo) {
+    for (;;) {
+      if (queue.size === 0 || queue.peek() > upTo) {
+        // The heap's timers are done, later ones wait on disk: read the next slice.
+        if (this.#inHeap === 0 && this.#size > 0 && this.#horizon < upTo && this.#index !== undefined) {
+          this.#refill();
+          continue;
+        }
+        return undefined;
+      }
       const time = queue.peek();
       const seq = queue.peekSeq();
       const id = queue.pop();
@@ -81,9 +139,9 @@ export class KeyedTimers {
       if (timer === undefined || timer.seq !== seq) continue; // deleted since, or registered again later
       this.#take(id, time);
       this.#forget(id, time);
+      this.#size--;
       return timer;
     }
-    return undefined;
   }
 
   /** Removes and returns the earliest live timer of `key` due at `upTo`, or undefined. */
@@ -91,12 +149,20 @@ export class KeyedTimers {
     if (this.#size === 0) return undefined;
     const id = keyId(key);
     const times = this.#live.get(id);
-    if (times === undefined) return undefined;
     let best: number | undefined;
-    for (const time of times.keys()) if (time <= upTo && (best === undefined || time < best)) best = time;
+    for (const time of times?.keys() ?? []) if (time <= upTo && (best === undefined || time < best)) best = time;
+    if (best === undefined && upTo > this.#horizon) {
+      // Not in the heap: a due timer of this key past the horizon is in its table entry.
+      for (const time of this.#table?.get(id)?.times ?? []) if (time > this.#horizon && time <= upTo && (best === undefined || time < best)) best = time;
+      if (best === undefined) return undefined;
+      this.#forget(id, best);
+      this.#size--;
+      return { time: best, key };
+    }
     if (best === undefined) return undefined;
     const timer = this.#take(id, best);
     this.#forget(id, best);
+    this.#size--;
     return timer;
   }
 
@@ -107,10 +173,83 @@ export class KeyedTimers {
     return all.sort((a, b) => a.time - b.time || a.seq - b.seq).map(({ time, key }) => ({ time, key }));
   }
 
-  /** After a restore from a durable table: every key's timers back in the queue. */
-  reload(): void {
-    if (this.#table === undefined) return;
-    for (const [, entry] of this.#table.entries()) for (const time of [...entry.times].sort((a, b) => a - b)) this.register(time, entry.key);
+  /**
+   * After a restore from durable tables: the first slice of the time index back in the heap.
+   * `saved` is what `saved()` gave at the checkpoint; without it (state written before the
+   * index) every key's entry is read once, and older entries without registration orders are
+   * registered again, which writes the index they lack.
+   */
+  reload(saved?: SavedTimers): void {
+    const table = this.#table;
+    if (table === undefined) return;
+    this.#queue.clear();
+    this.#live.clear();
+    this.#inHeap = 0;
+    if (saved !== undefined && this.#index !== undefined) {
+      this.#size = saved.size;
+      this.#nextSeq = saved.nextSeq;
+      this.#horizon = Number.NEGATIVE_INFINITY;
+      if (this.#size > 0) this.#refill();
+      return;
+    }
+    const entries = [...table.entries()].map(([, entry]) => entry);
+    this.#size = 0;
+    this.#horizon = Number.POSITIVE_INFINITY;
+    for (const entry of entries) table.delete(keyId(entry.key));
+    for (const entry of entries) for (const time of [...entry.times].sort((a, b) => a - b)) this.register(time, entry.key);
+  }
+
+  /** What a durable operator's snapshot keeps for `reload`: the count and the next registration order. */
+  saved(): SavedTimers {
+    return { size: this.#size, nextSeq: this.#nextSeq };
+  }
+
+  /** Puts a registered timer in the heap. */
+  #toHeap(id: KeyIdValue, time: number, seq: number, key: unknown): void {
+    let times = this.#live.get(id);
+    if (times === undefined) this.#live.set(id, (times = new Map()));
+    times.set(time, { time, key, seq });
+    this.#inHeap++;
+    this.#queue.push(time, seq, id);
+  }
+
+  /** The heap holds too many: the later half leaves it (the index has them), and the horizon moves down to the last one kept. */
+  #spill(): void {
+    const all: LiveTimer[] = [];
+    for (const times of this.#live.values()) for (const timer of times.values()) all.push(timer);
+    all.sort((a, b) => a.time - b.time || a.seq - b.seq);
+    let keep = this.#heapLimit >> 1;
+    // Timers at the horizon's time stay together: everything at or before it is in the heap.
+    while (keep < all.length && all[keep].time === all[keep - 1].time) keep++;
+    if (keep >= all.length) return;
+    this.#horizon = all[keep - 1].time;
+    this.#queue.clear();
+    this.#live.clear();
+    this.#inHeap = 0;
+    for (let i = 0; i < keep; i++) {
+      const t = all[i];
+      this.#toHeap(keyId(t.key), t.time, t.seq, t.key);
+    }
+  }
+
+  /** The heap is empty: the next slice of the index (after the horizon) comes in, and the horizon moves to its last time. */
+  #refill(): void {
+    const index = this.#index!;
+    const slice = index.scanWithChanges(this.#horizon === Number.NEGATIVE_INFINITY ? '' : afterTime(this.#horizon), this.#heapLimit >> 1);
+    if (slice.length === 0) {
+      this.#horizon = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const last = slice[slice.length - 1][1][0];
+    // The rest of the last time comes too: everything at or before the horizon is in the heap.
+    for (;;) {
+      const [, [, seq]] = slice[slice.length - 1];
+      const more = index.scanWithChanges(indexId(last, seq), 1000).filter(([, [time]]) => time === last);
+      if (more.length === 0) break;
+      slice.push(...more);
+    }
+    for (const [, [time, seq, key]] of slice) this.#toHeap(keyId(key), time, seq, key);
+    this.#horizon = this.#inHeap >= this.#size ? Number.POSITIVE_INFINITY : last;
   }
 
   #take(id: KeyIdValue, time: number): LiveTimer | undefined {
@@ -119,20 +258,48 @@ export class KeyedTimers {
     if (timer === undefined) return undefined;
     times!.delete(time);
     if (times!.size === 0) this.#live.delete(id);
-    this.#size--;
+    this.#inHeap--;
     return timer;
   }
 
-  /** Drops a fired or deleted timer from the durable table. */
-  #forget(id: KeyIdValue, time: number): void {
+  /** Drops a fired or deleted timer from the durable tables; whether it was there. */
+  #forget(id: KeyIdValue, time: number): boolean {
     const table = this.#table;
-    if (table === undefined) return;
+    if (table === undefined) return false;
     const entry = table.get(id);
-    if (entry === undefined) return;
+    if (entry === undefined) return false;
     const i = entry.times.indexOf(time);
-    if (i < 0) return;
+    if (i < 0) return false;
+    const seq = entry.seqs?.[i];
     entry.times.splice(i, 1);
+    entry.seqs?.splice(i, 1);
     if (entry.times.length === 0) table.delete(id);
     else table.set(id, entry);
+    if (seq !== undefined) this.#index?.delete(indexId(time, seq));
+    return true;
   }
+}
+
+const FLOAT = new DataView(new ArrayBuffer(8));
+
+/** 16 hex digits that sort as the numbers do (the IEEE 754 bits, sign flipped, negatives inverted). */
+function orderedHex(time: number): string {
+  FLOAT.setFloat64(0, time);
+  let hi = FLOAT.getUint32(0);
+  let lo = FLOAT.getUint32(4);
+  if (hi & 0x80000000) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+  } else hi = (hi | 0x80000000) >>> 0;
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+/** The time index's id of a timer: its time, then its registration order, as text in that order. */
+function indexId(time: number, seq: number): string {
+  return orderedHex(time) + seq.toString(16).padStart(14, '0');
+}
+
+/** An id after every timer at `time` and before every later one. */
+function afterTime(time: number): string {
+  return `${orderedHex(time)}g`;
 }

@@ -7,7 +7,7 @@ import { SluiceError } from '../core/errors.ts';
 import { type Element, type Operator, type Output, positionOf } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
 import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
-import { KeyedTimers, type KeyTimes, type Timer } from './keyed-timers.ts';
+import { type IndexedTimer, KeyedTimers, type KeyTimes, type OrderedTable, type SavedTimers, type Timer } from './keyed-timers.ts';
 
 /** The process function as this operator calls it (the api types it for users). */
 export interface KeyedProcessFunction {
@@ -25,12 +25,18 @@ export interface ProcessOperatorOptions {
   table?: KeyedTable<KeyEntry>;
   /** Durable tables for the timers of each domain (lmdb); by default the snapshot lists them. */
   timerTables?: { event: KeyedTable<KeyTimes>; processing: KeyedTable<KeyTimes> };
+  /** Durable time indexes beside `timerTables`: then only the earliest timers are in the heap (keyed-timers.ts). */
+  timerIndexes?: { event: OrderedTable<IndexedTimer>; processing: OrderedTable<IndexedTimer> };
+  /** Timers each domain keeps in the heap at most, with time indexes (default keyed-timers.ts HEAP_TIMERS). */
+  timerHeapLimit?: number;
 }
 
 export interface ProcessSnapshot {
   state: KeyedStateSnapshot;
   eventTimers: Timer[];
   processingTimers: Timer[];
+  /** Durable timers: their counts and next registration orders (absent in snapshots taken before time indexes). */
+  timers?: { event: SavedTimers; processing: SavedTimers };
   /** Null in snapshots taken before infinities had one JSON encoding (core's marks). */
   watermark: number | null;
 }
@@ -64,8 +70,9 @@ export class ProcessOperator implements Operator {
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? rethrow;
     this.#state = new KeyedStateStore(options.table ?? new MemoryTable(), this.#now);
-    this.#eventTimers = new KeyedTimers(options.timerTables?.event);
-    this.#processingTimers = new KeyedTimers(options.timerTables?.processing);
+    const heap = options.timerHeapLimit === undefined ? {} : { heapLimit: options.timerHeapLimit };
+    this.#eventTimers = new KeyedTimers(options.timerTables?.event, options.timerIndexes?.event, heap);
+    this.#processingTimers = new KeyedTimers(options.timerTables?.processing, options.timerIndexes?.processing, heap);
     const self = this;
     const state = this.#state;
     const timers = {
@@ -190,6 +197,7 @@ export class ProcessOperator implements Operator {
       // Durable timers are checkpointed with their keys in the state backend.
       eventTimers: this.#eventTimers.durable ? [] : this.#eventTimers.list(),
       processingTimers: this.#processingTimers.durable ? [] : this.#processingTimers.list(),
+      ...(this.#eventTimers.durable ? { timers: { event: this.#eventTimers.saved(), processing: this.#processingTimers.saved() } } : {}),
       watermark: this.#watermark,
     };
   }
@@ -199,8 +207,8 @@ export class ProcessOperator implements Operator {
     this.#state.restore(s.state);
     for (const t of s.eventTimers) this.#eventTimers.register(t.time, t.key);
     for (const t of s.processingTimers) this.#processingTimers.register(t.time, t.key);
-    this.#eventTimers.reload();
-    this.#processingTimers.reload();
+    this.#eventTimers.reload(s.timers?.event);
+    this.#processingTimers.reload(s.timers?.processing);
     // Snapshots taken before infinities had one JSON encoding wrote a watermark at -Infinity as null.
     this.#watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
   }

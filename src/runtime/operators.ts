@@ -16,10 +16,14 @@ import {
   ForeignKeyResultOperator,
   ForeignKeySubscribeOperator,
   IdentityOperator,
+  type IndexedTimer,
+  type KeyTimes,
   MapOperator,
   type Operator,
+  type OrderedTable,
   PrintOperator,
   ProcessOperator,
+  type ProcessOperatorOptions,
   type RecordErrorHandler,
   type RecordSink,
   RollingAggregateOperator,
@@ -115,7 +119,7 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         fn: node.fn,
         now: env.clock,
         onError: env.onError,
-        ...(env.table ? { table: env.table('keyed'), timerTables: { event: env.table('event-timers'), processing: env.table('processing-timers') } } : {}),
+        ...(env.table ? { table: env.table('keyed'), ...processTimers(env.table) } : {}),
       });
     case 'pattern':
       return new PatternOperator({
@@ -180,4 +184,17 @@ function aggregateFunction(spec: AggregateSpec): AggregateFunction {
     case 'aggregate':
       return aggregates.fold(spec.init, spec.add, spec.merge);
   }
+}
+
+/** A process operator's timer tables, and on a durable backend (lmdb) their time indexes, so its timers need not all fit in the heap. */
+function processTimers(table: <V>(kind: string) => KeyedTable<V>): Pick<ProcessOperatorOptions, 'timerTables' | 'timerIndexes'> {
+  const timerTables = { event: table<KeyTimes>('event-timers'), processing: table<KeyTimes>('processing-timers') };
+  if (!timerTables.event.durable) return { timerTables };
+  const event = table<IndexedTimer>('event-timer-index');
+  const processing = table<IndexedTimer>('processing-timer-index');
+  return isOrdered(event) && isOrdered(processing) ? { timerTables, timerIndexes: { event, processing } } : { timerTables };
+}
+
+function isOrdered<V>(table: KeyedTable<V>): table is OrderedTable<V> {
+  return typeof (table as Partial<OrderedTable<V>>).scanWithChanges === 'function';
 }

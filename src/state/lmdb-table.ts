@@ -151,6 +151,40 @@ export class LmdbTable<V> implements KeyedTable<V> {
     return out;
   }
 
+  /**
+   * Up to `limit` entries in id order after `after`, the changes not yet checkpointed included
+   * (ids added since are not on disk yet): for tables read in order, such as a time index. The
+   * changes are sorted per call, so this suits reads far apart, not one per record.
+   */
+  scanWithChanges(after: string, limit: number): [KeyIdValue, V][] {
+    const changed = new Set<KeyIdValue>();
+    for (const changes of [this.#dirty, this.#sealed]) {
+      for (const id of changes?.keys() ?? []) if (typeof id === 'string' && id > after) changed.add(id);
+    }
+    const fromChanges = [...changed].sort(byLmdbOrder);
+    const out: [KeyIdValue, V][] = [];
+    let next = 0;
+    // Changed ids before `bound` (all of them when undefined) go out first, in order; deleted ones are skipped.
+    const takeChanges = (bound: KeyIdValue | undefined): void => {
+      while (out.length < limit && next < fromChanges.length && (bound === undefined || byLmdbOrder(fromChanges[next], bound) < 0)) {
+        const id = fromChanges[next++];
+        const change = this.#change(id);
+        if (change !== undefined && change !== DELETED) out.push([id, change]);
+      }
+    };
+    for (const { key, value } of this.#db.getRange({ start: toLmdbKey(after) })) {
+      const id = fromLmdbKey(key as string | number);
+      if (id === after) continue;
+      takeChanges(id);
+      if (out.length === limit) return out;
+      if (changed.has(id)) continue; // its change went out (or was a delete) with the changes
+      out.push([id, this.#decode(id, value as Buffer)]);
+      if (out.length === limit) return out;
+    }
+    takeChanges(undefined);
+    return out;
+  }
+
   #remember(id: KeyIdValue, value: V): void {
     if (this.#cache.size >= this.#cacheEntries) this.#cache.delete(this.#cache.keys().next().value as KeyIdValue);
     this.#cache.set(id, value);
@@ -255,4 +289,10 @@ function toLmdbKey(id: KeyIdValue): string | number {
 function fromLmdbKey(key: string | number): KeyIdValue {
   if (typeof key === 'string' && key.startsWith('\u0002')) return JSON.parse(key.slice(1)) as KeyIdValue;
   return key;
+}
+
+/** LMDB's key order for the ids `scanWithChanges` compares: numbers first, then strings by code unit (ASCII ids sort as their bytes). */
+function byLmdbOrder(a: KeyIdValue, b: KeyIdValue): number {
+  if (typeof a === 'number' || typeof b === 'number') return typeof a === 'number' ? (typeof b === 'number' ? a - b : -1) : 1;
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
