@@ -15,44 +15,28 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LogRecord, SluiceError } from '../core/index.ts';
-import type { AppendResult, PendingBatch } from './append.ts';
-import type { LogInternals, ProduceRecord } from './internals.ts';
+import type { AppendResult } from './append.ts';
+import { Appender } from './appender.ts';
+import { commitOffsets, committedOffset, committedOffsets, deleteGroupOffsets, type GroupOffset } from './group-offsets.ts';
 import { commitAsMember, type GroupAssignment, type GroupMember, groupMembers, groupOwners, heartbeat, type JoinOptions, joinGroup, leaveGroup } from './groups.ts';
+import type { LogInternals, ProduceRecord } from './internals.ts';
 import { type CompactOptions, compactPartition, enforceRetention } from './maintenance.ts';
-import { MetaStore, type PartitionMeta, type TopicMeta } from './meta.ts';
-import { type Isolation, lastStableOffset, Partition, type ReadOptions, type ReadResult, StaleTopic } from './partition.ts';
-import { Producer } from './producer.ts';
-import { type RecoveryOptions, type RecoveryReport, recoverPartitionLocked, repairPartitions } from './recovery.ts';
-import { routeRecords, toPending } from './routing.ts';
-import { IntervalSync } from './interval-sync.ts';
-import { createTopic, ensureTopicFile, type RebuiltTopic, rebuildMissingTopics, rebuildOnOpen } from './topic-admin.ts';
-import { alterTopicLocked, checkRecordSize, type TopicChanges, type TopicConfig } from './topic-config.ts';
-import { topicDir, writeTopicFile } from './topic-files.ts';
+import { MetaStore, type TopicMeta } from './meta.ts';
+import { type Isolation, lastStableOffset, type Partition, type ReadOptions, type ReadResult } from './partition.ts';
 import { checkPartition, type SegmentDamage } from './partition-check.ts';
+import { PartitionRegistry } from './partition-registry.ts';
+import { Producer } from './producer.ts';
+import { type RecoveryOptions, type RecoveryReport, repairPartitions } from './recovery.ts';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentCache } from './segment-cache.ts';
-import type { SegmentFile } from './segment-files.ts';
+import { createTopic, type RebuiltTopic, rebuildMissingTopics, rebuildOnOpen } from './topic-admin.ts';
+import { alterTopicLocked, type TopicChanges, type TopicConfig } from './topic-config.ts';
+import { describePartition, type PartitionDescription, type TopicDescription } from './topic-description.ts';
+import { topicDir, writeTopicFile } from './topic-files.ts';
 import { abortOrphansLocked, hasOrphans } from './transactions.ts';
 import { Waiters } from './waiters.ts';
-import { PartitionWriter } from './writer.ts';
 
-
-/** Tries of an append whose topic keeps changing under it (see `appendTo`). */
-const MAX_APPEND_ATTEMPTS = 5;
-
-export interface PartitionDescription {
-  partition: number;
-  firstOffset: number;
-  nextOffset: number;
-  lastStableOffset: number;
-  sizeBytes: number;
-  segments: number;
-}
-
-export interface TopicDescription {
-  name: string;
-  config: TopicMeta;
-  partitions: PartitionDescription[];
-}
+export type { GroupOffset } from './group-offsets.ts';
+export type { PartitionDescription, TopicDescription } from './topic-description.ts';
 
 export interface LogOptions {
   /** Wall clock, replaceable in tests. */
@@ -68,32 +52,22 @@ export interface LogOptions {
   readOnly?: boolean;
 }
 
-export interface GroupOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-}
-
 export class Log {
   readonly dataDir: string;
   private readonly meta: MetaStore;
   private readonly now: () => number;
-  private readonly topics = new Map<string, { meta: TopicMeta; partitions: Array<Partition | undefined> }>();
-  private readonly writers = new Map<Partition, PartitionWriter>();
+  private readonly partitions: PartitionRegistry;
+  private readonly appender: Appender;
   private readonly waiters: Waiters;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly intervalSync = new IntervalSync();
-  /** Unkeyed records rotate over partitions; each process starts somewhere else. */
-  private roundRobin = Math.floor(Math.random() * 1024);
   private closed = false;
   private readonly internals: LogInternals;
-  private readonly segmentCache: SegmentCache;
   private readonly readOnly: boolean;
 
   private constructor(dataDir: string, options: LogOptions) {
     this.dataDir = dataDir;
     this.now = options.now ?? Date.now;
-    this.segmentCache = new SegmentCache(options.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS);
+    const segmentCache = new SegmentCache(options.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS);
     const metaDir = join(dataDir, 'meta');
     this.readOnly = options.readOnly === true;
     if (!this.readOnly) {
@@ -102,15 +76,17 @@ export class Log {
     }
     this.meta = new MetaStore(metaDir, { readOnly: this.readOnly });
     this.waiters = new Waiters(metaDir);
+    this.partitions = new PartitionRegistry(this.meta, dataDir, segmentCache, this.readOnly, (partition) => this.appender.forget(partition));
+    this.appender = new Appender(this.meta, this.partitions, this.waiters, this.now, (name) => this.topic(name));
     this.internals = {
       meta: this.meta,
-      lookup: (topic, index) => this.tryPartition(topic, index),
+      lookup: (topic, index) => this.partitions.tryGet(topic, index),
       now: () => this.now(),
       topicMeta: (name) => this.topic(name),
       partition: (topic, index) => this.partition(topic, index),
-      route: (topic, records) => this.route(topic, records),
-      appendBatch: (topic, partition, batch) => this.appendTo(topic, partition, batch),
-      afterLockedWrite: (files) => this.afterLockedWrite(files),
+      route: (topic, records) => this.appender.route(topic, records),
+      appendBatch: (topic, partition, batch) => this.appender.appendTo(topic, partition, batch),
+      afterLockedWrite: (files) => this.appender.afterLockedWrite(files),
     };
   }
 
@@ -126,7 +102,7 @@ export class Log {
       timer.unref();
       log.timers.push(timer);
     }
-    const syncTimer = setInterval(() => log.intervalSync.syncDue(log.now()), 50);
+    const syncTimer = setInterval(() => log.appender.syncDue(), 50);
     syncTimer.unref();
     log.timers.push(syncTimer);
     return log;
@@ -163,7 +139,7 @@ export class Log {
         this.meta.remove(['pstate', name, p]);
       }
     });
-    this.forget(name);
+    this.partitions.forget(name);
     rmSync(topicDir(this.dataDir, meta), { recursive: true, force: true });
   }
 
@@ -231,53 +207,13 @@ export class Log {
    */
   async produce(topic: string, records: readonly ProduceRecord[]): Promise<AppendResult[]> {
     this.checkOpen();
-    const cached = this.topics.get(topic);
-    let groups: Map<number, LogRecord[]>;
-    try {
-      groups = routeRecords(cached ? cached.meta : this.topic(topic), records, () => this.roundRobin++);
-    } catch (error) {
-      if (!cached) throw error;
-      groups = this.route(topic, records); // the limit may have been raised elsewhere: check against fresh settings
-    }
-    const pending: Array<Promise<AppendResult>> = [];
-    for (const [partition, group] of groups) pending.push(this.appendTo(topic, partition, toPending(group), cached?.partitions[partition], group));
-    return Promise.all(pending);
+    return this.appender.produce(topic, records);
   }
 
   /** Appends records as one batch to one partition. */
   async append(topic: string, partition: number, records: readonly LogRecord[]): Promise<AppendResult> {
     this.checkOpen();
-    let cached = this.topics.get(topic)?.partitions[partition];
-    try {
-      checkRecordSizes(cached ? cached.topic : this.topic(topic), records);
-    } catch (error) {
-      if (!cached) throw error;
-      cached = undefined; // the limit may have been raised elsewhere: check against fresh settings
-      checkRecordSizes(this.topic(topic), records);
-    }
-    return this.appendTo(topic, partition, toPending(records), cached, records);
-  }
-
-  /**
-   * Appends `batch` through the partition's writer, starting from this process's view of the
-   * partition (`cached`, read without touching the metadata: appends are the hot path). The
-   * writer checks that view under the lock; when another process deleted or re-created the
-   * topic, or changed its record size limit, meanwhile, nothing was written and the append is
-   * tried again with fresh metadata, its `records` checked again against the fresh limit.
-   */
-  private async appendTo(topic: string, index: number, batch: PendingBatch, cached?: Partition, records?: readonly LogRecord[]): Promise<AppendResult> {
-    for (let attempt = 1; ; attempt++) {
-      const partition = attempt === 1 && cached ? cached : this.partition(topic, index);
-      if (attempt > 1 && records) checkRecordSizes(partition.topic, records);
-      try {
-        return await this.writerFor(partition).append(batch);
-      } catch (error) {
-        if (!(error instanceof StaleTopic)) throw error;
-        if (attempt >= MAX_APPEND_ATTEMPTS) {
-          throw new SluiceError('IO_FAILED', `topic '${topic}' kept changing (deleted, re-created or altered) while appending to partition ${index}; try again`);
-        }
-      }
-    }
+    return this.appender.append(topic, partition, records);
   }
 
   /** An idempotent producer, or a transactional one with `transactionalId`. */
@@ -324,10 +260,7 @@ export class Log {
 
   commitOffsets(group: string, offsets: readonly GroupOffset[]): void {
     this.checkOpen();
-    if (!group) throw new SluiceError('INVALID_ARGUMENT', 'a consumer group needs a non-empty name');
-    this.meta.locked(() => {
-      for (const { topic, partition, offset } of offsets) this.meta.put(['group', group, topic, partition], offset);
-    });
+    commitOffsets(this.meta, group, offsets);
   }
 
   /**
@@ -370,25 +303,17 @@ export class Log {
   }
 
   committedOffset(group: string, topic: string, partition: number): number | undefined {
-    return this.meta.get<number>(['group', group, topic, partition]);
+    return committedOffset(this.meta, group, topic, partition);
   }
 
   /** Forgets every offset `group` committed (Kafka's `DeleteGroups`); returns how many there were. */
   deleteGroupOffsets(group: string): number {
     this.checkOpen();
-    return this.meta.locked(() => {
-      const keys = [...this.meta.range<number>(['group', group])].map((entry) => entry.key);
-      for (const key of keys) this.meta.remove(key);
-      return keys.length;
-    });
+    return deleteGroupOffsets(this.meta, group);
   }
 
   committedOffsets(group: string): GroupOffset[] {
-    return [...this.meta.range<number>(['group', group])].map(({ key, value }) => ({
-      topic: key[2] as string,
-      partition: key[3] as number,
-      offset: value,
-    }));
+    return committedOffsets(this.meta, group);
   }
 
   // ---- maintenance --------------------------------------------------------------------------
@@ -420,14 +345,14 @@ export class Log {
   repair(options: RecoveryOptions = {}): RecoveryReport[] {
     this.checkOpen();
     const topics = this.listTopics();
-    for (const meta of topics) this.forget(meta.name);
-    return repairPartitions(this.meta, topics, options, (meta, p) => new Partition(meta, p, this.partitionDir(meta, p), this.meta, this.segmentCache));
+    for (const meta of topics) this.partitions.forget(meta.name);
+    return repairPartitions(this.meta, topics, options, (meta, p) => this.partitions.create(meta, p));
   }
 
   async abortOrphanedTransactions(): Promise<void> {
     if (!hasOrphans(this.meta)) return;
     const files = this.meta.locked(() => abortOrphansLocked(this.meta, this.internals.lookup, this.now()));
-    await this.afterLockedWrite(files);
+    await this.appender.afterLockedWrite(files);
   }
 
   private async maintain(): Promise<void> {
@@ -442,78 +367,17 @@ export class Log {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all([...this.writers.values()].map((writer) => writer.idle().catch(() => undefined)));
-    this.intervalSync.syncDue(this.now(), true);
+    await this.appender.idle();
+    this.appender.syncDue(true);
     this.waiters.close();
-    for (const topic of this.topics.values()) for (const partition of topic.partitions) partition?.close();
-    this.topics.clear();
+    this.partitions.closeAll();
     await this.meta.close();
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
   private partition(topic: string, index: number): Partition {
-    const found = this.tryPartition(topic, index);
-    if (found) return found;
-    const meta = this.topic(topic);
-    throw new SluiceError('PARTITION_NOT_FOUND', `topic '${topic}' has partitions 0 to ${meta.partitions - 1}, not ${index}`);
-  }
-
-  private tryPartition(topic: string, index: number): Partition | undefined {
-    let entry = this.topics.get(topic);
-    const current = this.meta.get<TopicMeta>(['topic', topic]);
-    if (!entry || !current || current.id !== entry.meta.id) {
-      this.forget(topic);
-      const meta = current;
-      if (!meta) return undefined;
-      entry = { meta, partitions: new Array(meta.partitions) };
-      this.topics.set(topic, entry);
-    } else if (current.maxMessageBytes !== entry.meta.maxMessageBytes) {
-      // Altered (here or elsewhere): appends check against the partitions' copy of the settings.
-      entry.meta = current;
-      for (const partition of entry.partitions) if (partition) partition.topic = current;
-    }
-    if (!Number.isInteger(index) || index < 0 || index >= entry.meta.partitions) return undefined;
-    let partition = entry.partitions[index];
-    if (!partition) {
-      const created = new Partition(entry.meta, index, this.partitionDir(entry.meta, index), this.meta, this.segmentCache);
-      // Read-only: reads stop at the committed end, so what recovery would cut or keep is never read.
-      if (!this.readOnly) {
-        if (index === 0) ensureTopicFile(this.dataDir, entry.meta);
-        this.meta.locked(() => recoverPartitionLocked(this.meta, created));
-      }
-      entry.partitions[index] = created;
-      partition = created;
-    }
-    return partition;
-  }
-
-  private forget(topic: string): void {
-    const entry = this.topics.get(topic);
-    if (!entry) return;
-    for (const partition of entry.partitions) {
-      if (!partition) continue;
-      partition.close();
-      this.writers.delete(partition);
-    }
-    this.topics.delete(topic);
-  }
-
-  private partitionDir(meta: TopicMeta, index: number): string {
-    return join(topicDir(this.dataDir, meta), String(index));
-  }
-
-  private writerFor(partition: Partition): PartitionWriter {
-    let writer = this.writers.get(partition);
-    if (!writer) {
-      writer = new PartitionWriter(partition, this.meta, this.now, (files) => this.written(partition, files));
-      this.writers.set(partition, writer);
-    }
-    return writer;
-  }
-
-  private route(topic: string, records: readonly ProduceRecord[]): Map<number, LogRecord[]> {
-    return routeRecords(this.topic(topic), records, () => this.roundRobin++);
+    return this.partitions.get(topic, index);
   }
 
   private endOffsetOf(partition: Partition, isolation: Isolation | undefined): number {
@@ -521,33 +385,7 @@ export class Log {
     return isolation === 'read_committed' ? lastStableOffset(state) : state.next;
   }
 
-  /** After an append: remember files to sync under the interval policy, and wake local readers. */
-  private written(partition: Partition, files: SegmentFile[]): void {
-    if (partition.topic.fsync === 'interval') this.intervalSync.written(files, this.now(), partition.topic.fsyncIntervalMs);
-    this.waiters.notify();
-  }
-
-  private async afterLockedWrite(files: SegmentFile[]): Promise<void> {
-    for (const file of files) file.sync();
-    this.waiters.notify();
-  }
-
   private checkOpen(): void {
     if (this.closed) throw new SluiceError('LOG_CLOSED', 'the log is closed');
   }
-}
-
-function checkRecordSizes(topic: TopicMeta, records: readonly LogRecord[]): void {
-  for (let i = 0; i < records.length; i++) checkRecordSize(topic, records[i], i);
-}
-
-function describePartition(partition: number, state: PartitionMeta): PartitionDescription {
-  return {
-    partition,
-    firstOffset: state.logStart,
-    nextOffset: state.next,
-    lastStableOffset: lastStableOffset(state),
-    sizeBytes: state.segments.reduce((sum, s) => sum + s.bytes, 0),
-    segments: state.segments.length,
-  };
 }
