@@ -14,7 +14,7 @@
  * time running 20 times faster than the wall clock, so that windows close every fraction of a
  * second and windowed queries get a distribution rather than a sample or two.
  */
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Sluice } from '../../src/index.ts';
 import type { OutgoingRecord } from '../../src/backend/index.ts';
 import { MemoryBackend } from '../../src/testing/index.ts';
@@ -40,6 +40,16 @@ export interface LatencyResult {
   /** Garbage-collection pauses during the run: the longest and their sum. */
   gcMaxMs: number;
   gcTotalMs: number;
+  /** Of those, the young-generation collections (scavenges, which copy what survives: here every record the memory log keeps) and the full ones. */
+  scavenges: GcKind;
+  fullGcs: GcKind;
+}
+
+/** Collections of one kind during the run: how many, the longest and their sum, ms. */
+export interface GcKind {
+  count: number;
+  maxMs: number;
+  totalMs: number;
 }
 
 /** A memory log that notes when each output record became readable. */
@@ -104,10 +114,18 @@ export async function measureLatency(query: NexmarkQuery, input: Input, options:
   const app = new Sluice({ name: `nexmark-latency-${query.name}`, backend, guarantee: 'at-least-once', checkpointInterval: options.commitMs });
   query.sluice(app, codecs);
   const gc = { max: 0, total: 0 };
+  const scavenges: GcKind = { count: 0, maxMs: 0, totalMs: 0 };
+  const fullGcs: GcKind = { count: 0, maxMs: 0, totalMs: 0 };
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gc.max = Math.max(gc.max, entry.duration);
       gc.total += entry.duration;
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      const of = kind === constants.NODE_PERFORMANCE_GC_MINOR ? scavenges : kind === constants.NODE_PERFORMANCE_GC_MAJOR ? fullGcs : undefined;
+      if (of === undefined) continue;
+      of.count++;
+      of.maxMs = Math.max(of.maxMs, entry.duration);
+      of.totalMs += entry.duration;
     }
   });
   observer.observe({ entryTypes: ['gc'] });
@@ -155,7 +173,7 @@ export async function measureLatency(query: NexmarkQuery, input: Input, options:
     next = nextOffset;
   }
   const sorted = Float64Array.from(latencies).sort();
-  return { rate: options.rate, events: count, rows: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: quantile(sorted, 1), gcMaxMs: gc.max, gcTotalMs: gc.total };
+  return { rate: options.rate, events: count, rows: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: quantile(sorted, 1), gcMaxMs: gc.max, gcTotalMs: gc.total, scavenges, fullGcs };
 }
 
 function sleep(ms: number): Promise<void> {

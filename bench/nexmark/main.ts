@@ -88,6 +88,8 @@ for (const name of options.queries) {
   else if (r.latency) {
     const l = r.latency;
     log(`     latency at ${fmt(l.rate)} ev/s: p50 ${l.p50Ms.toFixed(1)} ms  p99 ${l.p99Ms.toFixed(1)} ms  max ${l.maxMs.toFixed(1)} ms over ${fmt(l.rows)} rows; GC pauses max ${l.gcMaxMs.toFixed(1)} ms, total ${fmt(l.gcTotalMs)} ms`);
+    const kind = (k: { count: number; maxMs: number; totalMs: number }): string => `${k.count}, max ${k.maxMs.toFixed(1)} ms, total ${fmt(k.totalMs)} ms`;
+    log(`     GC during the latency run: scavenges ${kind(l.scavenges)}; full collections ${kind(l.fullGcs)}`);
   }
   const row: Record<string, unknown> = {
     name: `nexmark-${name}`,

@@ -18,8 +18,24 @@ export interface RecordSink {
 /** The bytes of a record key. */
 export function encodeKey(key: unknown): Uint8Array | null {
   if (key === undefined || key === null) return null;
-  if (typeof key === 'string') return utf8(key);
+  // The JSON of a finite number is its String(), which is ASCII.
+  if (typeof key === 'number' && Number.isFinite(key)) return asciiBytes(String(key))!;
+  if (typeof key === 'string') return key.length <= SHORT_KEY ? (asciiBytes(key) ?? utf8(key)) : utf8(key);
   return jsonCodec.encode(key);
+}
+
+/** Keys up to this length are copied byte by byte when ASCII (a TextEncoder call costs more than the copy). */
+const SHORT_KEY = 64;
+
+/** `text`'s bytes when every character is ASCII (its UTF-8 then), else undefined. */
+function asciiBytes(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return undefined;
+    bytes[i] = c;
+  }
+  return bytes;
 }
 
 /**
