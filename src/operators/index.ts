@@ -14,6 +14,7 @@ export * from './async-map.ts';
 export * from './sink-modes.ts';
 export * from './stateless.ts';
 export * from './keyed-timers.ts';
+export * from './timer-index.ts';
 export * from './timer-queue.ts';
 export * from './table.ts';
 export * from './table-sink.ts';

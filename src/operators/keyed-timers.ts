@@ -14,6 +14,7 @@
  * run would have fired it. With heap tables the operator snapshot lists the timers.
  */
 import { type KeyedTable, type KeyIdValue, keyId } from '../state/index.ts';
+import { afterTime, HEAP_TIMERS, type IndexedTimer, indexId, type OrderedTable, readSlice } from './timer-index.ts';
 import { TimerQueue } from './timer-queue.ts';
 
 export interface Timer {
@@ -28,14 +29,6 @@ export interface KeyTimes {
   seqs?: number[];
 }
 
-/** An entry of the time index: [time, seq, key]. */
-export type IndexedTimer = [number, number, unknown];
-
-/** A table the time index can be read from in id order, changes since the last checkpoint included (lmdb-table.ts). */
-export interface OrderedTable<V> extends KeyedTable<V> {
-  scanWithChanges(after: string, limit: number): [KeyIdValue, V][];
-}
-
 /** A durable operator's timers as its snapshot keeps them: how many, and the next registration order. */
 export interface SavedTimers {
   size: number;
@@ -46,9 +39,6 @@ export interface SavedTimers {
 interface LiveTimer extends Timer {
   seq: number;
 }
-
-/** Timers the heap holds at most before the later half goes back to disk (durable tables only). */
-export const HEAP_TIMERS = 50_000;
 
 export class KeyedTimers {
   readonly #queue = new TimerQueue();
@@ -234,22 +224,9 @@ export class KeyedTimers {
 
   /** The heap is empty: the next slice of the index (after the horizon) comes in, and the horizon moves to its last time. */
   #refill(): void {
-    const index = this.#index!;
-    const slice = index.scanWithChanges(this.#horizon === Number.NEGATIVE_INFINITY ? '' : afterTime(this.#horizon), this.#heapLimit >> 1);
-    if (slice.length === 0) {
-      this.#horizon = Number.POSITIVE_INFINITY;
-      return;
-    }
-    const last = slice[slice.length - 1][1][0];
-    // The rest of the last time comes too: everything at or before the horizon is in the heap.
-    for (;;) {
-      const [, [, seq]] = slice[slice.length - 1];
-      const more = index.scanWithChanges(indexId(last, seq), 1000).filter(([, [time]]) => time === last);
-      if (more.length === 0) break;
-      slice.push(...more);
-    }
-    for (const [, [time, seq, key]] of slice) this.#toHeap(keyId(key), time, seq, key);
-    this.#horizon = this.#inHeap >= this.#size ? Number.POSITIVE_INFINITY : last;
+    const { slice, all } = readSlice(this.#index!, afterTime(this.#horizon), this.#heapLimit >> 1);
+    for (const [time, seq, key] of slice) this.#toHeap(keyId(key), time, seq, key);
+    this.#horizon = all || slice.length === 0 ? Number.POSITIVE_INFINITY : slice[slice.length - 1][0];
   }
 
   #take(id: KeyIdValue, time: number): LiveTimer | undefined {
@@ -278,28 +255,4 @@ export class KeyedTimers {
     if (seq !== undefined) this.#index?.delete(indexId(time, seq));
     return true;
   }
-}
-
-const FLOAT = new DataView(new ArrayBuffer(8));
-
-/** 16 hex digits that sort as the numbers do (the IEEE 754 bits, sign flipped, negatives inverted). */
-function orderedHex(time: number): string {
-  FLOAT.setFloat64(0, time);
-  let hi = FLOAT.getUint32(0);
-  let lo = FLOAT.getUint32(4);
-  if (hi & 0x80000000) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  } else hi = (hi | 0x80000000) >>> 0;
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
-}
-
-/** The time index's id of a timer: its time, then its registration order, as text in that order. */
-function indexId(time: number, seq: number): string {
-  return orderedHex(time) + seq.toString(16).padStart(14, '0');
-}
-
-/** An id after every timer at `time` and before every later one. */
-function afterTime(time: number): string {
-  return `${orderedHex(time)}g`;
 }

@@ -7,7 +7,8 @@ import { SluiceError } from '../core/errors.ts';
 import { type Element, type Operator, type Output, positionOf } from './operator.ts';
 import { type KeyedTable, type KeyEntry, KeyedStateStore, type KeyedStateSnapshot, MemoryTable, type StateOptions } from '../state/index.ts';
 import { describeKey, type RecordErrorHandler, rethrow } from './record-error.ts';
-import { type IndexedTimer, KeyedTimers, type KeyTimes, type OrderedTable, type SavedTimers, type Timer } from './keyed-timers.ts';
+import { KeyedTimers, type KeyTimes, type SavedTimers, type Timer } from './keyed-timers.ts';
+import type { IndexedTimer, OrderedTable } from './timer-index.ts';
 
 /** The process function as this operator calls it (the api types it for users). */
 export interface KeyedProcessFunction {

@@ -75,6 +75,10 @@ export interface EngineContext {
   readonly earlyEvery: number;
   /** Where the time-based engines keep each key's windows (default the heap). */
   readonly table?: KeyedTable<any> | undefined;
+  /** Beside a durable `table`: the time index that keeps the keys' timers on disk (timer-index.ts). */
+  readonly timerIndex?: KeyedTable<any> | undefined;
+  /** Timers the heap holds at most with a time index (default timer-index.ts HEAP_TIMERS). */
+  readonly timerHeapLimit?: number | undefined;
 }
 
 /** One kind of window, run for every key. */

@@ -5,11 +5,14 @@
  *
  * The keys' windows live in a keyed table: the heap (saved whole in each snapshot), or a durable
  * table of the lmdb backend, which writes the keys changed since the last checkpoint and leaves
- * them out of the snapshot. Only the timers (one per key with work pending) stay in the heap;
- * a restore from a durable table rebuilds them with one scan.
+ * them out of the snapshot. The timers (one per key with work pending) are a heap queue; with a
+ * durable table and a time index beside it they are on disk, the heap holding only the earliest
+ * (timer-index.ts), and a restore reads the first of them. A durable table without an index
+ * (state from before the index) rebuilds them with one scan, writing the index.
  */
 import { type EngineContext, type KeyId, savedNumber, type WindowResult } from './window-common.ts';
 import { type KeyedTable, keyId, MemoryTable } from '../state/index.ts';
+import { isOrderedTable, type IndexedTimer, TimeIndexQueue } from './timer-index.ts';
 import { TimerQueue } from './timer-queue.ts';
 
 export interface OpenWindow {
@@ -68,7 +71,9 @@ export class WindowTable {
   private readonly durable: boolean;
   /** The engine's time: the operator watermark (event time) or the processing time reached. */
   progress = Number.NEGATIVE_INFINITY;
-  private readonly timers = new TimerQueue();
+  private readonly timers: TimerQueue | TimeIndexQueue;
+  /** The timers' time index on disk, when there is one: the queue reads and writes it. */
+  private readonly onDisk: TimeIndexQueue | undefined;
   private nextSeq = 0;
   /** Keys with windows changed since their last emission (early-interval firing). */
   private readonly dirty = new Set<KeyId>();
@@ -82,6 +87,9 @@ export class WindowTable {
     this.trackDirty = trackDirty;
     this.keys = (ctx.table as KeyedTable<KeyWindows> | undefined) ?? new MemoryTable<KeyWindows>();
     this.durable = this.keys.durable;
+    const index = ctx.timerIndex as KeyedTable<IndexedTimer> | undefined;
+    this.onDisk = this.durable && isOrderedTable(index) ? new TimeIndexQueue(index, ctx.timerHeapLimit) : undefined;
+    this.timers = this.onDisk ?? new TimerQueue();
   }
 
   keyWindows(key: unknown): KeyWindows {
@@ -90,6 +98,7 @@ export class WindowTable {
     if (kw === undefined) {
       kw = { key, id, seq: this.nextSeq++, windows: [], timerAt: Number.POSITIVE_INFINITY, firedUpTo: Number.NEGATIVE_INFINITY, extra: undefined, extraUntil: Number.POSITIVE_INFINITY };
       this.keys.set(id, kw);
+      this.onDisk?.saveSeq(this.nextSeq);
     }
     return kw;
   }
@@ -211,6 +220,8 @@ export class WindowTable {
   schedule(kw: KeyWindows): void {
     const next = this.nextWork(kw);
     if (next < kw.timerAt) {
+      // On disk the earlier timer replaces the later (in the heap a stale entry is skipped when popped).
+      if (kw.timerAt !== Number.POSITIVE_INFINITY) this.onDisk?.remove(kw.timerAt, kw.seq);
       this.timers.push(next, kw.seq, kw.id);
       kw.timerAt = next;
     }
@@ -222,7 +233,8 @@ export class WindowTable {
   advance(progress: number): void {
     if (progress > this.progress) this.progress = progress;
     const lateness = this.ctx.latenessMs;
-    while (this.timers.size > 0 && this.timers.peek() <= this.progress) {
+    // An empty queue peeks +Infinity, which a final watermark (+Infinity) must not take for a timer.
+    for (let next = this.timers.peek(); next !== Number.POSITIVE_INFINITY && next <= this.progress; next = this.timers.peek()) {
       const t = this.timers.peek();
       const kw = this.keys.get(this.timers.pop());
       if (kw === undefined || kw.timerAt !== t) continue; // stale timer
@@ -255,12 +267,12 @@ export class WindowTable {
 
   restore(keys: KeyWindowsSnapshot[] | null, progress: number): void {
     this.dirty.clear();
-    this.timers.clear();
     this.progress = progress;
     if (keys === null) {
       this.rebuildTimers();
       return;
     }
+    this.timers.clear();
     for (const s of keys) {
       const kw = this.keyWindows(s.key);
       kw.windows = s.windows.map((w) => ({ ...w }));
@@ -274,14 +286,26 @@ export class WindowTable {
   }
 
   /**
-   * After a restore from a durable table: each key's live timer again, at the time it had when
-   * checkpointed (a later read of the key sees that same `timerAt`), ties broken by creation order.
+   * After a restore from a durable table: with a time index, its first timers come back when
+   * first asked for, and the next creation number is the index's. Without one, each key's live
+   * timer again, at the time it had when checkpointed (a later read of the key sees that same
+   * `timerAt`), ties broken by creation order; a queue on disk gets its index so.
    */
   private rebuildTimers(): void {
+    const saved = this.onDisk?.savedSeq();
+    if (this.onDisk !== undefined && saved !== undefined) {
+      this.onDisk.reset();
+      this.nextSeq = saved;
+      // Early-interval firing needs the keys with unfired changes: one pass over the keys (nothing kept but their ids).
+      if (this.trackDirty) for (const [, kw] of this.keys.entries()) if (kw.windows.some((w) => !w.fired && w.since > 0)) this.dirty.add(kw.id);
+      return;
+    }
+    if (this.timers instanceof TimerQueue) this.timers.clear();
     for (const [, kw] of this.keys.entries()) {
       if (kw.timerAt !== Number.POSITIVE_INFINITY) this.timers.push(kw.timerAt, kw.seq, kw.id);
       if (kw.seq >= this.nextSeq) this.nextSeq = kw.seq + 1;
       if (this.trackDirty && kw.windows.some((w) => !w.fired && w.since > 0)) this.dirty.add(kw.id);
     }
+    this.onDisk?.saveSeq(this.nextSeq);
   }
 }

@@ -59,6 +59,9 @@ export interface WindowOperatorConfig<V = unknown, A = unknown, R = unknown> {
   clock?: () => number;
   /** Where time-based windows keep each key's windows (default the heap; the lmdb backend gives a durable table). */
   table?: KeyedTable<unknown> | undefined;
+  /** Beside a durable `table`: a time index, so the keys' timers wait on disk (the heap holds the earliest `timerHeapLimit`). */
+  timerIndex?: KeyedTable<unknown> | undefined;
+  timerHeapLimit?: number | undefined;
 }
 
 /**
@@ -133,6 +136,8 @@ export class WindowOperator<V = unknown, A = unknown, R = unknown> implements Op
       latenessMs: this.domain === 'processing' ? 0 : lateness.allowedLatenessMs,
       earlyEvery: emit.kind === 'early-count' ? emit.every : 0,
       table: config.table,
+      timerIndex: config.timerIndex,
+      timerHeapLimit: config.timerHeapLimit,
     };
     const trackDirty = this.earlyIntervalMs > 0;
     switch (spec.kind) {

@@ -20,7 +20,7 @@ import {
   type KeyTimes,
   MapOperator,
   type Operator,
-  type OrderedTable,
+  isOrderedTable,
   PrintOperator,
   ProcessOperator,
   type ProcessOperatorOptions,
@@ -80,7 +80,7 @@ export function buildOperator(node: LogicalNode, env: OperatorEnv): Operator {
         aggregate: aggregateFunction(node.aggregate),
         onError: env.onError,
         clock: env.clock,
-        table: env.table?.('windows'),
+        ...windowTables(env.table, node.window.kind),
       });
       // A queryable store answers from this operator's state (one per task).
       if (node.store !== undefined) env.stores.register(node.store, op);
@@ -186,15 +186,19 @@ function aggregateFunction(spec: AggregateSpec): AggregateFunction {
   }
 }
 
+/** A window operator's table of each key's windows, and on a durable backend the time index of its timers (time-based windows). */
+function windowTables(table: (<V>(kind: string) => KeyedTable<V>) | undefined, kind: string): { table?: KeyedTable<unknown>; timerIndex?: KeyedTable<unknown> } {
+  if (table === undefined) return {};
+  const windows = table<unknown>('windows');
+  if (!windows.durable || !['tumbling', 'hopping', 'sliding', 'session'].includes(kind)) return { table: windows };
+  return { table: windows, timerIndex: table<unknown>('window-timer-index') };
+}
+
 /** A process operator's timer tables, and on a durable backend (lmdb) their time indexes, so its timers need not all fit in the heap. */
 function processTimers(table: <V>(kind: string) => KeyedTable<V>): Pick<ProcessOperatorOptions, 'timerTables' | 'timerIndexes'> {
   const timerTables = { event: table<KeyTimes>('event-timers'), processing: table<KeyTimes>('processing-timers') };
   if (!timerTables.event.durable) return { timerTables };
   const event = table<IndexedTimer>('event-timer-index');
   const processing = table<IndexedTimer>('processing-timer-index');
-  return isOrdered(event) && isOrdered(processing) ? { timerTables, timerIndexes: { event, processing } } : { timerTables };
-}
-
-function isOrdered<V>(table: KeyedTable<V>): table is OrderedTable<V> {
-  return typeof (table as Partial<OrderedTable<V>>).scanWithChanges === 'function';
+  return isOrderedTable(event) && isOrderedTable(processing) ? { timerTables, timerIndexes: { event, processing } } : { timerTables };
 }

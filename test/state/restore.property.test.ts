@@ -25,7 +25,8 @@ const families: [string, Make][] = [
       new ProcessOperator({
         name: 'p',
         now: () => 0,
-        ...(table ? { table: table('keyed'), timerTables: { event: table('event-timers'), processing: table('processing-timers') } } : {}),
+        // Timers on disk with a heap of two: most of them are read back from the time index.
+        ...(table ? { table: table('keyed'), timerTables: { event: table('event-timers'), processing: table('processing-timers') }, timerIndexes: { event: table('event-timer-index') as never, processing: table('processing-timer-index') as never }, timerHeapLimit: 2 } : {}),
         fn: {
           processElement(e: Input, ctx: any) {
             const sum = ctx.state.value('sum');
@@ -60,6 +61,26 @@ const families: [string, Make][] = [
         lateness: { allowedLatenessMs: 30, lateSideOutput: 'late' },
         aggregate: { init: () => [] as number[], add: (_key: unknown, e: Input, acc: number[]) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
         table: table?.('windows'),
+      }) as Operator,
+  ]),
+  // The same windows with their timers on disk and a heap of two: slices read back from the time index.
+  ...(
+    [
+      ['tumbling window, timers on disk', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }],
+      ['sliding window, timers on disk', { kind: 'sliding', lookbackMs: 50, time: 'event' }],
+      ['session window, timers on disk', { kind: 'session', gapMs: 40, time: 'event' }],
+    ] as [string, WindowSpec][]
+  ).map(([family, window]): [string, Make] => [
+    family,
+    (table) =>
+      new WindowOperator({
+        name: 'w',
+        window,
+        lateness: { allowedLatenessMs: 30, lateSideOutput: 'late' },
+        aggregate: { init: () => [] as number[], add: (_key: unknown, e: Input, acc: number[]) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
+        table: table?.('windows'),
+        timerIndex: table?.('window-timer-index'),
+        timerHeapLimit: 2,
       }) as Operator,
   ]),
 ];
