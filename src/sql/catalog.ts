@@ -11,7 +11,7 @@ import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
 import type { QueryContext } from './query-context.ts';
 import { type Relation, tableKey } from './relation.ts';
-import { rowBuilder } from './row-builder.ts';
+import { fieldsFiller, rowBuilder } from './row-builder.ts';
 import type { EmitClause, OptionValue, QueryText, SourceColumnDef, TemporalClause } from './statements.ts';
 import { type Column, converter, parseTimestamp, type Row } from './types.ts';
 
@@ -222,6 +222,9 @@ export class Binding {
         ? {}
         : {
             timestamp: (value) => {
+              // The common case first: epoch milliseconds under the column's own name.
+              const own = value !== null && typeof value === 'object' ? value[ts] : undefined;
+              if (typeof own === 'number' && Number.isFinite(own)) return own;
               const ms = parseTimestamp(value === null || typeof value !== 'object' ? undefined : field(value, ts));
               if (!Number.isFinite(ms)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: event-time column ${ts} is ${JSON.stringify(value?.[ts] ?? null)}, not a timestamp (an ISO-8601 string or epoch milliseconds)`);
               return ms;
@@ -289,30 +292,24 @@ function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) =
   };
 }
 
-/** Converts the named columns of a source's JSON object into a row (RawSource.fill). */
+/**
+ * Converts the named columns of a source's JSON object into a row (RawSource.fill): only those,
+ * so a query converts (and checks) the columns it reads and no others.
+ */
 function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row, columns: readonly string[]) => Row {
   const converters = new Map(def.columns.map((c) => [c.name, converter(c.type, `${def.kind} ${def.name}, column ${c.name}`)]));
   const names = def.columns.map((c) => c.name).join(', ');
-  // Callers pass the same few column lists (a query's WHERE columns, all columns): their converters in order, made once.
-  const convertersOf = new WeakMap<readonly string[], ((v: unknown) => unknown)[]>();
+  // Callers pass the same few column lists (a query's WHERE columns, the columns it selects): a filler generated once per list.
+  const fillers = new WeakMap<readonly string[], (value: Record<string, unknown>, row: Row) => Row>();
   const lowerKeys = keysIgnoringCase();
   return (value, row, columns) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
-    let convert = convertersOf.get(columns);
-    if (convert === undefined) convertersOf.set(columns, (convert = columns.map((name) => converters.get(name)!)));
-    // A column missing as written is looked up ignoring case.
-    let lower: Map<string, string> | undefined;
-    for (let i = 0; i < columns.length; i++) {
-      const name = columns[i]!;
-      let v = value[name];
-      if (v === undefined) {
-        lower ??= lowerKeys(value);
-        const key = lower.get(name);
-        v = key === undefined ? null : (value[key] ?? null);
-      }
-      row[name] = convert[i]!(v);
+    let fill = fillers.get(columns);
+    if (fill === undefined) {
+      fill = fieldsFiller(columns, columns.map((name) => converters.get(name)!), lowerKeys);
+      fillers.set(columns, fill);
     }
-    return row;
+    return fill(value, row);
   };
 }
 
