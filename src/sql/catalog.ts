@@ -10,8 +10,8 @@ import { intervalMs } from './interval.ts';
 import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
 import type { QueryContext } from './query-context.ts';
-import { type Relation, tableKey } from './relation.ts';
-import { fieldsFiller, rowBuilder } from './row-builder.ts';
+import { type RawSource, type Relation, tableKey } from './relation.ts';
+import { fieldReader, fieldsFiller, rowBuilder } from './row-builder.ts';
 import type { EmitClause, OptionValue, QueryText, SourceColumnDef, TemporalClause } from './statements.ts';
 import { type Column, converter, parseTimestamp, type Row } from './types.ts';
 
@@ -216,6 +216,7 @@ export class Binding {
   #sourceOptions(def: SourceDef | TableDef): SourceOptions<Record<string, unknown>> {
     const ts = def.timestamp;
     const codec = this.codec(def.topic);
+    const readTime = ts === undefined ? undefined : fieldReader(ts);
     return {
       ...(codec === undefined ? {} : { codec: codec as Codec<Record<string, unknown>> }),
       ...(ts === undefined
@@ -223,7 +224,7 @@ export class Binding {
         : {
             timestamp: (value) => {
               // The common case first: epoch milliseconds under the column's own name.
-              const own = value !== null && typeof value === 'object' ? value[ts] : undefined;
+              const own = value !== null && typeof value === 'object' ? readTime!(value) : undefined;
               if (typeof own === 'number' && Number.isFinite(own)) return own;
               const ms = parseTimestamp(value === null || typeof value !== 'object' ? undefined : field(value, ts));
               if (!Number.isFinite(ms)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: event-time column ${ts} is ${JSON.stringify(value?.[ts] ?? null)}, not a timestamp (an ISO-8601 string or epoch milliseconds)`);
@@ -244,7 +245,7 @@ export class Binding {
         rows ??= stream.map(rowMaker(def), { name: `${def.name}-columns` });
         return rows;
       },
-      raw: { stream, fill: columnFiller(def) },
+      raw: { stream, ...columnFiller(def) },
       columns: def.columns.map((c) => ({ name: c.name, type: c.type })),
       latenessMs: def.latenessMs,
       name: def.name,
@@ -293,24 +294,21 @@ function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) =
 }
 
 /**
- * Converts the named columns of a source's JSON object into a row (RawSource.fill): only those,
+ * Converts the named columns of a source's JSON object into a row (RawSource.filler): only those,
  * so a query converts (and checks) the columns it reads and no others.
  */
-function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row, columns: readonly string[]) => Row {
+function columnFiller(def: SourceDef): Pick<RawSource, 'filler'> {
   const converters = new Map(def.columns.map((c) => [c.name, converter(c.type, `${def.kind} ${def.name}, column ${c.name}`)]));
   const names = def.columns.map((c) => c.name).join(', ');
-  // Callers pass the same few column lists (a query's WHERE columns, the columns it selects): a filler generated once per list.
-  const fillers = new WeakMap<readonly string[], (value: Record<string, unknown>, row: Row) => Row>();
   const lowerKeys = keysIgnoringCase();
-  return (value, row, columns) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
-    let fill = fillers.get(columns);
-    if (fill === undefined) {
-      fill = fieldsFiller(columns, columns.map((name) => converters.get(name)!), lowerKeys);
-      fillers.set(columns, fill);
-    }
-    return fill(value, row);
+  const filler = (columns: readonly string[]): ((value: Record<string, unknown>, row: Row) => Row) => {
+    const fill = fieldsFiller(columns, columns.map((name) => converters.get(name)!), lowerKeys);
+    return (value, row) => {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
+      return fill(value, row);
+    };
   };
+  return { filler };
 }
 
 /** Parses a query's text with the Postgres parser. */

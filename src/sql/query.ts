@@ -88,9 +88,9 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
   if (raw !== undefined) {
     let values = raw.stream;
     if (cond !== undefined) {
-      const read = columnsRead(s.whereClause, input);
+      const fill = raw.filler(columnsRead(s.whereClause, input));
       const scratch: Row = {};
-      values = values.filter((v) => cond(raw.fill(v, scratch, read)) === true);
+      values = values.filter((v) => cond(fill(v, scratch)) === true);
     }
     // A projection builds its output straight from the record (the converted columns in a scratch row it does not keep).
     if (projection) {
@@ -99,13 +99,14 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
       const read = selectsStar(targets) ? relation.columns.map((c) => c.name) : columnsRead(targets, input);
       const asTheyAre = selectsColumnsAsTheyAre(targets, input);
       // Rows of source columns as they are: the rows' stage is made when read, as a plan reading the records needs none.
-      const projected = project((out) => values.map((v) => out(raw.fill(v, scratch, read))), targets, inputScope, input, text, false, asTheyAre);
-      if (asTheyAre) projected.records = { stream: values, fill: raw.fill, checked: read };
+      const fill = raw.filler(read);
+      const projected = project((out) => values.map((v) => out(fill(v, scratch))), targets, inputScope, input, text, false, asTheyAre);
+      if (asTheyAre) projected.records = { stream: values, filler: raw.filler, checked: read };
       return projected;
     }
     // The rows into the aggregate hold the columns its keys, aggregates and HAVING read.
-    const read = columnsRead([targets, groups, s.havingClause ?? []], input);
-    return aggregate(values.map((v) => raw.fill(v, {}, read)), s, targets, groups, aggregates, input, ctx, emit);
+    const fill = raw.filler(columnsRead([targets, groups, s.havingClause ?? []], input));
+    return aggregate(values.map((v) => fill(v, {})), s, targets, groups, aggregates, input, ctx, emit);
   }
   let stream = relation.stream;
   if (cond !== undefined) stream = stream.filter((row: Row) => cond(row) === true);
