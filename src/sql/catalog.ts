@@ -10,8 +10,8 @@ import { intervalMs } from './interval.ts';
 import { type PgNode, parseStatement } from './pg.ts';
 import { compileQuery } from './query.ts';
 import type { QueryContext } from './query-context.ts';
-import { type Relation, tableKey } from './relation.ts';
-import { rowBuilder } from './row-builder.ts';
+import { type RawSource, type Relation, tableKey } from './relation.ts';
+import { fieldReader, fieldsFiller, rowBuilder } from './row-builder.ts';
 import type { EmitClause, OptionValue, QueryText, SourceColumnDef, TemporalClause } from './statements.ts';
 import { type Column, converter, parseTimestamp, type Row } from './types.ts';
 
@@ -216,12 +216,16 @@ export class Binding {
   #sourceOptions(def: SourceDef | TableDef): SourceOptions<Record<string, unknown>> {
     const ts = def.timestamp;
     const codec = this.codec(def.topic);
+    const readTime = ts === undefined ? undefined : fieldReader(ts);
     return {
       ...(codec === undefined ? {} : { codec: codec as Codec<Record<string, unknown>> }),
       ...(ts === undefined
         ? {}
         : {
             timestamp: (value) => {
+              // The common case first: epoch milliseconds under the column's own name.
+              const own = value !== null && typeof value === 'object' ? readTime!(value) : undefined;
+              if (typeof own === 'number' && Number.isFinite(own)) return own;
               const ms = parseTimestamp(value === null || typeof value !== 'object' ? undefined : field(value, ts));
               if (!Number.isFinite(ms)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: event-time column ${ts} is ${JSON.stringify(value?.[ts] ?? null)}, not a timestamp (an ISO-8601 string or epoch milliseconds)`);
               return ms;
@@ -241,7 +245,7 @@ export class Binding {
         rows ??= stream.map(rowMaker(def), { name: `${def.name}-columns` });
         return rows;
       },
-      raw: { stream, fill: columnFiller(def) },
+      raw: { stream, ...columnFiller(def) },
       columns: def.columns.map((c) => ({ name: c.name, type: c.type })),
       latenessMs: def.latenessMs,
       name: def.name,
@@ -289,31 +293,22 @@ function rowMaker(def: SourceDef | TableDef): (value: Record<string, unknown>) =
   };
 }
 
-/** Converts the named columns of a source's JSON object into a row (RawSource.fill). */
-function columnFiller(def: SourceDef): (value: Record<string, unknown>, row: Row, columns: readonly string[]) => Row {
+/**
+ * Converts the named columns of a source's JSON object into a row (RawSource.filler): only those,
+ * so a query converts (and checks) the columns it reads and no others.
+ */
+function columnFiller(def: SourceDef): Pick<RawSource, 'filler'> {
   const converters = new Map(def.columns.map((c) => [c.name, converter(c.type, `${def.kind} ${def.name}, column ${c.name}`)]));
   const names = def.columns.map((c) => c.name).join(', ');
-  // Callers pass the same few column lists (a query's WHERE columns, all columns): their converters in order, made once.
-  const convertersOf = new WeakMap<readonly string[], ((v: unknown) => unknown)[]>();
   const lowerKeys = keysIgnoringCase();
-  return (value, row, columns) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
-    let convert = convertersOf.get(columns);
-    if (convert === undefined) convertersOf.set(columns, (convert = columns.map((name) => converters.get(name)!)));
-    // A column missing as written is looked up ignoring case.
-    let lower: Map<string, string> | undefined;
-    for (let i = 0; i < columns.length; i++) {
-      const name = columns[i]!;
-      let v = value[name];
-      if (v === undefined) {
-        lower ??= lowerKeys(value);
-        const key = lower.get(name);
-        v = key === undefined ? null : (value[key] ?? null);
-      }
-      row[name] = convert[i]!(v);
-    }
-    return row;
+  const filler = (columns: readonly string[]): ((value: Record<string, unknown>, row: Row) => Row) => {
+    const fill = fieldsFiller(columns, columns.map((name) => converters.get(name)!), lowerKeys);
+    return (value, row) => {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SluiceError('INVALID_RECORD', `${def.kind} ${def.name}: a record must be a JSON object with the columns ${names}, got ${JSON.stringify(value)}`);
+      return fill(value, row);
+    };
   };
+  return { filler };
 }
 
 /** Parses a query's text with the Postgres parser. */

@@ -7,7 +7,7 @@ import { sqlError, unsupported } from './errors.ts';
 import { callFunction } from './functions.ts';
 import { intervalMs, unitOfTypmod } from './interval.ts';
 import { locationOf, nodeKind, type PgNode, strings } from './pg.ts';
-import { type Compiled, constant, convert, isNumeric, numericType, parseTimestamp, SUPPORTED_TYPES, type SqlType, typeNamed } from './types.ts';
+import { type Compiled, constant, convert, converter, isNumeric, numericType, parseTimestamp, SUPPORTED_TYPES, type SqlType, typeNamed } from './types.ts';
 
 export type { Compiled } from './types.ts';
 
@@ -145,7 +145,9 @@ function typeCast(n: PgNode, scope: Scope, at: number): Compiled {
   if (type === 'timestamp' && arg.type === 'timestamp') return arg;
   // CAST(timestamp AS BIGINT) gives epoch ms; CAST(timestamp AS TEXT) its ISO form.
   if (arg.type === 'timestamp' && type === 'text') return { fn: (row) => ((v) => (v == null ? null : new Date(v as number).toISOString()))(arg.fn(row)), type };
-  return { fn: (row) => convert(arg.fn(row), type, what), type };
+  const cast = converter(type, what);
+  const value = arg.fn;
+  return { fn: (row) => cast(value(row)), type };
 }
 
 /** A text literal compared with a timestamp becomes a timestamp. */
@@ -180,12 +182,22 @@ const COMPARE: Record<string, (a: any, b: any) => boolean> = {
 function binary(op: string, l: Compiled, r: Compiled, text: string, at: number): Compiled {
   [l, r] = coerce(l, r, text, at);
   const strict = (f: (a: any, b: any) => unknown, type: SqlType): Compiled => {
-    const fn = (row: unknown) => {
-      const a = l.fn(row);
-      if (a == null) return null;
-      const b = r.fn(row);
-      return b == null ? null : f(a, b);
-    };
+    const left = l.fn;
+    const right = r.fn;
+    // A literal operand (price * 0.908, type = 'bid') is read once, here.
+    const literal = r.constant === true && !l.constant ? right({}) : undefined;
+    const fn =
+      r.constant === true && !l.constant
+        ? (row: unknown) => {
+            const a = left(row);
+            return a == null || literal == null ? null : f(a, literal);
+          }
+        : (row: unknown) => {
+            const a = left(row);
+            if (a == null) return null;
+            const b = right(row);
+            return b == null ? null : f(a, b);
+          };
     return l.constant && r.constant ? constant(fn({}), type) : { fn, type };
   };
   const compare = COMPARE[op];

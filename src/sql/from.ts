@@ -7,6 +7,7 @@
 import { sqlError, unsupported } from './errors.ts';
 import type { Scope } from './expr.ts';
 import type { Relation } from './relation.ts';
+import { fieldReader } from './row-builder.ts';
 import type { WindowSpec } from '../time/index.ts';
 import type { Row, SqlType } from './types.ts';
 
@@ -74,8 +75,7 @@ export function rowScope(text: string, from: FieldSet, windowsAssigned = false):
         return { fn: (row: Row) => row[name], type: 'timestamp' };
       }
       const field = resolveField(text, from, name, qualifier, at);
-      const key = field.key;
-      return { fn: (row: Row) => row[key], type: field.type };
+      return { fn: fieldReader(field.key), type: field.type };
     },
   };
 }

@@ -3,6 +3,7 @@
  * is parsed in place: the rest of the script is blanked out, so every location the parser
  * reports is an offset in the whole script.
  */
+import { setFlagsFromString } from 'node:v8';
 import { loadModule, parseSync } from 'libpg-query';
 import { sqlError } from './errors.ts';
 
@@ -11,8 +12,16 @@ export type PgNode = Record<string, any>;
 
 let loaded: Promise<void> | undefined;
 
-/** Loads the parser's WebAssembly module (once); parsing needs it. */
+/**
+ * Loads the parser's WebAssembly module (once); parsing needs it. V8's optimizing tier for
+ * WebAssembly is turned off first, for the whole process: after a few statements V8 recompiles
+ * the parser's largest function in the background, and that one compilation takes about 600 MB
+ * of native memory (Turboshaft's loop unrolling), several times what a query's state holds. The
+ * baseline code parses statements fast enough. Setting SLUICE_SQL_WASM_TIER_UP=1 leaves V8's
+ * tiers as they are (for an app whose own WebAssembly needs the optimizing tier).
+ */
 export function loadParser(): Promise<void> {
+  if (loaded === undefined && process.env.SLUICE_SQL_WASM_TIER_UP !== '1') setFlagsFromString('--no-wasm-dynamic-tiering --no-wasm-tier-up');
   loaded ??= loadModule();
   return loaded;
 }

@@ -88,21 +88,25 @@ function compileSelect(s: PgNode, ctx: QueryContext, emit?: EmitClause): Relatio
   if (raw !== undefined) {
     let values = raw.stream;
     if (cond !== undefined) {
-      const read = columnsRead(s.whereClause, input);
+      const fill = raw.filler(columnsRead(s.whereClause, input));
       const scratch: Row = {};
-      values = values.filter((v) => cond(raw.fill(v, scratch, read)) === true);
+      values = values.filter((v) => cond(fill(v, scratch)) === true);
     }
-    const all = relation.columns.map((c) => c.name);
     // A projection builds its output straight from the record (the converted columns in a scratch row it does not keep).
     if (projection) {
       const scratch: Row = {};
+      // Only the columns the select list reads are converted: a bad value in another column fails nothing.
+      const read = selectsStar(targets) ? relation.columns.map((c) => c.name) : columnsRead(targets, input);
       const asTheyAre = selectsColumnsAsTheyAre(targets, input);
       // Rows of source columns as they are: the rows' stage is made when read, as a plan reading the records needs none.
-      const projected = project((out) => values.map((v) => out(raw.fill(v, scratch, all))), targets, inputScope, input, text, false, asTheyAre);
-      if (asTheyAre) projected.records = { stream: values, fill: raw.fill, checked: all };
+      const fill = raw.filler(read);
+      const projected = project((out) => values.map((v) => out(fill(v, scratch))), targets, inputScope, input, text, false, asTheyAre);
+      if (asTheyAre) projected.records = { stream: values, filler: raw.filler, checked: read };
       return projected;
     }
-    return aggregate(values.map((v) => raw.fill(v, {}, all)), s, targets, groups, aggregates, input, ctx, emit);
+    // The rows into the aggregate hold the columns its keys, aggregates and HAVING read.
+    const fill = raw.filler(columnsRead([targets, groups, s.havingClause ?? []], input));
+    return aggregate(values.map((v) => fill(v, {})), s, targets, groups, aggregates, input, ctx, emit);
   }
   let stream = relation.stream;
   if (cond !== undefined) stream = stream.filter((row: Row) => cond(row) === true);
@@ -126,6 +130,11 @@ function selectsColumnsAsTheyAre(targets: PgNode[], from: FromInput): boolean {
     names.add(name);
     return from.fields.some((f) => f.key === name && (ref!.length === 1 || f.qualifiers.includes(ref![0]!)));
   });
+}
+
+/** Whether the select list has a `*` (or `alias.*`). */
+function selectsStar(targets: PgNode[]): boolean {
+  return targets.some((t) => t.ResTarget?.val?.ColumnRef && strings(t.ResTarget.val.ColumnRef.fields).at(-1) === '*');
 }
 
 /** The input columns (field keys) an expression reads. */

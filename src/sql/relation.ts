@@ -42,18 +42,21 @@ export interface StreamRelation extends RelationBase {
   records?: SourceRecords;
 }
 
-/** A view's source records (see StreamRelation.records): its rows are `fill(value, {}, columns)`. */
+/** A view's source records (see StreamRelation.records): its rows are `filler(columns)(value, {})`. */
 export interface SourceRecords {
   stream: Stream<Record<string, unknown>>;
-  fill: RawSource['fill'];
+  filler: RawSource['filler'];
   checked: readonly string[];
 }
 
 /** A source's decoded values and how to convert columns of one into a row. */
 export interface RawSource {
   stream: Stream<Record<string, unknown>>;
-  /** Writes the named columns of `value`, converted to their types, into `row`; throws on a value that is not an object of them. */
-  fill(value: Record<string, unknown>, row: Row, columns: readonly string[]): Row;
+  /**
+   * The function writing the named columns of a value, converted to their types, into a row
+   * (throwing on a value that is not an object of them), made once per column list.
+   */
+  filler(columns: readonly string[]): (value: Record<string, unknown>, row: Row) => Row;
 }
 
 export interface TableRelation extends RelationBase {

@@ -236,17 +236,28 @@ interface TopInput {
 function inputOf(rel: StreamRelation, max: MaxView, name: string | undefined): TopInput {
   const records = rel.records;
   if (records === undefined) return { stream: rel.stream, read: (row) => row as Row, row: (row) => row as Row };
-  const { fill, checked } = records;
-  const columns = rel.columns.map((c) => c.name);
+  const { filler, checked } = records;
   const check: Row = {};
   const scratch: Row = {};
-  // Every record is converted in every column first, as building its row would: one that does not fit goes to the dead-letter topic.
+  // Every record is converted in the view's columns first, as building its row would: one that does not fit goes to the dead-letter topic.
   const { maxOf, keys } = max;
+  const checkAll = filler(checked);
   const stream = records.stream.filter((v) => {
-    fill(v, check, checked);
+    checkAll(v, check);
     return check[maxOf] != null && keys.every((k) => check[k] != null);
   }, name ? { name: `${name}-columns` } : {});
-  return { stream, read: (v, cols) => fill(v as Record<string, unknown>, scratch, cols), row: (v) => fill(v as Record<string, unknown>, {}, columns) };
+  // Fillers of the column lists the aggregate reads (the maximum's column, the keys), made once.
+  const fillers = new Map<readonly string[], (value: Record<string, unknown>, row: Row) => Row>();
+  const rowOf = filler(rel.columns.map((c) => c.name));
+  return {
+    stream,
+    read: (v, cols) => {
+      let fill = fillers.get(cols);
+      if (fill === undefined) fillers.set(cols, (fill = filler(cols)));
+      return fill(v as Record<string, unknown>, scratch);
+    },
+    row: (v) => rowOf(v as Record<string, unknown>, {}),
+  };
 }
 
 /** The joined rows: per window and key the rows holding the maximum, with the view's columns from the window. */

@@ -148,3 +148,41 @@ test('joins that are not exactly the pattern keep the interval join', async () =
     assert.match(await explain(sql), /interval join/, view);
   }
 });
+
+test('bad records on the source-records path go to the dead-letter topic, naming what and where, and nothing accepted is lost', async () => {
+  // The rewrite reads the view's source records (not rows): each is checked in the view's columns before it may lead its window.
+  const kit = new TestKit();
+  kit.input('raw', [
+    { id: 1, k: 'x', price: 3, ts: 1000, qty: 1 },
+    { id: 2, k: 'x', price: 'lots', ts: 2000, qty: 1 },
+    { id: 3, k: 'x', price: 5, ts: 3000, qty: 'many' },
+    { id: 'four', k: 'x', price: 1, ts: 4000, qty: 1 },
+    { id: 5, k: 'x', price: 5, ts: 5000, qty: 1 },
+    { id: 6, k: 'x', price: 2, ts: 'later', qty: 1 },
+    { id: 7, k: 'x', price: 4, ts: 12_000, qty: 1 },
+  ]);
+  kit.inputRaw('raw', ['"not an object"']);
+  const app = kit.app({ name: 'topdlq' });
+  const sql = `CREATE SOURCE raw (id BIGINT, k TEXT, price BIGINT, ts BIGINT, qty BIGINT, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (topic = 'raw');
+CREATE VIEW bids AS SELECT id, k, price, ts FROM raw WHERE k = 'x';
+CREATE VIEW maxes AS SELECT MAX(price) AS maxprice, TUMBLE_ROWTIME(ts, INTERVAL '10' SECOND) AS rt FROM bids GROUP BY TUMBLE(ts, INTERVAL '10' SECOND);
+CREATE VIEW top AS SELECT b.id, b.price FROM bids b JOIN maxes m ON b.price = m.maxprice AND b.ts BETWEEN m.rt - INTERVAL '9999 milliseconds' AND m.rt;`;
+  const results = await app.sql(`${sql}\nEXPLAIN SELECT * FROM top;`);
+  assert.match(results.at(-1)!.message, /top-top-m-columns: filter/, 'the plan reads the source records');
+  (await app.sql('SELECT * FROM top;'))[0]!.stream!.to('out');
+  await app.run({ bounded: true });
+  // Both rows with window 0's maximum (id 3 before the bad records, id 5 after them), and window 1's; qty is never read, so 'many' fails nothing.
+  assert.deepEqual(kit.output('out'), [
+    { id: 3, price: 5 },
+    { id: 5, price: 5 },
+    { id: 7, price: 4 },
+  ]);
+  const letters = kit.deadLetters('topdlq');
+  const reasons = letters.map((l) => `${l.error} @ ${l.topic}/${l.partition}@${l.offset}`).sort();
+  assert.equal(letters.length, 4, reasons.join('\n'));
+  assert.match(reasons.join('\n'), /source raw, column price: "lots" is not a number @ raw\/0@1/);
+  assert.match(reasons.join('\n'), /source raw, column id: "four" is not a number @ raw\/0@3/);
+  assert.match(reasons.join('\n'), /event-time column ts is "later", not a timestamp.* @ raw\/0@5/);
+  // A value that is no object has no event time: the source sends it on before any column is read.
+  assert.match(reasons.join('\n'), /event-time column ts is null, not a timestamp.* @ raw\/0@7/);
+});
