@@ -11,6 +11,8 @@ export class CheckpointVotes<Part> {
   readonly #decide: (id: number, parts: Part[]) => Promise<void>;
   readonly #parts = new Map<number, (Part | undefined)[]>();
   readonly #counts = new Map<number, number>();
+  /** Each voter's last checkpoint: a voter hands in its parts in checkpoint order. */
+  readonly #last: number[];
   #chain: Promise<void> = Promise.resolve();
   #decided = Number.NEGATIVE_INFINITY;
   #failed: unknown;
@@ -19,6 +21,7 @@ export class CheckpointVotes<Part> {
     if (!(voters >= 1)) throw new RangeError('a checkpoint needs at least one voter');
     this.#voters = voters;
     this.#decide = decide;
+    this.#last = new Array<number>(voters).fill(Number.NEGATIVE_INFINITY);
   }
 
   /** The last checkpoint decided (committed), -Infinity before the first. */
@@ -29,24 +32,23 @@ export class CheckpointVotes<Part> {
   /** Voter `voter`'s part of checkpoint `id`. */
   vote(id: number, voter: number, part: Part): void {
     if (!(voter >= 0 && voter < this.#voters)) throw new RangeError(`voter ${voter} of ${this.#voters}`);
-    if (id <= this.#decided) throw new Error(`checkpoint ${id} is already decided`);
+    if (!(id > this.#last[voter])) throw new Error(`voter ${voter} voted for checkpoint ${id} after checkpoint ${this.#last[voter]}: parts come in checkpoint order`);
+    this.#last[voter] = id;
     let parts = this.#parts.get(id);
     if (parts === undefined) {
       parts = new Array<Part | undefined>(this.#voters).fill(undefined);
       this.#parts.set(id, parts);
     }
-    if (parts[voter] !== undefined) throw new Error(`voter ${voter} voted twice for checkpoint ${id}`);
     parts[voter] = part;
     const count = (this.#counts.get(id) ?? 0) + 1;
     this.#counts.set(id, count);
     if (count < this.#voters) return;
-    // Every part is in; ids come in increasing order per voter, so an earlier complete checkpoint is already queued.
+    // Every part is in. Each voter votes in checkpoint order, so N was complete (and queued) before N + 1 could be.
     this.#parts.delete(id);
     this.#counts.delete(id);
     const complete = parts as Part[];
     this.#chain = this.#chain.then(async () => {
       if (this.#failed !== undefined) return;
-      if (id <= this.#decided) return;
       try {
         await this.#decide(id, complete);
         this.#decided = id;
