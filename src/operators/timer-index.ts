@@ -19,7 +19,7 @@ export interface OrderedTable<V> extends KeyedTable<V> {
 }
 
 export function isOrderedTable<V>(table: KeyedTable<V> | undefined): table is OrderedTable<V> {
-  return table !== undefined && table.durable && typeof (table as Partial<OrderedTable<V>>).scanWithChanges === 'function';
+  return table?.durable === true && typeof (table as Partial<OrderedTable<V>>).scanWithChanges === 'function';
 }
 
 /** Entries the heap of one queue holds at most before the later half goes back to disk. */
