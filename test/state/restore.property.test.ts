@@ -45,14 +45,18 @@ const families: [string, Make][] = [
   ['rolling', (table) => new RollingAggregateOperator('r', { init: () => 0, add: (_key: unknown, e: Input, acc: number) => acc + e.v, result: (acc: number) => acc }, undefined, table?.('accumulators'))],
   ...(
     [
-      ['tumbling window', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }],
-      ['hopping window (panes)', { kind: 'hopping', sizeMs: 100, slideMs: 30, offsetMs: 0, time: 'event' }],
-      ['sliding window', { kind: 'sliding', lookbackMs: 50, time: 'event' }],
-      ['session window', { kind: 'session', gapMs: 40, time: 'event' }],
-      ['global window (watermark trigger)', { kind: 'global', trigger: { kind: 'watermark' } }],
-      ['count-sliding window', { kind: 'count-sliding', size: 3, slide: 2 }],
-    ] as [string, WindowSpec][]
-  ).map(([family, window]): [string, Make] => [
+      ['tumbling window', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }, false],
+      ['hopping window (panes)', { kind: 'hopping', sizeMs: 100, slideMs: 30, offsetMs: 0, time: 'event' }, false],
+      ['sliding window', { kind: 'sliding', lookbackMs: 50, time: 'event' }, false],
+      ['session window', { kind: 'session', gapMs: 40, time: 'event' }, false],
+      ['global window (watermark trigger)', { kind: 'global', trigger: { kind: 'watermark' } }, false],
+      ['count-sliding window', { kind: 'count-sliding', size: 3, slide: 2 }, false],
+      // Timers on disk with a heap of two: slices read back from the time index.
+      ['tumbling window, timers on disk', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }, true],
+      ['sliding window, timers on disk', { kind: 'sliding', lookbackMs: 50, time: 'event' }, true],
+      ['session window, timers on disk', { kind: 'session', gapMs: 40, time: 'event' }, true],
+    ] as [string, WindowSpec, boolean][]
+  ).map(([family, window, onDisk]): [string, Make] => [
     family,
     (table) =>
       new WindowOperator({
@@ -61,26 +65,7 @@ const families: [string, Make][] = [
         lateness: { allowedLatenessMs: 30, lateSideOutput: 'late' },
         aggregate: { init: () => [] as number[], add: (_key: unknown, e: Input, acc: number[]) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
         table: table?.('windows'),
-      }) as Operator,
-  ]),
-  // The same windows with their timers on disk and a heap of two: slices read back from the time index.
-  ...(
-    [
-      ['tumbling window, timers on disk', { kind: 'tumbling', sizeMs: 100, offsetMs: 0, time: 'event' }],
-      ['sliding window, timers on disk', { kind: 'sliding', lookbackMs: 50, time: 'event' }],
-      ['session window, timers on disk', { kind: 'session', gapMs: 40, time: 'event' }],
-    ] as [string, WindowSpec][]
-  ).map(([family, window]): [string, Make] => [
-    family,
-    (table) =>
-      new WindowOperator({
-        name: 'w',
-        window,
-        lateness: { allowedLatenessMs: 30, lateSideOutput: 'late' },
-        aggregate: { init: () => [] as number[], add: (_key: unknown, e: Input, acc: number[]) => [...acc, e.v], merge: (a: number[], b: number[]) => [...a, ...b], result: (acc: number[]) => [...acc].sort() },
-        table: table?.('windows'),
-        timerIndex: table?.('window-timer-index'),
-        timerHeapLimit: 2,
+        ...(onDisk ? { timerIndex: table?.('window-timer-index'), timerHeapLimit: 2 } : {}),
       }) as Operator,
   ]),
 ];
