@@ -264,8 +264,10 @@ export class JobProbe {
     if (now - this.#stateMeasuredAt < STATE_MEASURE_INTERVAL_MS) return this.#state;
     this.#stateMeasuredAt = now;
     const byOperator = new Map<string, OperatorState>();
-    for (const { scope, entries, bytes } of this.#view.stateSizes()) {
-      const operator = scope.split('/')[0];
+    for (const { scope, entries: held, bytes } of this.#view.stateSizes()) {
+      const [operator, kind = ''] = scope.split('/');
+      // Timer tables mirror keys already counted (and a time index has one entry per timer): their bytes count, their entries do not.
+      const entries = kind.endsWith('-timers') || kind.endsWith('-timer-index') ? 0 : held;
       const state = byOperator.get(operator);
       if (state === undefined) byOperator.set(operator, { operator, entries, bytes });
       else {
