@@ -16,27 +16,18 @@ async function counts(dataDir: string): Promise<{ k: string; n: number }[]> {
   return out.stdout.trim() === '' ? [] : out.stdout.trim().split('\n').map((line) => JSON.parse(line).value);
 }
 
-/** The app's stderr so far, and its exit code once it has ended: what a failure should show. */
-function watch(child: ChildProcessWithoutNullStreams): () => string {
+/** The app as a failure should show it: still running or how it exited, and its stderr so far. */
+function watch(child: ChildProcessWithoutNullStreams): { ended: () => boolean; code: () => number | null | undefined; story: () => string } {
   let stderr = '';
   let ended: number | null | undefined;
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdout.resume();
   void exitCode(child).then((code) => (ended = code));
-  return () => `app ${ended === undefined ? 'still running' : `exited ${ended}`}; its stderr: ${stderr}`;
-}
-
-/** `promise`, or a failure saying what never came once `boundMs` has passed (only so a hang fails with its story). */
-async function within<T>(promise: Promise<T>, boundMs: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited ${boundMs} ms for ${what()}`)), boundMs);
-  });
-  try {
-    return await Promise.race([promise, bound]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return {
+    ended: () => ended !== undefined,
+    code: () => ended,
+    story: () => `app ${ended === undefined ? 'still running' : `exited ${ended}`}; its stderr: ${stderr}`,
+  };
 }
 
 void test('savepoint create on a running app, SIGTERM exits 0, run --from-savepoint resumes from it', { timeout: 240_000 }, async () => {
@@ -51,10 +42,14 @@ void test('savepoint create on a running app, SIGTERM exits 0, run --from-savepo
   const follower = start(dataDir, ['consume', 'counts', '--from-beginning', '--max', '8']);
   const output = lineCollector(follower);
   try {
-    const counted = (n: number) => within(Promise.race([output.waitFor(n), exitCode(running).then(() => assert.fail(`${n} counts never came: ${app()}`))]), 90_000, () => `${n} counts (${output.records.length} came; ${app()})`);
+    // Waits for n counts, and fails with the app's story when it ended first or never got there.
+    const counted = async (n: number) => {
+      await waitUntil(() => output.records.length >= n || app.ended(), `${n} counts`, { boundMs: 90_000 }).catch((error: Error) => assert.fail(`${error.message}: ${output.records.length} came; ${app.story()}`));
+      assert.ok(output.records.length >= n, `${n} counts never came (${output.records.length} did): ${app.story()}`);
+    };
     await counted(5);
     const created = await sluice(dataDir, ['savepoint', 'create', 'counter', '--json']);
-    assert.equal(created.code, 0, `${created.stderr}\n${app()}`);
+    assert.equal(created.code, 0, `${created.stderr}\n${app.story()}`);
     const { id } = JSON.parse(created.stdout) as { id: string };
     assert.match(id, /^sp-\d+-\d+$/);
     // More input after the savepoint, then a clean stop.
@@ -62,8 +57,8 @@ void test('savepoint create on a running app, SIGTERM exits 0, run --from-savepo
     await counted(8);
     assert.equal(await exitCode(follower), 0);
     running.kill('SIGTERM');
-    const code = await within(exitCode(running), 60_000, () => `the app to exit on SIGTERM (${app()})`);
-    assert.equal(code, 0, `SIGTERM: final checkpoint, exit 0 (${app()})`);
+    await waitUntil(() => app.ended(), 'the app to exit on SIGTERM', { boundMs: 60_000 }).catch((error: Error) => assert.fail(`${error.message}: ${app.story()}`));
+    assert.equal(app.code(), 0, `SIGTERM: final checkpoint, exit 0 (${app.story()})`);
     assert.deepEqual((await counts(dataDir)).map((c) => c.n), [1, 2, 3, 4, 5, 6, 7, 8]);
 
     const listed = await sluice(dataDir, ['savepoint', 'list', 'counter']);
