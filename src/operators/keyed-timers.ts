@@ -203,30 +203,23 @@ export class KeyedTimers {
     this.#queue.push(time, seq, id);
   }
 
-  /** The heap holds too many: the later half leaves it (the index has them), and the horizon moves down to the last one kept. */
+  /** The heap holds too many: it keeps the earliest half of the index (it has every timer), the horizon at its last time. */
   #spill(): void {
-    const all: LiveTimer[] = [];
-    for (const times of this.#live.values()) for (const timer of times.values()) all.push(timer);
-    all.sort((a, b) => a.time - b.time || a.seq - b.seq);
-    let keep = this.#heapLimit >> 1;
-    // Timers at the horizon's time stay together: everything at or before it is in the heap.
-    while (keep < all.length && all[keep].time === all[keep - 1].time) keep++;
-    if (keep >= all.length) return;
-    this.#horizon = all[keep - 1].time;
     this.#queue.clear();
     this.#live.clear();
     this.#inHeap = 0;
-    for (let i = 0; i < keep; i++) {
-      const t = all[i];
-      this.#toHeap(keyId(t.key), t.time, t.seq, t.key);
-    }
+    this.#fill(readSlice(this.#index!, '', this.#heapLimit >> 1));
   }
 
-  /** The heap is empty: the next slice of the index (after the horizon) comes in, and the horizon moves to its last time. */
+  /** The heap is empty: the next slice of the index (after the horizon) comes in. */
   #refill(): void {
-    const { slice, all } = readSlice(this.#index!, afterTime(this.#horizon), this.#heapLimit >> 1);
+    this.#fill(readSlice(this.#index!, afterTime(this.#horizon), this.#heapLimit >> 1));
+  }
+
+  /** A slice of the index into the heap; the horizon moves to its last time (past everything when it was the rest). */
+  #fill({ slice, all }: { slice: IndexedTimer[]; all: boolean }): void {
     for (const [time, seq, key] of slice) this.#toHeap(keyId(key), time, seq, key);
-    this.#horizon = all || slice.length === 0 ? Number.POSITIVE_INFINITY : slice[slice.length - 1][0];
+    this.#horizon = all ? Number.POSITIVE_INFINITY : slice[slice.length - 1][0];
   }
 
   #take(id: KeyIdValue, time: number): LiveTimer | undefined {

@@ -86,11 +86,6 @@ export class TimeIndexQueue {
     this.#heapLimit = Math.max(2, heapLimit);
   }
 
-  /** Entries in the heap (stale ones included). */
-  get inHeap(): number {
-    return this.#queue.size;
-  }
-
   push(time: number, seq: number, id: KeyIdValue): void {
     this.#index.set(indexId(time, seq), [time, seq, id]);
     if (time > this.#horizon) return;

@@ -300,7 +300,7 @@ export class WindowTable {
       if (this.trackDirty) for (const [, kw] of this.keys.entries()) if (kw.windows.some((w) => !w.fired && w.since > 0)) this.dirty.add(kw.id);
       return;
     }
-    if (this.timers instanceof TimerQueue) this.timers.clear();
+    this.timers.clear();
     for (const [, kw] of this.keys.entries()) {
       if (kw.timerAt !== Number.POSITIVE_INFINITY) this.timers.push(kw.timerAt, kw.seq, kw.id);
       if (kw.seq >= this.nextSeq) this.nextSeq = kw.seq + 1;

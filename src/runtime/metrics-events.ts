@@ -136,6 +136,11 @@ export interface LoopTime {
   threads?: { busyMs: number; wallMs: number }[];
 }
 
+/** Each thread's loop time: a run on one thread is one thread, its whole loop. */
+export function loopThreads(loop: LoopTime): { busyMs: number; wallMs: number }[] {
+  return loop.threads ?? [{ busyMs: loop.busyMs, wallMs: loop.wallMs }];
+}
+
 export interface OperatorProgress {
   stage: number;
   index: number;

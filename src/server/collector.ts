@@ -16,6 +16,7 @@ import {
   appChannel,
   commitChannel,
   jobChannel,
+  loopThreads,
   type Profile,
   ProfileWindow,
   roundChannel,
@@ -294,7 +295,7 @@ function seriesPoint(now: number, s: JobState, base: RoundEvent | undefined, las
 /** Each thread's busy share between two progress events: its work time over its wall time (a run on one thread is one thread). */
 function threadLoads(base: RoundEvent | undefined, last: RoundEvent | undefined): number[] {
   if (last === undefined) return [];
-  const loops = (e: RoundEvent | undefined) => (e === undefined ? [] : (e.loop.threads ?? [{ busyMs: e.loop.busyMs, wallMs: e.loop.wallMs }]));
+  const loops = (e: RoundEvent | undefined) => (e === undefined ? [] : loopThreads(e.loop));
   // No progress event in this second: like the other rates, nothing measured is 0.
   if (base === last) return loops(last).map(() => 0);
   const before = loops(base);

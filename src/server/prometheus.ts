@@ -10,7 +10,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PushSourceEvent } from '../api/index.ts';
-import type { CommitEvent, RoundEvent } from '../runtime/index.ts';
+import { type CommitEvent, loopThreads, type RoundEvent } from '../runtime/index.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
@@ -152,8 +152,7 @@ export class PrometheusMetrics {
     const loopBusyMs = e.loop.busyMs;
     if (loopBusyMs > t.loopBusyMs) this.#loopBusy.inc({ pipeline }, (loopBusyMs - t.loopBusyMs) / 1000);
     t.loopBusyMs = loopBusyMs;
-    const threads = e.loop.threads ?? [{ busyMs: loopBusyMs }];
-    threads.forEach((thread, i) => {
+    loopThreads(e.loop).forEach((thread, i) => {
       grow(this.#threadBusy, { pipeline, thread: String(i) }, t.threadBusy, String(i), thread.busyMs / 1000);
     });
     for (const st of e.state) {

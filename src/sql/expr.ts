@@ -185,9 +185,9 @@ function binary(op: string, l: Compiled, r: Compiled, text: string, at: number):
     const left = l.fn;
     const right = r.fn;
     // A literal operand (price * 0.908, type = 'bid') is read once, here.
-    const literal = r.constant === true && !l.constant ? right({}) : undefined;
-    const fn =
-      r.constant === true && !l.constant
+    const rightLiteral = r.constant === true && !l.constant;
+    const literal = rightLiteral ? right({}) : undefined;
+    const fn = rightLiteral
         ? (row: unknown) => {
             const a = left(row);
             return a == null || literal == null ? null : f(a, literal);

@@ -161,12 +161,13 @@ export class LmdbTable<V> implements KeyedTable<V> {
     for (const changes of [this.#dirty, this.#sealed]) {
       for (const id of changes?.keys() ?? []) if (typeof id === 'string' && id > after) changed.add(id);
     }
-    const fromChanges = [...changed].sort(byLmdbOrder);
+    // String ids sort by code unit, as LMDB sorts their (ASCII) bytes; numeric ids sort before any string `after`.
+    const fromChanges = ([...changed] as string[]).sort();
     const out: [KeyIdValue, V][] = [];
     let next = 0;
     // Changed ids before `bound` (all of them when undefined) go out first, in order; deleted ones are skipped.
     const takeChanges = (bound: KeyIdValue | undefined): void => {
-      while (out.length < limit && next < fromChanges.length && (bound === undefined || byLmdbOrder(fromChanges[next], bound) < 0)) {
+      while (out.length < limit && next < fromChanges.length && (bound === undefined || fromChanges[next] < String(bound))) {
         const id = fromChanges[next++];
         const change = this.#change(id);
         if (change !== undefined && change !== DELETED) out.push([id, change]);
@@ -291,8 +292,3 @@ function fromLmdbKey(key: string | number): KeyIdValue {
   return key;
 }
 
-/** LMDB's key order for the ids `scanWithChanges` compares: numbers first, then strings by code unit (ASCII ids sort as their bytes). */
-function byLmdbOrder(a: KeyIdValue, b: KeyIdValue): number {
-  if (typeof a === 'number' || typeof b === 'number') return typeof a === 'number' ? (typeof b === 'number' ? a - b : -1) : 1;
-  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
-}
